@@ -1,0 +1,35 @@
+import LambdaRuntime
+
+/// A configuration problem found at init; reported to Lambda's `/init/error`.
+public enum ConfigError: LambdaReportableError, CustomStringConvertible {
+    /// A required variable is not set.
+    case missing(String, hint: String)
+    /// A variable's value cannot be used (the value itself is never echoed: it may be a secret).
+    case invalid(String, why: String)
+
+    public var errorType: String { "Runtime.ConfigError" }
+    public var errorMessage: String { description }
+    public var description: String {
+        switch self {
+        case .missing(let name, let hint): "\(name) is not set: \(hint)"
+        case .invalid(let name, let why): "\(name) is invalid: \(why)"
+        }
+    }
+}
+
+/// Database settings shared by every function that stores data.
+public struct DatabaseConfig: Sendable {
+    /// `DATABASE_URL`: a `postgresql://` URI or a libpq `key=value` string.
+    public var url: String
+    /// `DATABASE_CONNECT_TIMEOUT` in seconds (default 5).
+    public var connectTimeoutSeconds: Int
+
+    /// Reads `DATABASE_URL` and `DATABASE_CONNECT_TIMEOUT`.
+    public init(environment env: Environment) throws {
+        guard let url = env["DATABASE_URL"] else {
+            throw ConfigError.missing("DATABASE_URL", hint: "point it at the application's PostgreSQL database")
+        }
+        self.url = url
+        connectTimeoutSeconds = Int(env["DATABASE_CONNECT_TIMEOUT"] ?? "") ?? 5
+    }
+}

@@ -1,0 +1,13 @@
+import LambdaRuntime
+
+/// Every function this package deploys, by the name used as the SAM `Handler`.
+public enum Functions {
+    /// The registry the executable serves.
+    public static let registry = FunctionRegistry([
+        FunctionRegistry.echo,
+        LambdaFunction(
+            name: "health", summary: "GET /health: 200 when PostgreSQL answers, 503 with the error class when not.",
+            accepts: ["API Gateway HTTP API v2", "REST API proxy", "Function URL", "any JSON"]
+        ) { try HealthFunction($0) },
+    ])
+}

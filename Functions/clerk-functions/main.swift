@@ -1,0 +1,4 @@
+import ClerkFunctions
+import LambdaRuntime
+
+LambdaMain.main(registry: Functions.registry, commands: Commands.all, transforms: Commands.transforms)

@@ -1,0 +1,31 @@
+# The two commands: `make run` (build, local database, replay events/) and `make test` (the whole suite).
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --gc-sections
+
+.PHONY: run test deps build release bench-runtime clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	swift build
+
+run: build
+	scripts/with-database.sh scripts/run-events.sh
+
+test: deps
+	scripts/test.sh
+
+release: deps
+	swift build $(RELEASE_FLAGS) --product clerk-functions
+	swift build $(RELEASE_FLAGS) --product clerk-bench
+
+# Runtime loop throughput, CPU per invocation, exec-to-first-next, RSS and binary size (echo function).
+bench-runtime: release
+	.build/release/clerk-bench runtime --binary .build/release/clerk-functions --invocations 20000 \
+	  --neutral-mock ../shared/bench/mock_runtime_api.py
+
+clean:
+	scripts/local-postgres.sh stop || true
+	rm -rf .build

@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Lambda custom-runtime host: init, then `next` → handler → `response`/`error`, forever.
+public enum LambdaHost {
+    /// Runs the function named by `_HANDLER` against `AWS_LAMBDA_RUNTIME_API`; returns the exit code
+    /// once the Runtime API is gone or init failed (the caller exits with it; Lambda restarts the process).
+    public static func run(registry: FunctionRegistry, environment env: Environment) -> Int32 {
+        var logger = Logger(environment: env)
+        guard let endpoint = env["AWS_LAMBDA_RUNTIME_API"] else {
+            logger.error("AWS_LAMBDA_RUNTIME_API is not set")
+            return 1
+        }
+        signal(SIGPIPE, SIG_IGN)
+        let client: RuntimeAPIClient
+        do {
+            client = try RuntimeAPIClient(endpoint: endpoint)
+        } catch {
+            logger.error("cannot open the Runtime API client", ["error": .string(error.message)])
+            return 1
+        }
+        let name = env["_HANDLER"] ?? ""
+        logger = logger.with("function", .string(name))
+        guard let function = registry[name] else {
+            let known = registry.functions.map(\.name).joined(separator: ", ")
+            return initFailed(client, logger, InitError(
+                errorType: "Runtime.UnknownHandler",
+                errorMessage: "no function named '\(name)' (set _HANDLER to one of: \(known))"))
+        }
+        let handler: any Handler
+        do {
+            handler = try function.makeHandler(InitContext(environment: env, logger: logger))
+        } catch {
+            let reported = error as? LambdaReportableError
+            return initFailed(client, logger, InitError(
+                errorType: reported?.errorType ?? "Runtime.InitError",
+                errorMessage: reported?.errorMessage ?? String(describing: error)))
+        }
+        let identity = FunctionIdentity(environment: env, defaultName: name)
+        do {
+            try serve(handler: handler, client: client, identity: identity, logger: logger)
+        } catch {
+            logger.error("leaving the invocation loop", ["reason": .string(error.description)])
+            return 1
+        }
+        return 0
+    }
+
+    private static func initFailed(_ client: RuntimeAPIClient, _ logger: Logger, _ error: InitError) -> Int32 {
+        logger.error("init failed", ["errorType": .string(error.errorType), "reason": .string(error.errorMessage)])
+        do {
+            _ = try client.postInitError(LambdaErrorObject(error))
+        } catch {
+            logger.error("could not report the init error", ["reason": .string(error.description)])
+        }
+        return 1
+    }
+
+    /// The invocation loop. Returns after `maxInvocations` (tests, benchmarks); throws when the Runtime API
+    /// is lost or answers 500, which ends the process.
+    public static func serve(handler: any Handler, client: RuntimeAPIClient, identity: FunctionIdentity,
+                             logger: Logger, maxInvocations: Int = .max) throws(RuntimeAPIError) {
+        var served = 0
+        while served < maxInvocations {
+            let inv = try client.next()
+            served += 1
+            if !inv.traceId.isEmpty { setenv("_X_AMZN_TRACE_ID", inv.traceId, 1) } else { unsetenv("_X_AMZN_TRACE_ID") }
+            let requestLogger = logger.with("requestId", .string(inv.requestId))
+            let context = Context(
+                requestId: inv.requestId, deadlineMs: inv.deadlineMs, invokedFunctionArn: inv.invokedFunctionArn,
+                traceId: inv.traceId, clientContext: inv.clientContext, cognitoIdentity: inv.cognitoIdentity,
+                function: identity, logger: requestLogger)
+            let result: [UInt8]
+            do {
+                result = try handler.handle(inv.event, context: context)
+            } catch {
+                let object = LambdaErrorObject(error)
+                requestLogger.error("invocation failed", ["errorType": .string(object.errorType)])
+                let status = try client.postError(requestId: inv.requestId, error: object)
+                if status != 202 {
+                    requestLogger.warn("Runtime API refused the error report", ["status": .int(Int64(status))])
+                }
+                continue
+            }
+            let status = try client.postResponse(requestId: inv.requestId, body: result)
+            switch status {
+            case 202:
+                break
+            case 413:
+                // Lambda already tells the caller Function.ResponseSizeTooLarge; say so in our log, try to
+                // record it as the invocation's error (may be refused with 403), and serve the next event.
+                requestLogger.error("response too large for the Runtime API", ["bytes": .int(Int64(result.count))])
+                _ = try client.postError(requestId: inv.requestId, error: LambdaErrorObject(
+                    errorType: "Function.ResponseSizeTooLarge",
+                    errorMessage: "response of \(result.count) bytes exceeds the Runtime API's limit"))
+            default:
+                requestLogger.warn("Runtime API refused the response", ["status": .int(Int64(status))])
+            }
+        }
+    }
+}

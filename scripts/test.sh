@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole test suite against real parts: a real PostgreSQL (private cluster unless DATABASE_URL is set).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+swift build --build-tests
+exec "$root/scripts/with-database.sh" swift test --skip-build "$@"

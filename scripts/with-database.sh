@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs a command with DATABASE_URL set: the caller's, or a private local cluster started for the
+# command and stopped after it.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -n "${DATABASE_URL:-}" ]; then exec "$@"; fi
+DATABASE_URL=$("$here/local-postgres.sh" start)
+export DATABASE_URL
+export CLERK_LOCAL_POSTGRES="$here/local-postgres.sh"   # lets tests restart the server they were given
+trap '"$here/local-postgres.sh" stop' EXIT
+echo "local PostgreSQL: $DATABASE_URL" >&2
+"$@"
