@@ -14,9 +14,8 @@ let package = Package(
     ],
     targets: [
         // MARK: Runtime: knows Lambda, nothing of Clerk or Postgres.
-        .systemLibrary(
-            name: "CCurl", path: "Runtime/CCurl", pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl's headers at build time, the library itself dlopened on first use (see ccurl.h).
+        .target(name: "CCurl", path: "Runtime/CCurl", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "LambdaRuntime", dependencies: ["CCurl"], path: "Runtime/LambdaRuntime"),
 
         // MARK: Functions: the Clerk domain, the store and the handlers.

@@ -1,1 +1,20 @@
-print("bench")
+import LambdaRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// clerk-bench: prints figures; never asserts. `clerk-bench <suite> [options]`.
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let suite = arguments.first else {
+    FileIO.write(fd: 2, "usage: clerk-bench runtime|webhooks|tokens [options]\n")
+    exit(2)
+}
+let options = BenchOptions(Array(arguments.dropFirst()))
+switch suite {
+case "runtime":
+    RuntimeBenchmark.run(options)
+default:
+    FileIO.write(fd: 2, "unknown suite \(suite)\n")
+    exit(2)
+}

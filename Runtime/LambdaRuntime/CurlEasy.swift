@@ -64,7 +64,6 @@ final class CurlResponseSink {
     @inline(__always) static func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
 }
 
-private let curlGlobalInit: Bool = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK }()
 
 private let writeBody: ccurl_data_callback = { ptr, size, count, userdata in
     let sink = Unmanaged<CurlResponseSink>.fromOpaque(userdata!).takeUnretainedValue()
@@ -93,8 +92,8 @@ public final class CurlEasy {
 
     /// Opens a handle with signals off (we ignore SIGPIPE once for the process instead of per request).
     public init() throws(CurlError) {
-        _ = curlGlobalInit
-        guard let h = curl_easy_init() else { throw CurlError(code: -1, message: "curl_easy_init failed") }
+        guard ccurl_load() == 1 else { throw CurlError(code: -1, message: String(cString: ccurl_load_error())) }
+        guard let h = ccurl_easy_init() else { throw CurlError(code: -1, message: "curl_easy_init failed") }
         handle = h
         ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
         ccurl_setopt_long(h, CURLOPT_TCP_NODELAY, 1)
@@ -106,12 +105,12 @@ public final class CurlEasy {
         ccurl_setopt_ptr(h, CURLOPT_HEADERDATA, me)
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit { ccurl_easy_cleanup(handle) }
 
-    /// Makes a header list for `perform`; free it with `curl_slist_free_all` (or keep it for the process).
+    /// Makes a header list for `perform`; free it with `ccurl_slist_free_all` (or keep it for the process).
     public static func headerList(_ lines: [String]) -> UnsafeMutablePointer<curl_slist>? {
         var list: UnsafeMutablePointer<curl_slist>? = nil
-        for line in lines { list = curl_slist_append(list, line) }
+        for line in lines { list = ccurl_slist_append(list, line) }
         return list
     }
 
@@ -145,7 +144,7 @@ public final class CurlEasy {
             code = body.withUnsafeBytes { bytes in
                 // An empty body still needs a non-null pointer, or libcurl reads from the read callback.
                 ccurl_setopt_ptr(handle, CURLOPT_POSTFIELDS, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1))
-                return curl_easy_perform(handle)
+                return ccurl_easy_perform(handle)
             }
             ccurl_setopt_ptr(handle, CURLOPT_POSTFIELDS, nil)
         } else {
@@ -155,11 +154,11 @@ public final class CurlEasy {
                 ccurl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, method)
             }
             ccurl_setopt_long(handle, CURLOPT_HTTPGET, 1)
-            code = curl_easy_perform(handle)
+            code = ccurl_easy_perform(handle)
         }
         guard code == CURLE_OK else {
             let message = sink.overflowed
-                ? "response larger than \(maxResponseBytes) bytes" : String(cString: curl_easy_strerror(code))
+                ? "response larger than \(maxResponseBytes) bytes" : String(cString: ccurl_easy_strerror(code))
             throw CurlError(code: Int32(code.rawValue), message: message)
         }
         var status = 0

@@ -15,9 +15,10 @@ public enum LambdaHost {
         signal(SIGPIPE, SIG_IGN)
         let client: RuntimeAPIClient
         do {
-            client = try RuntimeAPIClient(endpoint: endpoint)
+            client = try RuntimeAPIClient(endpoint: endpoint,
+                                          pipelining: env["CLERK_RUNTIME_PIPELINING"]?.lowercased() != "false")
         } catch {
-            logger.error("cannot open the Runtime API client", ["error": .string(error.message)])
+            logger.error("cannot use the Runtime API", ["reason": .string(error.description)])
             return 1
         }
         let name = env["_HANDLER"] ?? ""
@@ -62,10 +63,11 @@ public enum LambdaHost {
     public static func serve(handler: any Handler, client: RuntimeAPIClient, identity: FunctionIdentity,
                              logger: Logger, maxInvocations: Int = .max) throws(RuntimeAPIError) {
         var served = 0
+        let traceEnvironment = TraceIdEnvironment()
         while served < maxInvocations {
             let inv = try client.next()
             served += 1
-            if !inv.traceId.isEmpty { setenv("_X_AMZN_TRACE_ID", inv.traceId, 1) } else { unsetenv("_X_AMZN_TRACE_ID") }
+            traceEnvironment.set(inv.traceId)
             let requestLogger = logger.with("requestId", .string(inv.requestId))
             let context = Context(
                 requestId: inv.requestId, deadlineMs: inv.deadlineMs, invokedFunctionArn: inv.invokedFunctionArn,

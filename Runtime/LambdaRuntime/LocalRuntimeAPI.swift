@@ -307,6 +307,7 @@ struct HTTPRequestReader {
     let fd: Int32
     var buffer: [UInt8] = []
     var start = 0
+    private var chunk = [UInt8](repeating: 0, count: 65536)
 
     init(fd: Int32) { self.fd = fd }
 
@@ -315,7 +316,6 @@ struct HTTPRequestReader {
             buffer.removeAll(keepingCapacity: true)
             start = 0
         }
-        var chunk = [UInt8](repeating: 0, count: 65536)
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if n <= 0 { return false }
         buffer.append(contentsOf: chunk[0..<n])
@@ -325,9 +325,12 @@ struct HTTPRequestReader {
     private func find(_ pattern: [UInt8], from: Int) -> Int? {
         guard buffer.count >= pattern.count else { return nil }
         var i = from
-        while i + pattern.count <= buffer.count {
-            if buffer[i] == pattern[0] && Array(buffer[i..<(i + pattern.count)]) == pattern { return i }
-            i += 1
+        outer: while i + pattern.count <= buffer.count {
+            for j in 0..<pattern.count where buffer[i + j] != pattern[j] {
+                i += 1
+                continue outer
+            }
+            return i
         }
         return nil
     }
