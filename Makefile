@@ -29,3 +29,9 @@ bench-runtime: release
 clean:
 	scripts/local-postgres.sh stop || true
 	rm -rf .build
+
+# `sam build` runs build-<LogicalId> with ARTIFACTS_DIR set: every function ships the same bootstrap.
+build-%:
+	swift build $(RELEASE_FLAGS) --product clerk-functions
+	cp .build/release/clerk-functions $(ARTIFACTS_DIR)/bootstrap
+	strip $(ARTIFACTS_DIR)/bootstrap

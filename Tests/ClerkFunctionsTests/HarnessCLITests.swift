@@ -1,0 +1,75 @@
+import LambdaRuntime
+import TestSupport
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `clerk-functions` command line, as a person runs it.
+final class HarnessCLITests: XCTestCase {
+    func run(_ args: [String], stdin: String? = nil, env: [String: String] = [:])
+        throws -> (code: Int32, out: String, err: String)
+    {
+        let r = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: args,
+                                   environment: childEnvironment(env), stdinBytes: stdin.map { Array($0.utf8) })
+        return (r.exit.code, r.stdout.text, r.stderr.text)
+    }
+
+    func testInvokeHealthWithTheSampleEvent() throws {
+        let r = try run(["invoke", "health", "--event", BuiltProducts.packageRoot + "/events/health.get.json"],
+                        env: ["DATABASE_URL": TestDatabase.url])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertEqual(try JSONValue.parse(Array(r.out.utf8))["statusCode"]?.doubleValue, 200)
+    }
+
+    func testInvokeReadsTheEventFromStandardInput() throws {
+        let r = try run(["invoke", "echo", "-"], stdin: "{\"from\":\"stdin\"}")
+        XCTAssertEqual(r.code, 0)
+        XCTAssertEqual(r.out, "{\"from\":\"stdin\"}\n")
+    }
+
+    func testBadJSONGetsAClearErrorAndExitCode2() throws {
+        let r = try run(["invoke", "echo", "--event", "-"], stdin: "{not json")
+        XCTAssertEqual(r.code, 2)
+        let error = try JSONValue.parse(Array(r.out.utf8))
+        XCTAssertEqual(error["errorType"]?.stringValue, "InvalidRequestContent")
+        XCTAssertTrue(error["errorMessage"]?.stringValue?.contains("Could not parse request body into json") ?? false)
+    }
+
+    func testAFunctionErrorPrintsTheLambdaErrorObjectAndExits1() throws {
+        let r = try run(["invoke", "health", "-"], stdin: "{}")  // no DATABASE_URL: init error
+        XCTAssertEqual(r.code, 1)
+        XCTAssertEqual(try JSONValue.parse(Array(r.out.utf8))["errorType"]?.stringValue, "Runtime.ConfigError")
+    }
+
+    func testUnknownFunctionAndUsageErrors() throws {
+        let unknown = try run(["invoke", "nope", "-"], stdin: "{}")
+        XCTAssertEqual(unknown.code, 2)
+        XCTAssertTrue(unknown.out.contains("Runtime.UnknownHandler"))
+        let bad = try run(["frobnicate"])
+        XCTAssertEqual(bad.code, 2)
+        XCTAssertTrue(bad.err.contains("unknown command"))
+    }
+
+    func testListNamesEveryFunction() throws {
+        let r = try run(["list"])
+        XCTAssertEqual(r.code, 0)
+        for name in ["echo", "health"] { XCTAssertTrue(r.out.contains(name), r.out) }
+    }
+
+    func testEnvFileIsLoadedAndTheEnvironmentWins() throws {
+        let path = "/tmp/clerk-functions-test-\(Clock.monotonicNs()).env"
+        FileIO.write(fd: open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600), "DATABASE_URL=postgresql://nobody@/x?host=/nonexistent\nDATABASE_CONNECT_TIMEOUT=1\n")
+        defer { unlink(path) }
+        let fromFile = try run(["--env-file", path, "invoke", "health", "-"], stdin: "{}")
+        XCTAssertEqual(try JSONValue.parse(Array(fromFile.out.utf8))["statusCode"]?.doubleValue, 503)
+        let envWins = try run(["--env-file", path, "invoke", "health", "-"], stdin: "{}", env: ["DATABASE_URL": TestDatabase.url])
+        XCTAssertEqual(try JSONValue.parse(Array(envWins.out.utf8))["statusCode"]?.doubleValue, 200)
+    }
+
+    func testMigrateCommand() throws {
+        let r = try run(["migrate"], env: ["DATABASE_URL": TestDatabase.url])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.out.contains("schema"), r.out)
+    }
+}

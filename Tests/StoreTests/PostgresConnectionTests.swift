@@ -1,0 +1,101 @@
+import FoundationEssentials
+import Store
+import TestSupport
+import XCTest
+
+final class PostgresConnectionTests: XCTestCase {
+    var db: PostgresConnection!
+
+    override func setUpWithError() throws {
+        db = try TestDatabase.connect()
+        try TestDatabase.reset(db)
+    }
+
+    func testMigrationsAreIdempotent() throws {
+        XCTAssertEqual(try Migrator.migrate(db), [], "a migrated database gets nothing new")
+        XCTAssertEqual(try Migrator.appliedVersions(db), Schema.migrations.map(\.version))
+        let second = try PostgresConnection(url: TestDatabase.url)
+        XCTAssertEqual(try Migrator.migrate(second), [])
+    }
+
+    func testMigrationsApplyInOrderToAnEmptySchema() throws {
+        try db.query("DROP SCHEMA IF EXISTS migrate_test CASCADE")
+        try db.query("CREATE SCHEMA migrate_test")
+        defer { _ = try? db.query("DROP SCHEMA migrate_test CASCADE") }
+        let c = try PostgresConnection(url: TestDatabase.url)
+        try c.query("SET search_path TO migrate_test")
+        XCTAssertEqual(try Migrator.migrate(c), [1, 2, 3])
+        let tables = try c.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'migrate_test' ORDER BY 1")
+            .map { try $0.decode("table_name", as: String.self) }
+        XCTAssertEqual(tables, ["schema_migrations", "subscriptions", "usage_metrics", "users", "webhook_deliveries"])
+        XCTAssertEqual(try Migrator.migrate(c), [])
+    }
+
+    func testParametersAndTypedDecoding() throws {
+        let id = UUID()
+        let row = try XCTUnwrap(db.query(
+            "SELECT $1::int AS i, $2::bigint AS b, $3::bool AS t, $4::text AS s, $5::text AS n, $6::uuid AS u, $7::float8 AS d",
+            [42, Int64(1) << 40, true, "héllo 'quoted'", nil, id, 2.5]).first)
+        XCTAssertEqual(try row.decode("i", as: Int.self), 42)
+        XCTAssertEqual(try row.decode("b", as: Int64.self), 1 << 40)
+        XCTAssertEqual(try row.decode("t", as: Bool.self), true)
+        XCTAssertEqual(try row.decode("s", as: String.self), "héllo 'quoted'")
+        XCTAssertNil(try row.decodeIfPresent("n", as: String.self))
+        XCTAssertEqual(try row.decode("u", as: UUID.self), id)
+        XCTAssertEqual(try row.decode("d", as: Double.self), 2.5)
+        XCTAssertThrowsError(try row.decode("s", as: Int.self)) { error in
+            guard case PostgresError.decoding(column: "s", _) = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertThrowsError(try row.decode("n", as: String.self))
+    }
+
+    func testQueryErrorsAreTyped() throws {
+        XCTAssertThrowsError(try db.query("SELECT * FROM no_such_table")) { error in
+            guard case PostgresError.query(let state, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(state, "42P01")
+            XCTAssertFalse((error as! PostgresError).isTransient)
+        }
+        try db.query("INSERT INTO users (clerk_user_id, environment) VALUES ('user_1', 'production')")
+        XCTAssertThrowsError(try db.query("INSERT INTO users (clerk_user_id, environment) VALUES ('user_1', 'production')")) { error in
+            XCTAssertEqual((error as? PostgresError)?.sqlState, "23505")
+            XCTAssertEqual((error as? PostgresError)?.errorClass, "23")
+        }
+        XCTAssertEqual(try db.query("SELECT 1 AS one").first?.decode("one", as: Int.self), 1, "usable after an error")
+    }
+
+    func testTransactionRollsBackOnError() throws {
+        XCTAssertThrowsError(try db.transaction { c in
+            try c.query("INSERT INTO users (clerk_user_id, environment) VALUES ('user_tx', 'production')")
+            try c.query("INSERT INTO users (clerk_user_id, environment) VALUES ('user_tx', 'production')")
+        })
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM users").first?.decode("n", as: Int.self), 0)
+        try db.transaction { c in
+            try c.query("INSERT INTO users (clerk_user_id, environment) VALUES ('user_tx', 'production')")
+        }
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM users").first?.decode("n", as: Int.self), 1)
+    }
+
+    func testReconnectsAfterTheServerKilledTheConnection() throws {
+        let pid = db.backendPID
+        let admin = try PostgresConnection(url: TestDatabase.url)
+        try admin.query("SELECT pg_terminate_backend($1)", [Int(pid)])
+        XCTAssertEqual(try db.query("SELECT 7 AS v").first?.decode("v", as: Int.self), 7)
+        XCTAssertNotEqual(db.backendPID, pid, "a new backend serves the reconnected session")
+    }
+
+    func testReconnectsAfterAServerRestart() throws {
+        guard TestDatabase.restartServer() else {
+            // The run was given an external DATABASE_URL: a server we may not restart. Kill the backend
+            // instead, which is what a restart does to a client.
+            return try testReconnectsAfterTheServerKilledTheConnection()
+        }
+        XCTAssertEqual(try db.query("SELECT 8 AS v").first?.decode("v", as: Int.self), 8)
+    }
+
+    func testAConnectionThatCannotConnectFailsWithClass08() {
+        XCTAssertThrowsError(try PostgresConnection(url: "postgresql://nobody@/x?host=/nonexistent-socket-dir", connectTimeoutSeconds: 1)) { error in
+            XCTAssertEqual((error as? PostgresError)?.errorClass, "08")
+            XCTAssertTrue((error as? PostgresError)?.isTransient ?? false)
+        }
+    }
+}
