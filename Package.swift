@@ -41,7 +41,7 @@ let package = Package(
 
         // MARK: Tests: real PostgreSQL, real processes, real signatures.
         .target(
-            name: "TestSupport", dependencies: ["LambdaRuntime", "Store", "ClerkFunctions"],
+            name: "TestSupport", dependencies: ["LambdaRuntime", "Store", "ClerkKit", "ClerkFunctions"],
             path: "Tests/TestSupport"),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),

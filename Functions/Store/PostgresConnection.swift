@@ -48,6 +48,9 @@ public final class PostgresConnection {
             throw .connectionFailed(message)
         }
         conn = c
+        // Server notices ("relation already exists, skipping") would go to stderr as free text, breaking
+        // the one-JSON-object-per-line log; nothing in them needs action.
+        PQsetNoticeProcessor(c, { _, _ in }, nil)
         // Timestamps in and out as UTC; statements never wait forever on a lock.
         _ = try runOnce("SET TIME ZONE 'UTC'", [])
     }

@@ -53,5 +53,97 @@ public enum Schema {
                 PRIMARY KEY (svix_id, environment)
             );
             """),
+        Migration(version: 4, name: "user sync function", sql: userSyncFunction),
     ]
+
+    /// Applies one Clerk user event in a single statement (one round trip, one transaction):
+    /// dedupe by delivery id, order by Clerk's `updated_at`, keep tombstones, erase personal data on delete.
+    ///
+    /// Kept in the database so that the row locks, the checks and the writes happen in one place with no
+    /// client round trips in between; `UserStore` is its only caller.
+    static let userSyncFunction = """
+        CREATE FUNCTION clerk_apply_user_event(
+            p_delivery_id text, p_environment text, p_event_type text, p_clerk_user_id text,
+            p_email text, p_first_name text, p_last_name text, p_username text, p_image_url text,
+            p_body text, p_created_ms bigint, p_updated_ms bigint)
+        RETURNS TABLE (o_outcome text, o_user_id uuid)
+        LANGUAGE plpgsql AS $fn$
+        DECLARE
+            v_user users%ROWTYPE;
+            v_id uuid;
+            v_created timestamptz := to_timestamp(p_created_ms / 1000.0);
+            v_updated timestamptz := to_timestamp(p_updated_ms / 1000.0);
+        BEGIN
+            -- The same message retried carries the same delivery id: the first one wins, later ones change nothing.
+            INSERT INTO webhook_deliveries (svix_id, environment, event_type, clerk_user_id, processed_at)
+            VALUES (p_delivery_id, p_environment, p_event_type, p_clerk_user_id, now())
+            ON CONFLICT (svix_id, environment) DO NOTHING;
+            IF NOT FOUND THEN
+                SELECT u.id INTO v_id FROM users u
+                 WHERE u.clerk_user_id = p_clerk_user_id AND u.environment = p_environment;
+                o_outcome := 'duplicate'; o_user_id := v_id;
+                RETURN NEXT;
+                RETURN;
+            END IF;
+
+            SELECT * INTO v_user FROM users u
+             WHERE u.clerk_user_id = p_clerk_user_id AND u.environment = p_environment FOR UPDATE;
+
+            IF NOT FOUND THEN
+                IF p_event_type = 'user.deleted' THEN
+                    -- A tombstone, so that a late user.created cannot bring the user back.
+                    INSERT INTO users (clerk_user_id, environment, deleted_at)
+                    VALUES (p_clerk_user_id, p_environment, now())
+                    ON CONFLICT (clerk_user_id, environment) DO NOTHING RETURNING id INTO v_id;
+                ELSE
+                    INSERT INTO users (clerk_user_id, environment, email, first_name, last_name, username, image_url,
+                                       raw_payload, clerk_created_at, clerk_updated_at)
+                    VALUES (p_clerk_user_id, p_environment, p_email, p_first_name, p_last_name, p_username, p_image_url,
+                            p_body::jsonb -> 'data', v_created, v_updated)
+                    ON CONFLICT (clerk_user_id, environment) DO NOTHING RETURNING id INTO v_id;
+                    IF v_id IS NOT NULL THEN
+                        INSERT INTO subscriptions (user_id, tier) VALUES (v_id, 'free');
+                        INSERT INTO usage_metrics (user_id) VALUES (v_id);
+                    END IF;
+                END IF;
+                IF v_id IS NOT NULL THEN
+                    UPDATE webhook_deliveries SET outcome = 'processed'
+                     WHERE svix_id = p_delivery_id AND environment = p_environment;
+                    o_outcome := 'processed'; o_user_id := v_id;
+                    RETURN NEXT;
+                    RETURN;
+                END IF;
+                -- Another transaction created the row meanwhile: lock it and carry on as an existing user.
+                SELECT * INTO v_user FROM users u
+                 WHERE u.clerk_user_id = p_clerk_user_id AND u.environment = p_environment FOR UPDATE;
+            END IF;
+
+            IF p_event_type = 'user.deleted' THEN
+                IF v_user.deleted_at IS NULL THEN
+                    UPDATE users SET email = NULL, first_name = NULL, last_name = NULL, username = NULL,
+                                     image_url = NULL, raw_payload = NULL, deleted_at = now(), updated_at = now()
+                     WHERE id = v_user.id;
+                    DELETE FROM subscriptions s WHERE s.user_id = v_user.id;
+                    DELETE FROM usage_metrics m WHERE m.user_id = v_user.id;
+                END IF;
+                o_outcome := 'processed';
+            ELSIF v_user.deleted_at IS NOT NULL
+               OR (v_updated IS NOT NULL AND v_user.clerk_updated_at IS NOT NULL AND v_updated < v_user.clerk_updated_at) THEN
+                -- Deleted users stay deleted; an older snapshot never overwrites a newer one.
+                o_outcome := 'stale';
+            ELSE
+                UPDATE users SET email = p_email, first_name = p_first_name, last_name = p_last_name,
+                                 username = p_username, image_url = p_image_url, raw_payload = p_body::jsonb -> 'data',
+                                 clerk_created_at = COALESCE(v_created, clerk_created_at),
+                                 clerk_updated_at = COALESCE(v_updated, clerk_updated_at), updated_at = now()
+                 WHERE id = v_user.id;
+                o_outcome := 'processed';
+            END IF;
+            UPDATE webhook_deliveries SET outcome = o_outcome
+             WHERE svix_id = p_delivery_id AND environment = p_environment;
+            o_user_id := v_user.id;
+            RETURN NEXT;
+        END
+        $fn$;
+        """
 }

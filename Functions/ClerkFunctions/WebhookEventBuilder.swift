@@ -1,0 +1,68 @@
+import ClerkKit
+import FoundationEssentials
+import LambdaRuntime
+
+/// Builds and re-signs webhook request events, for the `sign-webhook` tool, `invoke --sign` and tests.
+public enum WebhookEventBuilder {
+    /// An API Gateway HTTP API v2 event (`POST /webhooks/clerk` unless `path` says otherwise) carrying
+    /// `body` byte for byte, with `headers` added to the usual ones.
+    public static func httpEvent(body: [UInt8], headers: [String: String], path: String = "/webhooks/clerk") -> [UInt8] {
+        var all: [String: JSONValue] = [
+            "content-type": .string("application/json"),
+            "user-agent": .string("Svix-Webhooks/1.62.0 (sender-1a2b3c; +https://www.svix.com/http-sender/)"),
+            "host": .string("abc123.execute-api.us-east-1.amazonaws.com"),
+        ]
+        for (k, v) in headers { all[k.lowercased()] = .string(v) }
+        let now = Clock.nowMs()
+        let event: JSONValue = .object([
+            "version": .string("2.0"),
+            "routeKey": .string("POST \(path)"),
+            "rawPath": .string(path),
+            "rawQueryString": .string(""),
+            "headers": .object(all),
+            "requestContext": .object([
+                "accountId": .string("123456789012"), "apiId": .string("abc123"),
+                "domainName": .string("abc123.execute-api.us-east-1.amazonaws.com"),
+                "http": .object(["method": .string("POST"), "path": .string(path), "protocol": .string("HTTP/1.1"),
+                                 "sourceIp": .string("44.228.126.217"), "userAgent": .string("Svix-Webhooks/1.62.0")]),
+                "requestId": .string(LocalHarness.makeRequestId()), "routeKey": .string("POST \(path)"),
+                "stage": .string("$default"), "timeEpoch": .number(Double(now)),
+            ]),
+            "body": .string(String(decoding: body, as: UTF8.self)),
+            "isBase64Encoded": .bool(false),
+        ])
+        return Array(event.serialized().utf8)
+    }
+
+    /// Re-signs an HTTP event (v2, Function URL or REST) with fresh Svix headers, or wraps a bare Clerk
+    /// payload (`{"type":…,"data":…}`) in an HTTP API v2 event first.
+    public static func resign(_ event: [UInt8], signer: WebhookSigner, id: String? = nil, timestamp: Int64? = nil) throws -> [UInt8] {
+        let value = try JSONValue.parse(event)
+        let messageId = id ?? WebhookSigner.newMessageId()
+        let ts = timestamp ?? Clock.nowSeconds()
+        guard value["version"] != nil || value["httpMethod"] != nil || value["requestContext"] != nil else {
+            return httpEvent(body: event, headers: signer.headers(id: messageId, timestamp: ts, body: event))
+        }
+        let request = try APIRequest.decode(event)
+        guard case .object(var object) = value else { throw InvalidEventError("event is not a JSON object") }
+        var headers: [String: JSONValue] = [:]
+        if case .object(let h)? = object["headers"] {
+            for (k, v) in h where !k.lowercased().hasPrefix("svix-") && !k.lowercased().hasPrefix("webhook-") { headers[k] = v }
+        }
+        for (k, v) in signer.headers(id: messageId, timestamp: ts, body: request.body) { headers[k] = .string(v) }
+        object["headers"] = .object(headers)
+        object.removeValue(forKey: "multiValueHeaders")
+        return Array(JSONValue.object(object).serialized().utf8)
+    }
+
+    /// The signer for the first configured webhook secret (for `invoke --sign`).
+    public static func configuredSigner(_ env: Environment) throws -> WebhookSigner {
+        for (variable, _) in WebhookConfig.secretVariables(env) {
+            if let value = env[variable], let first = WebhookSecret.list(value).first {
+                guard let secret = try? WebhookSecret(first) else { throw ConfigError.invalid(variable, why: "not whsec_ + base64") }
+                return WebhookSigner(secret: secret)
+            }
+        }
+        throw ConfigError.missing("CLERK_WEBHOOK_SECRET", hint: "--sign signs with the configured webhook secret")
+    }
+}
