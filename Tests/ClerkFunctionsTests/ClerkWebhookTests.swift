@@ -1,0 +1,64 @@
+import ClerkFunctions
+import ClerkKit
+import LambdaRuntime
+import TestSupport
+import XCTest
+
+/// `clerkWebhook`: one endpoint, routed by `type`; and the tools that make signed events.
+final class ClerkWebhookTests: XCTestCase {
+    var f: WebhookFixture!
+
+    override func setUpWithError() throws { f = try WebhookFixture() }
+
+    func testRoutesEachUserEventByType() throws {
+        let c = try f.invoke("clerkWebhook", f.signed(f.userBody(type: "user.created", updatedAt: 1000)))
+        XCTAssertEqual(c.body["status"]?.stringValue, "processed")
+        let u = try f.invoke("clerkWebhook", f.signed(f.userBody(type: "user.updated", updatedAt: 2000, firstName: "Second")))
+        XCTAssertEqual(u.body["status"]?.stringValue, "processed")
+        XCTAssertEqual(try f.user()?["first_name"], "Second")
+        let d = try f.invoke("clerkWebhook", f.signed(f.deletedBody()))
+        XCTAssertEqual(d.body["status"]?.stringValue, "processed")
+        XCTAssertEqual(try f.user()?["deleted"], "true")
+        let types = try f.db.query("SELECT event_type FROM webhook_deliveries ORDER BY received_at").map { try $0.decode("event_type", as: String.self) }
+        XCTAssertEqual(types, ["user.created", "user.updated", "user.deleted"])
+    }
+
+    func testTypesNobodyHandlesAre202Ignored() throws {
+        for name in ["session.created.json"] {
+            let r = try f.invoke("clerkWebhook", f.signed(f.payload(name)))
+            XCTAssertEqual(r.status, 202)
+            XCTAssertEqual(r.body["status"]?.stringValue, "ignored")
+            XCTAssertEqual(r.body["type"]?.stringValue, "session.created")
+        }
+        let unknown = try f.invoke("clerkWebhook", f.signed(Array(#"{"type":"brand.new","data":{}}"#.utf8)))
+        XCTAssertEqual(unknown.status, 202)
+        XCTAssertEqual(try f.count("users"), 0)
+        XCTAssertEqual(try f.count("webhook_deliveries"), 0)
+    }
+
+    func testSignWebhookOutputVerifiesAndInvokeSignRefreshesTheSampleEvents() throws {
+        let secret = WebhookSigner.newSecret()
+        let signed = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: [
+            "sign-webhook", "--secret", secret, "--id", "msg_tool", BuiltProducts.packageRoot + "/events/payloads/user.created.json",
+        ], environment: childEnvironment([:]))
+        XCTAssertEqual(signed.exit.code, 0, signed.stderr.text)
+        let event = try JSONValue.parse(signed.stdout)
+        XCTAssertEqual(event["headers"]?["svix-id"]?.stringValue, "msg_tool")
+        let verifier = WebhookVerifier(entries: [.init(environment: "production", secret: try WebhookSecret(secret))])
+        let request = try APIRequest.decode(signed.stdout)
+        XCTAssertEqual(request.body, try f.payload("user.created.json"), "the payload travels byte for byte")
+        XCTAssertNoThrow(try verifier.verify(header: { request.headers[$0] }, body: request.body, now: Clock.nowSeconds()))
+
+        let invoked = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: [
+            "invoke", "onUserCreated", "--sign", "--event", BuiltProducts.packageRoot + "/events/onUserCreated.signed.json",
+        ], environment: childEnvironment(["DATABASE_URL": TestDatabase.url, "CLERK_WEBHOOK_SECRET": secret]))
+        XCTAssertEqual(invoked.exit.code, 0, invoked.stderr.text)
+        XCTAssertEqual(try JSONValue.parse(invoked.stdout)["statusCode"]?.doubleValue, 200, invoked.stdout.text)
+        XCTAssertEqual(try f.user("user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF")?["email"], "ada@example.com")
+
+        let stale = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: [
+            "invoke", "onUserCreated", "--event", BuiltProducts.packageRoot + "/events/onUserCreated.signed.json",
+        ], environment: childEnvironment(["DATABASE_URL": TestDatabase.url, "CLERK_WEBHOOK_SECRET": secret]))
+        XCTAssertEqual(try JSONValue.parse(stale.stdout)["statusCode"]?.doubleValue, 401, "without --sign the placeholder signature fails")
+    }
+}
