@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --gc-sections
 
-.PHONY: run test deps build release bench-runtime clean
+.PHONY: run test deps build release bench-runtime bench-webhooks clean
 
 deps:
 	@scripts/install-deps.sh
@@ -25,6 +25,10 @@ release: deps
 bench-runtime: release
 	.build/release/clerk-bench runtime --binary .build/release/clerk-functions --invocations 20000 \
 	  --neutral-mock ../shared/bench/mock_runtime_api.py
+
+# Verify-only cost of a 2 KiB webhook, and verified-and-synced user.updated deliveries per second.
+bench-webhooks: release
+	scripts/with-database.sh .build/release/clerk-bench webhooks
 
 clean:
 	scripts/local-postgres.sh stop || true

@@ -14,6 +14,8 @@ let options = BenchOptions(Array(arguments.dropFirst()))
 switch suite {
 case "runtime":
     RuntimeBenchmark.run(options)
+case "webhooks":
+    WebhookBenchmark.run(options)
 default:
     FileIO.write(fd: 2, "unknown suite \(suite)\n")
     exit(2)

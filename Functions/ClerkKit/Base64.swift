@@ -3,14 +3,6 @@
 public enum Base64 {
     private static let standard = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     private static let urlSafe = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-    private static let decodeTable: [UInt8] = {
-        var t = [UInt8](repeating: 0xFF, count: 256)
-        for (i, c) in standard.enumerated() { t[Int(c)] = UInt8(i) }
-        t[Int(UInt8(ascii: "-"))] = 62
-        t[Int(UInt8(ascii: "_"))] = 63
-        return t
-    }()
-
     /// Encodes `bytes`; padded unless `url` (JWT style: URL alphabet, no padding).
     public static func encode<C: Collection>(_ bytes: C, url: Bool = false) -> String where C.Element == UInt8 {
         let alphabet = url ? urlSafe : standard
@@ -49,7 +41,7 @@ public enum Base64 {
                 continue
             }
             if padding > 0 { return nil }
-            let v = decodeTable[Int(c)]
+            let v = sextet(c)
             if v == 0xFF { return nil }
             acc = acc << 6 | UInt32(v)
             bits += 6
@@ -60,6 +52,46 @@ public enum Base64 {
         }
         if bits >= 6 || padding > 2 { return nil }
         return out
+    }
+
+    /// The 6-bit value of a character of either alphabet, or 0xFF (branches, not a table: no lazy global).
+    @inline(__always)
+    static func sextet(_ c: UInt8) -> UInt8 {
+        switch c {
+        case 0x41...0x5A: c &- 0x41
+        case 0x61...0x7A: c &- 0x47
+        case 0x30...0x39: c &+ 4
+        case 0x2B, 0x2D: 62
+        case 0x2F, 0x5F: 63
+        default: 0xFF
+        }
+    }
+
+    /// Decodes exactly 32 bytes (43 characters, or 44 with one `=`) into `out`; false for anything else.
+    public static func decode32(_ text: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Bool {
+        var count = text.count
+        if count == 44 {
+            guard text[43] == UInt8(ascii: "=") else { return false }
+            count = 43
+        }
+        guard count == 43, out.count >= 32 else { return false }
+        var o = 0
+        var i = 0
+        var bad: UInt8 = 0
+        while i + 4 <= 40 {  // 10 full groups -> 30 bytes
+            let a = sextet(text[i]), b = sextet(text[i + 1]), c = sextet(text[i + 2]), d = sextet(text[i + 3])
+            bad |= (a | b | c | d) & 0xC0
+            out[o] = a << 2 | b >> 4
+            out[o + 1] = b << 4 | c >> 2
+            out[o + 2] = c << 6 | d
+            o += 3
+            i += 4
+        }
+        let a = sextet(text[40]), b = sextet(text[41]), c = sextet(text[42])
+        bad |= (a | b | c) & 0xC0
+        out[30] = a << 2 | b >> 4
+        out[31] = b << 4 | c >> 2
+        return bad == 0 && c & 0x03 == 0
     }
 
     /// Decodes text.

@@ -103,10 +103,9 @@ public struct WebhookVerifier: Sendable {
         if timestamp < now - toleranceSeconds { throw .timestampTooOld }
         if timestamp > now + toleranceSeconds { throw .timestampTooNew }
 
-        let candidates = Self.v1Signatures(signatures)
-        guard !candidates.isEmpty else { throw .noMatchingSignature }
         var idText = id
         var tsText = timestampText
+        var signatureText = signatures
         let dot: [UInt8] = [UInt8(ascii: ".")]
         for entry in entries {
             let mac = idText.withUTF8 { idBytes in
@@ -118,11 +117,34 @@ public struct WebhookVerifier: Sendable {
                     }
                 }
             }
-            for candidate in candidates where candidate.withUnsafeBytes({ mac.constantTimeEquals($0) }) {
+            if signatureText.withUTF8({ Self.anyV1Signature(in: UnsafeRawBufferPointer($0), equals: mac) }) {
                 return VerifiedWebhook(environment: entry.environment, messageId: id, timestamp: timestamp)
             }
         }
         throw .noMatchingSignature
+    }
+
+    /// Scans the space-separated `version,base64` list in place (no allocation: this runs per request)
+    /// and compares each well-formed `v1` entry with `mac` in constant time. Malformed entries are skipped.
+    static func anyV1Signature(in header: UnsafeRawBufferPointer, equals mac: SHA256Digest) -> Bool {
+        var matched = false
+        var i = 0
+        let n = header.count
+        var decoded: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        while i < n {
+            while i < n && header[i] == 0x20 { i += 1 }
+            let start = i
+            while i < n && header[i] != 0x20 { i += 1 }
+            let length = i - start
+            // "v1," + 44 characters (43 when the padding was dropped) for 32 bytes.
+            guard length == 47 || length == 46, header[start] == UInt8(ascii: "v"), header[start + 1] == UInt8(ascii: "1"),
+                  header[start + 2] == UInt8(ascii: ",") else { continue }
+            let ok = withUnsafeMutableBytes(of: &decoded) { out in
+                Base64.decode32(UnsafeRawBufferPointer(rebasing: header[(start + 3)..<i]), into: out)
+            }
+            if ok && withUnsafeBytes(of: decoded, { mac.constantTimeEquals($0) }) { matched = true }
+        }
+        return matched
     }
 
     /// A plain decimal integer only (no sign, fraction or trailing text), as the Go and Rust verifiers.
@@ -137,17 +159,6 @@ public struct WebhookVerifier: Sendable {
         return digits > 0 ? value : nil
     }
 
-    /// The decoded 32-byte `v1` signatures; any malformed entry is skipped.
-    static func v1Signatures(_ header: String) -> [[UInt8]] {
-        var result: [[UInt8]] = []
-        for entry in header.utf8.split(separator: UInt8(ascii: " ")) {
-            guard entry.count > 3, entry.starts(with: "v1,".utf8) else { continue }
-            let encoded = entry.dropFirst(3)
-            guard !encoded.contains(UInt8(ascii: ",")), let bytes = Base64.decode(encoded), bytes.count == 32 else { continue }
-            result.append(bytes)
-        }
-        return result
-    }
 }
 
 extension String {
