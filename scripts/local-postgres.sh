@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A private, throwaway PostgreSQL cluster for `make run` and `make test`:
-#   local-postgres.sh start   -> prints the DATABASE_URL (Unix socket only, no TCP port)
+#   local-postgres.sh start [DB]  -> (re)creates database DB (default clerk_functions), prints its DATABASE_URL
+#                                    (Unix socket only, no TCP port)
 #   local-postgres.sh stop
 # Data lives in .build/postgres (CLERK_PG_DIR overrides). As root, the server runs as the postgres user,
 # because initdb and postgres refuse to run as root.
@@ -39,9 +40,11 @@ case "${1:-}" in
         -o "-k $sock -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
         start >/dev/null || { tail -n 20 "$base/server.log" >&2; exit 1; }
     fi
-    "$pgbin/psql" -h "$sock" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='clerk_functions'" | grep -q 1 \
-      || "$pgbin/psql" -h "$sock" -U postgres -d postgres -qc "CREATE DATABASE clerk_functions" >/dev/null
-    echo "postgresql://postgres@/clerk_functions?host=$sock"
+    db="${2:-clerk_functions}"
+    # Throwaway by definition: every start gets an empty database.
+    "$pgbin/psql" -h "$sock" -U postgres -d postgres -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
+      -c "CREATE DATABASE $db" >/dev/null
+    echo "postgresql://postgres@/$db?host=$sock"
     ;;
   stop)
     if [ -f "$data/PG_VERSION" ]; then as_server_user "$pgbin/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true; fi

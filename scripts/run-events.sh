@@ -14,11 +14,21 @@ if [ -z "${CLERK_WEBHOOK_SECRET:-}${PROD_CLERK_WEBHOOK_SECRET:-}${DEV_CLERK_WEBH
   export CLERK_WEBHOOK_SECRET
   echo "(using a throwaway webhook secret for this run)"
 fi
+# Token events carry DEV_SESSION_TOKEN placeholders, minted fresh (--mint-token) with a development key.
+if [ -z "${CLERK_DEV_KEY:-}" ] && ! grep -qs 'CLERK_DEV_KEY=' .env; then
+  [ -f .build/dev-keys/dev-key.pem ] || "$bin" dev-keys --dir .build/dev-keys >/dev/null
+  export CLERK_DEV_KEY=.build/dev-keys/dev-key.pem
+  if [ -z "${CLERK_JWT_KEY:-}${CLERK_JWKS_URL:-}${CLERK_SECRET_KEY:-}${PROD_CLERK_ISSUER:-}${DEV_CLERK_ISSUER:-}" ]; then
+    CLERK_JWT_KEY=$(cat .build/dev-keys/dev-key.pub.pem); export CLERK_JWT_KEY
+    export CLERK_ISSUER=https://clerk.dev.localhost
+  fi
+  echo "(signing session tokens with the development key in .build/dev-keys)"
+fi
 status=0
 for event in events/*.json; do
   name=$(basename "$event"); fn=${name%%.*}
   flags=()
-  case "$name" in *.signed.json) flags+=(--sign) ;; esac
+  case "$name" in *.signed.json) flags+=(--sign) ;; *.token.json) flags+=(--mint-token) ;; esac
   printf '\n== %s -> %s\n' "$event" "$fn"
   out=$("$bin" invoke "$fn" --event "$event" "${flags[@]}" 2>/tmp/clerk-functions-run.log); rc=$?
   echo "$out"

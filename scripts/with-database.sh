@@ -4,7 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -n "${DATABASE_URL:-}" ]; then exec "$@"; fi
-DATABASE_URL=$("$here/local-postgres.sh" start)
+DATABASE_URL=$("$here/local-postgres.sh" start "${CLERK_PG_DATABASE:-clerk_functions}")
 export DATABASE_URL
 export CLERK_LOCAL_POSTGRES="$here/local-postgres.sh"   # lets tests restart the server they were given
 trap '"$here/local-postgres.sh" stop' EXIT

@@ -5,10 +5,10 @@ import Store
 /// The executable's commands beyond `invoke` and `list`.
 public enum Commands {
     /// All of them.
-    public static let all: [Command] = [migrate, signWebhook]
+    public static let all: [Command] = [migrate, signWebhook, TokenTools.devKeys, TokenTools.signToken]
 
     /// The `invoke` flags that rewrite events.
-    public static let transforms: [EventTransform] = [sign]
+    public static let transforms: [EventTransform] = [sign, TokenTools.mintTransform]
 
     /// `invoke --sign`: fresh Svix id, timestamp and signature with the configured secret.
     public static let sign = EventTransform(

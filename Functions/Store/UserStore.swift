@@ -69,7 +69,7 @@ public struct SyncResult: Sendable, Equatable {
 
 /// Users, their subscription and usage rows, and the delivery log.
 public struct UserStore {
-    private let connection: PostgresConnection
+    let connection: PostgresConnection
 
     /// Uses `connection`.
     public init(connection: PostgresConnection) { self.connection = connection }
@@ -85,5 +85,77 @@ public struct UserStore {
         let outcome = try row.decode("o_outcome", as: String.self)
         guard let status = SyncStatus(rawValue: outcome) else { throw .decoding(column: "o_outcome", expected: "SyncStatus") }
         return SyncResult(status: status, userId: try row.decodeIfPresent("o_user_id", as: UUID.self))
+    }
+}
+
+/// A user row as the API shows it.
+public struct StoredUser: Sendable, Equatable {
+    public var id: UUID
+    public var clerkUserId: String
+    public var environment: String
+    public var email: String?
+    public var firstName: String?
+    public var lastName: String?
+    public var username: String?
+    public var imageUrl: String?
+    /// The subscription tier, when the user has one.
+    public var tier: String?
+    /// Row times, epoch ms.
+    public var createdAtMs: Int64
+    public var updatedAtMs: Int64
+    /// Whether the row is a tombstone.
+    public var deleted: Bool
+}
+
+extension UserStore {
+    private static let selectUser = """
+        SELECT u.id, u.clerk_user_id, u.environment, u.email, u.first_name, u.last_name, u.username, u.image_url,
+               s.tier, (extract(epoch FROM u.created_at) * 1000)::bigint AS created_ms,
+               (extract(epoch FROM u.updated_at) * 1000)::bigint AS updated_ms, u.deleted_at IS NOT NULL AS deleted
+          FROM users u LEFT JOIN subscriptions s ON s.user_id = u.id
+        """
+
+    private static func decode(_ row: PostgresRow) throws(PostgresError) -> StoredUser {
+        StoredUser(
+            id: try row.decode("id"), clerkUserId: try row.decode("clerk_user_id"), environment: try row.decode("environment"),
+            email: try row.decodeIfPresent("email"), firstName: try row.decodeIfPresent("first_name"),
+            lastName: try row.decodeIfPresent("last_name"), username: try row.decodeIfPresent("username"),
+            imageUrl: try row.decodeIfPresent("image_url"), tier: try row.decodeIfPresent("tier"),
+            createdAtMs: try row.decode("created_ms"), updatedAtMs: try row.decode("updated_ms"), deleted: try row.decode("deleted"))
+    }
+
+    /// The user with internal id `id`.
+    public func find(id: UUID) throws(PostgresError) -> StoredUser? {
+        try connection.query(Self.selectUser + " WHERE u.id = $1", [id]).first.map(Self.decode)
+    }
+
+    /// The user with this Clerk id in this environment.
+    public func find(clerkUserId: String, environment: String) throws(PostgresError) -> StoredUser? {
+        try connection.query(Self.selectUser + " WHERE u.clerk_user_id = $1 AND u.environment = $2", [clerkUserId, environment])
+            .first.map(Self.decode)
+    }
+
+    /// The internal id for a Clerk user, creating a minimal row (with its free subscription and usage)
+    /// when the webhook has not arrived yet. Concurrent first calls create exactly one row.
+    public func findOrCreate(clerkUserId: String, environment: String) throws(PostgresError)
+        -> (id: UUID, deleted: Bool, created: Bool)
+    {
+        let lookup = "SELECT id, deleted_at IS NOT NULL AS deleted FROM users WHERE clerk_user_id = $1 AND environment = $2"
+        for _ in 0..<3 {
+            if let row = try connection.query(lookup, [clerkUserId, environment]).first {
+                return (try row.decode("id"), try row.decode("deleted"), false)
+            }
+            // One statement: the user and its dependent rows, or nothing if another request won the race.
+            let inserted = try connection.query("""
+                WITH ins AS (
+                    INSERT INTO users (clerk_user_id, environment) VALUES ($1, $2)
+                    ON CONFLICT (clerk_user_id, environment) DO NOTHING RETURNING id),
+                sub AS (INSERT INTO subscriptions (user_id) SELECT id FROM ins),
+                usage AS (INSERT INTO usage_metrics (user_id) SELECT id FROM ins)
+                SELECT id FROM ins
+                """, [clerkUserId, environment])
+            if let row = inserted.first { return (try row.decode("id"), false, true) }
+        }
+        throw .query(sqlState: "40001", message: "user row neither found nor created")
     }
 }

@@ -1,0 +1,87 @@
+import ClerkKit
+import FoundationEssentials
+import LambdaRuntime
+import Store
+
+/// `me` (`GET /me`): the signed-in user's profile from the database.
+///
+/// Behind the authorizer it reads `userId` from the authorizer context; deployed without one it verifies
+/// the bearer token (or `__session` cookie) itself with the same configuration as `verifyToken`.
+public struct MeFunction: Handler {
+    private let database: DatabaseSession
+    private let verifier: TokenVerifier?
+
+    /// Sets up the database; token settings are optional (only needed without the authorizer).
+    public init(_ ctx: InitContext, fetcher: @escaping JWKSFetcher = JWKSCache.curlFetcher) throws {
+        database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
+        verifier = try? TokenConfig.verifier(ctx.environment, logger: ctx.logger, fetcher: fetcher)
+    }
+
+    struct Profile: Encodable {
+        var id: String
+        var clerkUserId: String
+        var environment: String
+        var email: String?
+        var firstName: String?
+        var lastName: String?
+        var username: String?
+        var imageUrl: String?
+        var tier: String?
+        var createdAt: Int64
+        var updatedAt: Int64
+    }
+
+    public func handle(_ event: [UInt8], context: Context) throws -> [UInt8] { respond(event, context).encoded() }
+
+    func respond(_ event: [UInt8], _ context: Context) -> APIResponse {
+        let log = context.logger
+        guard let request = try? APIRequest.decode(event) else {
+            return .error(400, "malformed_request", "expected an API Gateway or Function URL request")
+        }
+        let store = UserStore(connection: database.connection)
+        do {
+            let user: StoredUser?
+            if let id = request.authorizer["userId"]?.stringValue.flatMap(UUID.init(uuidString:)) {
+                user = try store.find(id: id)
+            } else {
+                guard let verifier else {
+                    log.warn("me refused", ["reason": "no_authorizer_context"])
+                    return .error(401, "unauthorized", "no authorizer context and no token configuration")
+                }
+                let header = request.header("authorization")
+                let token = header.flatMap { $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)) : nil } ?? request.cookie("__session")
+                guard let token else {
+                    log.warn("me refused", ["reason": "token_missing"])
+                    return .error(401, "token_missing", "send Authorization: Bearer <session token>")
+                }
+                do {
+                    let session = try verifier.verify(token, nowMs: Clock.nowMs())
+                    user = try store.find(clerkUserId: session.claims.subject ?? "", environment: session.environment)
+                } catch let error as TokenError {
+                    log.warn("me refused", ["reason": .string(error.reason)])
+                    return error.isInfrastructure
+                        ? .error(503, error.reason, "cannot verify tokens right now") : .error(401, error.reason, "invalid session token")
+                }
+            }
+            guard let user, !user.deleted else {
+                log.info("me: no such user", ["reason": user == nil ? "user_not_found" : "user_deleted"])
+                return .error(404, user == nil ? "user_not_found" : "user_deleted", "no profile for this user")
+            }
+            return .json(200, Profile(id: user.id.postgresText, clerkUserId: user.clerkUserId, environment: user.environment,
+                                      email: user.email, firstName: user.firstName, lastName: user.lastName,
+                                      username: user.username, imageUrl: user.imageUrl, tier: user.tier,
+                                      createdAt: user.createdAtMs, updatedAt: user.updatedAtMs))
+        } catch {
+            log.error("me could not read the database", ["reason": "database_unavailable"])
+            return .error(503, "database_unavailable", "try again shortly")
+        }
+    }
+}
+
+extension Functions {
+    /// `me`: the profile of the user the authorizer (or the bearer token) identifies.
+    public static let me = LambdaFunction(
+        name: "me", summary: "GET /me: the signed-in user's profile (authorizer context, or a bearer token without one).",
+        accepts: ["API Gateway HTTP API v2 with a Lambda authorizer context", "HTTP request with Authorization: Bearer"]
+    ) { try MeFunction($0) }
+}

@@ -1,0 +1,199 @@
+import ClerkKit
+import FoundationEssentials
+import LambdaRuntime
+import Store
+
+/// The error API Gateway turns into 401 for a REST TOKEN authorizer: the message must be exactly `Unauthorized`.
+public struct Unauthorized: LambdaReportableError {
+    public var errorType: String { "Unauthorized" }
+    public var errorMessage: String { "Unauthorized" }
+}
+
+/// Our side failed (keys unreachable, database down): the authorizer errs (API Gateway answers 500)
+/// rather than deny, so that an outage never looks like a signed-out user.
+public struct AuthorizerUnavailable: LambdaReportableError {
+    /// `jwks_unavailable` or `database_unavailable`.
+    public let reason: String
+    public var errorType: String { "AuthorizerUnavailable" }
+    public var errorMessage: String { "cannot verify tokens right now: \(reason)" }
+}
+
+/// `verifyToken`: a Clerk session token checked against the instance's keys, answering in the shape of
+/// the event that asked: HTTP API authorizer (payload 2.0, simple response), REST TOKEN or REQUEST
+/// authorizer (IAM policy), or a direct invocation `{"token": …}`. A valid token for a user the database
+/// does not know yet creates a minimal row, so `userId` is always the internal id.
+public struct VerifyTokenFunction: Handler {
+    private let verifier: TokenVerifier
+    private let database: DatabaseSession
+    private let decoder = JSONDecoder()
+
+    /// Sets up the verifier (keys fetched lazily, cached across invocations) and the database.
+    public init(_ ctx: InitContext, fetcher: @escaping JWKSFetcher = JWKSCache.curlFetcher) throws {
+        verifier = try TokenConfig.verifier(ctx.environment, logger: ctx.logger, fetcher: fetcher)
+        database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
+    }
+
+    private struct Event: Decodable {
+        var type: String?
+        var version: String?
+        var authorizationToken: String?
+        var methodArn: String?
+        var routeArn: String?
+        var identitySource: IdentitySource?
+        var headers: [String: String?]?
+        var cookies: [String]?
+        var token: String?
+    }
+
+    /// `identitySource` is a list in payload 2.0 and a string in some REST events.
+    private enum IdentitySource: Decodable {
+        case list([String]), single(String)
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let l = try? c.decode([String].self) { self = .list(l) } else { self = .single(try c.decode(String.self)) }
+        }
+        var values: [String] { switch self { case .list(let l): l; case .single(let s): [s] } }
+    }
+
+    /// The outcome of checking one token, before it is shaped for the caller.
+    enum Outcome {
+        case allowed(VerifiedSession, userId: UUID)
+        case denied(reason: String)
+        case unavailable(reason: String)
+    }
+
+    public func handle(_ bytes: [UInt8], context: Context) throws -> [UInt8] {
+        let event: Event
+        do {
+            event = try decoder.decode(Event.self, from: Data(bytes))
+        } catch {
+            throw InvalidEventError("not an authorizer event or {\"token\": …}: \(DecodingErrorText.describe(error))")
+        }
+        let log = context.logger
+        switch (event.type, event.token) {
+        case ("TOKEN", _):
+            let outcome = check(bearer(event.authorizationToken), shape: "rest-token", log: log)
+            return try policy(outcome, arn: event.methodArn ?? "")
+        case ("REQUEST", _):
+            var headers: [String: String] = [:]
+            for (k, v) in event.headers ?? [:] { if let v { headers[k.lowercased()] = v } }
+            let token = bearer(headers["authorization"]) ?? sessionCookie(event.cookies, headers["cookie"])
+                ?? event.identitySource?.values.lazy.compactMap({ bearer($0) }).first
+            if event.version == "2.0" {
+                return try simple(check(token, shape: "http-api-request", log: log))
+            }
+            return try policy(check(token, shape: "rest-request", log: log), arn: event.methodArn ?? "")
+        case (nil, let token?):
+            return direct(check(bearer(token) ?? token, shape: "direct", log: log))
+        default:
+            throw InvalidEventError("expected an authorizer event (type TOKEN or REQUEST) or {\"token\": …}")
+        }
+    }
+
+    /// Verifies and resolves the user; logs every refusal with its reason (never the token).
+    func check(_ token: String?, shape: String, log: Logger) -> Outcome {
+        guard let token, !token.isEmpty else {
+            log.warn("token rejected", ["reason": "token_missing", "shape": .string(shape)])
+            return .denied(reason: "token_missing")
+        }
+        let session: VerifiedSession
+        do {
+            session = try verifier.verify(token, nowMs: Clock.nowMs())
+        } catch {
+            log.warn("token rejected", ["reason": .string(error.reason), "shape": .string(shape)])
+            return error.isInfrastructure ? .unavailable(reason: error.reason) : .denied(reason: error.reason)
+        }
+        let sub = session.claims.subject ?? ""
+        do {
+            let user = try UserStore(connection: database.connection).findOrCreate(clerkUserId: sub, environment: session.environment)
+            if user.deleted {
+                log.warn("token rejected", ["reason": "user_deleted", "shape": .string(shape), "clerkUserId": .string(sub)])
+                return .denied(reason: "user_deleted")
+            }
+            if user.created { log.info("user created just in time", ["clerkUserId": .string(sub), "environment": .string(session.environment)]) }
+            log.debug("token verified", ["clerkUserId": .string(sub), "environment": .string(session.environment)])
+            return .allowed(session, userId: user.id)
+        } catch {
+            log.error("token check could not reach the database", ["reason": "database_unavailable", "sqlState": .string(error.sqlState)])
+            return .unavailable(reason: "database_unavailable")
+        }
+    }
+
+    private func contextValues(_ session: VerifiedSession, _ userId: UUID) -> [String: String] {
+        ["userId": userId.postgresText, "clerkUserId": session.claims.subject ?? "",
+         "sessionId": session.claims.sessionId ?? "", "orgId": session.claims.organizationId ?? "",
+         "environment": session.environment]
+    }
+
+    private func encode(_ value: JSONValue) -> [UInt8] { Array(value.serialized().utf8) }
+
+    private func strings(_ d: [String: String]) -> JSONValue { .object(d.mapValues { .string($0) }) }
+
+    private func simple(_ outcome: Outcome) throws -> [UInt8] {
+        switch outcome {
+        case .allowed(let s, let id): encode(.object(["isAuthorized": .bool(true), "context": strings(contextValues(s, id))]))
+        case .denied(let reason): encode(.object(["isAuthorized": .bool(false), "context": strings(["reason": reason])]))
+        case .unavailable(let reason): throw AuthorizerUnavailable(reason: reason)
+        }
+    }
+
+    private func policy(_ outcome: Outcome, arn: String) throws -> [UInt8] {
+        // arn:aws:execute-api:region:account:apiId/stage/METHOD/path -> …:apiId/stage/*
+        let parts = arn.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        let resource = parts.count >= 2 ? "\(parts[0])/\(parts[1])/*" : arn
+        func document(_ effect: String) -> JSONValue {
+            .object(["Version": .string("2012-10-17"), "Statement": .array([.object([
+                "Action": .string("execute-api:Invoke"), "Effect": .string(effect), "Resource": .string(resource)])])])
+        }
+        switch outcome {
+        case .allowed(let s, let id):
+            return encode(.object(["principalId": .string(s.claims.subject ?? ""), "policyDocument": document("Allow"),
+                                   "context": strings(contextValues(s, id))]))
+        case .denied(let reason) where reason == "user_deleted":
+            // A real user who may not come in: an explicit Deny (403), not "who are you" (401).
+            return encode(.object(["principalId": .string("deleted"), "policyDocument": document("Deny"),
+                                   "context": strings(["reason": reason])]))
+        case .denied:
+            throw Unauthorized()
+        case .unavailable(let reason):
+            throw AuthorizerUnavailable(reason: reason)
+        }
+    }
+
+    private func direct(_ outcome: Outcome) -> [UInt8] {
+        switch outcome {
+        case .allowed(let s, let id):
+            var out = contextValues(s, id).mapValues { JSONValue.string($0) }
+            out["valid"] = .bool(true)
+            out["claims"] = (try? JSONValue.parse(s.payload)) ?? .null
+            return encode(.object(out))
+        case .denied(let reason), .unavailable(let reason):
+            return encode(.object(["valid": .bool(false), "reason": .string(reason)]))
+        }
+    }
+
+    private func bearer(_ value: String?) -> String? {
+        guard let v = value?.trimmingWhitespace(), !v.isEmpty else { return nil }
+        if v.count > 7, v.prefix(7).lowercased() == "bearer " { return v.dropFirst(7).trimmingWhitespace() }
+        return nil
+    }
+
+    private func sessionCookie(_ cookies: [String]?, _ header: String?) -> String? {
+        let all = (cookies ?? []) + (header?.split(separator: ";").map(String.init) ?? [])
+        for c in all {
+            let kv = c.split(separator: "=", maxSplits: 1)
+            if kv.count == 2, kv[0].trimmingWhitespace() == "__session" { return kv[1].trimmingWhitespace() }
+        }
+        return nil
+    }
+}
+
+extension Functions {
+    /// `verifyToken`: the HTTP API authorizer and service-to-service token check.
+    public static let verifyToken = LambdaFunction(
+        name: "verifyToken",
+        summary: "Clerk session token check: HTTP API authorizer (2.0 simple), REST TOKEN/REQUEST authorizer, or {\"token\":…}.",
+        accepts: ["HTTP API Lambda authorizer, payload 2.0 (type REQUEST)", "REST API TOKEN authorizer",
+                  "REST API REQUEST authorizer", "direct {\"token\": \"…\"}"]
+    ) { try VerifyTokenFunction($0) }
+}
