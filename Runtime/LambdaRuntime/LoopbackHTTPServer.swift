@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A small HTTP/1.1 server on 127.0.0.1, one thread per connection, for local tools and tests
+/// (a JWKS endpoint, a profile-service stand-in). Loopback only, by construction.
+public final class LoopbackHTTPServer: @unchecked Sendable {
+    /// A request as received.
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
+        /// Lower-case names.
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+        /// The first header named `name` (lower-case).
+        public func header(_ name: String) -> String? { headers.first { $0.0 == name }?.1 }
+    }
+
+    /// What to answer.
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+
+        /// Creates a response.
+        public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+
+        /// A JSON response.
+        public static func json(_ status: Int, _ text: String) -> Response {
+            Response(status: status, headers: [("Content-Type", "application/json")], body: Array(text.utf8))
+        }
+    }
+
+    /// The bound port.
+    public let port: Int
+    /// `http://127.0.0.1:<port>`.
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    private let listenFD: Int32
+    private let handler: @Sendable (Request) -> Response
+    private let lock = ConditionLock()
+    private var stopped = false
+    private var open: Set<Int32> = []
+
+    /// Binds 127.0.0.1:`port` (0 picks one) and serves `handler`.
+    public init(port requested: Int = 0, handler: @escaping @Sendable (Request) -> Response) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(requested).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0 && listen(fd, 64) == 0
+        guard fd >= 0, ok else {
+            let e = errno
+            if fd >= 0 { close(fd) }
+            throw SubprocessError.spawnFailed(path: "bind 127.0.0.1:\(requested)", errno: e)
+        }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+        listenFD = fd
+        self.handler = handler
+        Threads.detach { [self] in acceptLoop() }
+    }
+
+    deinit { stop() }
+
+    /// Stops listening and closes open connections.
+    public func stop() {
+        let fds: [Int32] = lock.withLock {
+            guard !stopped else { return [] }
+            stopped = true
+            return [listenFD] + Array(open)
+        }
+        for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
+    private func acceptLoop() {
+        while true {
+            let fd = accept(listenFD, nil, nil)
+            if fd < 0 {
+                if errno == EINTR { continue }
+                close(listenFD)
+                return
+            }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            let accepted = lock.withLock { () -> Bool in
+                if stopped { return false }
+                open.insert(fd)
+                return true
+            }
+            guard accepted else { close(fd); continue }
+            Threads.detach { [self] in serve(fd) }
+        }
+    }
+
+    private func serve(_ fd: Int32) {
+        defer {
+            lock.withLock { _ = open.remove(fd) }
+            close(fd)
+        }
+        var reader = HTTPRequestReader(fd: fd)
+        while let r = reader.next() {
+            let response = handler(Request(method: r.method, path: r.path, headers: r.headers, body: r.body))
+            var head = "HTTP/1.1 \(response.status) Status\r\nContent-Length: \(response.body.count)\r\n"
+            for (k, v) in response.headers { head += "\(k): \(v)\r\n" }
+            head += "\r\n"
+            let bytes = Array(head.utf8) + response.body
+            let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent != bytes.count { return }
+        }
+    }
+}
