@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --gc-sections
 
-.PHONY: run test deps build release bench-runtime bench-webhooks clean
+.PHONY: run test deps build release bench-runtime bench-webhooks bench-tokens clean
 
 deps:
 	@scripts/install-deps.sh
@@ -29,6 +29,10 @@ bench-runtime: release
 # Verify-only cost of a 2 KiB webhook, and verified-and-synced user.updated deliveries per second.
 bench-webhooks: release
 	scripts/with-database.sh .build/release/clerk-bench webhooks
+
+# Verifications per second of a cached-key RS256 session token, next to openssl speed rsa2048.
+bench-tokens: release
+	.build/release/clerk-bench tokens
 
 clean:
 	scripts/local-postgres.sh stop || true

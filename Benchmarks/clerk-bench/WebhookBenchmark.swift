@@ -3,9 +3,6 @@ import ClerkKit
 import LambdaRuntime
 import Store
 
-extension Array where Element == UInt8 {
-    var text: String { String(decoding: self, as: UTF8.self) }
-}
 #if canImport(Glibc)
 import Glibc
 #endif

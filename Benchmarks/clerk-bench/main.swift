@@ -16,6 +16,8 @@ case "runtime":
     RuntimeBenchmark.run(options)
 case "webhooks":
     WebhookBenchmark.run(options)
+case "tokens":
+    TokenBenchmark.run(options)
 default:
     FileIO.write(fd: 2, "unknown suite \(suite)\n")
     exit(2)

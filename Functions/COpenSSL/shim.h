@@ -65,7 +65,10 @@ static inline void clerk_hmac_sha256_parts(const clerk_hmac_sha256_key *k,
 }
 
 static inline void clerk_sha256(const void *data, size_t len, unsigned char out[32]) {
-    SHA256((const unsigned char *)data, len, out);
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, data, len);
+    SHA256_Final(out, &c);
 }
 
 /* RSA for session tokens (RS256/384/512 = RSASSA-PKCS1-v1_5 with SHA-256/384/512). */
@@ -129,11 +132,12 @@ static inline EVP_PKEY_CTX *clerk_rsa_verify_ctx(EVP_PKEY *pkey, int bits) {
 /* 1 when sig is a valid signature of data; hashes with a stack buffer, allocates nothing. */
 static inline int clerk_rsa_verify(EVP_PKEY_CTX *ctx, int bits, const void *data, size_t len,
                                    const unsigned char *sig, size_t siglen) {
+    /* The streaming SHA API: OpenSSL 3's one-shot SHA256() fetches the implementation on every call. */
     unsigned char digest[64];
     size_t dlen;
-    if (bits == 512) { SHA512(data, len, digest); dlen = 64; }
-    else if (bits == 384) { SHA384(data, len, digest); dlen = 48; }
-    else { SHA256(data, len, digest); dlen = 32; }
+    if (bits == 512) { SHA512_CTX c; SHA512_Init(&c); SHA512_Update(&c, data, len); SHA512_Final(digest, &c); dlen = 64; }
+    else if (bits == 384) { SHA512_CTX c; SHA384_Init(&c); SHA384_Update(&c, data, len); SHA384_Final(digest, &c); dlen = 48; }
+    else { SHA256_CTX c; SHA256_Init(&c); SHA256_Update(&c, data, len); SHA256_Final(digest, &c); dlen = 32; }
     int rc = EVP_PKEY_verify(ctx, sig, siglen, digest, dlen);
     ERR_clear_error();
     return rc == 1;

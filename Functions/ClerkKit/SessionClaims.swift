@@ -1,52 +1,70 @@
 import FoundationEssentials
 
 /// The claims of a Clerk session token that verification and the handlers use (v1 and v2 formats).
-public struct SessionClaims: Decodable, Sendable {
+public struct SessionClaims: Sendable {
     /// `sub`: the Clerk user id.
-    public let subject: String?
+    public private(set) var subject: String?
     /// `iss`: the instance's Frontend API URL.
-    public let issuer: String?
+    public private(set) var issuer: String?
     /// `exp`, `nbf`, `iat`: epoch seconds.
-    public let expiresAt: Double?
-    public let notBefore: Double?
-    public let issuedAt: Double?
+    public private(set) var expiresAt: Double?
+    public private(set) var notBefore: Double?
+    public private(set) var issuedAt: Double?
     /// `azp`: the requesting origin.
-    public let authorizedParty: String?
+    public private(set) var authorizedParty: String?
     /// `sid`: the session id.
-    public let sessionId: String?
+    public private(set) var sessionId: String?
     /// `sts`: `active` or `pending`.
-    public let sessionStatus: String?
+    public private(set) var sessionStatus: String?
     /// `v`: 2 for the v2 format.
-    public let version: Int?
+    public private(set) var version: Int?
     /// v1 `org_id`, or v2 `o.id`.
-    public var organizationId: String? { orgIdV1 ?? organization?.id }
+    public var organizationId: String? { orgIdV1 ?? orgIdV2 }
 
-    let orgIdV1: String?
-    let organization: Organization?
+    private var orgIdV1: String?
+    private var orgIdV2: String?
 
-    struct Organization: Decodable, Sendable { let id: String? }
-
-    enum CodingKeys: String, CodingKey {
-        case subject = "sub", issuer = "iss", expiresAt = "exp", notBefore = "nbf", issuedAt = "iat"
-        case authorizedParty = "azp", sessionId = "sid", sessionStatus = "sts", version = "v"
-        case orgIdV1 = "org_id", organization = "o"
+    /// Reads the claims of a payload; a claim of the wrong type makes the token malformed.
+    init(payload: [UInt8]) throws(TokenError) {
+        var claims = SessionClaims()
+        do {
+            try FlatJSONScanner.scan(payload, descend: ["o"]) { key, value in
+                func string() throws -> String? {
+                    switch value {
+                    case .string(let s): return s
+                    case .null: return nil
+                    default: throw FlatJSONScanner.Malformed()
+                    }
+                }
+                func number() throws -> Double? {
+                    switch value {
+                    case .number(let d): return d
+                    case .null: return nil
+                    default: throw FlatJSONScanner.Malformed()
+                    }
+                }
+                switch key {
+                case "sub": claims.subject = try string()
+                case "iss": claims.issuer = try string()
+                case "exp": claims.expiresAt = try number()
+                case "nbf": claims.notBefore = try number()
+                case "iat": claims.issuedAt = try number()
+                case "azp": claims.authorizedParty = try? string()
+                case "sid": claims.sessionId = try? string()
+                case "sts": claims.sessionStatus = try? string()
+                case "v": claims.version = (try? number()).flatMap { $0.map(Int.init) }
+                case "org_id": claims.orgIdV1 = try? string()
+                case "o.id": claims.orgIdV2 = try? string()
+                default: break
+                }
+            }
+        } catch {
+            throw .malformed("payload is not a claims object")
+        }
+        self = claims
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        // A claim of the wrong type is a malformed token, so these decode strictly.
-        subject = try c.decodeIfPresent(String.self, forKey: .subject)
-        issuer = try c.decodeIfPresent(String.self, forKey: .issuer)
-        expiresAt = try c.decodeIfPresent(Double.self, forKey: .expiresAt)
-        notBefore = try c.decodeIfPresent(Double.self, forKey: .notBefore)
-        issuedAt = try c.decodeIfPresent(Double.self, forKey: .issuedAt)
-        authorizedParty = try? c.decodeIfPresent(String.self, forKey: .authorizedParty)
-        sessionId = try? c.decodeIfPresent(String.self, forKey: .sessionId)
-        sessionStatus = try? c.decodeIfPresent(String.self, forKey: .sessionStatus)
-        version = try? c.decodeIfPresent(Int.self, forKey: .version)
-        orgIdV1 = try? c.decodeIfPresent(String.self, forKey: .orgIdV1)
-        organization = try? c.decodeIfPresent(Organization.self, forKey: .organization)
-    }
+    private init() {}
 }
 
 /// A token split into its parts, signature not yet checked.
@@ -65,34 +83,32 @@ public struct ParsedToken: Sendable {
     /// The signature bytes.
     public let signature: [UInt8]
 
-    private struct Header: Decodable {
-        let alg: String
-        let kid: String?
-        let typ: String?
-        let cat: String?
-    }
-
     /// Splits and decodes `token`; any structural problem is `malformed`.
-    public static func parse(_ token: String, decoder: JSONDecoder) throws(TokenError) -> ParsedToken {
+    public static func parse(_ token: String) throws(TokenError) -> ParsedToken {
         let bytes = Array(token.utf8)
         guard bytes.count < 16_384 else { throw .malformed("token too long") }
         guard let d1 = bytes.firstIndex(of: 0x2E), let d2 = bytes[(d1 + 1)...].firstIndex(of: 0x2E),
               !bytes[(d2 + 1)...].contains(0x2E) else { throw .malformed("not three dot-separated parts") }
         guard let headerJSON = Base64.decode(bytes[..<d1]), let payload = Base64.decode(bytes[(d1 + 1)..<d2]),
               let signature = Base64.decode(bytes[(d2 + 1)...]) else { throw .malformed("a part is not base64url") }
-        let header: Header
-        let claims: SessionClaims
+        var alg: String?, kid: String?, typ: String?, cat: String?
         do {
-            header = try decoder.decode(Header.self, from: Data(headerJSON))
+            try FlatJSONScanner.scan(headerJSON) { key, value in
+                guard case .string(let s) = value else { return }
+                switch key {
+                case "alg": alg = s
+                case "kid": kid = s
+                case "typ": typ = s
+                case "cat": cat = s
+                default: break
+                }
+            }
         } catch {
             throw .malformed("header is not a JWT header")
         }
-        do {
-            claims = try decoder.decode(SessionClaims.self, from: Data(payload))
-        } catch {
-            throw .malformed("payload is not a claims object")
-        }
-        return ParsedToken(algorithm: header.alg, keyId: header.kid, type: header.typ, category: header.cat,
+        guard let alg else { throw .malformed("header has no alg") }
+        let claims = try SessionClaims(payload: payload)
+        return ParsedToken(algorithm: alg, keyId: kid, type: typ, category: cat,
                            claims: claims, payload: payload, signingInput: Array(bytes[..<d2]), signature: signature)
     }
 }

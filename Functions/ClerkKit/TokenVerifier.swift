@@ -44,7 +44,6 @@ public final class TokenVerifier: @unchecked Sendable {
     public let authorizedParties: Set<String>
     /// Whether `sts: pending` sessions pass.
     public let acceptPendingSessions: Bool
-    private let decoder = JSONDecoder()
 
     /// The category tag of machine-to-machine tokens, which are never session tokens.
     static let machineTokenCategory = "cl_B7d4PD333AAA"
@@ -61,7 +60,7 @@ public final class TokenVerifier: @unchecked Sendable {
 
     /// Verifies `token` at `nowMs` (epoch ms).
     public func verify(_ token: String, nowMs: Int64) throws(TokenError) -> VerifiedSession {
-        let parsed = try ParsedToken.parse(token, decoder: decoder)
+        let parsed = try ParsedToken.parse(token)
         guard let algorithm = TokenAlgorithm(rawValue: parsed.algorithm) else { throw .algorithmNotAllowed }
         if let typ = parsed.type, typ != "JWT" { throw .malformed("typ is not JWT") }
         if parsed.category == Self.machineTokenCategory { throw .malformed("a machine token, not a session token") }

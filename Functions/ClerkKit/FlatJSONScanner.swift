@@ -1,0 +1,212 @@
+/// A strict, allocation-light reader of one JSON object's top-level members (and, on request, the members
+/// of a nested object), for token headers and claims: verification reads a dozen fields of a small object
+/// on every request, which a generic `Decoder` makes several times slower than the RSA check itself.
+/// Anything that is not well-formed JSON is an error; nesting is bounded.
+struct FlatJSONScanner {
+    enum Value: Equatable {
+        case string(String)
+        case number(Double)
+        case bool(Bool)
+        case null
+        case object
+        case array
+    }
+
+    struct Malformed: Error {}
+
+    private let bytes: UnsafeRawBufferPointer
+    private var i = 0
+
+    /// Visits every top-level member as (key, value); members of objects named in `descend` are visited
+    /// too, as ("parent.child", value).
+    static func scan(_ input: [UInt8], descend: Set<String> = [], visit: (String, Value) throws -> Void) throws {
+        try input.withUnsafeBytes { raw in
+            var s = FlatJSONScanner(bytes: raw)
+            s.skipSpace()
+            try s.object(prefix: "", descend: descend, depth: 0, visit: visit)
+            s.skipSpace()
+            guard s.i == raw.count else { throw Malformed() }
+        }
+    }
+
+    private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    private mutating func skipSpace() {
+        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+    }
+
+    private mutating func expect(_ c: UInt8) throws {
+        guard i < bytes.count, bytes[i] == c else { throw Malformed() }
+        i += 1
+    }
+
+    private mutating func object(prefix: String, descend: Set<String>, depth: Int, visit: (String, Value) throws -> Void) throws {
+        try expect(UInt8(ascii: "{"))
+        skipSpace()
+        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return }
+        while true {
+            skipSpace()
+            let key = try string()
+            skipSpace()
+            try expect(UInt8(ascii: ":"))
+            skipSpace()
+            guard i < bytes.count else { throw Malformed() }
+            let name = prefix.isEmpty ? key : prefix + "." + key
+            switch bytes[i] {
+            case UInt8(ascii: "{"):
+                if prefix.isEmpty && descend.contains(key) {
+                    try visit(name, .object)
+                    try object(prefix: name, descend: [], depth: depth + 1, visit: visit)
+                } else {
+                    try skip(depth: depth + 1)
+                    try visit(name, .object)
+                }
+            case UInt8(ascii: "["):
+                try skip(depth: depth + 1)
+                try visit(name, .array)
+            default:
+                try visit(name, try scalar())
+            }
+            skipSpace()
+            guard i < bytes.count else { throw Malformed() }
+            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+            try expect(UInt8(ascii: "}"))
+            return
+        }
+    }
+
+    private mutating func scalar() throws -> Value {
+        switch bytes[i] {
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        default: return .number(try number())
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws {
+        let n = word.utf8CodeUnitCount
+        guard i + n <= bytes.count else { throw Malformed() }
+        for k in 0..<n where bytes[i + k] != word.utf8Start[k] { throw Malformed() }
+        i += n
+    }
+
+    private mutating func number() throws -> Double {
+        let start = i
+        if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
+        var digits = 0
+        while i < bytes.count, bytes[i] >= 0x30 && bytes[i] <= 0x39 { i += 1; digits += 1 }
+        guard digits > 0 else { throw Malformed() }
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            var frac = 0
+            while i < bytes.count, bytes[i] >= 0x30 && bytes[i] <= 0x39 { i += 1; frac += 1 }
+            guard frac > 0 else { throw Malformed() }
+        }
+        if i < bytes.count, bytes[i] | 0x20 == UInt8(ascii: "e") {
+            i += 1
+            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            var exp = 0
+            while i < bytes.count, bytes[i] >= 0x30 && bytes[i] <= 0x39 { i += 1; exp += 1 }
+            guard exp > 0 else { throw Malformed() }
+        }
+        guard let value = Double(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)) else {
+            throw Malformed()
+        }
+        return value
+    }
+
+    private mutating func string() throws -> String {
+        try expect(UInt8(ascii: "\""))
+        let start = i
+        // Fast path: no escapes.
+        while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\") {
+            guard bytes[i] >= 0x20 else { throw Malformed() }
+            i += 1
+        }
+        guard i < bytes.count else { throw Malformed() }
+        if bytes[i] == UInt8(ascii: "\"") {
+            defer { i += 1 }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+        }
+        var out = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "\"") {
+                i += 1
+                return String(decoding: out, as: UTF8.self)
+            }
+            guard c >= 0x20 else { throw Malformed() }
+            if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
+            guard i + 1 < bytes.count else { throw Malformed() }
+            let e = bytes[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if scalar >= 0xD800 && scalar < 0xDC00 {
+                    guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else { throw Malformed() }
+                    i += 2
+                    let low = try hex4()
+                    guard low >= 0xDC00 && low < 0xE000 else { throw Malformed() }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                }
+                guard let u = Unicode.Scalar(scalar) else { throw Malformed() }
+                out.append(contentsOf: Array(String(Character(u)).utf8))
+            default:
+                throw Malformed()
+            }
+        }
+        throw Malformed()
+    }
+
+    private mutating func hex4() throws -> UInt32 {
+        guard i + 4 <= bytes.count else { throw Malformed() }
+        var v: UInt32 = 0
+        for k in 0..<4 {
+            let c = bytes[i + k]
+            let d: UInt32
+            switch c {
+            case 0x30...0x39: d = UInt32(c - 0x30)
+            case 0x41...0x46: d = UInt32(c - 0x37)
+            case 0x61...0x66: d = UInt32(c - 0x57)
+            default: throw Malformed()
+            }
+            v = v << 4 | d
+        }
+        i += 4
+        return v
+    }
+
+    /// Skips one value (object or array included), validating it.
+    private mutating func skip(depth: Int) throws {
+        guard depth < 16, i < bytes.count else { throw Malformed() }
+        switch bytes[i] {
+        case UInt8(ascii: "{"):
+            try object(prefix: "skip", descend: [], depth: depth, visit: { _, _ in })
+        case UInt8(ascii: "["):
+            i += 1
+            skipSpace()
+            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return }
+            while true {
+                skipSpace()
+                guard i < bytes.count else { throw Malformed() }
+                if bytes[i] == UInt8(ascii: "{") || bytes[i] == UInt8(ascii: "[") { try skip(depth: depth + 1) } else { _ = try scalar() }
+                skipSpace()
+                guard i < bytes.count else { throw Malformed() }
+                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                try expect(UInt8(ascii: "]"))
+                return
+            }
+        default:
+            _ = try scalar()
+        }
+    }
+}

@@ -1,0 +1,42 @@
+@testable import ClerkKit
+import XCTest
+
+/// The claims reader: strict JSON, escapes, nesting, and wrong types refused.
+final class FlatJSONScannerTests: XCTestCase {
+    func scan(_ text: String, descend: Set<String> = []) throws -> [String: FlatJSONScanner.Value] {
+        var out: [String: FlatJSONScanner.Value] = [:]
+        try FlatJSONScanner.scan(Array(text.utf8), descend: descend) { out[$0] = $1 }
+        return out
+    }
+
+    func testScalarsEscapesAndNesting() throws {
+        let v = try scan(#"""
+            { "s": "a\"b\\c\/d\n\u00e9\ud83d\ude80", "n": -1.5e3, "i": 42, "t": true, "f": false, "z": null,
+              "arr": [1, {"x": [2, "]"]}, "}"], "o": {"id": "org_1", "deep": {"k": 1}}, "skip": {"id": "no"} }
+            """#, descend: ["o"])
+        XCTAssertEqual(v["s"], .string("a\"b\\c/d\né🚀"))
+        XCTAssertEqual(v["n"], .number(-1500))
+        XCTAssertEqual(v["i"], .number(42))
+        XCTAssertEqual(v["t"], .bool(true))
+        XCTAssertEqual(v["f"], .bool(false))
+        XCTAssertEqual(v["z"], .null)
+        XCTAssertEqual(v["arr"], .array)
+        XCTAssertEqual(v["o.id"], .string("org_1"))
+        XCTAssertEqual(v["o.deep"], .object)
+        XCTAssertNil(v["skip.id"], "only named objects are entered")
+    }
+
+    func testMalformedInputIsRefused() {
+        for bad in ["", "{", "{\"a\":}", "{\"a\":1,}", "{\"a\" 1}", "{\"a\":tru}", "{\"a\":\"x}", "{\"a\":\"\u{01}\"}",
+                    "{\"a\":01x}", "{\"a\":1.}", "{\"a\":\"\\q\"}", "{\"a\":\"\\ud800\"}", "{} extra", "[1]", "{\"a\":[1,]}",
+                    String(repeating: "{\"a\":", count: 40) + "1" + String(repeating: "}", count: 40)] {
+            XCTAssertThrowsError(try scan(bad), bad)
+        }
+    }
+
+    func testClaimsOfTheWrongTypeMakeTheTokenMalformed() {
+        XCTAssertThrowsError(try SessionClaims(payload: Array(#"{"sub":123,"exp":1}"#.utf8)))
+        XCTAssertThrowsError(try SessionClaims(payload: Array(#"{"sub":"u","exp":"1"}"#.utf8)))
+        XCTAssertNoThrow(try SessionClaims(payload: Array(#"{"sub":"u","exp":1,"azp":null,"custom":{"a":[1]}}"#.utf8)))
+    }
+}
