@@ -25,10 +25,14 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL", path: "Functions/COpenSSL", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CRabbitMQ", path: "Functions/CRabbitMQ", pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]),
+        .target(name: "Messaging", dependencies: ["CRabbitMQ"], path: "Functions/Messaging"),
         .target(name: "ClerkKit", dependencies: ["COpenSSL", "LambdaRuntime"], path: "Functions/ClerkKit"),
         .target(name: "Store", dependencies: ["CLibPQ"], path: "Functions/Store"),
         .target(
-            name: "ClerkFunctions", dependencies: ["ClerkKit", "Store", "LambdaRuntime"],
+            name: "ClerkFunctions", dependencies: ["ClerkKit", "Store", "Messaging", "LambdaRuntime"],
             path: "Functions/ClerkFunctions"),
         .executableTarget(
             name: "clerk-functions", dependencies: ["ClerkFunctions", "LambdaRuntime"],
@@ -36,19 +40,19 @@ let package = Package(
 
         // MARK: Benchmarks (print figures; never asserted in tests).
         .executableTarget(
-            name: "clerk-bench", dependencies: ["LambdaRuntime", "ClerkKit", "ClerkFunctions", "Store"],
+            name: "clerk-bench", dependencies: ["LambdaRuntime", "ClerkKit", "ClerkFunctions", "Store", "Messaging"],
             path: "Benchmarks/clerk-bench"),
 
         // MARK: Tests: real PostgreSQL, real processes, real signatures.
         .target(
-            name: "TestSupport", dependencies: ["LambdaRuntime", "Store", "ClerkKit", "ClerkFunctions"],
+            name: "TestSupport", dependencies: ["LambdaRuntime", "Store", "ClerkKit", "Messaging", "ClerkFunctions"],
             path: "Tests/TestSupport"),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "ClerkKitTests", dependencies: ["ClerkKit", "TestSupport"]),
         .testTarget(
             name: "ClerkFunctionsTests",
-            dependencies: ["ClerkFunctions", "ClerkKit", "Store", "LambdaRuntime", "TestSupport"]),
+            dependencies: ["ClerkFunctions", "ClerkKit", "Store", "Messaging", "LambdaRuntime", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

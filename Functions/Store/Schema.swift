@@ -53,7 +53,39 @@ public enum Schema {
                 PRIMARY KEY (svix_id, environment)
             );
             """),
-        Migration(version: 4, name: "user sync function", sql: userSyncFunction),
+        Migration(version: 4, name: "api keys and outbox", sql: """
+            CREATE TABLE api_keys (
+                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                key_hash text NOT NULL UNIQUE,
+                status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'active', 'revoked')),
+                created_at timestamptz NOT NULL DEFAULT now(),
+                activated_at timestamptz,
+                revoked_at timestamptz
+            );
+            CREATE INDEX api_keys_user_idx ON api_keys (user_id) WHERE status <> 'revoked';
+            -- At most one usable key per user, enforced by the database, not only by the code.
+            CREATE UNIQUE INDEX api_keys_one_active_idx ON api_keys (user_id) WHERE status = 'active';
+            CREATE TABLE outbox (
+                id bigserial PRIMARY KEY,
+                queue text NOT NULL,
+                payload jsonb NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                published_at timestamptz,
+                attempts integer NOT NULL DEFAULT 0,
+                last_error text
+            );
+            CREATE INDEX outbox_pending_idx ON outbox (id) WHERE published_at IS NULL;
+            CREATE TABLE queue_rejects (
+                id bigserial PRIMARY KEY,
+                source text NOT NULL,
+                message_id text,
+                reason text NOT NULL,
+                body text,
+                received_at timestamptz NOT NULL DEFAULT now()
+            );
+            """),
+        Migration(version: 5, name: "user sync function", sql: userSyncFunction),
     ]
 
     /// Applies one Clerk user event in a single statement (one round trip, one transaction):
@@ -73,6 +105,7 @@ public enum Schema {
             v_id uuid;
             v_created timestamptz := to_timestamp(p_created_ms / 1000.0);
             v_updated timestamptz := to_timestamp(p_updated_ms / 1000.0);
+            v_changed jsonb;
         BEGIN
             -- The same message retried carries the same delivery id: the first one wins, later ones change nothing.
             INSERT INTO webhook_deliveries (svix_id, environment, event_type, clerk_user_id, processed_at)
@@ -95,6 +128,11 @@ public enum Schema {
                     INSERT INTO users (clerk_user_id, environment, deleted_at)
                     VALUES (p_clerk_user_id, p_environment, now())
                     ON CONFLICT (clerk_user_id, environment) DO NOTHING RETURNING id INTO v_id;
+                    IF v_id IS NOT NULL THEN
+                        INSERT INTO outbox (queue, payload) VALUES ('user-events', jsonb_build_object(
+                            'type', 'user.deleted', 'userId', v_id, 'clerkUserId', p_clerk_user_id,
+                            'environment', p_environment, 'changed', '{}'::jsonb));
+                    END IF;
                 ELSE
                     INSERT INTO users (clerk_user_id, environment, email, first_name, last_name, username, image_url,
                                        raw_payload, clerk_created_at, clerk_updated_at)
@@ -104,6 +142,10 @@ public enum Schema {
                     IF v_id IS NOT NULL THEN
                         INSERT INTO subscriptions (user_id, tier) VALUES (v_id, 'free');
                         INSERT INTO usage_metrics (user_id) VALUES (v_id);
+                        INSERT INTO outbox (queue, payload) VALUES ('user-events', jsonb_build_object(
+                            'type', 'user.created', 'userId', v_id, 'clerkUserId', p_clerk_user_id, 'environment', p_environment,
+                            'changed', jsonb_build_object('email', p_email, 'first_name', p_first_name, 'last_name', p_last_name,
+                                                          'username', p_username, 'image_url', p_image_url)));
                     END IF;
                 END IF;
                 IF v_id IS NOT NULL THEN
@@ -125,6 +167,14 @@ public enum Schema {
                      WHERE id = v_user.id;
                     DELETE FROM subscriptions s WHERE s.user_id = v_user.id;
                     DELETE FROM usage_metrics m WHERE m.user_id = v_user.id;
+                    -- A deleted user's keys stop working: revoke them and tell the gateway.
+                    INSERT INTO outbox (queue, payload)
+                    SELECT 'api-key-mappings', jsonb_build_object('op', 'delete', 'key', 'api_key:' || k.key_hash)
+                      FROM api_keys k WHERE k.user_id = v_user.id AND k.status <> 'revoked' ORDER BY k.created_at;
+                    UPDATE api_keys SET status = 'revoked', revoked_at = now() WHERE user_id = v_user.id AND status <> 'revoked';
+                    INSERT INTO outbox (queue, payload) VALUES ('user-events', jsonb_build_object(
+                        'type', 'user.deleted', 'userId', v_user.id, 'clerkUserId', p_clerk_user_id,
+                        'environment', p_environment, 'changed', '{}'::jsonb));
                 END IF;
                 o_outcome := 'processed';
             ELSIF v_user.deleted_at IS NOT NULL
@@ -132,6 +182,17 @@ public enum Schema {
                 -- Deleted users stay deleted; an older snapshot never overwrites a newer one.
                 o_outcome := 'stale';
             ELSE
+                v_changed := '{}'::jsonb;
+                IF v_user.email IS DISTINCT FROM p_email THEN v_changed := v_changed || jsonb_build_object('email', p_email); END IF;
+                IF v_user.first_name IS DISTINCT FROM p_first_name THEN v_changed := v_changed || jsonb_build_object('first_name', p_first_name); END IF;
+                IF v_user.last_name IS DISTINCT FROM p_last_name THEN v_changed := v_changed || jsonb_build_object('last_name', p_last_name); END IF;
+                IF v_user.username IS DISTINCT FROM p_username THEN v_changed := v_changed || jsonb_build_object('username', p_username); END IF;
+                IF v_user.image_url IS DISTINCT FROM p_image_url THEN v_changed := v_changed || jsonb_build_object('image_url', p_image_url); END IF;
+                IF v_changed <> '{}'::jsonb OR v_user.clerk_updated_at IS NULL THEN
+                    INSERT INTO outbox (queue, payload) VALUES ('user-events', jsonb_build_object(
+                        'type', CASE WHEN v_user.clerk_updated_at IS NULL THEN 'user.created' ELSE 'user.updated' END,
+                        'userId', v_user.id, 'clerkUserId', p_clerk_user_id, 'environment', p_environment, 'changed', v_changed));
+                END IF;
                 UPDATE users SET email = p_email, first_name = p_first_name, last_name = p_last_name,
                                  username = p_username, image_url = p_image_url, raw_payload = p_body::jsonb -> 'data',
                                  clerk_created_at = COALESCE(v_created, clerk_created_at),

@@ -1,0 +1,188 @@
+import CRabbitMQ
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a message could not be published (or confirmed).
+public enum AMQPError: Error, CustomStringConvertible, Sendable {
+    /// `RABBITMQ_URL` is not an amqp:// URL.
+    case invalidURL
+    /// TCP connection, login, or channel setup failed.
+    case connectionFailed(String)
+    /// The broker refused or did not confirm a publish in time (nothing is marked sent).
+    case notConfirmed(String)
+
+    public var description: String {
+        switch self {
+        case .invalidURL: "RABBITMQ_URL is not an amqp:// URL"
+        case .connectionFailed(let why): "cannot reach RabbitMQ: \(why)"
+        case .notConfirmed(let why): "RabbitMQ did not confirm: \(why)"
+        }
+    }
+}
+
+/// One message to publish: a queue and a body.
+public struct AMQPMessage: Sendable {
+    /// The queue (published through the default exchange, so the routing key is the queue name).
+    public var queue: String
+    /// The body bytes (JSON here).
+    public var body: [UInt8]
+    /// Creates a message.
+    public init(queue: String, body: [UInt8]) {
+        self.queue = queue
+        self.body = body
+    }
+}
+
+/// An AMQP 0-9-1 connection (rabbitmq-c) with publisher confirms on one channel: durable queues,
+/// persistent messages, and `publish` returns only what the broker acknowledged.
+public final class AMQPPublisher {
+    private var conn: amqp_connection_state_t?
+    private let channel: amqp_channel_t = 1
+    private var declared: Set<String> = []
+    private var nextTag: UInt64 = 1
+    private let url: String
+    private let timeoutMs: Int
+
+    /// Prepares a publisher for `url` (`amqp://user:pass@host:port/vhost`); connects on first use.
+    public init(url: String, timeoutMs: Int = 3000) {
+        self.url = url
+        self.timeoutMs = timeoutMs
+    }
+
+    deinit { close() }
+
+    /// Closes the connection (the next publish reconnects).
+    public func close() {
+        guard let c = conn else { return }
+        _ = amqp_channel_close(c, channel, AMQP_REPLY_SUCCESS)
+        _ = amqp_connection_close(c, AMQP_REPLY_SUCCESS)
+        amqp_destroy_connection(c)
+        conn = nil
+        declared = []
+        nextTag = 1
+    }
+
+    private func connect() throws(AMQPError) {
+        if conn != nil { return }
+        var info = amqp_connection_info()
+        var copy = Array(url.utf8CString)
+        let parsed = copy.withUnsafeMutableBufferPointer { amqp_parse_url($0.baseAddress, &info) }
+        guard parsed == AMQP_STATUS_OK.rawValue else { throw .invalidURL }
+        guard let c = amqp_new_connection() else { throw .connectionFailed("out of memory") }
+        guard let socket = amqp_tcp_socket_new(c) else {
+            amqp_destroy_connection(c)
+            throw .connectionFailed("cannot create a socket")
+        }
+        var tv = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
+        let opened = amqp_socket_open_noblock(socket, info.host, info.port, &tv)
+        guard opened == AMQP_STATUS_OK.rawValue else {
+            amqp_destroy_connection(c)
+            throw .connectionFailed(String(cString: amqp_error_string2(opened)))
+        }
+        _ = amqp_set_rpc_timeout(c, &tv)
+        let login = clerk_amqp_login_plain(c, info.vhost, info.user, info.password, 0)
+        guard clerk_amqp_reply_ok(login) == 1 else {
+            amqp_destroy_connection(c)
+            throw .connectionFailed("login refused")
+        }
+        _ = amqp_channel_open(c, channel)
+        guard clerk_amqp_reply_ok(amqp_get_rpc_reply(c)) == 1 else {
+            amqp_destroy_connection(c)
+            throw .connectionFailed("channel refused")
+        }
+        _ = amqp_confirm_select(c, channel)
+        guard clerk_amqp_reply_ok(amqp_get_rpc_reply(c)) == 1 else {
+            amqp_destroy_connection(c)
+            throw .connectionFailed("publisher confirms refused")
+        }
+        conn = c
+    }
+
+    private func declare(_ queue: String) throws(AMQPError) {
+        guard let c = conn, !declared.contains(queue) else { return }
+        _ = amqp_queue_declare(c, channel, amqp_cstring_bytes(queue), 0, 1, 0, 0, amqp_empty_table)
+        guard clerk_amqp_reply_ok(amqp_get_rpc_reply(c)) == 1 else {
+            close()
+            throw .connectionFailed("queue \(queue) could not be declared")
+        }
+        declared.insert(queue)
+    }
+
+    /// Publishes `messages` in order and waits for the broker's confirms. Returns how many leading
+    /// messages were confirmed: everything before that index is safely stored by the broker, nothing
+    /// after it may be assumed sent. Throws only when nothing at all could be sent.
+    public func publish(_ messages: [AMQPMessage]) throws(AMQPError) -> Int {
+        guard !messages.isEmpty else { return 0 }
+        do {
+            try connect()
+            for q in Set(messages.map(\.queue)) { try declare(q) }
+        } catch {
+            close()
+            throw error
+        }
+        guard let c = conn else { return 0 }
+        let firstTag = nextTag
+        var props = amqp_basic_properties_t()
+        props._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG)
+        props.delivery_mode = 2  // persistent
+        props.content_type = amqp_cstring_bytes("application/json")
+        var sent = 0
+        for m in messages {
+            let rc = m.body.withUnsafeBytes { body in
+                amqp_basic_publish(c, channel, amqp_cstring_bytes(""), amqp_cstring_bytes(m.queue), 0, 0, &props,
+                                   amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+            }
+            if rc != AMQP_STATUS_OK.rawValue { break }
+            sent += 1
+            nextTag += 1
+        }
+        // Confirms may be cumulative (`multiple`); a nack or a timeout stops the count there.
+        var confirmedUpTo = firstTag - 1
+        let lastTag = firstTag + UInt64(sent) - 1
+        var failure: String?
+        while confirmedUpTo < lastTag {
+            var frame = amqp_frame_t()
+            let rc = clerk_amqp_wait_frame(c, &frame, Int32(timeoutMs))
+            if rc != AMQP_STATUS_OK.rawValue {
+                failure = String(cString: amqp_error_string2(rc))
+                break
+            }
+            guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { continue }
+            let method = frame.payload.method.id
+            if method == AMQP_BASIC_ACK_METHOD {
+                let ack = clerk_amqp_ack(&frame)!.pointee
+                confirmedUpTo = max(confirmedUpTo, ack.delivery_tag)
+            } else if method == AMQP_BASIC_NACK_METHOD {
+                let nack = clerk_amqp_nack(&frame)!.pointee
+                // Everything before a nacked tag was acked (confirms are in order on one channel).
+                confirmedUpTo = max(confirmedUpTo, nack.multiple != 0 ? firstTag - 1 : nack.delivery_tag - 1)
+                failure = "broker nacked a message"
+                break
+            } else if method == AMQP_CHANNEL_CLOSE_METHOD || method == AMQP_CONNECTION_CLOSE_METHOD {
+                failure = "broker closed the channel"
+                break
+            }
+        }
+        let confirmed = Int(confirmedUpTo - (firstTag - 1))
+        if failure != nil || sent < messages.count { close() }
+        if confirmed == 0, let failure { throw .notConfirmed(failure) }
+        if confirmed == 0 && sent < messages.count { throw .notConfirmed("publish failed") }
+        return confirmed
+    }
+
+    /// Takes one message from `queue` (basic.get with ack), for tests and tools; nil when empty.
+    public func get(_ queue: String) throws(AMQPError) -> [UInt8]? {
+        try connect()
+        try declare(queue)
+        guard let c = conn else { return nil }
+        let reply = amqp_basic_get(c, channel, amqp_cstring_bytes(queue), 1)
+        guard clerk_amqp_reply_ok(reply) == 1 else { close(); throw .connectionFailed("basic.get failed") }
+        guard reply.reply.id == AMQP_BASIC_GET_OK_METHOD else { return nil }
+        var message = amqp_message_t()
+        let read = amqp_read_message(c, channel, &message, 0)
+        guard clerk_amqp_reply_ok(read) == 1 else { close(); throw .connectionFailed("message read failed") }
+        defer { amqp_destroy_message(&message) }
+        return Array(UnsafeRawBufferPointer(start: message.body.bytes, count: message.body.len))
+    }
+}
