@@ -13,20 +13,43 @@ public struct WebhookFunction: Handler {
     public let name: String
     /// The event types this function applies; others are answered 202 "ignored".
     public let handledTypes: Set<String>
-    private let config: WebhookConfig
-    private let database: DatabaseSession
-    private let events = ClerkEventDecoder()
+    let config: WebhookConfig
+    let database: DatabaseSession
+    let events = ClerkEventDecoder()
+    private let issuer: APIKeyIssuer?
+    private let relay: OutboxRelay?
+    let queue: QueueEventHandler
 
-    /// Sets up the function: webhook secrets and database are required.
+    /// Sets up the function: webhook secrets and database are required; the profile service
+    /// (`PROFILE_SERVICE_URL`) and RabbitMQ (`RABBITMQ_URL`) are optional.
     public init(name: String, handles types: Set<String>, _ ctx: InitContext) throws {
         self.name = name
         handledTypes = types
         config = try WebhookConfig(environment: ctx.environment)
         database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
+        issuer = ProfileServiceClient(environment: ctx.environment).map { APIKeyIssuer(profile: $0) }
+        relay = OutboxRelay(environment: ctx.environment)
+        queue = QueueEventHandler(requireSignature: ctx.environment["CLERK_QUEUE_REQUIRE_SIGNATURE"]?.lowercased() == "true",
+                                  defaultEnvironment: ctx.environment["CLERK_ENVIRONMENT"] ?? "production")
     }
 
     public func handle(_ event: [UInt8], context: Context) throws -> [UInt8] {
-        respond(to: event, context: context).encoded()
+        if let batch = try queue.batch(event) { return try queue.handle(batch, function: self, context: context) }
+        let response = respond(to: event, context: context)
+        publishOutboxIfCheap(context)
+        return response.encoded()
+    }
+
+    /// After a delivery, send what the outbox holds when there is time; failures only log (the
+    /// scheduled `publishOutbox` catches up).
+    func publishOutboxIfCheap(_ context: Context) {
+        guard let relay, context.remainingTimeMs > 3000 else { return }
+        do {
+            let (published, error) = try relay.publishPending(database.connection, maxBatches: 1, context: context)
+            if let error { context.logger.warn("outbox publish deferred", ["reason": .string(error), "published": .int(Int64(published))]) }
+        } catch {
+            context.logger.warn("outbox publish deferred", ["reason": .string("\(error)")])
+        }
     }
 
     /// The whole pipeline for one event.
@@ -62,42 +85,83 @@ public struct WebhookFunction: Handler {
             log2.warn("webhook rejected", ["reason": "malformed_json", "detail": .string(DecodingErrorText.describe(error))])
             return .error(400, "malformed_json", "body is not a Clerk event: \(DecodingErrorText.describe(error))")
         }
+        switch apply(clerkEvent, deliveryId: verified.messageId, environment: verified.environment,
+                     rawBody: request.body, context: context, logger: log2) {
+        case .applied(let result, let apiKey):
+            return .json(200, WebhookResult(status: result.status.rawValue, userId: result.userId?.postgresText, apiKey: apiKey))
+        case .ignored(let type):
+            return .json(202, ["status": "ignored", "type": type])
+        case .retryable(let code, let message):
+            return .error(code == "database_unavailable" ? 503 : 502, code, message)
+        case .failed(let code, let message):
+            return .error(500, code, message)
+        }
+    }
+
+    /// What applying one event came to.
+    enum Applied {
+        case applied(SyncResult, apiKey: String?)
+        case ignored(String)
+        /// A retry may succeed (database or profile service down).
+        case retryable(code: String, message: String)
+        /// A retry will not help unless something is fixed.
+        case failed(code: String, message: String)
+    }
+
+    /// Applies one verified Clerk event: the user sync, then (for `user.created`) the API key.
+    func apply(_ clerkEvent: ClerkEvent, deliveryId: String, environment: String, rawBody: [UInt8], context: Context,
+               logger log2: Logger) -> Applied {
         guard handledTypes.contains(clerkEvent.type) else {
             log2.info("webhook ignored", ["type": .string(clerkEvent.type)])
-            return .json(202, ["status": "ignored", "type": clerkEvent.type])
+            return .ignored(clerkEvent.type)
         }
         let change: UserChange
         switch clerkEvent.payload {
         case .user(let user):
             change = UserChange(
-                kind: clerkEvent.type == "user.created" ? .created : .updated, deliveryId: verified.messageId,
-                environment: verified.environment, clerkUserId: user.id, email: user.primaryEmail,
+                kind: clerkEvent.type == "user.created" ? .created : .updated, deliveryId: deliveryId,
+                environment: environment, clerkUserId: user.id, email: user.primaryEmail,
                 firstName: user.firstName, lastName: user.lastName, username: user.username, imageUrl: user.imageUrl,
                 createdAtMs: user.createdAt, updatedAtMs: user.updatedAt ?? clerkEvent.timestamp,
-                rawBody: String(decoding: request.body, as: UTF8.self))
+                rawBody: String(decoding: rawBody, as: UTF8.self))
         case .deleted(let deleted):
-            change = UserChange(kind: .deleted, deliveryId: verified.messageId, environment: verified.environment,
-                                clerkUserId: deleted.id, rawBody: String(decoding: request.body, as: UTF8.self))
+            change = UserChange(kind: .deleted, deliveryId: deliveryId, environment: environment,
+                                clerkUserId: deleted.id, rawBody: String(decoding: rawBody, as: UTF8.self))
         case .other:
-            return .json(202, ["status": "ignored", "type": clerkEvent.type])
+            return .ignored(clerkEvent.type)
         }
+        let result: SyncResult
         do {
-            let result = try UserStore(connection: database.connection).apply(change)
+            result = try UserStore(connection: database.connection).apply(change)
             log2.info("webhook applied", ["type": .string(clerkEvent.type), "status": .string(result.status.rawValue),
                                           "clerkUserId": .string(change.clerkUserId),
                                           "userId": .string(result.userId?.postgresText ?? "")])
-            return .json(200, WebhookResult(status: result.status.rawValue, userId: result.userId?.postgresText))
         } catch {
             log2.error("webhook not applied", ["reason": error.isTransient ? "database_unavailable" : "database_error",
                                                "sqlState": .string(error.sqlState)])
             return error.isTransient
-                ? .error(503, "database_unavailable", "the database is unavailable; the delivery will be retried")
-                : .error(500, "internal_error", "the delivery could not be stored")
+                ? .retryable(code: "database_unavailable", message: "the database is unavailable; the delivery will be retried")
+                : .failed(code: "internal_error", message: "the delivery could not be stored")
+        }
+        guard let issuer, change.kind == .created, let userId = result.userId else { return .applied(result, apiKey: nil) }
+        do {
+            let outcome = try issuer.ensureKey(userId: userId, change: change, connection: database.connection, context: context)
+            return .applied(result, apiKey: outcome.rawValue)
+        } catch let error as ProfileServiceUnavailable {
+            log2.error("api key not delivered", ["reason": "profile_service_unavailable", "detail": .string(error.description)])
+            return .retryable(code: "profile_service_unavailable", message: "the profile service is unavailable; the delivery will be retried")
+        } catch let error as PostgresError {
+            log2.error("api key not recorded", ["reason": "database_unavailable", "sqlState": .string(error.sqlState)])
+            return .retryable(code: "database_unavailable", message: "the database is unavailable; the delivery will be retried")
+        } catch {
+            log2.error("api key not issued", ["reason": "internal_error"])
+            return .retryable(code: "internal_error", message: "the key could not be issued; the delivery will be retried")
         }
     }
 
     private struct WebhookResult: Encodable {
         var status: String
         var userId: String?
+        var apiKey: String?
     }
 }

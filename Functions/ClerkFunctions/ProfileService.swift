@@ -1,0 +1,68 @@
+import ClerkKit
+import FoundationEssentials
+import LambdaRuntime
+
+/// What the profile service made of a delivery.
+enum ProfileDelivery {
+    /// 2xx: it has the key.
+    case accepted
+    /// 4xx: it will never take this request; retrying would not help.
+    case rejected(status: Int)
+}
+
+/// The profile service failed in a way a retry may fix (network, timeout, 5xx).
+struct ProfileServiceUnavailable: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// `POST PROFILE_SERVICE_URL` with the user's profile and their new API key, over libcurl.
+final class ProfileServiceClient: @unchecked Sendable {
+    let url: String
+    private let bearer: String?
+    private let timeoutMs: Int
+    private var http: HTTPClient?
+
+    /// Reads `PROFILE_SERVICE_URL`, `PROFILE_SERVICE_API_KEY`, `PROFILE_SERVICE_TIMEOUT_MS`; nil when unconfigured.
+    init?(environment env: Environment) {
+        guard let url = env["PROFILE_SERVICE_URL"] else { return nil }
+        self.url = url
+        bearer = env["PROFILE_SERVICE_API_KEY"]
+        timeoutMs = Int(env["PROFILE_SERVICE_TIMEOUT_MS"] ?? "") ?? 5000
+    }
+
+    struct Body: Encodable {
+        var clerk_user_id: String
+        var environment: String
+        var email: String?
+        var first_name: String?
+        var last_name: String?
+        var username: String?
+        var image_url: String?
+        var api_key: String
+    }
+
+    /// Sends the profile; the timeouts fit in what is left of the invocation.
+    func deliver(_ body: Body, remainingMs: Int64) throws -> ProfileDelivery {
+        let budget = min(Int64(timeoutMs), remainingMs - 1000)
+        guard budget >= 300 else { throw ProfileServiceUnavailable(description: "no time left in the invocation") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = try Array(encoder.encode(body))
+        if http == nil { http = try HTTPClient() }
+        var headers = ["Content-Type: application/json"]
+        if let bearer { headers.append("Authorization: Bearer \(bearer)") }
+        let response: HTTPResponse
+        do {
+            response = try http!.send(method: "POST", url: url, headers: headers, body: json, timeoutMs: Int(budget),
+                                      connectTimeoutMs: Int(min(budget / 2, 2000)), maxResponseBytes: 64 << 10)
+        } catch {
+            http = nil  // a broken connection is not reused
+            throw ProfileServiceUnavailable(description: error.isTimeout ? "timed out" : error.message)
+        }
+        switch response.status {
+        case 200..<300: return .accepted
+        case 400..<500: return .rejected(status: response.status)
+        default: throw ProfileServiceUnavailable(description: "answered HTTP \(response.status)")
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import ClerkKit
+import FoundationEssentials
+import LambdaRuntime
+import Store
+
+/// A transient failure somewhere in an Amazon MQ batch: the whole batch goes back to the queue (the MQ
+/// trigger has no partial-batch response), and deduplication by delivery id makes the redelivered good
+/// messages harmless.
+struct QueueBatchRetry: LambdaReportableError {
+    let failed: Int
+    var errorType: String { "QueueBatchRetry" }
+    var errorMessage: String { "\(failed) message(s) hit a retryable failure; the batch will be redelivered" }
+}
+
+/// Clerk events delivered by a queue instead of HTTP: SQS (`Records[]`) and Amazon MQ for RabbitMQ
+/// (`rmqMessagesByQueue`, base64 `data`). Each message body is a Clerk event, optionally with the original
+/// Svix headers as message attributes / AMQP headers (verified when present; required when
+/// `CLERK_QUEUE_REQUIRE_SIGNATURE=true`). A queued message may wait longer than Svix's 5-minute window, so
+/// the timestamp is not checked here: deduplication by delivery id closes the replay window instead.
+struct QueueEventHandler: Sendable {
+    let requireSignature: Bool
+    let defaultEnvironment: String
+
+    enum Source: String { case sqs, rabbitmq }
+
+    struct Message {
+        var id: String
+        var body: [UInt8]
+        var headers: [String: String]
+    }
+
+    struct Batch {
+        var source: Source
+        var messages: [Message]
+    }
+
+    private struct Raw: Decodable {
+        struct Attribute: Decodable { var stringValue: String? }
+        struct SQSRecord: Decodable {
+            var messageId: String
+            var body: String
+            var messageAttributes: [String: Attribute]?
+        }
+        struct RMQMessage: Decodable {
+            struct Properties: Decodable {
+                var messageId: String?
+                var headers: [String: HeaderValue]?
+            }
+            var basicProperties: Properties?
+            var data: String
+        }
+        /// AMQP header values arrive as strings or as `{"bytes": […]}`.
+        enum HeaderValue: Decodable {
+            case text(String), other
+            struct Bytes: Decodable { var bytes: [UInt8] }
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.singleValueContainer()
+                if let s = try? c.decode(String.self) { self = .text(s) }
+                else if let b = try? c.decode(Bytes.self) { self = .text(String(decoding: b.bytes, as: UTF8.self)) }
+                else { self = .other }
+            }
+        }
+        var Records: [SQSRecord]?
+        var rmqMessagesByQueue: [String: [RMQMessage]]?
+    }
+
+    /// The batch in `event`, or nil when it is not a queue event (an HTTP request, say).
+    func batch(_ event: [UInt8]) throws -> Batch? {
+        guard contains(event, "\"Records\"") || contains(event, "\"rmqMessagesByQueue\"") else { return nil }
+        guard let raw = try? JSONDecoder().decode(Raw.self, from: Data(event)) else { return nil }
+        if let records = raw.Records {
+            return Batch(source: .sqs, messages: records.map { r in
+                var headers: [String: String] = [:]
+                for (k, v) in r.messageAttributes ?? [:] { if let s = v.stringValue { headers[k.lowercased()] = s } }
+                return Message(id: r.messageId, body: Array(r.body.utf8), headers: headers)
+            })
+        }
+        if let byQueue = raw.rmqMessagesByQueue {
+            var messages: [Message] = []
+            for (queue, list) in byQueue.sorted(by: { $0.key < $1.key }) {
+                for (i, m) in list.enumerated() {
+                    var headers: [String: String] = [:]
+                    for (k, v) in m.basicProperties?.headers ?? [:] { if case .text(let s) = v { headers[k.lowercased()] = s } }
+                    let body = Data(base64Encoded: m.data).map(Array.init) ?? []
+                    messages.append(Message(id: m.basicProperties?.messageId ?? "\(queue)#\(i)", body: body, headers: headers))
+                }
+            }
+            return Batch(source: .rabbitmq, messages: messages)
+        }
+        return nil
+    }
+
+    private func contains(_ bytes: [UInt8], _ text: StaticString) -> Bool {
+        let needle = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+        guard bytes.count >= needle.count else { return false }
+        outer: for i in 0...(bytes.count - needle.count) where bytes[i] == needle[0] {
+            for j in 1..<needle.count where bytes[i + j] != needle[j] { continue outer }
+            return true
+        }
+        return false
+    }
+
+    enum Failure { case retryable(String), permanent(String) }
+
+    /// Applies every message; answers `{"batchItemFailures": […]}`.
+    func handle(_ batch: Batch, function: WebhookFunction, context: Context) throws -> [UInt8] {
+        var failures: [(Message, Failure)] = []
+        var applied = 0
+        for message in batch.messages {
+            let log = context.logger.with("messageId", .string(message.id)).with("source", .string(batch.source.rawValue))
+            if let failure = process(message, function: function, context: context, log: log) {
+                failures.append((message, failure))
+            } else {
+                applied += 1
+            }
+        }
+        function.publishOutboxIfCheap(context)
+        switch batch.source {
+        case .sqs:
+            // Every failed message goes back; SQS's redrive policy moves a hopeless one to its dead-letter queue.
+            let items = failures.map { JSONValue.object(["itemIdentifier": .string($0.0.id)]) }
+            return Array(JSONValue.object(["batchItemFailures": .array(items)]).serialized().utf8)
+        case .rabbitmq:
+            let retryable = failures.filter { if case .retryable = $0.1 { return true } else { return false } }
+            for (message, failure) in failures {
+                guard case .permanent(let reason) = failure else { continue }
+                // Kept, not lost: the body waits in queue_rejects for a person.
+                _ = try? function.database.connection.query(
+                    "INSERT INTO queue_rejects (source, message_id, reason, body) VALUES ($1, $2, $3, $4)",
+                    ["rabbitmq", message.id, reason, String(decoding: message.body, as: UTF8.self)])
+            }
+            if !retryable.isEmpty { throw QueueBatchRetry(failed: retryable.count) }
+            return Array(#"{"batchItemFailures":[],"applied":\#(applied),"rejected":\#(failures.count)}"#.utf8)
+        }
+    }
+
+    private func process(_ message: Message, function: WebhookFunction, context: Context, log: Logger) -> Failure? {
+        var environment = defaultEnvironment
+        var deliveryId = message.headers["svix-id"] ?? message.headers["webhook-id"] ?? message.id
+        if message.headers["svix-signature"] != nil || message.headers["webhook-signature"] != nil {
+            let lenient = WebhookVerifier(entries: function.config.verifier.entries, toleranceSeconds: Int64(Int32.max))
+            do {
+                let verified = try lenient.verify(header: { message.headers[$0] }, body: message.body, now: Clock.nowSeconds())
+                environment = verified.environment
+                deliveryId = verified.messageId
+            } catch {
+                log.warn("queued event rejected", ["reason": .string(error.reason)])
+                return .permanent(error.reason)
+            }
+        } else if requireSignature {
+            log.warn("queued event rejected", ["reason": "signature_required"])
+            return .permanent("signature_required")
+        }
+        let event: ClerkEvent
+        do {
+            event = try function.events.event(message.body)
+        } catch {
+            log.warn("queued event rejected", ["reason": "malformed_json", "detail": .string(DecodingErrorText.describe(error))])
+            return .permanent("malformed_json")
+        }
+        switch function.apply(event, deliveryId: deliveryId, environment: environment, rawBody: message.body,
+                              context: context, logger: log.with("svixId", .string(deliveryId))) {
+        case .applied, .ignored: return nil
+        case .retryable(let code, _): return .retryable(code)
+        case .failed(let code, _): return .retryable(code)
+        }
+    }
+}
