@@ -14,7 +14,8 @@ build: deps
 run: build
 	scripts/with-database.sh scripts/run-events.sh
 
-test: deps
+test:
+	CLERK_NEED_BROKER=1 scripts/install-deps.sh
 	scripts/test.sh
 
 release: deps

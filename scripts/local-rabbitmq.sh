@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A private, throwaway RabbitMQ node for the tests, on loopback:
-#   local-rabbitmq.sh start   -> prints RABBITMQ_URL (amqp://guest:guest@127.0.0.1:PORT/)
+#   local-rabbitmq.sh start   -> prints RABBITMQ_URL (amqp://guest:guest@127.0.0.1:PORT)
 #   local-rabbitmq.sh stop
 # Its node name, ports and folders (.build/rabbitmq) are its own, so it never meets a system broker.
 # As root, the node runs as the rabbitmq user (Debian's package owns the Erlang cookie there).
@@ -45,7 +45,7 @@ case "${1:-}" in
     if ! as_broker_user $(node_env) HOME=/var/lib/rabbitmq rabbitmqctl -n "$(cat "$base/node")" --timeout 60 await_startup >"$base/await.log" 2>&1; then
       cat "$base/await.log" "$base/start.log" >&2; tail -n 30 "$base"/log/*.log >&2 || true; exit 1
     fi
-    echo "amqp://guest:guest@127.0.0.1:$(cat "$base/port")/"
+    echo "amqp://guest:guest@127.0.0.1:$(cat "$base/port")"
     ;;
   stop)
     [ -f "$base/node" ] || exit 0

@@ -4,4 +4,4 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 swift build --build-tests
-CLERK_PG_DATABASE=clerk_functions_test exec "$root/scripts/with-database.sh" swift test --skip-build --disable-swift-testing "$@"
+CLERK_PG_DATABASE=clerk_functions_test exec "$root/scripts/with-database.sh" "$root/scripts/with-broker.sh" swift test --skip-build --disable-swift-testing "$@"

@@ -65,26 +65,36 @@ public final class AMQPPublisher {
 
     private func connect() throws(AMQPError) {
         if conn != nil { return }
-        var info = amqp_connection_info()
+        // amqp_parse_url points `info` into the string it parses: keep every use inside its lifetime.
         var copy = Array(url.utf8CString)
-        let parsed = copy.withUnsafeMutableBufferPointer { amqp_parse_url($0.baseAddress, &info) }
-        guard parsed == AMQP_STATUS_OK.rawValue else { throw .invalidURL }
-        guard let c = amqp_new_connection() else { throw .connectionFailed("out of memory") }
-        guard let socket = amqp_tcp_socket_new(c) else {
-            amqp_destroy_connection(c)
-            throw .connectionFailed("cannot create a socket")
+        let result: Result<amqp_connection_state_t, AMQPError> = copy.withUnsafeMutableBufferPointer { buffer in
+            var info = amqp_connection_info()
+            guard amqp_parse_url(buffer.baseAddress, &info) == AMQP_STATUS_OK.rawValue else { return .failure(.invalidURL) }
+            guard let c = amqp_new_connection() else { return .failure(.connectionFailed("out of memory")) }
+            guard let socket = amqp_tcp_socket_new(c) else {
+                amqp_destroy_connection(c)
+                return .failure(.connectionFailed("cannot create a socket"))
+            }
+            var tv = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
+            let opened = amqp_socket_open_noblock(socket, info.host, info.port, &tv)
+            guard opened == AMQP_STATUS_OK.rawValue else {
+                amqp_destroy_connection(c)
+                return .failure(.connectionFailed(String(cString: amqp_error_string2(opened))))
+            }
+            _ = amqp_set_rpc_timeout(c, &tv)
+            // "amqp://host/" names the empty vhost by the URI rules; nobody means that: use the default "/".
+            let vhost = (info.vhost == nil || info.vhost.pointee == 0) ? "/" : String(cString: info.vhost)
+            let login = clerk_amqp_login_plain(c, vhost, info.user, info.password, 0)
+            guard clerk_amqp_reply_ok(login) == 1 else {
+                amqp_destroy_connection(c)
+                return .failure(.connectionFailed("login refused"))
+            }
+            return .success(c)
         }
-        var tv = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
-        let opened = amqp_socket_open_noblock(socket, info.host, info.port, &tv)
-        guard opened == AMQP_STATUS_OK.rawValue else {
-            amqp_destroy_connection(c)
-            throw .connectionFailed(String(cString: amqp_error_string2(opened)))
-        }
-        _ = amqp_set_rpc_timeout(c, &tv)
-        let login = clerk_amqp_login_plain(c, info.vhost, info.user, info.password, 0)
-        guard clerk_amqp_reply_ok(login) == 1 else {
-            amqp_destroy_connection(c)
-            throw .connectionFailed("login refused")
+        let c: amqp_connection_state_t
+        switch result {
+        case .success(let made): c = made
+        case .failure(let error): throw error
         }
         _ = amqp_channel_open(c, channel)
         guard clerk_amqp_reply_ok(amqp_get_rpc_reply(c)) == 1 else {

@@ -1,0 +1,100 @@
+import ClerkFunctions
+import ClerkKit
+import LambdaRuntime
+import Messaging
+import Store
+import TestSupport
+import XCTest
+
+/// `publishOutbox` and the relay, against a real RabbitMQ broker: confirmed, in order, nothing lost, no duplicates.
+final class PublishOutboxTests: XCTestCase {
+    var f: WebhookFixture!
+    var consumer: AMQPPublisher!
+
+    override func setUpWithError() throws {
+        f = try WebhookFixture(extra: ["RABBITMQ_URL": TestBroker.url])
+        consumer = AMQPPublisher(url: TestBroker.url)
+        _ = try drain("api-key-mappings")
+        _ = try drain("user-events")
+    }
+
+    func drain(_ queue: String) throws -> [JSONValue] {
+        var out: [JSONValue] = []
+        while let body = try consumer.get(queue) { out.append(try JSONValue.parse(body)) }
+        return out
+    }
+
+    func pending() throws -> Int { try OutboxStore(connection: f.db).pendingCount() }
+
+    func testWebhookDeliveriesReachTheBrokerAtTheEndOfTheInvocation() throws {
+        _ = try f.invoke("onUserCreated", f.signed(f.userBody(type: "user.created", updatedAt: 1)))
+        _ = try f.invoke("onUserUpdated", f.signed(f.userBody(updatedAt: 2, firstName: "Second")))
+        let events = try drain("user-events")
+        XCTAssertEqual(events.map { $0["type"]?.stringValue }, ["user.created", "user.updated"])
+        XCTAssertEqual(events[1]["changed"], .object(["first_name": .string("Second")]), "only what changed")
+        XCTAssertEqual(try pending(), 0)
+        XCTAssertEqual(try f.db.query("SELECT count(*) AS n FROM outbox WHERE published_at IS NOT NULL").first?.decode("n", as: Int.self), 2)
+    }
+
+    func testTheScheduledFunctionPublishesEverythingInOrder() throws {
+        for i in 0..<120 {
+            try f.db.query("INSERT INTO outbox (queue, payload) VALUES ('user-events', jsonb_build_object('n', $1::int))", [i])
+        }
+        let out = try JSONValue.parse(f.harness.invoke("publishOutbox", event: BuiltProducts.event("publishOutbox.scheduled.json")))
+        XCTAssertEqual(out["published"]?.doubleValue, 120)
+        XCTAssertEqual(out["pending"]?.doubleValue, 0)
+        XCTAssertEqual(try drain("user-events").map { Int($0["n"]?.doubleValue ?? -1) }, Array(0..<120))
+    }
+
+    func testABrokerOutageLosesNothingAndTheRowsGoOutInOrderWhenItReturns() throws {
+        let down = try WebhookFixture(extra: ["RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:1/", "RABBITMQ_TIMEOUT_MS": "500"])
+        _ = try down.invoke("onUserCreated", down.signed(down.userBody(type: "user.created", updatedAt: 1)))
+        _ = try down.invoke("onUserUpdated", down.signed(down.userBody(updatedAt: 2, firstName: "B")))
+        XCTAssertTrue(down.logs.contains("outbox publish deferred"), "the webhook still succeeded")
+        XCTAssertEqual(try pending(), 2)
+        XCTAssertThrowsError(try down.harness.invoke("publishOutbox", event: Array("{}".utf8))) { error in
+            guard case .functionError(let object)? = error as? HarnessError else { return XCTFail("\(error)") }
+            XCTAssertEqual(object.errorType, "OutboxPublishError")
+        }
+        XCTAssertEqual(try pending(), 2, "nothing marked sent")
+        XCTAssertEqual(try f.db.query("SELECT min(attempts) AS a FROM outbox").first?.decode("a", as: Int.self), 2)
+        // The broker is back.
+        let out = try JSONValue.parse(f.harness.invoke("publishOutbox", event: Array("{}".utf8)))
+        XCTAssertEqual(out["published"]?.doubleValue, 2)
+        XCTAssertEqual(try drain("user-events").map { $0["type"]?.stringValue }, ["user.created", "user.updated"])
+    }
+
+    func testConcurrentPublishersNeverSendARowTwice() throws {
+        let total = 600
+        for i in 0..<total {
+            try f.db.query("INSERT INTO outbox (queue, payload) VALUES ('user-events', jsonb_build_object('n', $1::int))", [i])
+        }
+        let done = ConditionLock()
+        final class Box: @unchecked Sendable { var finished = 0; var published = 0 }
+        let box = Box()
+        let url = TestBroker.url, db = TestDatabase.url
+        for _ in 0..<3 {
+            Threads.detach {
+                let h = LocalHarness(registry: Functions.registry, environment: Environment([
+                    "DATABASE_URL": db, "RABBITMQ_URL": url, "OUTBOX_BATCH_SIZE": "50"]), logger: Logger(level: .error))
+                let n = (try? JSONValue.parse(h.invoke("publishOutbox", event: Array("{}".utf8))))?["published"]?.doubleValue ?? 0
+                done.withLock { box.published += Int(n); box.finished += 1 }
+                done.broadcast()
+            }
+        }
+        XCTAssertTrue(done.wait(timeoutMs: 60_000) { box.finished == 3 })
+        XCTAssertEqual(box.published, total)
+        let received = try drain("user-events").map { Int($0["n"]?.doubleValue ?? -1) }
+        XCTAssertEqual(received.count, total)
+        XCTAssertEqual(Set(received).count, total, "no message twice")
+        XCTAssertEqual(try pending(), 0)
+    }
+
+    func testWithoutABrokerRowsWaitForAnotherRelay() throws {
+        let none = try WebhookFixture()
+        _ = try none.invoke("onUserCreated", none.signed(none.userBody(type: "user.created", updatedAt: 1)))
+        let out = try JSONValue.parse(none.harness.invoke("publishOutbox", event: Array("{}".utf8)))
+        XCTAssertEqual(out["relay"]?.stringValue, "disabled")
+        XCTAssertEqual(out["pending"]?.doubleValue, 1)
+    }
+}

@@ -1,0 +1,106 @@
+import ClerkFunctions
+import ClerkKit
+import LambdaRuntime
+import TestSupport
+import XCTest
+
+/// The user handlers fed by SQS and Amazon MQ: partial batch failures, signatures when present or required.
+final class QueueEventsTests: XCTestCase {
+    var f: WebhookFixture!
+
+    override func setUpWithError() throws { f = try WebhookFixture() }
+
+    func sqs(_ messages: [(id: String, body: [UInt8], signedWith: String?)]) throws -> [UInt8] {
+        let records: [JSONValue] = try messages.map { m in
+            var attributes: [String: JSONValue] = [:]
+            if let secret = m.signedWith {
+                let h = WebhookSigner(secret: try WebhookSecret(secret)).headers(id: "msg_\(m.id)", timestamp: Clock.nowSeconds() - 3600, body: m.body)
+                for (k, v) in h { attributes[k] = .object(["stringValue": .string(v), "dataType": .string("String")]) }
+            }
+            return .object(["messageId": .string(m.id), "receiptHandle": .string("rh"), "body": .string(String(decoding: m.body, as: UTF8.self)),
+                            "attributes": .object([:]), "messageAttributes": .object(attributes), "md5OfBody": .string(""),
+                            "eventSource": .string("aws:sqs"), "eventSourceARN": .string("arn:aws:sqs:us-east-1:1:clerk"), "awsRegion": .string("us-east-1")])
+        }
+        return Array(JSONValue.object(["Records": .array(records)]).serialized().utf8)
+    }
+
+    func rmq(_ messages: [(id: String, body: [UInt8], signedWith: String?)]) throws -> [UInt8] {
+        let list: [JSONValue] = try messages.map { m in
+            var headers: [String: JSONValue] = [:]
+            if let secret = m.signedWith {
+                let h = WebhookSigner(secret: try WebhookSecret(secret)).headers(id: "msg_\(m.id)", timestamp: Clock.nowSeconds(), body: m.body)
+                // Amazon MQ hands AMQP string headers over as byte arrays.
+                for (k, v) in h { headers[k] = .object(["bytes": .array(v.utf8.map { .number(Double($0)) })]) }
+            }
+            return .object(["basicProperties": .object(["contentType": .string("application/json"), "deliveryMode": .number(2),
+                                                        "headers": .object(headers), "messageId": .string(m.id)]),
+                            "redelivered": .bool(false), "data": .string(Base64.encode(m.body))])
+        }
+        return Array(JSONValue.object(["eventSource": .string("aws:rmq"), "eventSourceArn": .string("arn:aws:mq:us-east-1:1:broker:b"),
+                                       "rmqMessagesByQueue": .object(["clerk-events::/": .array(list)])]).serialized().utf8)
+    }
+
+    func users() throws -> Int { try f.count("users") }
+
+    func testSQSReportsOnlyTheFailedMessages() throws {
+        let out = try JSONValue.parse(f.harness.invoke("onUserCreated", event: sqs([
+            ("m1", f.userBody(type: "user.created", id: "user_q1", updatedAt: 1), f.prodSecret),
+            ("m2", Array("{not json".utf8), nil),
+            ("m3", f.userBody(type: "user.created", id: "user_q2", updatedAt: 1), nil),
+        ])))
+        XCTAssertEqual(out, .object(["batchItemFailures": .array([.object(["itemIdentifier": .string("m2")])])]))
+        XCTAssertEqual(try users(), 2)
+        XCTAssertNotNil(try f.user("user_q1"), "signed: verified even an hour after it was signed")
+        XCTAssertEqual(try f.db.query("SELECT svix_id FROM webhook_deliveries WHERE clerk_user_id = 'user_q1'").first?.decode("svix_id", as: String.self),
+                       "msg_m1", "the Svix id is the delivery id when present")
+        // Redelivery of the unsigned message: deduplicated by its queue message id.
+        let again = try JSONValue.parse(f.harness.invoke("onUserCreated", event: sqs([
+            ("m3", f.userBody(type: "user.created", id: "user_q2", updatedAt: 1), nil)])))
+        XCTAssertEqual(again["batchItemFailures"], .array([]))
+        XCTAssertEqual(try f.count("webhook_deliveries"), 2)
+    }
+
+    func testSQSWithABadSignatureOrAMissingRequiredOneFails() throws {
+        let bad = try JSONValue.parse(f.harness.invoke("onUserCreated", event: sqs([
+            ("m1", f.userBody(type: "user.created", updatedAt: 1), WebhookSigner.newSecret())])))
+        XCTAssertEqual(bad["batchItemFailures"], .array([.object(["itemIdentifier": .string("m1")])]))
+        let strict = try WebhookFixture(extra: ["CLERK_QUEUE_REQUIRE_SIGNATURE": "true"])
+        let unsigned = try JSONValue.parse(strict.harness.invoke("onUserCreated", event: sqs([
+            ("m2", strict.userBody(type: "user.created", updatedAt: 1), nil)])))
+        XCTAssertEqual(unsigned["batchItemFailures"], .array([.object(["itemIdentifier": .string("m2")])]))
+        XCTAssertTrue(strict.logs.contains("\"reason\":\"signature_required\""))
+        XCTAssertEqual(try users(), 0)
+    }
+
+    func testAmazonMQKeepsRejectsAndAppliesTheRest() throws {
+        let out = try JSONValue.parse(f.harness.invoke("clerkWebhook", event: rmq([
+            ("r1", f.userBody(type: "user.created", id: "user_r1", updatedAt: 1), f.devSecret),
+            ("r2", f.userBody(type: "user.created", id: "user_r2", updatedAt: 1), WebhookSigner.newSecret()),
+        ])))
+        XCTAssertEqual(out["applied"]?.doubleValue, 1)
+        XCTAssertEqual(out["rejected"]?.doubleValue, 1)
+        XCTAssertNotNil(try f.user("user_r1", environment: "development"), "the secret that matched decides the environment")
+        let reject = try XCTUnwrap(f.db.query("SELECT message_id, reason, body FROM queue_rejects").first)
+        XCTAssertEqual(try reject.decode("message_id", as: String.self), "r2")
+        XCTAssertEqual(try reject.decode("reason", as: String.self), "signature_mismatch")
+        XCTAssertTrue(try reject.decode("body", as: String.self).contains("user_r2"), "kept, not lost")
+    }
+
+    func testAmazonMQReturnsTheWholeBatchWhenARetryCouldHelp() throws {
+        let down = try WebhookFixture(extra: ["DATABASE_URL": "postgresql://nobody@/x?host=/nonexistent-socket-dir",
+                                              "DATABASE_CONNECT_TIMEOUT": "1"])
+        XCTAssertThrowsError(try down.harness.invoke("onUserCreated", event: rmq([
+            ("r1", down.userBody(type: "user.created", updatedAt: 1), nil)]))) { error in
+            guard case .functionError(let object)? = error as? HarnessError else { return XCTFail("\(error)") }
+            XCTAssertEqual(object.errorType, "QueueBatchRetry")
+        }
+    }
+
+    func testTheSampleQueueEvents() throws {
+        let sqsOut = try JSONValue.parse(f.harness.invoke("onUserCreated", event: BuiltProducts.event("onUserCreated.sqs.json")))
+        XCTAssertEqual(sqsOut["batchItemFailures"], .array([]))
+        let mqOut = try JSONValue.parse(f.harness.invoke("onUserUpdated", event: BuiltProducts.event("onUserUpdated.rabbitmq.json")))
+        XCTAssertEqual(mqOut["applied"]?.doubleValue, 1)
+        XCTAssertEqual(try f.user("user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF")?["first_name"], "Augusta")
+    }
+}

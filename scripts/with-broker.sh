@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs a command with RABBITMQ_URL set: the caller's, or a private local node started for the command
+# and stopped after it.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -n "${RABBITMQ_URL:-}" ]; then exec "$@"; fi
+RABBITMQ_URL=$("$here/local-rabbitmq.sh" start)
+export RABBITMQ_URL
+trap '"$here/local-rabbitmq.sh" stop' EXIT
+echo "local RabbitMQ: $RABBITMQ_URL" >&2
+"$@"
