@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --gc-sections
 
-.PHONY: run test deps build release bench-runtime bench-webhooks bench-tokens clean
+.PHONY: run test deps build release bench-runtime bench-webhooks bench-tokens bench-outbox clean
 
 deps:
 	@scripts/install-deps.sh
@@ -34,6 +34,11 @@ bench-webhooks: release
 # Verifications per second of a cached-key RS256 session token, next to openssl speed rsa2048.
 bench-tokens: release
 	.build/release/clerk-bench tokens
+
+# Outbox rows to RabbitMQ per second (confirms), and onUserCreated end to end with a local profile receiver.
+bench-outbox: release
+	CLERK_NEED_BROKER=1 scripts/install-deps.sh
+	scripts/with-database.sh scripts/with-broker.sh .build/release/clerk-bench outbox
 
 clean:
 	scripts/local-postgres.sh stop || true

@@ -18,6 +18,8 @@ case "webhooks":
     WebhookBenchmark.run(options)
 case "tokens":
     TokenBenchmark.run(options)
+case "outbox":
+    OutboxBenchmark.run(options)
 default:
     FileIO.write(fd: 2, "unknown suite \(suite)\n")
     exit(2)

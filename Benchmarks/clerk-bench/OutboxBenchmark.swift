@@ -1,0 +1,97 @@
+import ClerkFunctions
+import ClerkKit
+import LambdaRuntime
+import Messaging
+import Store
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `bench-outbox`: outbox rows to RabbitMQ with publisher confirms, and onUserCreated end to end
+/// (verify, sync, key, profile call, publish) with a profile receiver on loopback.
+enum OutboxBenchmark {
+    static func run(_ options: BenchOptions) {
+        let env = Environment.process()
+        guard let db = env["DATABASE_URL"], let broker = env["RABBITMQ_URL"] else {
+            print("DATABASE_URL and RABBITMQ_URL must be set: run through `make bench-outbox`")
+            exit(1)
+        }
+        do {
+            try publish(db: db, broker: broker, count: options.int("messages", 20_000))
+            try endToEnd(db: db, broker: broker, count: options.int("users", 1_000))
+        } catch {
+            print("outbox benchmark failed: \(error)")
+            exit(1)
+        }
+    }
+
+    static func drain(_ consumer: AMQPPublisher, _ queue: String) throws -> Int {
+        var n = 0
+        while try consumer.get(queue) != nil { n += 1 }
+        return n
+    }
+
+    static func publish(db: String, broker: String, count: Int) throws {
+        let c = try PostgresConnection(url: db)
+        try Migrator.migrate(c)
+        try c.query("TRUNCATE outbox")
+        let consumer = AMQPPublisher(url: broker)
+        _ = try drain(consumer, "user-events")
+        try c.query("""
+            INSERT INTO outbox (queue, payload)
+            SELECT 'user-events', jsonb_build_object('type', 'user.updated', 'userId', gen_random_uuid(), 'clerkUserId',
+                   'user_bench_' || g, 'environment', 'production', 'changed', jsonb_build_object('first_name', 'Ada ' || g))
+              FROM generate_series(1, $1::int) g
+            """, [count])
+        let harness = LocalHarness(registry: Functions.registry, environment: Environment([
+            "DATABASE_URL": db, "RABBITMQ_URL": broker, "OUTBOX_BATCH_SIZE": "500"]), logger: Logger(level: .warn))
+        let t0 = Clock.monotonicNs()
+        let out = try JSONValue.parse(harness.invoke("publishOutbox", event: Array("{}".utf8), timeoutMs: 300_000))
+        let seconds = Double(Clock.monotonicNs() - t0) / 1e9
+        let published = Int(out["published"]?.doubleValue ?? 0)
+        print("outbox -> RabbitMQ (durable queue, persistent messages, publisher confirms, batches of 500), loopback:")
+        print("  \(published) messages in \(fmt(seconds, 2)) s: \(fmt(Double(published) / seconds, 0)) messages/s; broker holds \(try drain(consumer, "user-events"))")
+        print("RESULT outbox messages_per_s=\(fmt(Double(published) / seconds, 0)) published=\(published)/\(count)")
+    }
+
+    static func endToEnd(db: String, broker: String, count: Int) throws {
+        let c = try PostgresConnection(url: db)
+        try c.query("TRUNCATE users, webhook_deliveries, api_keys, outbox CASCADE")
+        let receiver = try LoopbackHTTPServer { _ in .json(200, #"{"ok":true}"#) }
+        let secret = WebhookSigner.newSecret()
+        let signer = WebhookSigner(secret: try WebhookSecret(secret))
+        let harness = LocalHarness(registry: Functions.registry, environment: Environment([
+            "DATABASE_URL": db, "RABBITMQ_URL": broker, "CLERK_WEBHOOK_SECRET": secret,
+            "PROFILE_SERVICE_URL": receiver.baseURL + "/profiles", "PROFILE_SERVICE_API_KEY": "bench"]), logger: Logger(level: .warn))
+        let template = try FileIO.readText("events/payloads/user.created.json")
+        let events = (0..<count).map { i -> [UInt8] in
+            let body = Array(template.replacingUser("user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF", with: "user_e2e_\(i)").utf8)
+            return WebhookEventBuilder.httpEvent(body: body, headers: signer.headers(id: WebhookSigner.newMessageId(),
+                                                                                     timestamp: Clock.nowSeconds(), body: body))
+        }
+        var issued = 0
+        let t0 = Clock.monotonicNs()
+        for e in events {
+            let out = try JSONValue.parse(harness.invoke("onUserCreated", event: e))
+            if out["body"]?.stringValue?.contains("\"apiKey\":\"issued\"") == true { issued += 1 }
+        }
+        let seconds = Double(Clock.monotonicNs() - t0) / 1e9
+        let pending = try OutboxStore(connection: c).pendingCount()
+        print("onUserCreated end to end (verify, sync, key, profile POST on loopback, outbox published in the same invocation):")
+        print("  \(count) users in \(fmt(seconds, 2)) s: \(fmt(Double(count) / seconds, 0)) users/s, \(issued) keys issued, \(pending) outbox rows left pending")
+        print("RESULT onUserCreated users_per_s=\(fmt(Double(count) / seconds, 0)) issued=\(issued)/\(count)")
+        try c.query("TRUNCATE users, webhook_deliveries, api_keys, outbox CASCADE")
+    }
+}
+
+extension String {
+    fileprivate func replacingUser(_ old: String, with new: String) -> String {
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: old) {
+            out += rest[..<r.lowerBound] + new
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}
