@@ -1,4 +1,7 @@
 import CCurl
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A transport failure reported by libcurl (no HTTP status was received).
 public struct CurlError: Error, CustomStringConvertible, Sendable {
@@ -98,6 +101,7 @@ public final class CurlEasy {
         ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
         ccurl_setopt_long(h, CURLOPT_TCP_NODELAY, 1)
         ccurl_setopt_str(h, CURLOPT_NOPROXY, "*")
+        if let bundle = Self.caBundle { ccurl_setopt_str(h, CURLOPT_CAINFO, bundle) }
         let me = Unmanaged.passUnretained(sink).toOpaque()
         ccurl_setopt_callback(h, CURLOPT_WRITEFUNCTION, writeBody)
         ccurl_setopt_ptr(h, CURLOPT_WRITEDATA, me)
@@ -106,6 +110,18 @@ public final class CurlEasy {
     }
 
     deinit { ccurl_easy_cleanup(handle) }
+
+    /// The CA bundle for TLS verification: `SSL_CERT_FILE`, else the first that exists of Debian's and
+    /// Amazon Linux's paths. A libcurl built on Debian looks only in Debian's place, which does not exist
+    /// on `provided.al2023`; without this every HTTPS call there would fail verification.
+    static let caBundle: String? = {
+        if let explicit = getenv("SSL_CERT_FILE").map({ String(cString: $0) }), !explicit.isEmpty { return explicit }
+        for path in ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem",
+                     "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"] where access(path, R_OK) == 0 {
+            return path
+        }
+        return nil
+    }()
 
     /// Makes a header list for `perform`; free it with `ccurl_slist_free_all` (or keep it for the process).
     public static func headerList(_ lines: [String]) -> UnsafeMutablePointer<curl_slist>? {
