@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --gc-sections
 
-.PHONY: run test deps build release bench-runtime bench-webhooks bench-tokens bench-outbox clean
+.PHONY: run test deps build release package bench-runtime bench-webhooks bench-tokens bench-outbox clean
 
 deps:
 	@scripts/install-deps.sh
@@ -21,6 +21,10 @@ test:
 release: deps
 	swift build $(RELEASE_FLAGS) --product clerk-functions
 	swift build $(RELEASE_FLAGS) --product clerk-bench
+
+# The Lambda deployment package: .build/lambda/<arch>/function.zip (bootstrap + lib/).
+package: deps
+	scripts/package.sh
 
 # Runtime loop throughput, CPU per invocation, exec-to-first-next, RSS and binary size (echo function).
 bench-runtime: release
@@ -46,6 +50,5 @@ clean:
 
 # `sam build` runs build-<LogicalId> with ARTIFACTS_DIR set: every function ships the same bootstrap.
 build-%:
-	swift build $(RELEASE_FLAGS) --product clerk-functions
-	cp .build/release/clerk-functions $(ARTIFACTS_DIR)/bootstrap
-	strip $(ARTIFACTS_DIR)/bootstrap
+	scripts/package.sh
+	cp -R .build/lambda/$$(uname -m)/stage/. $(ARTIFACTS_DIR)/

@@ -36,15 +36,20 @@ case "${1:-}" in
         || { cat "$base/initdb.log" >&2; exit 1; }
     fi
     if ! as_server_user "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+      # Unix socket for everyday use; a free loopback TCP port too, for what cannot see the socket
+      # (the packaged bootstrap under chroot).
+      python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' > "$base/port"
       as_server_user "$pgbin/pg_ctl" -D "$data" -l "$base/server.log" -w -t 30 \
-        -o "-k $sock -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        -o "-k $sock -p $(cat "$base/port") -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
         start >/dev/null || { tail -n 20 "$base/server.log" >&2; exit 1; }
     fi
+    port=$(cat "$base/port")
     db="${2:-clerk_functions}"
     # Throwaway by definition: every start gets an empty database.
-    "$pgbin/psql" -h "$sock" -U postgres -d postgres -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
+    "$pgbin/psql" -h "$sock" -p "$port" -U postgres -d postgres -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
       -c "CREATE DATABASE $db" >/dev/null
-    echo "postgresql://postgres@/$db?host=$sock"
+    echo "postgresql://postgres@127.0.0.1:$port/$db" > "$base/tcp-url"
+    echo "postgresql://postgres@/$db?host=$sock&port=$port"
     ;;
   stop)
     if [ -f "$data/PG_VERSION" ]; then as_server_user "$pgbin/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true; fi
