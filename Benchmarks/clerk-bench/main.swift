@@ -20,6 +20,8 @@ case "tokens":
     TokenBenchmark.run(options)
 case "outbox":
     OutboxBenchmark.run(options)
+case "coldstart":
+    ColdStartBenchmark.run(options)
 default:
     FileIO.write(fd: 2, "unknown suite \(suite)\n")
     exit(2)
