@@ -10,6 +10,10 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 # The tests run a private RabbitMQ node (make test); `make run` does not need one.
 if [ "${CLERK_NEED_BROKER:-}" = 1 ] && ! command -v rabbitmq-server >/dev/null 2>&1; then missing+=(rabbitmq-server); fi
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+command -v patchelf >/dev/null 2>&1 || missing+=(patchelf)
+command -v zip >/dev/null 2>&1 || missing+=(zip)
+command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+if [ "${CLERK_NEED_BROKER:-}" = 1 ] && ! python3 -m venv --help >/dev/null 2>&1; then missing+=(python3-venv); fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   sudo=""

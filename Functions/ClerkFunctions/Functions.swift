@@ -2,6 +2,9 @@ import LambdaRuntime
 
 /// Every function this package deploys, by the name used as the SAM `Handler`.
 public enum Functions {
+    /// Registered but never deployed: `echo` exists for the runtime's tests and benchmarks.
+    public static let internalOnly: Set<String> = ["echo"]
+
     /// The registry the executable serves.
     public static let registry = FunctionRegistry([
         FunctionRegistry.echo,

@@ -89,6 +89,8 @@ public enum LambdaMain {
                     print(String(repeating: " ", count: 16) + "accepts: " + f.accepts.joined(separator: "; "))
                 }
                 return 0
+            case "emulate":
+                return try emulate(rest, registry: registry, env: env)
             case "help", "--help", "-h":
                 printUsage(registry: registry, commands: commands, transforms: transforms)
                 return 0
@@ -167,6 +169,32 @@ public enum LambdaMain {
         }
     }
 
+    private static func emulate(_ args: [String], registry: FunctionRegistry, env: Environment) throws -> Int32 {
+        guard let dash = args.firstIndex(of: "--"), dash + 1 < args.count else {
+            throw UsageError("emulate needs the bootstrap to run after --, e.g. emulate --function health -- ./bootstrap")
+        }
+        var o: [String: String] = [:]
+        var i = 0
+        while i < dash {
+            guard args[i].hasPrefix("--"), i + 1 < dash else { throw UsageError("unexpected '\(args[i])'") }
+            o[String(args[i].dropFirst(2))] = args[i + 1]
+            i += 2
+        }
+        var options = RuntimeEmulator.Options(command: Array(args[(dash + 1)...]), function: o["function"] ?? "echo",
+                                              environment: env.values)
+        options.runtimePort = Int(o["port"] ?? "") ?? 9001
+        options.invokePort = Int(o["invoke-port"] ?? "") ?? 8080
+        options.timeoutSeconds = Int(o["timeout"] ?? "") ?? 3
+        options.memoryMB = Int(o["memory"] ?? "") ?? 128
+        let emulator = try RuntimeEmulator(options: options, logger: Logger(environment: env))
+        FileIO.write(fd: 2, """
+            Runtime API on \(emulator.runtimeEndpoint) for \(options.command.joined(separator: " ")) (_HANDLER=\(options.function), timeout \(options.timeoutSeconds) s)
+            invoke: curl -s -d @events/FILE.json \(emulator.invokeURL)
+
+            """)
+        while true { sleep(3600) }
+    }
+
     private static func printUsage(registry: FunctionRegistry, commands: [Command], transforms: [EventTransform],
                                    fd: Int32 = 1) {
         var text = """
@@ -178,6 +206,9 @@ public enum LambdaMain {
               invoke FUNCTION [--event FILE | -] [--timeout S]\(transforms.map { " [\($0.flag)]" }.joined())
                               run one invocation; prints the response, or the Lambda error object (exit 1)
               list            the functions and the event shapes they accept
+              emulate [--function NAME] [--port 9001] [--invoke-port 8080] [--timeout S] [--memory MB] -- BOOTSTRAP [ARGS]
+                              a local Lambda: Runtime API for BOOTSTRAP, and the invoke endpoint
+                              POST /2015-03-31/functions/function/invocations (timeouts, crashes, init errors)
 
             """
         for c in commands { text += "  \(c.name) \(c.usage)\n".padding(0) + "                  \(c.summary)\n" }

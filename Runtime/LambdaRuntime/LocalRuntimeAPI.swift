@@ -52,6 +52,9 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
     private var stopped = false
     private var recordOutcomes = true
 
+    /// Responses larger than this get 413, as Lambda's synchronous limit (6,291,556 bytes).
+    public var maxResponseBytes = 6_291_556
+
     /// Status to answer `POST …/response` with instead of 202 (413 or 500 in tests).
     public var responseStatusOverride: Int? {
         get { lock.withLock { _responseStatus } }
@@ -261,6 +264,7 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
         let isError = kind == "error"
         let status: Int = lock.withLock {
             guard outstanding.contains(id) else { return 403 }
+            if !isError && request.body.count > maxResponseBytes { return 413 }
             if !isError, let forced = _responseStatus {
                 if forced == 413 { return 413 }  // Lambda keeps the id open after a 413
                 outstanding.remove(id)

@@ -85,16 +85,29 @@ public final class Subprocess: @unchecked Sendable {
     /// Sends `signal` to the child.
     public func kill(_ signal: Int32 = SIGTERM) { _ = Glibc.kill(pid, signal) }
 
-    /// Waits for the child to end and reports its exit and resource usage.
-    public func wait() -> ProcessExit {
+    /// The child's exit if it has ended, without waiting; nil while it runs. Call once it returned non-nil
+    /// no more (the process is reaped).
+    public func poll() -> ProcessExit? {
         var status: Int32 = 0
         var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        guard wait4(pid, &status, WNOHANG, &usage) == pid else { return nil }
+        return Self.exit(status, usage)
+    }
+
+    private static func exit(_ status: Int32, _ usage: rusage) -> ProcessExit {
         let signaled = (status & 0x7f) != 0 && (status & 0x7f) != 0x7f
         let code = signaled ? 128 + (status & 0x7f) : (status >> 8) & 0xff
         let cpu = (Int64(usage.ru_utime.tv_sec) + Int64(usage.ru_stime.tv_sec)) * 1_000_000
             + Int64(usage.ru_utime.tv_usec) + Int64(usage.ru_stime.tv_usec)
         return ProcessExit(code: code, signaled: signaled, cpuMicroseconds: cpu, maxRSSKiB: Int64(usage.ru_maxrss))
+    }
+
+    /// Waits for the child to end and reports its exit and resource usage.
+    public func wait() -> ProcessExit {
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        return Self.exit(status, usage)
     }
 
     /// Runs to completion, collecting both outputs.
