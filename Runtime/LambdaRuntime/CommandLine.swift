@@ -89,6 +89,26 @@ public enum LambdaMain {
                     print(String(repeating: " ", count: 16) + "accepts: " + f.accepts.joined(separator: "; "))
                 }
                 return 0
+            case "serve":
+                var port = 3000, template = "template.yaml"
+                var j = 0
+                while j < rest.count {
+                    guard j + 1 < rest.count else { throw UsageError("\(rest[j]) needs a value") }
+                    switch rest[j] {
+                    case "--port": port = Int(rest[j + 1]) ?? 3000
+                    case "--template": template = rest[j + 1]
+                    default: throw UsageError("unknown option '\(rest[j])'")
+                    }
+                    j += 2
+                }
+                let routes = try SAMTemplate(path: template).routes
+                let server = try LocalAPIServer(registry: registry, environment: env, routes: routes, port: port, logger: Logger(environment: env))
+                var text = "serving \(template) on \(server.baseURL)\n"
+                for r in routes {
+                    text += "  \(r.method) \(r.path) -> \(r.handler)" + (r.authorizerHandler.map { " (authorizer \($0))" } ?? "") + "\n"
+                }
+                FileIO.write(fd: 2, text)
+                while true { sleep(3600) }
             case "emulate":
                 return try emulate(rest, registry: registry, env: env)
             case "help", "--help", "-h":
@@ -206,6 +226,8 @@ public enum LambdaMain {
               invoke FUNCTION [--event FILE | -] [--timeout S]\(transforms.map { " [\($0.flag)]" }.joined())
                               run one invocation; prints the response, or the Lambda error object (exit 1)
               list            the functions and the event shapes they accept
+              serve [--port 3000] [--template template.yaml]
+                              the template's HTTP API on loopback: authorizer first, payload 2.0 events
               emulate [--function NAME] [--port 9001] [--invoke-port 8080] [--timeout S] [--memory MB] -- BOOTSTRAP [ARGS]
                               a local Lambda: Runtime API for BOOTSTRAP, and the invoke endpoint
                               POST /2015-03-31/functions/function/invocations (timeouts, crashes, init errors)
