@@ -20,8 +20,9 @@ public final class LocalAPIServer: @unchecked Sendable {
     public init(registry: FunctionRegistry, environment: Environment, routes: [SAMTemplate.Route], port: Int, logger: Logger) throws {
         harness = LocalHarness(registry: registry, environment: environment, logger: logger)
         self.routes = routes
-        server = try LoopbackHTTPServer(port: port) { [unowned self] request in
-            self.lock.withLock { self.handle(request) }
+        server = try LoopbackHTTPServer(port: port) { [weak self] request in
+            guard let self else { return nil }
+            return self.lock.withLock { self.handle(request) }
         }
     }
 

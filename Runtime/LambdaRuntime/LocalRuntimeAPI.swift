@@ -37,13 +37,12 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
     }
 
     /// The bound port.
-    public private(set) var port: Int = 0
+    public var port: Int { server.port }
     /// `host:port`, the value for `AWS_LAMBDA_RUNTIME_API`.
     public var endpoint: String { "127.0.0.1:\(port)" }
 
     private let lock = ConditionLock()
-    private var listenFD: Int32 = -1
-    private var connections: Set<Int32> = []
+    private var server: LoopbackHTTPServer!
     private var pending: [Event] = []
     private var repeating: (body: [UInt8], remaining: Int)?
     private var sequence = 0
@@ -69,7 +68,7 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
     /// How many error results arrived.
     public private(set) var errorCount = 0
     /// TCP connections accepted.
-    public private(set) var connectionCount = 0
+    public var connectionCount: Int { server.connectionCount }
     /// Monotonic ns of the first `next` and of the last result.
     public private(set) var firstNextNs: UInt64 = 0
     public private(set) var lastResultNs: UInt64 = 0
@@ -78,29 +77,8 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
 
     /// Binds `127.0.0.1:port` (0 picks a free port) and starts accepting.
     public init(port requested: Int = 0) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SubprocessError.spawnFailed(path: "socket", errno: errno) }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(requested).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else {
-            let e = errno
-            close(fd)
-            throw SubprocessError.spawnFailed(path: "bind 127.0.0.1:\(requested)", errno: e)
-        }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        port = Int(UInt16(bigEndian: addr.sin_port))
-        listenFD = fd
-        Threads.detach { [self] in acceptLoop() }
+        // Weak: a connection thread may outlive this object; its requests then just close.
+        server = try LoopbackHTTPServer(port: requested) { [weak self] request in self?.handle(request) }
     }
 
     deinit { stop() }
@@ -160,66 +138,30 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
 
     /// Closes the listener and every connection: a runtime waiting on `next` sees its connection lost.
     public func stop() {
-        let fds: [Int32] = lock.withLock {
-            guard !stopped else { return [] }
-            stopped = true
-            return [listenFD] + Array(connections)
+        let first: Bool = lock.withLock {
+            defer { stopped = true }
+            return !stopped
         }
-        for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
         lock.broadcast()
+        if first { server?.stop() }
     }
 
-    private func acceptLoop() {
-        while true {
-            let fd = accept(listenFD, nil, nil)
-            if fd < 0 {
-                if errno == EINTR { continue }
-                close(listenFD)
-                return
-            }
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            var one: Int32 = 1
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let accepted = lock.withLock {
-                if stopped { return false }
-                connections.insert(fd)
-                connectionCount += 1
-                return true
-            }
-            guard accepted else {
-                close(fd)
-                continue
-            }
-            Threads.detach { [self] in serve(fd) }
+    private func handle(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response? {
+        if request.method == "GET" && request.path == "/2018-06-01/runtime/invocation/next" {
+            return nextEvent()
         }
+        if request.method == "POST" && request.path == "/2018-06-01/runtime/init/error" {
+            lock.withLock { initErrors.append((request.header("lambda-runtime-function-error-type"), request.body)) }
+            lock.broadcast()
+            return Self.accepted
+        }
+        if request.method == "POST", request.path.hasPrefix("/2018-06-01/runtime/invocation/") {
+            return result(request)
+        }
+        return .json(404, "")
     }
 
-    private func serve(_ fd: Int32) {
-        var reader = HTTPRequestReader(fd: fd)
-        defer {
-            lock.withLock { _ = connections.remove(fd) }
-            close(fd)
-        }
-        while let request = reader.next() {
-            let reply: [UInt8]?
-            if request.method == "GET" && request.path == "/2018-06-01/runtime/invocation/next" {
-                reply = nextEvent()
-            } else if request.method == "POST" && request.path == "/2018-06-01/runtime/init/error" {
-                lock.withLock { initErrors.append((request.header("lambda-runtime-function-error-type"), request.body)) }
-                lock.broadcast()
-                reply = Self.status(202, body: "{\"status\":\"OK\"}")
-            } else if request.method == "POST", request.path.hasPrefix("/2018-06-01/runtime/invocation/") {
-                reply = result(request)
-            } else {
-                reply = Self.status(404, body: "")
-            }
-            guard let reply else { return }
-            let ok = reply.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) == $0.count }
-            if !ok { return }
-        }
-    }
-
-    private func nextEvent() -> [UInt8]? {
+    private func nextEvent() -> LoopbackHTTPServer.Response? {
         var event: Event?
         _ = lock.wait {
             if stopped { return true }
@@ -244,23 +186,22 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
             return true
         }
         guard let event else { return nil }
-        var head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-        head += "Lambda-Runtime-Aws-Request-Id: \(event.requestId)\r\n"
-        head += "Lambda-Runtime-Deadline-Ms: \(event.deadlineMs)\r\n"
-        head += "Lambda-Runtime-Invoked-Function-Arn: \(event.invokedFunctionArn)\r\n"
-        head += "Lambda-Runtime-Trace-Id: \(event.traceId)\r\n"
-        if let c = event.clientContext { head += "Lambda-Runtime-Client-Context: \(c)\r\n" }
-        if let c = event.cognitoIdentity { head += "Lambda-Runtime-Cognito-Identity: \(c)\r\n" }
-        head += "Content-Length: \(event.body.count)\r\n\r\n"
-        return Array(head.utf8) + event.body
+        var headers: [(String, String)] = [
+            ("Content-Type", "application/json"), ("Lambda-Runtime-Aws-Request-Id", event.requestId),
+            ("Lambda-Runtime-Deadline-Ms", String(event.deadlineMs)),
+            ("Lambda-Runtime-Invoked-Function-Arn", event.invokedFunctionArn), ("Lambda-Runtime-Trace-Id", event.traceId),
+        ]
+        if let c = event.clientContext { headers.append(("Lambda-Runtime-Client-Context", c)) }
+        if let c = event.cognitoIdentity { headers.append(("Lambda-Runtime-Cognito-Identity", c)) }
+        return LoopbackHTTPServer.Response(status: 200, headers: headers, body: event.body)
     }
 
-    private func result(_ request: HTTPRequestReader.Request) -> [UInt8] {
+    private func result(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response {
         let rest = request.path.dropFirst("/2018-06-01/runtime/invocation/".count)
-        guard let slash = rest.lastIndex(of: "/") else { return Self.status(404, body: "") }
+        guard let slash = rest.lastIndex(of: "/") else { return .json(404, "") }
         let id = String(rest[..<slash])
         let kind = rest[rest.index(after: slash)...]
-        guard kind == "response" || kind == "error" else { return Self.status(404, body: "") }
+        guard kind == "response" || kind == "error" else { return .json(404, "") }
         let isError = kind == "error"
         let status: Int = lock.withLock {
             guard outstanding.contains(id) else { return 403 }
@@ -283,101 +224,11 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
         lock.broadcast()
         switch status {
         case 202: return Self.accepted
-        case 403: return Self.status(403, body: "{\"errorMessage\":\"Invalid request ID\",\"errorType\":\"InvalidRequestID\"}")
-        case 413: return Self.status(413, body: "{\"errorMessage\":\"Exceeded maximum allowed payload size\",\"errorType\":\"RequestEntityTooLarge\"}")
-        default: return Self.status(status, body: "{\"errorType\":\"ServiceException\"}")
+        case 403: return .json(403, #"{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}"#)
+        case 413: return .json(413, #"{"errorMessage":"Exceeded maximum allowed payload size","errorType":"RequestEntityTooLarge"}"#)
+        default: return .json(status, #"{"errorType":"ServiceException"}"#)
         }
     }
 
-    private static let accepted = status(202, body: "{\"status\":\"OK\"}")
-
-    private static func status(_ code: Int, body: String) -> [UInt8] {
-        let reason = [202: "Accepted", 403: "Forbidden", 404: "Not Found", 413: "Request Entity Too Large",
-                      500: "Internal Server Error"][code] ?? "Status"
-        return Array("HTTP/1.1 \(code) \(reason)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
-    }
-}
-
-/// Reads HTTP/1.1 requests (Content-Length or chunked bodies) from a connected socket.
-struct HTTPRequestReader {
-    struct Request {
-        var method: String
-        var path: String
-        var headers: [(String, String)]
-        var body: [UInt8]
-        func header(_ name: String) -> String? { headers.first { $0.0 == name }?.1 }
-    }
-
-    let fd: Int32
-    var buffer: [UInt8] = []
-    var start = 0
-    private var chunk = [UInt8](repeating: 0, count: 65536)
-
-    init(fd: Int32) { self.fd = fd }
-
-    private mutating func fill() -> Bool {
-        if start > 0 && start == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            start = 0
-        }
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n <= 0 { return false }
-        buffer.append(contentsOf: chunk[0..<n])
-        return true
-    }
-
-    private func find(_ pattern: [UInt8], from: Int) -> Int? {
-        guard buffer.count >= pattern.count else { return nil }
-        var i = from
-        outer: while i + pattern.count <= buffer.count {
-            for j in 0..<pattern.count where buffer[i + j] != pattern[j] {
-                i += 1
-                continue outer
-            }
-            return i
-        }
-        return nil
-    }
-
-    mutating func next() -> Request? {
-        var headEnd: Int?
-        while true {
-            headEnd = find([13, 10, 13, 10], from: start)
-            if headEnd != nil { break }
-            if buffer.count - start > 65536 || !fill() { return nil }
-        }
-        let head = String(decoding: buffer[start..<headEnd!], as: UTF8.self)
-        start = headEnd! + 4
-        var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
-        let requestLine = lines.removeFirst().split(separator: " ")
-        guard requestLine.count >= 2 else { return nil }
-        var headers: [(String, String)] = []
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((line[..<colon].lowercased(),
-                            String(line[line.index(after: colon)...].drop(while: { $0 == " " }))))
-        }
-        var body: [UInt8] = []
-        if let te = headers.first(where: { $0.0 == "transfer-encoding" }), te.1.lowercased().contains("chunked") {
-            while true {
-                var lineEnd = find([13, 10], from: start)
-                while lineEnd == nil {
-                    guard fill() else { return nil }
-                    lineEnd = find([13, 10], from: start)
-                }
-                let sizeText = String(decoding: buffer[start..<lineEnd!], as: UTF8.self).split(separator: ";").first ?? ""
-                guard let size = Int(sizeText.trimmingWhitespace(), radix: 16) else { return nil }
-                start = lineEnd! + 2
-                while buffer.count - start < size + 2 { guard fill() else { return nil } }
-                body.append(contentsOf: buffer[start..<(start + size)])
-                start += size + 2
-                if size == 0 { break }
-            }
-        } else if let cl = headers.first(where: { $0.0 == "content-length" }), let length = Int(cl.1) {
-            while buffer.count - start < length { guard fill() else { return nil } }
-            body = Array(buffer[start..<(start + length)])
-            start += length
-        }
-        return Request(method: String(requestLine[0]), path: String(requestLine[1]), headers: headers, body: body)
-    }
+    private static let accepted = LoopbackHTTPServer.Response.json(202, #"{"status":"OK"}"#)
 }

@@ -40,13 +40,18 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     /// `http://127.0.0.1:<port>`.
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     private let listenFD: Int32
-    private let handler: @Sendable (Request) -> Response
+    private let handler: @Sendable (Request) -> Response?
     private let lock = ConditionLock()
     private var stopped = false
     private var open: Set<Int32> = []
+    private var accepted = 0
 
-    /// Binds 127.0.0.1:`port` (0 picks one) and serves `handler`.
-    public init(port requested: Int = 0, handler: @escaping @Sendable (Request) -> Response) throws {
+    /// Connections accepted so far.
+    public var connectionCount: Int { lock.withLock { accepted } }
+
+    /// Binds 127.0.0.1:`port` (0 picks one) and serves `handler`, which runs on the connection's own thread
+    /// (so it may block, as the Runtime API's `next` does) and may return nil to close the connection unanswered.
+    public init(port requested: Int = 0, handler: @escaping @Sendable (Request) -> Response?) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -93,12 +98,15 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
                 return
             }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            let accepted = lock.withLock { () -> Bool in
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            let kept = lock.withLock { () -> Bool in
                 if stopped { return false }
                 open.insert(fd)
+                accepted += 1
                 return true
             }
-            guard accepted else { close(fd); continue }
+            guard kept else { close(fd); continue }
             Threads.detach { [self] in serve(fd) }
         }
     }
@@ -110,13 +118,30 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         }
         var reader = HTTPRequestReader(fd: fd)
         while let r = reader.next() {
-            let response = handler(Request(method: r.method, path: r.path, headers: r.headers, body: r.body))
-            var head = "HTTP/1.1 \(response.status) Status\r\nContent-Length: \(response.body.count)\r\n"
+            guard let response = handler(Request(method: r.method, path: r.path, headers: r.headers, body: r.body)) else { return }
+            var head = "HTTP/1.1 \(response.status) \(Self.reason(response.status))\r\n"
             for (k, v) in response.headers { head += "\(k): \(v)\r\n" }
-            head += "\r\n"
-            let bytes = Array(head.utf8) + response.body
+            head += "Content-Length: \(response.body.count)\r\n\r\n"
+            var bytes = Array(head.utf8)
+            bytes += response.body
             let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent != bytes.count { return }
+        }
+    }
+
+    private static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 202: "Accepted"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 413: "Request Entity Too Large"
+        case 500: "Internal Server Error"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        default: "Status"
         }
     }
 }

@@ -54,7 +54,8 @@ public final class RuntimeEmulator: @unchecked Sendable {
         log = logger
         api = try LocalRuntimeAPI(port: options.runtimePort)
         runtimePort = api.port
-        server = try LoopbackHTTPServer(port: options.invokePort) { [unowned self] request in
+        server = try LoopbackHTTPServer(port: options.invokePort) { [weak self] request in
+            guard let self else { return nil }
             guard request.method == "POST", request.path.hasPrefix("/2015-03-31/functions/"), request.path.hasSuffix("/invocations") else {
                 return .json(404, #"{"message":"Not Found"}"#)
             }

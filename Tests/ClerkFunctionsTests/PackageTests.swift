@@ -13,10 +13,12 @@ final class PackageTests: XCTestCase {
 
     override func setUpWithError() throws {
         guard let zip = Environment.process()["CLERK_LAMBDA_ZIP"], FileIO.exists(zip) else {
-            return XCTFail("CLERK_LAMBDA_ZIP is not set: `make test` builds the package (scripts/package.sh) and sets it")
+            // Thrown, not skipped: the test fails, with the reason, and does not run on.
+            throw InitError(errorType: "MissingPackage",
+                            errorMessage: "CLERK_LAMBDA_ZIP is not set: `make test` builds the package (scripts/package.sh) and sets it")
         }
         var template = Array("/tmp/clerk-chroot-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { return XCTFail("mkdtemp failed") }
+        guard let made = mkdtemp(&template) else { throw InitError(errorType: "Setup", errorMessage: "mkdtemp failed") }
         root = String(cString: made)
         mkdir(root + "/var", 0o755)
         mkdir(root + "/var/task", 0o755)

@@ -14,7 +14,8 @@ public final class ProfileReceiver: @unchecked Sendable {
 
     /// Starts answering 200.
     public init() throws {
-        server = try LoopbackHTTPServer { [unowned self] request in
+        server = try LoopbackHTTPServer { [weak self] request in
+            guard let self else { return nil }
             let (status, delay) = self.lock.withLock { () -> (Int, UInt32) in
                 self._received.append(request)
                 return (self._status, self._delayMs)

@@ -25,7 +25,8 @@ public final class TokenFixture: @unchecked Sendable {
         self.issuer = issuer
         key = try DevelopmentKey(keyId: keyId)
         _document = key.jwks(algorithm: nil)
-        server = try LoopbackHTTPServer { [unowned self] request in
+        server = try LoopbackHTTPServer { [weak self] request in
+            guard let self else { return nil }
             let (doc, status, delay) = self.lock.withLock { () -> (String, Int, UInt32) in
                 self._requests += 1
                 self._lastAuthorization = request.header("authorization")
