@@ -1,44 +1,26 @@
 import LambdaRuntime
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A stand-in profile service on loopback: records every request, answers what the test says.
 public final class ProfileReceiver: @unchecked Sendable {
-    private let lock = ConditionLock()
-    private var _status = 200
-    private var _delayMs: UInt32 = 0
-    private var _received: [LoopbackHTTPServer.Request] = []
-    /// The server.
-    public private(set) var server: LoopbackHTTPServer!
+    private let endpoint: ScriptedEndpoint
 
     /// Starts answering 200.
-    public init() throws {
-        server = try LoopbackHTTPServer { [weak self] request in
-            guard let self else { return nil }
-            let (status, delay) = self.lock.withLock { () -> (Int, UInt32) in
-                self._received.append(request)
-                return (self._status, self._delayMs)
-            }
-            if delay > 0 { usleep(delay * 1000) }
-            return .json(status, #"{"ok":\#(status < 300)}"#)
-        }
-    }
+    public init() throws { endpoint = try ScriptedEndpoint(body: #"{"ok":true}"#) }
 
     /// The URL to configure as `PROFILE_SERVICE_URL`.
-    public var url: String { server.baseURL + "/profiles" }
+    public var url: String { endpoint.server.baseURL + "/profiles" }
     /// The status answered.
     public var status: Int {
-        get { lock.withLock { _status } }
-        set { lock.withLock { _status = newValue } }
+        get { endpoint.status }
+        set { endpoint.status = newValue }
     }
     /// Delay before answering, ms.
     public var delayMs: UInt32 {
-        get { lock.withLock { _delayMs } }
-        set { lock.withLock { _delayMs = newValue } }
+        get { endpoint.delayMs }
+        set { endpoint.delayMs = newValue }
     }
     /// Requests so far.
-    public var received: [LoopbackHTTPServer.Request] { lock.withLock { _received } }
+    public var received: [LoopbackHTTPServer.Request] { endpoint.received }
 }
 
 /// The RabbitMQ broker the tests use: `RABBITMQ_URL`, which `make test` always provides (a private node).

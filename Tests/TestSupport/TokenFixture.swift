@@ -11,53 +11,38 @@ public final class TokenFixture: @unchecked Sendable {
     public let issuer: String
     /// The signing key (kid `ins_test_1` unless named).
     public let key: DevelopmentKey
-    private let lock = ConditionLock()
-    private var _document: String
-    private var _status = 200
-    private var _delayMs: UInt32 = 0
-    private var _requests = 0
-    private var _lastAuthorization: String?
-    /// The JWKS endpoint.
-    public private(set) var server: LoopbackHTTPServer!
+    private let endpoint: ScriptedEndpoint
 
     /// A fixture with a fresh 2048-bit key, its JWKS served (without `alg`, so any RS algorithm may use it).
     public init(issuer: String = "https://clerk.test.example", keyId: String = "ins_test_1") throws {
         self.issuer = issuer
         key = try DevelopmentKey(keyId: keyId)
-        _document = key.jwks(algorithm: nil)
-        server = try LoopbackHTTPServer { [weak self] request in
-            guard let self else { return nil }
-            let (doc, status, delay) = self.lock.withLock { () -> (String, Int, UInt32) in
-                self._requests += 1
-                self._lastAuthorization = request.header("authorization")
-                return (self._document, self._status, self._delayMs)
-            }
-            if delay > 0 { usleep(delay * 1000) }
-            return .json(status, doc)
-        }
+        endpoint = try ScriptedEndpoint(body: key.jwks(algorithm: nil))
     }
 
+    /// The JWKS endpoint's server.
+    public var server: LoopbackHTTPServer { endpoint.server }
     /// The JWKS URL.
     public var jwksURL: String { server.baseURL + "/.well-known/jwks.json" }
     /// What the endpoint serves.
     public var document: String {
-        get { lock.withLock { _document } }
-        set { lock.withLock { _document = newValue } }
+        get { endpoint.body }
+        set { endpoint.body = newValue }
     }
     /// The status it answers.
     public var status: Int {
-        get { lock.withLock { _status } }
-        set { lock.withLock { _status = newValue } }
+        get { endpoint.status }
+        set { endpoint.status = newValue }
     }
     /// A delay before answering, in ms.
     public var delayMs: UInt32 {
-        get { lock.withLock { _delayMs } }
-        set { lock.withLock { _delayMs = newValue } }
+        get { endpoint.delayMs }
+        set { endpoint.delayMs = newValue }
     }
     /// Requests served so far.
-    public var requests: Int { lock.withLock { _requests } }
+    public var requests: Int { endpoint.received.count }
     /// The last Authorization header received.
-    public var lastAuthorization: String? { lock.withLock { _lastAuthorization } }
+    public var lastAuthorization: String? { endpoint.received.last?.header("authorization") }
 
     /// A session token for `sub`; `claims` overrides the whole payload, `header` the whole header.
     public func token(sub: String = "user_test", algorithm: String = "RS256", ttl: Int64 = 60, now: Int64 = Clock.nowSeconds(),
