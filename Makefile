@@ -56,4 +56,4 @@ clean:
 # `sam build` runs build-<LogicalId> with ARTIFACTS_DIR set: every function ships the same bootstrap.
 build-%:
 	scripts/package.sh
-	cp -R .build/lambda/$$(uname -m)/stage/. $(ARTIFACTS_DIR)/
+	cp -R .build/lambda/$$(uname -m | sed s/aarch64/arm64/)/stage/. $(ARTIFACTS_DIR)/

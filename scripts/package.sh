@@ -10,7 +10,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-arch=$(uname -m)
+arch=$(uname -m); [ "$arch" = aarch64 ] && arch=arm64   # Lambda's name for it
 out=".build/lambda/$arch"
 stage="$out/stage"
 command -v patchelf >/dev/null && command -v zip >/dev/null || {

@@ -4,10 +4,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 swift build --build-tests
-# The template checkers, from PyPI, in a venv of our own (TemplateTests runs them).
-if [ ! -x .build/venv/bin/sam ] || [ ! -x .build/venv/bin/cfn-lint ]; then
+# The template checkers and Svix's own verifier, from PyPI, in a venv of our own (the tests run them).
+if [ ! -x .build/venv/bin/sam ] || [ ! -x .build/venv/bin/cfn-lint ] || ! .build/venv/bin/python -c "import svix" 2>/dev/null; then
   python3 -m venv .build/venv
-  .build/venv/bin/pip install -q --disable-pip-version-check cfn-lint aws-sam-cli
+  .build/venv/bin/pip install -q --disable-pip-version-check cfn-lint aws-sam-cli svix
 fi
 export CLERK_TOOLS_VENV="$root/.build/venv"
 # The deployment zip, which PackageTests runs under chroot.

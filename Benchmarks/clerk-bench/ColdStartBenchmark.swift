@@ -36,7 +36,8 @@ enum ColdStartBenchmark {
     static func machine() -> String {
         var u = utsname()
         uname(&u)
-        return withUnsafeBytes(of: u.machine) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        let name = withUnsafeBytes(of: u.machine) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        return name == "aarch64" ? "arm64" : name  // Lambda's name, as scripts/package.sh uses
     }
 
     static func wallNs() -> Int64 {

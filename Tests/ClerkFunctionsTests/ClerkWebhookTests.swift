@@ -62,3 +62,47 @@ final class ClerkWebhookTests: XCTestCase {
         XCTAssertEqual(try JSONValue.parse(stale.stdout)["statusCode"]?.doubleValue, 401, "without --sign the placeholder signature fails")
     }
 }
+
+/// Svix's own Python library (from PyPI, in the test venv) agrees with our signing and our verifying.
+final class SvixInteropTests: XCTestCase {
+    func python(_ script: String, stdin: [UInt8]) throws -> (code: Int32, out: String) {
+        guard let venv = Environment.process()["CLERK_TOOLS_VENV"] else {
+            XCTFail("CLERK_TOOLS_VENV is not set: `make test` installs Svix's library there")
+            return (-1, "")
+        }
+        let r = try Subprocess.run(path: venv + "/bin/python", arguments: ["-c", script], environment: childEnvironment([:]), stdinBytes: stdin)
+        return (r.exit.code, r.stdout.text + r.stderr.text)
+    }
+
+    func testSvixVerifiesWhatSignWebhookPrints() throws {
+        let secret = WebhookSigner.newSecret()
+        let signed = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: [
+            "sign-webhook", "--secret", secret, BuiltProducts.packageRoot + "/events/payloads/user.updated.json"], environment: childEnvironment([:]))
+        XCTAssertEqual(signed.exit.code, 0)
+        let r = try python("""
+            import json, sys
+            from svix.webhooks import Webhook
+            event = json.load(sys.stdin)
+            Webhook("\(secret)").verify(event["body"], event["headers"])  # raises when the signature is wrong
+            print("verified", json.loads(event["body"])["type"])
+            """, stdin: signed.stdout)
+        XCTAssertEqual(r.code, 0, r.out)
+        XCTAssertTrue(r.out.contains("verified user.updated"), r.out)
+    }
+
+    func testWeVerifyWhatSvixSigns() throws {
+        let secret = WebhookSigner.newSecret()
+        let body = try BuiltProducts.event("payloads/user.created.json")
+        let now = Clock.nowSeconds()
+        let r = try python("""
+            import sys, datetime
+            from svix.webhooks import Webhook
+            body = sys.stdin.buffer.read().decode()
+            print(Webhook("\(secret)").sign("msg_from_svix", datetime.datetime.fromtimestamp(\(now), tz=datetime.timezone.utc), body), end="")
+            """, stdin: body)
+        XCTAssertEqual(r.code, 0, r.out)
+        let verifier = WebhookVerifier(entries: [.init(environment: "production", secret: try WebhookSecret(secret))])
+        let headers = ["svix-id": "msg_from_svix", "svix-timestamp": String(now), "svix-signature": r.out]
+        XCTAssertEqual(try verifier.verify(header: { headers[$0] }, body: body, now: now).messageId, "msg_from_svix")
+    }
+}
