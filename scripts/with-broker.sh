@@ -6,6 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ -n "${RABBITMQ_URL:-}" ]; then exec "$@"; fi
 RABBITMQ_URL=$("$here/local-rabbitmq.sh" start)
 export RABBITMQ_URL
+export CLERK_LOCAL_RABBITMQ="$here/local-rabbitmq.sh"   # lets tests take the broker away and bring it back
 trap '"$here/local-rabbitmq.sh" stop' EXIT
 echo "local RabbitMQ: $RABBITMQ_URL" >&2
 "$@"

@@ -122,7 +122,20 @@ public final class AMQPPublisher {
     /// Publishes `messages` in order and waits for the broker's confirms. Returns how many leading
     /// messages were confirmed: everything before that index is safely stored by the broker, nothing
     /// after it may be assumed sent. Throws only when nothing at all could be sent.
+    ///
+    /// A warm process may hold a connection the broker has since dropped (a restart, an idle timeout):
+    /// when a publish on an existing connection gets nothing confirmed, it reconnects and tries once more.
     public func publish(_ messages: [AMQPMessage]) throws(AMQPError) -> Int {
+        guard conn != nil else { return try publishOnce(messages) }
+        do {
+            let confirmed = try publishOnce(messages)
+            if confirmed > 0 || messages.isEmpty { return confirmed }
+        } catch {}
+        close()
+        return try publishOnce(messages)
+    }
+
+    private func publishOnce(_ messages: [AMQPMessage]) throws(AMQPError) -> Int {
         guard !messages.isEmpty else { return 0 }
         do {
             try connect()

@@ -98,3 +98,41 @@ final class PublishOutboxTests: XCTestCase {
         XCTAssertEqual(out["pending"]?.doubleValue, 1)
     }
 }
+
+/// The real broker goes away and comes back (same node, same data): nothing lost, nothing twice.
+final class BrokerOutageTests: XCTestCase {
+    func testTheBrokerGoesAwayAndComesBack() throws {
+        guard let script = Environment.process()["CLERK_LOCAL_RABBITMQ"] else {
+            // An external broker we may not stop: PublishOutboxTests covers an unreachable broker instead.
+            return XCTAssertNotNil(Environment.process()["RABBITMQ_URL"], "make test starts a broker")
+        }
+        func broker(_ verb: String) throws {
+            let r = try Subprocess.run(path: "/bin/bash", arguments: [script, verb], environment: Environment.process().values)
+            XCTAssertEqual(r.exit.code, 0, r.stderr.text)
+        }
+        let f = try WebhookFixture(extra: ["RABBITMQ_URL": TestBroker.url, "RABBITMQ_TIMEOUT_MS": "1000"])
+        let consumer = AMQPPublisher(url: TestBroker.url)
+        while try consumer.get("user-events") != nil {}
+        func insert(_ range: Range<Int>) throws {
+            for i in range { try f.db.query("INSERT INTO outbox (queue, payload) VALUES ('user-events', jsonb_build_object('n', $1::int))", [i]) }
+        }
+        // One warm "process" (harness) throughout, as a Lambda container would be.
+        try insert(0..<40)
+        XCTAssertEqual(try JSONValue.parse(f.harness.invoke("publishOutbox", event: Array("{}".utf8)))["published"]?.doubleValue, 40)
+        var received: [Int] = []
+        while let b = try consumer.get("user-events") { received.append(Int(try JSONValue.parse(b)["n"]?.doubleValue ?? -1)) }
+        consumer.close()
+
+        try broker("pause")
+        try insert(40..<80)
+        XCTAssertThrowsError(try f.harness.invoke("publishOutbox", event: Array("{}".utf8)))
+        XCTAssertEqual(try OutboxStore(connection: f.db).pendingCount(), 40, "nothing lost while the broker is away")
+        try broker("resume")
+
+        XCTAssertEqual(try JSONValue.parse(f.harness.invoke("publishOutbox", event: Array("{}".utf8)))["published"]?.doubleValue, 40,
+                       "the warm relay reconnects by itself")
+        while let b = try consumer.get("user-events") { received.append(Int(try JSONValue.parse(b)["n"]?.doubleValue ?? -1)) }
+        XCTAssertEqual(received, Array(0..<80), "every message once, in order")
+        XCTAssertEqual(try OutboxStore(connection: f.db).pendingCount(), 0)
+    }
+}
