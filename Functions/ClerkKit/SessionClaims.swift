@@ -1,4 +1,5 @@
 import FoundationEssentials
+import LambdaRuntime
 
 /// The claims of a Clerk session token that verification and the handlers use (v1 and v2 formats).
 public struct SessionClaims: Sendable {
@@ -28,19 +29,19 @@ public struct SessionClaims: Sendable {
     init(payload: [UInt8]) throws(TokenError) {
         var claims = SessionClaims()
         do {
-            try FlatJSONScanner.scan(payload, descend: ["o"]) { key, value in
+            try JSONScanner.scan(payload, descend: ["o"]) { key, value in
                 func string() throws -> String? {
                     switch value {
                     case .string(let s): return s
                     case .null: return nil
-                    default: throw FlatJSONScanner.Malformed()
+                    default: throw JSONScanner.Malformed()
                     }
                 }
                 func number() throws -> Double? {
                     switch value {
                     case .number(let d): return d
                     case .null: return nil
-                    default: throw FlatJSONScanner.Malformed()
+                    default: throw JSONScanner.Malformed()
                     }
                 }
                 switch key {
@@ -93,7 +94,7 @@ public struct ParsedToken: Sendable {
               let signature = Base64.decode(bytes[(d2 + 1)...]) else { throw .malformed("a part is not base64url") }
         var alg: String?, kid: String?, typ: String?, cat: String?
         do {
-            try FlatJSONScanner.scan(headerJSON) { key, value in
+            try JSONScanner.scan(headerJSON) { key, value in
                 guard case .string(let s) = value else { return }
                 switch key {
                 case "alg": alg = s

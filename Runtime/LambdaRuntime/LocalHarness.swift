@@ -54,9 +54,9 @@ public final class LocalHarness {
             throw .unknownFunction(function, known: registry.functions.map(\.name))
         }
         do {
-            _ = try JSONValue.parse(event)
+            try JSONScanner.validate(event)
         } catch {
-            throw .invalidEventJSON(DecodingErrorText.describe(error))
+            throw .invalidEventJSON("malformed JSON")
         }
         let functionLogger = logger.with("function", .string(function))
         let handler: any Handler

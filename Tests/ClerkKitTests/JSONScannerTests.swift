@@ -1,11 +1,12 @@
 @testable import ClerkKit
+import LambdaRuntime
 import XCTest
 
 /// The claims reader: strict JSON, escapes, nesting, and wrong types refused.
-final class FlatJSONScannerTests: XCTestCase {
-    func scan(_ text: String, descend: Set<String> = []) throws -> [String: FlatJSONScanner.Value] {
-        var out: [String: FlatJSONScanner.Value] = [:]
-        try FlatJSONScanner.scan(Array(text.utf8), descend: descend) { out[$0] = $1 }
+final class JSONScannerTests: XCTestCase {
+    func scan(_ text: String, descend: Set<String> = []) throws -> [String: JSONScanner.Value] {
+        var out: [String: JSONScanner.Value] = [:]
+        try JSONScanner.scan(Array(text.utf8), descend: descend) { out[$0] = $1 }
         return out
     }
 
@@ -29,8 +30,17 @@ final class FlatJSONScannerTests: XCTestCase {
     func testMalformedInputIsRefused() {
         for bad in ["", "{", "{\"a\":}", "{\"a\":1,}", "{\"a\" 1}", "{\"a\":tru}", "{\"a\":\"x}", "{\"a\":\"\u{01}\"}",
                     "{\"a\":01x}", "{\"a\":1.}", "{\"a\":\"\\q\"}", "{\"a\":\"\\ud800\"}", "{} extra", "[1]", "{\"a\":[1,]}",
-                    String(repeating: "{\"a\":", count: 40) + "1" + String(repeating: "}", count: 40)] {
+                    String(repeating: "{\"a\":", count: 80) + "1" + String(repeating: "}", count: 80)] {
             XCTAssertThrowsError(try scan(bad), bad)
+        }
+    }
+
+    func testValidateAcceptsAnyValueAndRefusesEverythingElse() {
+        for good in ["\"Seb\"", "[1, {\"a\": [true, null]}]", " 12.5e-3 ", "{}", "null"] {
+            XCTAssertNoThrow(try JSONScanner.validate(Array(good.utf8)), good)
+        }
+        for bad in ["", "{not json", "[1,]", "\"unterminated", "1 2", "{\"a\":1}}"] {
+            XCTAssertThrowsError(try JSONScanner.validate(Array(bad.utf8)), bad)
         }
     }
 

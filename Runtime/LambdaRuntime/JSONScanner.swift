@@ -1,9 +1,11 @@
-/// A strict, allocation-light reader of one JSON object's top-level members (and, on request, the members
-/// of a nested object), for token headers and claims: verification reads a dozen fields of a small object
-/// on every request, which a generic `Decoder` makes several times slower than the RSA check itself.
-/// Anything that is not well-formed JSON is an error; nesting is bounded.
-struct FlatJSONScanner {
-    enum Value: Equatable {
+/// A strict, allocation-light JSON reader: validates a document, or visits one object's top-level members
+/// (and, on request, those of a named nested object). Token verification reads a dozen fields of a small
+/// object per request, and the harness checks every event is JSON; a generic `Decoder` made both several
+/// times slower than the work around them. Anything that is not well-formed JSON is an error; nesting is
+/// bounded (64 levels).
+public struct JSONScanner {
+    /// A member's value; objects and arrays are reported by kind only.
+    public enum Value: Equatable, Sendable {
         case string(String)
         case number(Double)
         case bool(Bool)
@@ -12,18 +14,33 @@ struct FlatJSONScanner {
         case array
     }
 
-    struct Malformed: Error {}
+    /// The input is not well-formed JSON.
+    public struct Malformed: Error {
+        /// Creates the error.
+        public init() {}
+    }
 
     private let bytes: UnsafeRawBufferPointer
     private var i = 0
 
     /// Visits every top-level member as (key, value); members of objects named in `descend` are visited
     /// too, as ("parent.child", value).
-    static func scan(_ input: [UInt8], descend: Set<String> = [], visit: (String, Value) throws -> Void) throws {
+    public static func scan(_ input: [UInt8], descend: Set<String> = [], visit: (String, Value) throws -> Void) throws {
         try input.withUnsafeBytes { raw in
-            var s = FlatJSONScanner(bytes: raw)
+            var s = JSONScanner(bytes: raw)
             s.skipSpace()
             try s.object(prefix: "", descend: descend, depth: 0, visit: visit)
+            s.skipSpace()
+            guard s.i == raw.count else { throw Malformed() }
+        }
+    }
+
+    /// Throws `Malformed` unless `input` is one well-formed JSON value (of any kind).
+    public static func validate(_ input: [UInt8]) throws {
+        try input.withUnsafeBytes { raw in
+            var s = JSONScanner(bytes: raw)
+            s.skipSpace()
+            try s.skip(depth: 0)
             s.skipSpace()
             guard s.i == raw.count else { throw Malformed() }
         }
@@ -187,7 +204,7 @@ struct FlatJSONScanner {
 
     /// Skips one value (object or array included), validating it.
     private mutating func skip(depth: Int) throws {
-        guard depth < 16, i < bytes.count else { throw Malformed() }
+        guard depth < 64, i < bytes.count else { throw Malformed() }
         switch bytes[i] {
         case UInt8(ascii: "{"):
             try object(prefix: "skip", descend: [], depth: depth, visit: { _, _ in })
