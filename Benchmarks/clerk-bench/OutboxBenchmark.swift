@@ -65,7 +65,7 @@ enum OutboxBenchmark {
             "PROFILE_SERVICE_URL": receiver.baseURL + "/profiles", "PROFILE_SERVICE_API_KEY": "bench"]), logger: Logger(level: .warn))
         let template = try FileIO.readText("events/payloads/user.created.json")
         let events = (0..<count).map { i -> [UInt8] in
-            let body = Array(template.replacingUser("user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF", with: "user_e2e_\(i)").utf8)
+            let body = Array(template.replacingAll("user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF", with: "user_e2e_\(i)").utf8)
             return WebhookEventBuilder.httpEvent(body: body, headers: signer.headers(id: WebhookSigner.newMessageId(),
                                                                                      timestamp: Clock.nowSeconds(), body: body))
         }
@@ -81,17 +81,5 @@ enum OutboxBenchmark {
         print("  \(count) users in \(fmt(seconds, 2)) s: \(fmt(Double(count) / seconds, 0)) users/s, \(issued) keys issued, \(pending) outbox rows left pending")
         print("RESULT onUserCreated users_per_s=\(fmt(Double(count) / seconds, 0)) issued=\(issued)/\(count)")
         try c.query("TRUNCATE users, webhook_deliveries, api_keys, outbox CASCADE")
-    }
-}
-
-extension String {
-    fileprivate func replacingUser(_ old: String, with new: String) -> String {
-        var out = ""
-        var rest = Substring(self)
-        while let r = rest.firstRange(of: old) {
-            out += rest[..<r.lowerBound] + new
-            rest = rest[r.upperBound...]
-        }
-        return out + rest
     }
 }

@@ -20,6 +20,8 @@ struct QueueBatchRetry: LambdaReportableError {
 struct QueueEventHandler: Sendable {
     let requireSignature: Bool
     let defaultEnvironment: String
+    /// The webhook secrets without the timestamp window (made once, not per message).
+    let verifier: WebhookVerifier
 
     enum Source: String { case sqs, rabbitmq }
 
@@ -138,9 +140,8 @@ struct QueueEventHandler: Sendable {
         var environment = defaultEnvironment
         var deliveryId = message.headers["svix-id"] ?? message.headers["webhook-id"] ?? message.id
         if message.headers["svix-signature"] != nil || message.headers["webhook-signature"] != nil {
-            let lenient = WebhookVerifier(entries: function.config.verifier.entries, toleranceSeconds: Int64(Int32.max))
             do {
-                let verified = try lenient.verify(header: { message.headers[$0] }, body: message.body, now: Clock.nowSeconds())
+                let verified = try verifier.verify(header: { message.headers[$0] }, body: message.body, now: Clock.nowSeconds())
                 environment = verified.environment
                 deliveryId = verified.messageId
             } catch {

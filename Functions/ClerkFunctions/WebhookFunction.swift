@@ -30,7 +30,8 @@ public struct WebhookFunction: Handler {
         issuer = ProfileServiceClient(environment: ctx.environment).map { APIKeyIssuer(profile: $0) }
         relay = OutboxRelay(environment: ctx.environment)
         queue = QueueEventHandler(requireSignature: ctx.environment["CLERK_QUEUE_REQUIRE_SIGNATURE"]?.lowercased() == "true",
-                                  defaultEnvironment: ctx.environment["CLERK_ENVIRONMENT"] ?? "production")
+                                  defaultEnvironment: ctx.environment["CLERK_ENVIRONMENT"] ?? "production",
+                                  verifier: WebhookVerifier(entries: config.verifier.entries, toleranceSeconds: Int64(Int32.max)))
     }
 
     public func handle(_ event: [UInt8], context: Context) throws -> [UInt8] {

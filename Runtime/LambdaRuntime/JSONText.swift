@@ -49,3 +49,19 @@ extension StringProtocol {
         return String(self[first...last])
     }
 }
+
+extension String {
+    /// Every occurrence of `target` replaced by `replacement` (FoundationEssentials has no
+    /// `replacingOccurrences(of:with:)`).
+    public func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: target) {
+            out += rest[..<r.lowerBound]
+            out += replacement
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}

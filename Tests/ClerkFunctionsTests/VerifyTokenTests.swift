@@ -36,14 +36,7 @@ final class VerifyTokenTests: XCTestCase {
     var logs: String { (try? FileIO.readText(logPath)) ?? "" }
 
     func event(_ file: String, token: String) throws -> [UInt8] {
-        let text = try BuiltProducts.event(file).text
-        var out = ""
-        var rest = Substring(text)
-        while let r = rest.firstRange(of: "DEV_SESSION_TOKEN") {
-            out += rest[..<r.lowerBound] + token
-            rest = rest[r.upperBound...]
-        }
-        return Array((out + rest).utf8)
+        Array(try BuiltProducts.event(file).text.replacingAll("DEV_SESSION_TOKEN", with: token).utf8)
     }
 
     func invoke(_ event: [UInt8]) throws -> JSONValue { try JSONValue.parse(harness.invoke("verifyToken", event: event)) }

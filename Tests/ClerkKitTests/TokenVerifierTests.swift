@@ -110,7 +110,7 @@ final class TokenVerifierTests: XCTestCase {
         assertReason(strict, try f.token(azp: "https://evil.example"), "azp_not_allowed")
         assertReason(strict, try f.token(), "azp_not_allowed")
         let pendingToken = try f.token(claims: DevelopmentKey.sessionClaims(subject: "u", issuer: f.issuer, now: Clock.nowSeconds())
-            .replacingOccurrences(of: #""sts":"active""#, with: #""sts":"pending""#))
+            .replacingAll(#""sts":"active""#, with: #""sts":"pending""#))
         assertReason(v, pendingToken, "session_pending")
         let (accepting, _) = verifier(pending: true)
         XCTAssertNoThrow(try accepting.verify(pendingToken, nowMs: Clock.nowMs()))
@@ -197,17 +197,5 @@ final class TokenVerifierTests: XCTestCase {
         // Claiming the dev issuer with prod's key (same kid): dev's keys are tried, and refuse it.
         assertReason(v, try prod.token(issuer: dev.issuer), "signature_invalid")
         assertReason(v, try prod.token(issuer: "https://other.clerk.example"), "issuer_mismatch")
-    }
-}
-
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        var out = ""
-        var rest = Substring(self)
-        while let r = rest.firstRange(of: target) {
-            out += rest[..<r.lowerBound] + replacement
-            rest = rest[r.upperBound...]
-        }
-        return out + rest
     }
 }
