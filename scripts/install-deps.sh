@@ -13,7 +13,9 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v patchelf >/dev/null 2>&1 || missing+=(patchelf)
 command -v zip >/dev/null 2>&1 || missing+=(zip)
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)
-if [ "${CLERK_NEED_BROKER:-}" = 1 ] && ! python3 -m venv --help >/dev/null 2>&1; then missing+=(python3-venv); fi
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# Debian's python3 has the venv module but creates venvs only with ensurepip (python3-venv).
+if [ "${CLERK_NEED_BROKER:-}" = 1 ] && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then missing+=(python3-venv); fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   sudo=""
