@@ -13,6 +13,9 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v patchelf >/dev/null 2>&1 || missing+=(patchelf)
 command -v zip >/dev/null 2>&1 || missing+=(zip)
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+command -v strip >/dev/null 2>&1 || missing+=(binutils)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+[ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # Debian's python3 has the venv module but creates venvs only with ensurepip (python3-venv).
 if [ "${CLERK_NEED_BROKER:-}" = 1 ] && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then missing+=(python3-venv); fi
