@@ -62,6 +62,7 @@ public struct VerifyTokenFunction: Handler {
         case unavailable(reason: String)
     }
 
+    /// Answers in the shape of the event that asked.
     public func handle(_ bytes: [UInt8], context: Context) throws -> [UInt8] {
         let event: Event
         do {

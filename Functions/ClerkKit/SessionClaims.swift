@@ -72,8 +72,11 @@ public struct SessionClaims: Sendable {
 public struct ParsedToken: Sendable {
     /// The header's `alg`, `kid`, `typ`, `cat`.
     public let algorithm: String
+    /// `kid`: which key signed it.
     public let keyId: String?
+    /// `typ`: `JWT` when present.
     public let type: String?
+    /// `cat`: Clerk's token category tag.
     public let category: String?
     /// The decoded claims.
     public let claims: SessionClaims

@@ -19,13 +19,17 @@ public struct UserChange: Sendable {
     public var clerkUserId: String
     /// The primary email address.
     public var email: String?
-    /// Names and picture.
+    /// Given name.
     public var firstName: String?
+    /// Family name.
     public var lastName: String?
+    /// Clerk username.
     public var username: String?
+    /// Profile picture URL.
     public var imageUrl: String?
-    /// Clerk's timestamps, epoch ms; `updatedAtMs` orders deliveries.
+    /// Clerk's creation time, epoch ms.
     public var createdAtMs: Int64?
+    /// Clerk's update time, epoch ms: orders deliveries of the same user.
     public var updatedAtMs: Int64?
     /// The raw webhook body (its `data` is stored as `raw_payload`).
     public var rawBody: String
@@ -90,18 +94,27 @@ public struct UserStore {
 
 /// A user row as the API shows it.
 public struct StoredUser: Sendable, Equatable {
+    /// The internal id.
     public var id: UUID
+    /// `user_…`.
     public var clerkUserId: String
+    /// `development` or `production`.
     public var environment: String
+    /// The primary email address.
     public var email: String?
+    /// Given name.
     public var firstName: String?
+    /// Family name.
     public var lastName: String?
+    /// Clerk username.
     public var username: String?
+    /// Profile picture URL.
     public var imageUrl: String?
     /// The subscription tier, when the user has one.
     public var tier: String?
-    /// Row times, epoch ms.
+    /// When the row was created, epoch ms.
     public var createdAtMs: Int64
+    /// When the row last changed, epoch ms.
     public var updatedAtMs: Int64
     /// Whether the row is a tombstone.
     public var deleted: Bool

@@ -48,9 +48,13 @@ public enum LogValue: Sendable, ExpressibleByStringLiteral, ExpressibleByInteger
     case double(Double)
     case bool(Bool)
 
+    /// A string field from a literal.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// An integer field from a literal.
     public init(integerLiteral value: Int64) { self = .int(value) }
+    /// A boolean field from a literal.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// A number field from a literal.
     public init(floatLiteral value: Double) { self = .double(value) }
 
     public var description: String {

@@ -7,10 +7,13 @@ import Glibc
 public final class LoopbackHTTPServer: @unchecked Sendable {
     /// A request as received.
     public struct Request: Sendable {
+        /// `GET`, `POST`, ...
         public var method: String
+        /// The request target, query string included.
         public var path: String
-        /// Lower-case names.
+        /// Header names lower-cased, in arrival order.
         public var headers: [(String, String)]
+        /// The body bytes.
         public var body: [UInt8]
         /// The first header named `name` (lower-case).
         public func header(_ name: String) -> String? { headers.first { $0.0 == name }?.1 }
@@ -18,8 +21,11 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
 
     /// What to answer.
     public struct Response: Sendable {
+        /// The status code.
         public var status: Int
+        /// Headers to send (Content-Length is added).
         public var headers: [(String, String)]
+        /// The body bytes.
         public var body: [UInt8]
 
         /// Creates a response.

@@ -6,10 +6,15 @@
 public struct SAMTemplate: Sendable {
     /// One route: `METHOD path` served by a function, maybe behind an authorizer function.
     public struct Route: Sendable, Equatable {
+        /// `GET`, `POST`, ...
         public var method: String
+        /// The route path.
         public var path: String
+        /// The function serving it.
         public var handler: String
+        /// The authorizer function, for protected routes.
         public var authorizerHandler: String?
+        /// The header the authorizer needs (API Gateway answers 401 without it).
         public var identityHeader: String?
 
         /// Describes a route.
