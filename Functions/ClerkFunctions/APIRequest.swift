@@ -71,7 +71,7 @@ public struct APIRequest: Sendable {
     }
 
     /// Reads an event; throws when it is not an HTTP request event.
-    public static func decode(_ bytes: [UInt8], decoder: JSONDecoder = JSONDecoder()) throws -> APIRequest {
+    public static func decode(_ bytes: [UInt8], decoder: JSONDecoder = JSONCoding.decoder) throws -> APIRequest {
         let raw: Raw
         do {
             raw = try decoder.decode(Raw.self, from: Data(bytes))
@@ -127,9 +127,7 @@ public struct APIResponse: Encodable, Sendable {
 
     /// A JSON response from an encodable body.
     public static func json<T: Encodable>(_ status: Int, _ value: T) -> APIResponse {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let text = (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
+        let text = (try? String(decoding: JSONCoding.encoder.encode(value), as: UTF8.self)) ?? "{}"
         return APIResponse(statusCode: status, headers: ["content-type": "application/json"], body: text)
     }
 
@@ -140,8 +138,6 @@ public struct APIResponse: Encodable, Sendable {
 
     /// The encoded event response.
     public func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? Array(encoder.encode(self))) ?? Array("{\"statusCode\":500}".utf8)
+        (try? Array(JSONCoding.encoder.encode(self))) ?? Array("{\"statusCode\":500}".utf8)
     }
 }

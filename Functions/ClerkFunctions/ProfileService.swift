@@ -45,9 +45,7 @@ final class ProfileServiceClient: @unchecked Sendable {
     func deliver(_ body: Body, remainingMs: Int64) throws -> ProfileDelivery {
         let budget = min(Int64(timeoutMs), remainingMs - 1000)
         guard budget >= 300 else { throw ProfileServiceUnavailable(description: "no time left in the invocation") }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = try Array(encoder.encode(body))
+        let json = try Array(JSONCoding.encoder.encode(body))
         if http == nil { http = try HTTPClient() }
         var headers = ["Content-Type: application/json"]
         if let bearer { headers.append("Authorization: Bearer \(bearer)") }

@@ -69,7 +69,7 @@ struct QueueEventHandler: Sendable {
     /// The batch in `event`, or nil when it is not a queue event (an HTTP request, say).
     func batch(_ event: [UInt8]) throws -> Batch? {
         guard contains(event, "\"Records\"") || contains(event, "\"rmqMessagesByQueue\"") else { return nil }
-        guard let raw = try? JSONDecoder().decode(Raw.self, from: Data(event)) else { return nil }
+        guard let raw = try? JSONCoding.decoder.decode(Raw.self, from: Data(event)) else { return nil }
         if let records = raw.Records {
             return Batch(source: .sqs, messages: records.map { r in
                 var headers: [String: String] = [:]

@@ -25,7 +25,7 @@ public struct AuthorizerUnavailable: LambdaReportableError {
 public struct VerifyTokenFunction: Handler {
     private let verifier: TokenVerifier
     private let database: DatabaseSession
-    private let decoder = JSONDecoder()
+    private let decoder = JSONCoding.decoder
 
     /// Sets up the verifier (keys fetched lazily, cached across invocations) and the database.
     public init(_ ctx: InitContext, fetcher: @escaping JWKSFetcher = JWKSCache.curlFetcher) throws {

@@ -86,10 +86,8 @@ public struct CodableAdapter<Wrapped: CodableHandler>: Handler {
     /// Wraps `handler`.
     public init(_ handler: Wrapped) {
         self.wrapped = handler
-        self.decoder = JSONDecoder()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        self.encoder = encoder
+        self.decoder = JSONCoding.decoder
+        self.encoder = JSONCoding.encoder
     }
 
     public func handle(_ event: [UInt8], context: Context) throws -> [UInt8] {

@@ -58,13 +58,11 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// Parses `bytes` as JSON.
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        try JSONCoding.decoder.decode(JSONValue.self, from: Data(bytes))
     }
 
     /// Compact JSON text with sorted keys.
     public func serialized() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "null"
+        (try? String(decoding: JSONCoding.encoder.encode(self), as: UTF8.self)) ?? "null"
     }
 }
