@@ -19,7 +19,7 @@ test:
 	scripts/test.sh
 
 release: deps
-	swift build $(RELEASE_FLAGS) --product clerk-functions
+	swift build $(RELEASE_FLAGS) --product bootstrap
 	swift build $(RELEASE_FLAGS) --product clerk-bench
 
 # The Lambda deployment package: .build/lambda/<arch>/function.zip (bootstrap + lib/).
@@ -28,7 +28,7 @@ package: deps
 
 # Runtime loop throughput, CPU per invocation, exec-to-first-next, RSS and binary size (echo function).
 bench-runtime: release
-	.build/release/clerk-bench runtime --binary .build/release/clerk-functions --invocations 20000 \
+	.build/release/clerk-bench runtime --binary .build/release/bootstrap --invocations 20000 \
 	  --neutral-mock ../shared/bench/mock_runtime_api.py
 
 # Verify-only cost of a 2 KiB webhook, and verified-and-synced user.updated deliveries per second.

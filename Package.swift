@@ -3,22 +3,39 @@ import PackageDescription
 
 /// clerk-functions: Clerk webhooks, session-token checks and user sync for AWS Lambda, in Swift.
 ///
-/// No Swift package dependencies: the system C libraries (libcurl, libpq, OpenSSL's libcrypto) and the
-/// toolchain's FoundationEssentials cover everything, which keeps builds fast and the binary small.
+/// System C libraries (libcurl, libpq, OpenSSL's libcrypto, rabbitmq-c) through thin wrappers, and three
+/// Swift packages where the ecosystem has a well-kept one: swift-log (the `Logger` handlers receive),
+/// swift-argument-parser (the developer CLI) and Yams (reading `template.yaml`). Only swift-log reaches
+/// the shipped `bootstrap`.
 let package = Package(
     name: "clerk-functions",
     products: [
+        .executable(name: "bootstrap", targets: ["bootstrap"]),
         .executable(name: "clerk-functions", targets: ["clerk-functions"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
         .library(name: "ClerkFunctions", targets: ["ClerkFunctions"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+    ],
     targets: [
-        // MARK: Runtime: knows Lambda, nothing of Clerk or Postgres.
-        // libcurl's headers at build time, the library itself dlopened on first use (see ccurl.h).
-        .target(name: "CCurl", path: "Runtime/CCurl", linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "LambdaRuntime", dependencies: ["CCurl"], path: "Runtime/LambdaRuntime"),
+        // MARK: Runtime: knows Lambda and HTTP, nothing of Clerk or PostgreSQL.
+        .target(name: "CCurl", path: "Runtime/CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Runtime/HTTPClient"),
+        .target(name: "JSON", path: "Runtime/JSON"),
+        .target(
+            name: "LambdaRuntime",
+            dependencies: ["HTTPClient", "JSON", .product(name: "Logging", package: "swift-log")],
+            path: "Runtime/LambdaRuntime"),
+        // Developer tools: never linked into `bootstrap`.
+        .target(
+            name: "LocalHosting",
+            dependencies: ["LambdaRuntime", "HTTPClient", "JSON", .product(name: "Yams", package: "Yams")],
+            path: "Runtime/LocalHosting"),
 
-        // MARK: Functions: the Clerk domain, the store and the handlers.
+        // MARK: Functions: the Clerk domain, the store, the brokers and the handlers.
         .systemLibrary(
             name: "CLibPQ", path: "Functions/CLibPQ", pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]),
@@ -29,30 +46,44 @@ let package = Package(
             name: "CRabbitMQ", path: "Functions/CRabbitMQ", pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]),
         .target(name: "Messaging", dependencies: ["CRabbitMQ"], path: "Functions/Messaging"),
-        .target(name: "ClerkKit", dependencies: ["COpenSSL", "LambdaRuntime"], path: "Functions/ClerkKit"),
+        .target(
+            name: "ClerkKit",
+            dependencies: ["COpenSSL", "HTTPClient", "JSON", .product(name: "Logging", package: "swift-log")],
+            path: "Functions/ClerkKit"),
         .target(name: "Store", dependencies: ["CLibPQ"], path: "Functions/Store"),
         .target(
-            name: "ClerkFunctions", dependencies: ["ClerkKit", "Store", "Messaging", "LambdaRuntime"],
+            name: "ClerkFunctions", dependencies: ["ClerkKit", "Store", "Messaging", "LambdaRuntime", "JSON", "HTTPClient"],
             path: "Functions/ClerkFunctions"),
+        // What the Lambda zip ships: the registry and the Lambda host, nothing local.
+        .executableTarget(name: "bootstrap", dependencies: ["ClerkFunctions", "LambdaRuntime"], path: "Functions/bootstrap"),
+        // The developer CLI: invoke, list, migrate, sign-webhook, sign-token, dev-keys, emulate, serve.
         .executableTarget(
-            name: "clerk-functions", dependencies: ["ClerkFunctions", "LambdaRuntime"],
+            name: "clerk-functions",
+            dependencies: [
+                "ClerkFunctions", "ClerkKit", "Store", "LambdaRuntime", "LocalHosting", "JSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Functions/clerk-functions"),
 
         // MARK: Benchmarks (print figures; never asserted in tests).
         .executableTarget(
-            name: "clerk-bench", dependencies: ["LambdaRuntime", "ClerkKit", "ClerkFunctions", "Store", "Messaging"],
+            name: "clerk-bench",
+            dependencies: ["LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "ClerkKit", "ClerkFunctions", "Store", "Messaging"],
             path: "Benchmarks/clerk-bench"),
 
         // MARK: Tests: real PostgreSQL, real processes, real signatures.
+        // RuntimeSupport knows nothing of Clerk or PostgreSQL; TestSupport builds on it for the functions.
+        .target(name: "RuntimeSupport", dependencies: ["LambdaRuntime", "LocalHosting", "JSON"], path: "Tests/RuntimeSupport"),
         .target(
-            name: "TestSupport", dependencies: ["LambdaRuntime", "Store", "ClerkKit", "Messaging", "ClerkFunctions"],
+            name: "TestSupport",
+            dependencies: ["RuntimeSupport", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "Store", "ClerkKit", "Messaging", "ClerkFunctions"],
             path: "Tests/TestSupport"),
-        .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "TestSupport"]),
+        .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "LocalHosting", "HTTPClient", "JSON", "RuntimeSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
-        .testTarget(name: "ClerkKitTests", dependencies: ["ClerkKit", "TestSupport"]),
+        .testTarget(name: "ClerkKitTests", dependencies: ["ClerkKit", "JSON", "HTTPClient", "TestSupport"]),
         .testTarget(
             name: "ClerkFunctionsTests",
-            dependencies: ["ClerkFunctions", "ClerkKit", "Store", "Messaging", "LambdaRuntime", "TestSupport"]),
+            dependencies: ["ClerkFunctions", "ClerkKit", "Store", "Messaging", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -17,10 +17,10 @@ command -v patchelf >/dev/null && command -v zip >/dev/null || {
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo apt-get install -y -qq patchelf zip >/dev/null
 }
-swift build -c release --static-swift-stdlib -Xlinker --gc-sections --product clerk-functions >&2
+swift build -c release --static-swift-stdlib -Xlinker --gc-sections --product bootstrap >&2
 rm -rf "$stage" "$out/function.zip"
 mkdir -p "$stage/lib"
-cp .build/release/clerk-functions "$stage/bootstrap"
+cp .build/release/bootstrap "$stage/bootstrap"
 strip "$stage/bootstrap"
 
 libdir=$(dirname "$(ldconfig -p | awk '/libc\.so\.6 .*x86-64|libc\.so\.6 .*AArch64|libc\.so\.6 \(libc6/ {print $NF; exit}')")

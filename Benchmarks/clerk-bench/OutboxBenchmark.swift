@@ -1,3 +1,5 @@
+import JSON
+import LocalHosting
 import ClerkFunctions
 import ClerkKit
 import LambdaRuntime
@@ -44,7 +46,7 @@ enum OutboxBenchmark {
               FROM generate_series(1, $1::int) g
             """, [count])
         let harness = LocalHarness(registry: Functions.registry, environment: Environment([
-            "DATABASE_URL": db, "RABBITMQ_URL": broker, "OUTBOX_BATCH_SIZE": "500"]), logger: Logger(level: .warn))
+            "DATABASE_URL": db, "RABBITMQ_URL": broker, "OUTBOX_BATCH_SIZE": "500"]), logger: Logger(level: .warning))
         let t0 = Clock.monotonicNs()
         let out = try JSONValue.parse(harness.invoke("publishOutbox", event: Array("{}".utf8), timeoutMs: 300_000))
         let seconds = Double(Clock.monotonicNs() - t0) / 1e9
@@ -62,7 +64,7 @@ enum OutboxBenchmark {
         let signer = WebhookSigner(secret: try WebhookSecret(secret))
         let harness = LocalHarness(registry: Functions.registry, environment: Environment([
             "DATABASE_URL": db, "RABBITMQ_URL": broker, "CLERK_WEBHOOK_SECRET": secret,
-            "PROFILE_SERVICE_URL": receiver.baseURL + "/profiles", "PROFILE_SERVICE_API_KEY": "bench"]), logger: Logger(level: .warn))
+            "PROFILE_SERVICE_URL": receiver.baseURL + "/profiles", "PROFILE_SERVICE_API_KEY": "bench"]), logger: Logger(level: .warning))
         let template = try FileIO.readText("events/payloads/user.created.json")
         let events = (0..<count).map { i -> [UInt8] in
             let body = Array(template.replacingAll("user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF", with: "user_e2e_\(i)").utf8)

@@ -1,3 +1,5 @@
+import JSON
+import LocalHosting
 import LambdaRuntime
 #if canImport(Glibc)
 import Glibc
@@ -8,7 +10,7 @@ enum RuntimeBenchmark {
     static let event = Array("\"Seb\"".utf8)  // the neutral mock's default (MODE=string) payload
 
     static func run(_ options: BenchOptions) {
-        let binary = options.string("binary", ".build/release/clerk-functions")
+        let binary = options.string("binary", ".build/release/bootstrap")
         let n = options.int("invocations", 20_000)
         let rounds = options.int("rounds", 3)
         print("clerk-functions runtime benchmark: _HANDLER=echo, \(n) invocations per round, \(rounds) rounds")

@@ -1,3 +1,5 @@
+import JSON
+import LocalHosting
 import ClerkFunctions
 import ClerkKit
 import LambdaRuntime
@@ -70,7 +72,7 @@ enum WebhookBenchmark {
             let harness = LocalHarness(registry: Functions.registry,
                                        environment: Environment(["DATABASE_URL": url, "CLERK_WEBHOOK_SECRET": secretText,
                                                                  "AWS_LAMBDA_LOG_LEVEL": "warn"]),
-                                       logger: Logger(level: .warn))
+                                       logger: Logger(level: .warning))
             // Signed before timing: signing is the sender's work. Timestamps are fresh enough for the window.
             let base: Int64 = 1_736_337_600_000
             func event(_ user: Int, _ version: Int) -> [UInt8] {

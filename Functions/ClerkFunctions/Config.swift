@@ -1,3 +1,4 @@
+import JSON
 import LambdaRuntime
 
 /// A configuration problem found at init; reported to Lambda's `/init/error`.

@@ -1,3 +1,4 @@
+import JSON
 import LambdaRuntime
 
 /// Every function this package deploys, by the name used as the SAM `Handler`.

@@ -1,3 +1,5 @@
+import HTTPClient
+import JSON
 import ClerkKit
 import FoundationEssentials
 import LambdaRuntime

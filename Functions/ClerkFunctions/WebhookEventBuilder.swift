@@ -1,3 +1,4 @@
+import JSON
 import ClerkKit
 import FoundationEssentials
 import LambdaRuntime
@@ -25,7 +26,7 @@ public enum WebhookEventBuilder {
                 "domainName": .string("abc123.execute-api.us-east-1.amazonaws.com"),
                 "http": .object(["method": .string("POST"), "path": .string(path), "protocol": .string("HTTP/1.1"),
                                  "sourceIp": .string("44.228.126.217"), "userAgent": .string("Svix-Webhooks/1.62.0")]),
-                "requestId": .string(LocalHarness.makeRequestId()), "routeKey": .string("POST \(path)"),
+                "requestId": .string(Context.makeRequestId()), "routeKey": .string("POST \(path)"),
                 "stage": .string("$default"), "timeEpoch": .number(Double(now)),
             ]),
             "body": .string(String(decoding: body, as: UTF8.self)),

@@ -1,4 +1,6 @@
-import LambdaRuntime
+import HTTPClient
+import JSON
+import Logging
 
 /// Where an instance's keys come from.
 public enum KeySource: Sendable {
@@ -64,8 +66,8 @@ public final class JWKSCache: @unchecked Sendable {
                     keys = [:]
                     throw .keysUnavailable(error.description)
                 }
-                logger.warn("JWKS refresh failed; serving cached keys", ["reason": .string(error.description),
-                                                                        "ageMs": .int(nowMs - fetchedAtMs)])
+                logger.warning("JWKS refresh failed; serving cached keys",
+                               metadata: ["reason": .string(error.description), "ageMs": "\(nowMs - fetchedAtMs)"])
             }
         }
         if let found = lookup(kid) { return (found.key, found.algorithm) }
@@ -74,7 +76,7 @@ public final class JWKSCache: @unchecked Sendable {
         do {
             try refresh(url, headers, nowMs)
         } catch {
-            logger.warn("JWKS refetch for an unknown kid failed", ["reason": .string(error.description)])
+            logger.warning("JWKS refetch for an unknown kid failed", metadata: ["reason": .string(error.description)])
             throw .unknownKeyId
         }
         guard let found = lookup(kid) else { throw .unknownKeyId }
@@ -102,7 +104,7 @@ public final class JWKSCache: @unchecked Sendable {
             throw JWKSFetchError(error == .notJSON ? "JWKS response is not a key set" : "JWKS has no usable RSA keys")
         }
         fetchedAtMs = nowMs
-        logger.info("JWKS refreshed", ["keys": .int(Int64(keys.count))])
+        logger.info("JWKS refreshed", metadata: ["keys": "\(keys.count)"])
     }
 
     /// Fetches with libcurl: TLS verified, connect and total timeouts, a 256 KiB cap on the answer.

@@ -1,5 +1,7 @@
 import FoundationEssentials
-import LambdaRuntime
+import HTTPClient
+import JSON
+import Logging
 
 /// The claims of a Clerk session token that verification and the handlers use (v1 and v2 formats).
 public struct SessionClaims: Sendable {

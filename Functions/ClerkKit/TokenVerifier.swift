@@ -1,5 +1,7 @@
 import FoundationEssentials
-import LambdaRuntime
+import HTTPClient
+import JSON
+import Logging
 
 /// A verified session: the claims, which instance (environment) issued them, and the raw payload.
 public struct VerifiedSession: Sendable {

@@ -1,3 +1,4 @@
+import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,13 +52,15 @@ public struct Context: Sendable {
     public let cognitoIdentity: String?
     /// The function's name, version and memory.
     public let function: FunctionIdentity
-    /// A logger whose lines carry this request id and function name.
+    /// A swift-log logger whose lines carry this request id and function name, in Lambda's log format.
     public let logger: Logger
+    /// Where `afterResponse` work goes; the host drains it once the response is posted.
+    private let pendingWork: PendingWork
 
     /// Creates a context; hosts call this once per invocation.
     public init(requestId: String, deadlineMs: Int64, invokedFunctionArn: String, traceId: String,
                 clientContext: String? = nil, cognitoIdentity: String? = nil,
-                function: FunctionIdentity, logger: Logger) {
+                function: FunctionIdentity, logger: Logger, pendingWork: PendingWork = PendingWork()) {
         self.requestId = requestId
         self.deadlineMs = deadlineMs
         self.invokedFunctionArn = invokedFunctionArn
@@ -66,6 +69,25 @@ public struct Context: Sendable {
         self.cognitoIdentity = cognitoIdentity
         self.function = function
         self.logger = logger
+        self.pendingWork = pendingWork
+    }
+
+    /// Schedules `work` to run after this invocation's response is posted and before the host asks for the
+    /// next event (the invocation ends then). It shares the invocation's deadline: check `remainingTimeMs`.
+    public func afterResponse(_ work: @escaping @Sendable () -> Void) {
+        pendingWork.add(work)
+    }
+
+    /// A random request id in Lambda's UUID form.
+    public static func makeRequestId() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let hex = (0..<4).map { _ in
+            let v = String(rng.next() as UInt32, radix: 16)
+            return String(repeating: "0", count: 8 - v.count) + v
+        }.joined()
+        let c = Array(hex)
+        guard c.count == 32 else { return hex }
+        return "\(String(c[0..<8]))-\(String(c[8..<12]))-4\(String(c[13..<16]))-a\(String(c[17..<20]))-\(String(c[20..<32]))"
     }
 
     /// Milliseconds left before the deadline (negative once it has passed).

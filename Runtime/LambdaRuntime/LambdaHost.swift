@@ -1,8 +1,10 @@
+import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The Lambda custom-runtime host: init, then `next` → handler → `response`/`error`, forever.
+/// The Lambda custom-runtime host: init, then `next` → handler → `response`/`error` → work after the
+/// response, forever.
 public enum LambdaHost {
     /// Runs the function named by `_HANDLER` against `AWS_LAMBDA_RUNTIME_API`; returns the exit code
     /// once the Runtime API is gone or init failed (the caller exits with it; Lambda restarts the process).
@@ -13,16 +15,15 @@ public enum LambdaHost {
             return 1
         }
         signal(SIGPIPE, SIG_IGN)
-        let client: RuntimeAPIClient
+        let client: CurlRuntimeAPIClient
         do {
-            client = try RuntimeAPIClient(endpoint: endpoint,
-                                          pipelining: env["CLERK_RUNTIME_PIPELINING"]?.lowercased() != "false")
+            client = try CurlRuntimeAPIClient(endpoint: endpoint)
         } catch {
             logger.error("cannot use the Runtime API", ["reason": .string(error.description)])
             return 1
         }
         let name = env["_HANDLER"] ?? ""
-        logger = logger.with("function", .string(name))
+        logger[metadataKey: "function"] = .string(name)
         guard let function = registry[name] else {
             let known = registry.functions.map(\.name).joined(separator: ", ")
             return initFailed(client, logger, InitError(
@@ -48,7 +49,7 @@ public enum LambdaHost {
         return 0
     }
 
-    private static func initFailed(_ client: RuntimeAPIClient, _ logger: Logger, _ error: InitError) -> Int32 {
+    private static func initFailed(_ client: any RuntimeAPIClient, _ logger: Logger, _ error: InitError) -> Int32 {
         logger.error("init failed", ["errorType": .string(error.errorType), "reason": .string(error.errorMessage)])
         do {
             _ = try client.postInitError(LambdaErrorObject(error))
@@ -60,31 +61,47 @@ public enum LambdaHost {
 
     /// The invocation loop. Returns after `maxInvocations` (tests, benchmarks); throws when the Runtime API
     /// is lost or answers 500, which ends the process.
-    public static func serve(handler: any Handler, client: RuntimeAPIClient, identity: FunctionIdentity,
+    ///
+    /// An invocation ends with the next `GET /next`: work a function scheduled with
+    /// `Context.afterResponse` runs after its answer is posted and before that GET.
+    public static func serve(handler: any Handler, client: any RuntimeAPIClient, identity: FunctionIdentity,
                              logger: Logger, maxInvocations: Int = .max) throws(RuntimeAPIError) {
         var served = 0
         let traceEnvironment = TraceIdEnvironment()
+        let pending = PendingWork()
+        // One logger for the process: only its request id changes, in place (no copy while no context holds it).
+        var requestLogger = logger
         while served < maxInvocations {
             let inv = try client.next()
             served += 1
             traceEnvironment.set(inv.traceId)
-            let requestLogger = logger.with("requestId", .string(inv.requestId))
+            requestLogger[metadataKey: "requestId"] = .string(inv.requestId)
             let context = Context(
                 requestId: inv.requestId, deadlineMs: inv.deadlineMs, invokedFunctionArn: inv.invokedFunctionArn,
                 traceId: inv.traceId, clientContext: inv.clientContext, cognitoIdentity: inv.cognitoIdentity,
-                function: identity, logger: requestLogger)
-            let result: [UInt8]
+                function: identity, logger: requestLogger, pendingWork: pending)
+            let outcome: Result<[UInt8], any Error>
             do {
-                result = try handler.handle(inv.event, context: context)
+                outcome = .success(try handler.handle(inv.event, context: context))
             } catch {
-                let object = LambdaErrorObject(error)
-                requestLogger.error("invocation failed", ["errorType": .string(object.errorType)])
-                let status = try client.postError(requestId: inv.requestId, error: object)
-                if status != 202 {
-                    requestLogger.warn("Runtime API refused the error report", ["status": .int(Int64(status))])
-                }
-                continue
+                outcome = .failure(error)
             }
+            try post(outcome, for: inv, client: client, logger: requestLogger)
+            pending.runAll()
+        }
+    }
+
+    private static func post(_ outcome: Result<[UInt8], any Error>, for inv: Invocation, client: any RuntimeAPIClient,
+                             logger: Logger) throws(RuntimeAPIError) {
+        switch outcome {
+        case .failure(let error):
+            let object = LambdaErrorObject(error)
+            logger.error("invocation failed", ["errorType": .string(object.errorType)])
+            let status = try client.postError(requestId: inv.requestId, error: object)
+            if status != 202 {
+                logger.warn("Runtime API refused the error report", ["status": .int(status)])
+            }
+        case .success(let result):
             let status = try client.postResponse(requestId: inv.requestId, body: result)
             switch status {
             case 202:
@@ -92,12 +109,12 @@ public enum LambdaHost {
             case 413:
                 // Lambda already tells the caller Function.ResponseSizeTooLarge; say so in our log, try to
                 // record it as the invocation's error (may be refused with 403), and serve the next event.
-                requestLogger.error("response too large for the Runtime API", ["bytes": .int(Int64(result.count))])
+                logger.error("response too large for the Runtime API", ["bytes": .int(result.count)])
                 _ = try client.postError(requestId: inv.requestId, error: LambdaErrorObject(
                     errorType: "Function.ResponseSizeTooLarge",
                     errorMessage: "response of \(result.count) bytes exceeds the Runtime API's limit"))
             default:
-                requestLogger.warn("Runtime API refused the response", ["status": .int(Int64(status))])
+                logger.warn("Runtime API refused the response", ["status": .int(status)])
             }
         }
     }

@@ -1,3 +1,6 @@
+import HTTPClient
+import JSON
+import LocalHosting
 import ClerkFunctions
 import ClerkKit
 import LambdaRuntime

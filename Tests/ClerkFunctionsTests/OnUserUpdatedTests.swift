@@ -1,3 +1,5 @@
+import JSON
+import LocalHosting
 import LambdaRuntime
 import TestSupport
 import XCTest

@@ -1,3 +1,5 @@
+import JSON
+import LocalHosting
 import ClerkKit
 import LambdaRuntime
 import TestSupport

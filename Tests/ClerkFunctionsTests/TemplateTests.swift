@@ -1,3 +1,5 @@
+import JSON
+import LocalHosting
 import ClerkFunctions
 import LambdaRuntime
 import TestSupport

@@ -1,4 +1,6 @@
 @testable import ClerkKit
+import JSON
+import LocalHosting
 import LambdaRuntime
 import XCTest
 

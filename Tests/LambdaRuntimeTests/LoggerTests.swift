@@ -1,5 +1,7 @@
+import JSON
+import LocalHosting
 import LambdaRuntime
-import TestSupport
+import RuntimeSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -21,7 +23,7 @@ final class LoggerTests: XCTestCase {
         let lines = try capture { fd in
             let logger = Logger(level: .info, format: .json, fd: fd).with("function", "health").with("requestId", "r-1")
             logger.debug("dropped")
-            logger.info("hello \"world\"\n", ["count": 3, "ok": true, "why": "a\\b"])
+            logger.info("hello \"world\"\n", ["count": .int(3), "ok": .bool(true), "why": "a\\b"])
         }
         XCTAssertEqual(lines.count, 1)
         let v = try JSONValue.parse(Array(lines[0].utf8))
@@ -43,8 +45,34 @@ final class LoggerTests: XCTestCase {
         }
         XCTAssertEqual(lines.count, 1)
         XCTAssertTrue(lines[0].contains("WARN yes k=v"), lines[0])
-        XCTAssertEqual(Logger(environment: Environment(["LOG_LEVEL": "debug"])).level, .debug)
-        XCTAssertEqual(Logger(environment: Environment([:])).level, .info)
+        XCTAssertEqual(Logger(environment: Environment(["LOG_LEVEL": "debug"])).logLevel, .debug)
+        XCTAssertEqual(Logger(environment: Environment([:])).logLevel, .info)
+    }
+
+    /// Issue 10, item 11: a value can never forge a line of its own in the Text format.
+    func testTextFormatEscapesNewlinesAndControlCharacters() throws {
+        let lines = try capture { fd in
+            let logger = Logger(level: .info, format: .text, fd: fd)
+            logger.warn("first\n2024-01-01T00:00:00.000Z ERROR forged", ["why": "a\r\nERROR x\u{1B}[31m", "k\nk": "v"])
+        }
+        XCTAssertEqual(lines.count, 1, "\(lines)")
+        XCTAssertTrue(lines[0].contains("first\\n2024-01-01"), lines[0])
+        XCTAssertTrue(lines[0].contains("why=a\\r\\nERROR x\\u001b[31m"), lines[0])
+        XCTAssertTrue(lines[0].contains("k\\nk=v"), lines[0])
+    }
+
+    /// swift-log's own API writes the same JSON lines, so handlers can log as they would anywhere.
+    func testSwiftLogMetadataBecomesJSONFields() throws {
+        let lines = try capture { fd in
+            var logger = Logger(level: .debug, format: .json, fd: fd)
+            logger[metadataKey: "requestId"] = "r-2"
+            logger.notice("plain", metadata: ["user": "u_1", "list": ["a", "b"]])
+        }
+        let v = try JSONValue.parse(Array(lines[0].utf8))
+        XCTAssertEqual(v["level"]?.stringValue, "INFO")
+        XCTAssertEqual(v["requestId"]?.stringValue, "r-2")
+        XCTAssertEqual(v["user"]?.stringValue, "u_1")
+        XCTAssertEqual(v["list"], .array([.string("a"), .string("b")]))
     }
 
     func testDotEnvParsing() {

@@ -1,5 +1,8 @@
+import HTTPClient
+import JSON
+import LocalHosting
 import LambdaRuntime
-import TestSupport
+import RuntimeSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -27,7 +30,7 @@ final class RuntimeEmulatorTests: XCTestCase {
     }
 
     func testSuccessThroughTheInvokeEndpointAndWarmReuse() throws {
-        let e = try emulator([BuiltProducts.clerkFunctions])
+        let e = try emulator([BuiltProducts.bootstrap])
         defer { e.stop() }
         let http = try HTTPClient()
         let r = try http.send(method: "POST", url: e.invokeURL, body: Array(#"{"hello":"lambda"}"#.utf8), timeoutMs: 10_000, connectTimeoutMs: 2000)
@@ -38,7 +41,7 @@ final class RuntimeEmulatorTests: XCTestCase {
     }
 
     func testAFunctionErrorCarriesTheErrorHeader() throws {
-        let e = try emulator([BuiltProducts.clerkFunctions], function: "verifyToken",
+        let e = try emulator([BuiltProducts.bootstrap], function: "verifyToken",
                              env: ["CLERK_JWT_KEY": try DevelopmentKeyPEM.publicPEM(), "DATABASE_URL": "postgresql://nobody@/x?host=/nonexistent"])
         defer { e.stop() }
         let r = e.invoke(Array(#"{"type":"TOKEN","authorizationToken":"Bearer nope","methodArn":"arn:aws:execute-api:r:1:a/s/GET/me"}"#.utf8))
@@ -47,7 +50,7 @@ final class RuntimeEmulatorTests: XCTestCase {
     }
 
     func testAnInitErrorIsReportedAsLambdaReportsIt() throws {
-        let e = try emulator([BuiltProducts.clerkFunctions], function: "health")  // no DATABASE_URL
+        let e = try emulator([BuiltProducts.bootstrap], function: "health")  // no DATABASE_URL
         defer { e.stop() }
         let r = e.invoke(Array("{}".utf8))
         XCTAssertEqual(try JSONValue.parse(r.body)["errorType"]?.stringValue, "Runtime.ConfigError")
@@ -76,7 +79,7 @@ final class RuntimeEmulatorTests: XCTestCase {
     }
 
     func testPayloadLimits() throws {
-        let e = try emulator([BuiltProducts.clerkFunctions])
+        let e = try emulator([BuiltProducts.bootstrap])
         defer { e.stop() }
         let tooBig = Array("\"".utf8) + [UInt8](repeating: 0x61, count: RuntimeEmulator.maxRequestBytes) + Array("\"".utf8)
         XCTAssertEqual(e.invoke(tooBig).status, 413)

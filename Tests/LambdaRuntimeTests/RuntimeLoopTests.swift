@@ -1,5 +1,7 @@
+import JSON
+import LocalHosting
 import LambdaRuntime
-import TestSupport
+import RuntimeSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -25,13 +27,13 @@ final class Seen: @unchecked Sendable {
     var all: [(Context, String?)] { lock.withLock { Array(zip(contexts, traceEnv)) } }
 }
 
-/// The Runtime API loop, in process, against a real HTTP Runtime API server on loopback.
+/// The Runtime API loop, in process, through the libcurl client against a real HTTP Runtime API server on loopback.
 final class RuntimeLoopTests: XCTestCase {
     let identity = FunctionIdentity(name: "test-fn", version: "7", memoryLimitMB: 256)
-    let logger = Logger(level: .warn)
+    let logger = Logger(level: .warning)
 
     /// Runs `serve` on a thread for `count` invocations; returns a waiter for its result.
-    func serve(_ api: LocalRuntimeAPI, count: Int, pipelining: Bool = true, handler: any Handler)
+    func serve(_ api: LocalRuntimeAPI, count: Int, handler: any Handler)
         -> () -> Result<Void, RuntimeAPIError>?
     {
         let done = ConditionLock()
@@ -42,7 +44,7 @@ final class RuntimeLoopTests: XCTestCase {
         Threads.detach {
             let result: Result<Void, RuntimeAPIError>
             do {
-                let client = try RuntimeAPIClient(endpoint: endpoint, pipelining: pipelining)
+                let client = try CurlRuntimeAPIClient(endpoint: endpoint)
                 try LambdaHost.serve(handler: handler, client: client, identity: identity, logger: logger,
                                      maxInvocations: count)
                 result = .success(())
@@ -56,7 +58,7 @@ final class RuntimeLoopTests: XCTestCase {
         }
         return {
             var r: Result<Void, RuntimeAPIError>?
-            _ = done.wait(timeoutMs: 10_000) { r = box.result; return r != nil }
+            _ = done.wait(timeoutMs: 30_000) { r = box.result; return r != nil }
             return r
         }
     }
@@ -144,11 +146,84 @@ final class RuntimeLoopTests: XCTestCase {
         guard case .failure(.transport)? = wait() else { return XCTFail("expected a transport error") }
     }
 
-    func testWithoutPipeliningTheLoopStillServesInOrder() throws {
+    func testAThousandInvocationsShareOneConnection() throws {
         let api = try LocalRuntimeAPI()
-        let wait = serve(api, count: 50, pipelining: false, handler: ClosureHandler { e, _ in e })
-        for i in 0..<50 { XCTAssertEqual(api.invoke(Array("\(i)".utf8))?.body.text, "\(i)") }
+        let wait = serve(api, count: 1000, handler: ClosureHandler { e, _ in e })
+        api.enqueueRepeating(Array("{\"n\":1}".utf8), count: 1000)
+        XCTAssertTrue(api.waitForCompleted(1000, timeoutMs: 60_000))
         XCTAssertNotNil(wait())
-        XCTAssertEqual(api.connectionCount, 1)
+        XCTAssertEqual(api.connectionCount, 1, "keep-alive: one TCP connection for the whole process")
+    }
+
+    /// Events of 0 B, 2 KiB (servers switch to chunked around there), 64 KiB ± 1 and 5 MiB, each sent with
+    /// Content-Length and chunked, arrive byte for byte.
+    func testEventsOfEverySizeArriveWhole() throws {
+        let sizes = [0, 2048, 65535, 65536, 65537, 5 << 20]
+        for chunked in [false, true] {
+            let api = try LocalRuntimeAPI()
+            api.chunkedEvents = chunked
+            let wait = serve(api, count: sizes.count, handler: ClosureHandler { event, _ in
+                // Answer with the size and a digest-like sum, not the whole event, to test what arrived.
+                var sum: UInt64 = 0
+                for (i, b) in event.enumerated() { sum = sum &* 31 &+ UInt64(b) &+ UInt64(i & 0xFF) }
+                return Array("\(event.count):\(sum)".utf8)
+            })
+            for size in sizes {
+                var body = [UInt8](repeating: 0, count: size)
+                for i in 0..<size { body[i] = UInt8(truncatingIfNeeded: i &* 131 &+ 7) }
+                var sum: UInt64 = 0
+                for (i, b) in body.enumerated() { sum = sum &* 31 &+ UInt64(b) &+ UInt64(i & 0xFF) }
+                let outcome = api.invoke(body, timeoutMs: 30_000)
+                XCTAssertEqual(outcome?.body.text, "\(size):\(sum)", "size \(size), chunked \(chunked)")
+            }
+            XCTAssertNotNil(wait())
+        }
+    }
+
+    func testASlowNextIsWaitedForWithoutATimeout() throws {
+        let api = try LocalRuntimeAPI()
+        api.nextDelayMs = 3000
+        let wait = serve(api, count: 1, handler: ClosureHandler { e, _ in e })
+        XCTAssertEqual(api.invoke(Array("\"late\"".utf8), timeoutMs: 20_000)?.body.text, "\"late\"")
+        XCTAssertNotNil(wait())
+    }
+
+    func testResultsAreNotSentWithExpectContinue() throws {
+        let api = try LocalRuntimeAPI()
+        let big = [UInt8](repeating: UInt8(ascii: "y"), count: 1 << 20)
+        let wait = serve(api, count: 1, handler: ClosureHandler { _, _ in big })
+        XCTAssertEqual(api.invoke(Array("{}".utf8))?.body.count, big.count)
+        XCTAssertNotNil(wait())
+        XCTAssertNil(api.lastResultHeaders.first { $0.0 == "expect" }, "no Expect: 100-continue round trip")
+    }
+
+    /// Work scheduled with `afterResponse` runs once the answer is posted and before the next `GET`.
+    func testWorkAfterTheResponseRunsBetweenThePostAndTheNextGet() throws {
+        let api = try LocalRuntimeAPI()
+        final class Observed: @unchecked Sendable {
+            let lock = ConditionLock()
+            var completedWhenRun: [Int] = []
+            var nextsWhenRun: [Int] = []
+        }
+        let seen = Observed()
+        let wait = serve(api, count: 2, handler: ClosureHandler { event, ctx in
+            ctx.afterResponse {
+                // The runtime posted this invocation's answer synchronously before running this work.
+                let completed = api.completed
+                let nexts = api.nextRequests
+                seen.lock.withLock {
+                    seen.completedWhenRun.append(completed)
+                    seen.nextsWhenRun.append(nexts)
+                }
+            }
+            return event
+        })
+        XCTAssertEqual(api.invoke(Array("1".utf8))?.body.text, "1")
+        XCTAssertEqual(api.invoke(Array("2".utf8))?.body.text, "2")
+        XCTAssertNotNil(wait())
+        seen.lock.withLock {
+            XCTAssertEqual(seen.completedWhenRun, [1, 2], "the answer was posted before the work ran")
+            XCTAssertEqual(seen.nextsWhenRun, [1, 2], "the next GET came only after the work")
+        }
     }
 }

@@ -1,5 +1,7 @@
+import JSON
+import LocalHosting
 import LambdaRuntime
-import TestSupport
+import RuntimeSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -8,7 +10,7 @@ import Glibc
 /// The shipped executable as Lambda runs it: a separate process with `AWS_LAMBDA_RUNTIME_API` and `_HANDLER`.
 final class RuntimeProcessTests: XCTestCase {
     func start(_ api: LocalRuntimeAPI, handler: String, extra: [String: String] = [:]) throws -> Subprocess {
-        try Subprocess(path: BuiltProducts.clerkFunctions,
+        try Subprocess(path: BuiltProducts.bootstrap,
                        environment: childEnvironment(["AWS_LAMBDA_RUNTIME_API": api.endpoint, "_HANDLER": handler]
                                                      .merging(extra) { $1 }),
                        captureOutput: true)
@@ -74,7 +76,7 @@ final class RuntimeProcessTests: XCTestCase {
         let endpoint = api.endpoint
         api.stop()
         usleep(50_000)
-        let r = try Subprocess.run(path: BuiltProducts.clerkFunctions, environment: childEnvironment([
+        let r = try Subprocess.run(path: BuiltProducts.bootstrap, environment: childEnvironment([
             "AWS_LAMBDA_RUNTIME_API": endpoint, "_HANDLER": "echo",
         ]))
         XCTAssertEqual(r.exit.code, 1)

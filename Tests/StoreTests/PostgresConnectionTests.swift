@@ -1,3 +1,5 @@
+import JSON
+import LocalHosting
 import FoundationEssentials
 import Store
 import TestSupport

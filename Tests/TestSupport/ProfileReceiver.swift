@@ -1,3 +1,5 @@
+import JSON
+import LocalHosting
 import LambdaRuntime
 
 /// A stand-in profile service on loopback: records every request, answers what the test says.

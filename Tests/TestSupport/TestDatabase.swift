@@ -1,3 +1,6 @@
+@_exported import RuntimeSupport
+import JSON
+import LocalHosting
 import LambdaRuntime
 import Store
 #if canImport(Glibc)
@@ -33,46 +36,4 @@ public enum TestDatabase {
         let r = try? Subprocess.run(path: "/bin/bash", arguments: [script, "restart"], environment: Environment.process().values)
         return r?.exit.code == 0
     }
-}
-
-/// Paths of the built products, found next to the test bundle.
-public enum BuiltProducts {
-    /// The `clerk-functions` executable of this build.
-    public static var clerkFunctions: String {
-        if let explicit = Environment.process()["CLERK_FUNCTIONS_BIN"] { return explicit }
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        let exe = n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-        var dir = String(exe[..<(exe.lastIndex(of: "/") ?? exe.endIndex)])
-        // The xctest binary may sit inside a .xctest bundle folder.
-        while !dir.isEmpty && !FileIO.exists(dir + "/clerk-functions") {
-            guard let slash = dir.lastIndex(of: "/") else { break }
-            dir = String(dir[..<slash])
-        }
-        return dir + "/clerk-functions"
-    }
-
-    /// The package root (for `events/`).
-    public static var packageRoot: String {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)  // <root>/Tests/TestSupport/X.swift
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }
-
-    /// Reads `events/<name>`.
-    public static func event(_ name: String) throws -> [UInt8] {
-        try FileIO.read(packageRoot + "/events/" + name)
-    }
-}
-
-/// A plain environment for child processes: PATH plus the given variables.
-public func childEnvironment(_ extra: [String: String]) -> [String: String] {
-    var env = ["PATH": "/usr/local/bin:/usr/bin:/bin", "AWS_LAMBDA_LOG_LEVEL": "debug"]
-    for (k, v) in extra { env[k] = v }
-    return env
-}
-
-extension Array where Element == UInt8 {
-    /// The bytes as UTF-8 text.
-    public var text: String { String(decoding: self, as: UTF8.self) }
 }

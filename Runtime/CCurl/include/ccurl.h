@@ -2,26 +2,14 @@
 #define CCURL_H
 #include <curl/curl.h>
 
-/* libcurl, loaded on first use.
- *
- * Linking libcurl pulls about ten more shared libraries into every process start (2.5 ms of each cold
- * start, measured), while only the functions that call out (JWKS, profile service) need it, and only
- * after init. ccurl_load() dlopens libcurl.so.4 once; every other entry point requires it to have
- * returned 1. Each setopt/getinfo entry is also typed, because the real ones are variadic and Swift
- * cannot call variadic C functions. */
+/* libcurl for Swift: typed entry points for the variadic curl_easy_setopt/curl_easy_getinfo, which Swift
+ * cannot call, and a once-only global init. libcurl is linked normally: the Runtime API client needs it
+ * before the first event, so loading it lazily would only move the cost. */
 
 typedef size_t (*ccurl_data_callback)(char *ptr, size_t size, size_t nmemb, void *userdata);
 
-/* 1 when libcurl is usable; 0 with ccurl_load_error() describing why not. Thread-safe, runs once. */
-int ccurl_load(void);
-const char *ccurl_load_error(void);
-
-CURL *ccurl_easy_init(void);
-void ccurl_easy_cleanup(CURL *h);
-CURLcode ccurl_easy_perform(CURL *h);
-const char *ccurl_easy_strerror(CURLcode code);
-struct curl_slist *ccurl_slist_append(struct curl_slist *list, const char *line);
-void ccurl_slist_free_all(struct curl_slist *list);
+/* curl_global_init, exactly once per process (thread-safe). Returns CURLE_OK or its error. */
+CURLcode ccurl_global_init_once(void);
 
 CURLcode ccurl_setopt_long(CURL *h, CURLoption o, long v);
 CURLcode ccurl_setopt_off(CURL *h, CURLoption o, curl_off_t v);

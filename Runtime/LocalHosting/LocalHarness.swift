@@ -1,3 +1,5 @@
+import JSON
+import LambdaRuntime
 /// Why the harness could not produce a response.
 public enum HarnessError: Error, CustomStringConvertible {
     /// No function by that name is registered.
@@ -48,8 +50,11 @@ public final class LocalHarness {
     }
 
     /// Runs one invocation of `function` with `event`; returns the response bytes.
-    public func invoke(_ function: String, event: [UInt8], requestId: String? = nil,
-                       timeoutMs: Int64 = 30_000) throws(HarnessError) -> [UInt8] {
+    ///
+    /// As on Lambda, work the function scheduled with `Context.afterResponse` runs after the response is
+    /// delivered: `respond` (when given) receives it first, then that work runs, then this returns.
+    public func invoke(_ function: String, event: [UInt8], requestId: String? = nil, timeoutMs: Int64 = 30_000,
+                       respond: (([UInt8]) -> Void)? = nil) throws(HarnessError) -> [UInt8] {
         guard let descriptor = registry[function] else {
             throw .unknownFunction(function, known: registry.functions.map(\.name))
         }
@@ -70,28 +75,24 @@ public final class LocalHarness {
             }
             handlers[function] = handler
         }
-        let id = requestId ?? Self.makeRequestId()
+        let id = requestId ?? Context.makeRequestId()
+        let pending = PendingWork()
         let context = Context(
             requestId: id, deadlineMs: Clock.nowMs() + timeoutMs,
             invokedFunctionArn: "arn:aws:lambda:local:000000000000:function:\(function)",
             traceId: "Root=1-\(String(Clock.nowSeconds(), radix: 16))-\(id.replacingDashes());Sampled=0",
-            function: FunctionIdentity(name: function), logger: functionLogger.with("requestId", .string(id)))
+            function: FunctionIdentity(name: function), logger: functionLogger.with("requestId", .string(id)),
+            pendingWork: pending)
+        let outcome: Result<[UInt8], HarnessError>
         do {
-            return try handler.handle(event, context: context)
+            let response = try handler.handle(event, context: context)
+            respond?(response)
+            outcome = .success(response)
         } catch {
-            throw .functionError(LambdaErrorObject(error))
+            outcome = .failure(.functionError(LambdaErrorObject(error)))
         }
-    }
-
-    /// A random request id in Lambda's UUID form.
-    public static func makeRequestId() -> String {
-        var rng = SystemRandomNumberGenerator()
-        let hex = (0..<4).map { _ in
-            let v = String(rng.next() as UInt32, radix: 16)
-            return String(repeating: "0", count: 8 - v.count) + v
-        }.joined()
-        let c = Array(hex)
-        return "\(String(c[0..<8]))-\(String(c[8..<12]))-4\(String(c[13..<16]))-a\(String(c[17..<20]))-\(String(c[20..<32]))"
+        pending.runAll()
+        return try outcome.get()
     }
 }
 

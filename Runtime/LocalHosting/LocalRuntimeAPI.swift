@@ -1,3 +1,5 @@
+import JSON
+import LambdaRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,6 +62,25 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
         set { lock.withLock { _responseStatus = newValue } }
     }
     private var _responseStatus: Int?
+
+    /// Send events with `Transfer-Encoding: chunked` (as servers do past a few KiB) instead of `Content-Length`.
+    public var chunkedEvents: Bool {
+        get { lock.withLock { _chunkedEvents } }
+        set { lock.withLock { _chunkedEvents = newValue } }
+    }
+    private var _chunkedEvents = false
+    /// Milliseconds to hold each `next` answer once its event is ready (a slow Runtime API).
+    public var nextDelayMs: Int {
+        get { lock.withLock { _nextDelayMs } }
+        set { lock.withLock { _nextDelayMs = newValue } }
+    }
+    private var _nextDelayMs = 0
+    /// How many `GET next` requests arrived (counted on arrival, before any event is ready).
+    public var nextRequests: Int { lock.withLock { _nextRequests } }
+    private var _nextRequests = 0
+    /// The headers of the last result posted (names lower-cased).
+    public var lastResultHeaders: [(String, String)] { lock.withLock { _lastResultHeaders } }
+    private var _lastResultHeaders: [(String, String)] = []
 
     /// Bodies posted to `/init/error`, with their error type header.
     public private(set) var initErrors: [(errorType: String?, body: [UInt8])] = []
@@ -148,6 +169,8 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
 
     private func handle(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response? {
         if request.method == "GET" && request.path == "/2018-06-01/runtime/invocation/next" {
+            lock.withLock { _nextRequests += 1 }
+            lock.broadcast()
             return nextEvent()
         }
         if request.method == "POST" && request.path == "/2018-06-01/runtime/init/error" {
@@ -182,10 +205,12 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
                 clock_gettime(CLOCK_REALTIME, &ts)
                 firstNextWallNs = Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
             }
-            outstanding.insert(event!.requestId)
+            if let event { outstanding.insert(event.requestId) }
             return true
         }
         guard let event else { return nil }
+        let (delay, chunked) = lock.withLock { (_nextDelayMs, _chunkedEvents) }
+        if delay > 0 { usleep(UInt32(delay) * 1000) }
         var headers: [(String, String)] = [
             ("Content-Type", "application/json"), ("Lambda-Runtime-Aws-Request-Id", event.requestId),
             ("Lambda-Runtime-Deadline-Ms", String(event.deadlineMs)),
@@ -193,7 +218,7 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
         ]
         if let c = event.clientContext { headers.append(("Lambda-Runtime-Client-Context", c)) }
         if let c = event.cognitoIdentity { headers.append(("Lambda-Runtime-Cognito-Identity", c)) }
-        return LoopbackHTTPServer.Response(status: 200, headers: headers, body: event.body)
+        return LoopbackHTTPServer.Response(status: 200, headers: headers, body: event.body, chunked: chunked)
     }
 
     private func result(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response {
@@ -204,6 +229,7 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
         guard kind == "response" || kind == "error" else { return .json(404, "") }
         let isError = kind == "error"
         let status: Int = lock.withLock {
+            _lastResultHeaders = request.headers
             guard outstanding.contains(id) else { return 403 }
             if !isError && request.body.count > maxResponseBytes { return 413 }
             if !isError, let forced = _responseStatus {

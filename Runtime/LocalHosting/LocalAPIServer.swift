@@ -1,3 +1,5 @@
+import JSON
+import LambdaRuntime
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -52,7 +54,7 @@ public final class LocalAPIServer: @unchecked Sendable {
                 headers[name] = .string(headers[name]?.stringValue.map { $0 + "," + value } ?? value)
             }
         }
-        let requestId = LocalHarness.makeRequestId()
+        let requestId = Context.makeRequestId()
         var context: [String: JSONValue] = [
             "accountId": .string("000000000000"), "apiId": .string("local"), "domainName": .string("127.0.0.1"),
             "http": .object(["method": .string(request.method), "path": .string(path), "protocol": .string("HTTP/1.1"),

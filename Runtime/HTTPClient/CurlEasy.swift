@@ -69,7 +69,8 @@ final class CurlResponseSink {
 
 
 private let writeBody: ccurl_data_callback = { ptr, size, count, userdata in
-    let sink = Unmanaged<CurlResponseSink>.fromOpaque(userdata!).takeUnretainedValue()
+    guard let userdata, let ptr else { return 0 }
+    let sink = Unmanaged<CurlResponseSink>.fromOpaque(userdata).takeUnretainedValue()
     let n = size * count
     if sink.body.count + n > sink.maxBody {
         sink.overflowed = true
@@ -80,7 +81,8 @@ private let writeBody: ccurl_data_callback = { ptr, size, count, userdata in
 }
 
 private let writeHeader: ccurl_data_callback = { ptr, size, count, userdata in
-    let sink = Unmanaged<CurlResponseSink>.fromOpaque(userdata!).takeUnretainedValue()
+    guard let userdata, let ptr else { return 0 }
+    let sink = Unmanaged<CurlResponseSink>.fromOpaque(userdata).takeUnretainedValue()
     let n = size * count
     sink.appendHeader(UnsafeRawBufferPointer(start: ptr, count: n))
     return n
@@ -95,8 +97,11 @@ public final class CurlEasy {
 
     /// Opens a handle with signals off (we ignore SIGPIPE once for the process instead of per request).
     public init() throws(CurlError) {
-        guard ccurl_load() == 1 else { throw CurlError(code: -1, message: String(cString: ccurl_load_error())) }
-        guard let h = ccurl_easy_init() else { throw CurlError(code: -1, message: "curl_easy_init failed") }
+        let initCode = ccurl_global_init_once()
+        guard initCode == CURLE_OK else {
+            throw CurlError(code: Int32(initCode.rawValue), message: String(cString: curl_easy_strerror(initCode)))
+        }
+        guard let h = curl_easy_init() else { throw CurlError(code: -1, message: "curl_easy_init failed") }
         handle = h
         ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
         ccurl_setopt_long(h, CURLOPT_TCP_NODELAY, 1)
@@ -109,7 +114,7 @@ public final class CurlEasy {
         ccurl_setopt_ptr(h, CURLOPT_HEADERDATA, me)
     }
 
-    deinit { ccurl_easy_cleanup(handle) }
+    deinit { curl_easy_cleanup(handle) }
 
     /// The CA bundle for TLS verification: `SSL_CERT_FILE`, else the first that exists of Debian's and
     /// Amazon Linux's paths. A libcurl built on Debian looks only in Debian's place, which does not exist
@@ -126,7 +131,7 @@ public final class CurlEasy {
     /// Makes a header list for `perform`; free it with `ccurl_slist_free_all` (or keep it for the process).
     public static func headerList(_ lines: [String]) -> UnsafeMutablePointer<curl_slist>? {
         var list: UnsafeMutablePointer<curl_slist>? = nil
-        for line in lines { list = ccurl_slist_append(list, line) }
+        for line in lines { list = curl_slist_append(list, line) }
         return list
     }
 
@@ -160,7 +165,7 @@ public final class CurlEasy {
             code = body.withUnsafeBytes { bytes in
                 // An empty body still needs a non-null pointer, or libcurl reads from the read callback.
                 ccurl_setopt_ptr(handle, CURLOPT_POSTFIELDS, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1))
-                return ccurl_easy_perform(handle)
+                return curl_easy_perform(handle)
             }
             ccurl_setopt_ptr(handle, CURLOPT_POSTFIELDS, nil)
         } else {
@@ -170,11 +175,11 @@ public final class CurlEasy {
                 ccurl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, method)
             }
             ccurl_setopt_long(handle, CURLOPT_HTTPGET, 1)
-            code = ccurl_easy_perform(handle)
+            code = curl_easy_perform(handle)
         }
         guard code == CURLE_OK else {
             let message = sink.overflowed
-                ? "response larger than \(maxResponseBytes) bytes" : String(cString: ccurl_easy_strerror(code))
+                ? "response larger than \(maxResponseBytes) bytes" : String(cString: curl_easy_strerror(code))
             throw CurlError(code: Int32(code.rawValue), message: message)
         }
         var status = 0

@@ -14,7 +14,7 @@ public final class HTTPClient {
         -> HTTPResponse
     {
         let list = CurlEasy.headerList(headers + (body == nil ? [] : ["Expect:"]))
-        defer { if let list { ccurl_slist_free_all(list) } }
+        defer { if let list { curl_slist_free_all(list) } }
         return try curl.perform(method: method, url: url, headers: list, body: body, timeoutMs: timeoutMs,
                                 connectTimeoutMs: connectTimeoutMs, maxResponseBytes: maxResponseBytes)
     }

@@ -1,3 +1,5 @@
+import JSON
+import LambdaRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,12 +29,15 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         public var headers: [(String, String)]
         /// The body bytes.
         public var body: [UInt8]
+        /// Send the body with `Transfer-Encoding: chunked` instead of `Content-Length`.
+        public var chunked = false
 
         /// Creates a response.
-        public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+        public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], chunked: Bool = false) {
             self.status = status
             self.headers = headers
             self.body = body
+            self.chunked = chunked
         }
 
         /// A JSON response.
@@ -127,9 +132,26 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
             guard let response = handler(Request(method: r.method, path: r.path, headers: r.headers, body: r.body)) else { return }
             var head = "HTTP/1.1 \(response.status) \(Self.reason(response.status))\r\n"
             for (k, v) in response.headers { head += "\(k): \(v)\r\n" }
-            head += "Content-Length: \(response.body.count)\r\n\r\n"
-            var bytes = Array(head.utf8)
-            bytes += response.body
+            var bytes: [UInt8]
+            if response.chunked {
+                head += "Transfer-Encoding: chunked\r\n\r\n"
+                bytes = Array(head.utf8)
+                // Uneven chunk sizes, so a reader cannot lean on one size.
+                var offset = 0, size = 1
+                while offset < response.body.count {
+                    let n = min(size, response.body.count - offset)
+                    bytes += Array((String(n, radix: 16) + "\r\n").utf8)
+                    bytes += response.body[offset..<(offset + n)]
+                    bytes += [0x0D, 0x0A]
+                    offset += n
+                    size = size >= 16_384 ? 1 : size * 7 + 3
+                }
+                bytes += Array("0\r\n\r\n".utf8)
+            } else {
+                head += "Content-Length: \(response.body.count)\r\n\r\n"
+                bytes = Array(head.utf8)
+                bytes += response.body
+            }
             let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent != bytes.count { return }
         }

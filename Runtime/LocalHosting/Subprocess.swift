@@ -1,3 +1,5 @@
+import JSON
+import LambdaRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
