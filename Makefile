@@ -27,9 +27,11 @@ package: deps
 	scripts/package.sh
 
 # Runtime loop throughput, CPU per invocation, exec-to-first-next, RSS and binary size (echo function).
+# The floor is a bare C loop on libcurl (Benchmarks/curl-floor), run against the same mock in the same run.
 bench-runtime: release
-	.build/release/clerk-bench runtime --binary .build/release/bootstrap --invocations 20000 \
-	  --neutral-mock ../shared/bench/mock_runtime_api.py
+	mkdir -p .build/bench && gcc -O2 -o .build/bench/curl_loop Benchmarks/curl-floor/curl_loop.c -lcurl
+	.build/release/clerk-bench runtime --binary .build/release/bootstrap --floor .build/bench/curl_loop \
+	  --invocations 20000 --neutral-mock ../shared/bench/mock_runtime_api.py
 
 # Verify-only cost of a 2 KiB webhook, and verified-and-synced user.updated deliveries per second.
 bench-webhooks: release

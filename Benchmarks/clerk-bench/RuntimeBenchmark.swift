@@ -11,28 +11,36 @@ enum RuntimeBenchmark {
 
     static func run(_ options: BenchOptions) {
         let binary = options.string("binary", ".build/release/bootstrap")
+        let floor = options.string("floor", ".build/bench/curl_loop")
+        let script = options.string("neutral-mock", "../shared/bench/mock_runtime_api.py")
         let n = options.int("invocations", 20_000)
-        let rounds = options.int("rounds", 3)
-        print("clerk-functions runtime benchmark: _HANDLER=echo, \(n) invocations per round, \(rounds) rounds")
-        print("binary: \(binary)")
+        let rounds = options.int("rounds", 5)
+        print("runtime benchmark: _HANDLER=echo, \(n) invocations per round, \(rounds) rounds, neutral mock \(script)")
+        print("binary: \(binary); floor: \(floor) (bare C loop on libcurl's easy interface)")
         print("stripped binary size: \(strippedSize(binary).map { fmt(Double($0) / 1_048_576, 2) + " MB" } ?? "n/a")")
-        var results: [Figures] = []
+        guard FileIO.exists(script), FileIO.exists(floor) else {
+            print("missing \(FileIO.exists(script) ? floor : script)")
+            exit(1)
+        }
+        var ours: [Figures] = [], bare: [Figures] = []
         for round in 1...rounds {
-            guard let f = ownMock(binary: binary, invocations: n) else { exit(1) }
-            print("own mock, round \(round): \(f.line)")
-            results.append(f)
+            // Interleaved, so drift in the machine's load touches both alike.
+            guard let c = neutralMock(script: script, binary: floor, invocations: n),
+                  let o = neutralMock(script: script, binary: binary, invocations: n) else { exit(1) }
+            print("round \(round): C floor \(c.line)")
+            print("round \(round): bootstrap \(o.line)")
+            bare.append(c)
+            ours.append(o)
         }
-        let best = results.max { $0.perSecond < $1.perSecond }!
-        let medianInit = results.map(\.initMs).sorted()[results.count / 2]
-        print("RESULT own-mock invocations_per_s=\(fmt(best.perSecond, 0)) cpu_us_per_invocation=\(fmt(best.cpuUs, 1)) "
-              + "exec_to_first_next_ms=\(fmt(medianInit, 2)) peak_rss_mb=\(fmt(best.rssMB, 1))")
-        if let neutral = options.optional("neutral-mock") {
-            if FileIO.exists(neutral) {
-                for round in 1...rounds { neutralMock(script: neutral, binary: binary, invocations: n, round: round) }
-            } else {
-                print("neutral mock not found at \(neutral): skipped")
-            }
-        }
+        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+        let oIPS = median(ours.map(\.perSecond)), cIPS = median(bare.map(\.perSecond))
+        let oCPU = median(ours.map(\.cpuUs)), cCPU = median(bare.map(\.cpuUs))
+        print("RESULT bootstrap invocations_per_s=\(fmt(oIPS, 0)) cpu_us_per_invocation=\(fmt(oCPU, 1)) "
+              + "exec_to_first_next_ms=\(fmt(median(ours.map(\.initMs)), 2)) peak_rss_mb=\(fmt(ours.map(\.rssMB).max() ?? 0, 1))")
+        print("RESULT c-floor invocations_per_s=\(fmt(cIPS, 0)) cpu_us_per_invocation=\(fmt(cCPU, 1)) "
+              + "exec_to_first_next_ms=\(fmt(median(bare.map(\.initMs)), 2)) peak_rss_mb=\(fmt(bare.map(\.rssMB).max() ?? 0, 1))")
+        print("RATIO invocations_per_s bootstrap/floor=\(fmt(oIPS / cIPS, 2)) (target >= 0.85); "
+              + "cpu_per_invocation bootstrap/floor=\(fmt(oCPU / cCPU, 2)) (target <= 1.25)")
     }
 
     struct Figures {
@@ -56,33 +64,14 @@ enum RuntimeBenchmark {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
-    static func ownMock(binary: String, invocations n: Int) -> Figures? {
-        do {
-            let api = try LocalRuntimeAPI()
-            api.enqueueRepeating(event, count: n)
-            let start = wallNs()
-            let child = try Subprocess(path: binary, environment: environment(api.endpoint))
-            guard api.waitForCompleted(n, timeoutMs: 300_000) else {
-                print("runtime did not finish \(n) invocations")
-                child.kill(SIGKILL)
-                return nil
-            }
-            api.stop()  // the runtime's next `next` fails: it exits
-            let exit = child.wait()
-            let wallS = Double(api.lastResultNs - api.firstNextNs) / 1e9
-            return Figures(perSecond: Double(n) / wallS, cpuUs: Double(exit.cpuMicroseconds) / Double(n),
-                           initMs: Double(api.firstNextWallNs - start) / 1e6, rssMB: Double(exit.maxRSSKiB) / 1024)
-        } catch {
-            print("benchmark failed: \(error)")
-            return nil
-        }
-    }
-
-    static func neutralMock(script: String, binary: String, invocations n: Int, round: Int) {
+    /// One run of `binary` against the neutral mock: its throughput and exec-to-first-next as the mock
+    /// measured them, the runtime process's CPU and peak RSS as the kernel accounted them.
+    static func neutralMock(script: String, binary: String, invocations n: Int) -> Figures? {
         let dir = "/tmp/clerk-bench-\(getpid())"
         mkdir(dir, 0o700)
         let portFile = dir + "/port", startFile = dir + "/start"
         unlink(portFile)
+        defer { unlink(portFile); unlink(startFile); rmdir(dir) }
         do {
             let mock = try Subprocess(path: "/usr/bin/env", arguments: [
                 "python3", script, "--port", "0", "--port-file", portFile, "-n", String(n), "--start-file", startFile, "--quiet",
@@ -92,18 +81,26 @@ enum RuntimeBenchmark {
                 port = ((try? FileIO.readText(portFile)) ?? "").trimmingWhitespace()
                 if port.isEmpty { usleep(10_000) }
             }
-            let startNs = wallNs()
-            FileIO.write(fd: open(startFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600), String(startNs))
+            FileIO.write(fd: open(startFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600), String(wallNs()))
             let child = try Subprocess(path: binary, environment: environment("127.0.0.1:" + port))
-            let out = String(decoding: (try? FileIO.readAll(fd: mock.stdoutFD!)) ?? [], as: UTF8.self)
+            let out = String(decoding: (mock.stdoutFD.flatMap { try? FileIO.readAll(fd: $0) }) ?? [], as: UTF8.self)
             _ = mock.wait()
             child.kill(SIGTERM)
             let exit = child.wait()
-            let line = out.split(separator: "\n").first { $0.hasPrefix("RESULT") }.map(String.init) ?? out
-            print("neutral mock, round \(round): \(line)")
-            print("   runtime process: cpu_us_per_invocation=\(fmt(Double(exit.cpuMicroseconds) / Double(n), 1)) peak_rss_mb=\(fmt(Double(exit.maxRSSKiB) / 1024, 1))")
+            guard let line = out.split(separator: "\n").first(where: { $0.hasPrefix("RESULT") }) else {
+                print("the mock printed no result: \(out)")
+                return nil
+            }
+            var fields: [String: Double] = [:]
+            for part in line.split(separator: " ") {
+                let kv = part.split(separator: "=", maxSplits: 1)
+                if kv.count == 2, let v = Double(kv[1]) { fields[String(kv[0])] = v }
+            }
+            return Figures(perSecond: fields["invocations_per_s"] ?? 0, cpuUs: Double(exit.cpuMicroseconds) / Double(n),
+                           initMs: fields["init_ms"] ?? 0, rssMB: Double(exit.maxRSSKiB) / 1024)
         } catch {
             print("neutral mock run failed: \(error)")
+            return nil
         }
     }
 

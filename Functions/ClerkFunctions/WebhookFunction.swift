@@ -43,14 +43,18 @@ public struct WebhookFunction: Handler {
     }
 
     /// After a delivery, send what the outbox holds when there is time; failures only log (the
-    /// scheduled `publishOutbox` catches up).
+    /// scheduled `publishOutbox` catches up). It runs after the response is posted, so Svix gets its
+    /// answer without waiting for the broker.
     func publishOutboxIfCheap(_ context: Context) {
-        guard let relay, context.remainingTimeMs > 3000 else { return }
-        do {
-            let (published, error) = try relay.publishPending(database.connection, maxBatches: 1, context: context)
-            if let error { context.logger.warn("outbox publish deferred", ["reason": .string(error), "published": .int(Int64(published))]) }
-        } catch {
-            context.logger.warn("outbox publish deferred", ["reason": .string("\(error)")])
+        guard relay != nil else { return }
+        context.afterResponse { [self] in
+            guard let relay, context.remainingTimeMs > 3000 else { return }
+            do {
+                let (published, error) = try relay.publishPending(database.connection, maxBatches: 1, context: context)
+                if let error { context.logger.warn("outbox publish deferred", ["reason": .string(error), "published": .int(Int64(published))]) }
+            } catch {
+                context.logger.warn("outbox publish deferred", ["reason": .string("\(error)")])
+            }
         }
     }
 

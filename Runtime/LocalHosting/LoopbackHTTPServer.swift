@@ -57,12 +57,17 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     private var open: Set<Int32> = []
     private var accepted = 0
 
+    /// Request bodies larger than this get 413 before they are read (Lambda's limit is 6 MB).
+    public let maxBodyBytes: Int
+
     /// Connections accepted so far.
     public var connectionCount: Int { lock.withLock { accepted } }
 
     /// Binds 127.0.0.1:`port` (0 picks one) and serves `handler`, which runs on the connection's own thread
     /// (so it may block, as the Runtime API's `next` does) and may return nil to close the connection unanswered.
-    public init(port requested: Int = 0, handler: @escaping @Sendable (Request) -> Response?) throws {
+    public init(port requested: Int = 0, maxBodyBytes: Int = 7 << 20,
+                handler: @escaping @Sendable (Request) -> Response?) throws {
+        self.maxBodyBytes = maxBodyBytes
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -127,34 +132,86 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
             lock.withLock { _ = open.remove(fd) }
             close(fd)
         }
-        var reader = HTTPRequestReader(fd: fd)
-        while let r = reader.next() {
-            guard let response = handler(Request(method: r.method, path: r.path, headers: r.headers, body: r.body)) else { return }
-            var head = "HTTP/1.1 \(response.status) \(Self.reason(response.status))\r\n"
-            for (k, v) in response.headers { head += "\(k): \(v)\r\n" }
-            var bytes: [UInt8]
-            if response.chunked {
-                head += "Transfer-Encoding: chunked\r\n\r\n"
-                bytes = Array(head.utf8)
-                // Uneven chunk sizes, so a reader cannot lean on one size.
-                var offset = 0, size = 1
-                while offset < response.body.count {
-                    let n = min(size, response.body.count - offset)
-                    bytes += Array((String(n, radix: 16) + "\r\n").utf8)
-                    bytes += response.body[offset..<(offset + n)]
-                    bytes += [0x0D, 0x0A]
-                    offset += n
-                    size = size >= 16_384 ? 1 : size * 7 + 3
+        var reader = HTTPRequestReader(fd: fd, maxBodyBytes: maxBodyBytes)
+        while true {
+            let response: Response
+            switch reader.next() {
+            case .closed:
+                return
+            case .refused(let status, let reason):
+                // Answer, then close: what follows a refused request cannot be framed.
+                _ = Self.send(fd, Response(status: status, headers: [("Connection", "close")], body: Array(reason.utf8)))
+                return
+            case .request(let r):
+                let request = Request(method: r.method, path: r.path, headers: r.headers, body: r.body)
+                if let refusal = Self.crossSiteRefusal(request) {
+                    _ = Self.send(fd, refusal)
+                    continue
                 }
-                bytes += Array("0\r\n\r\n".utf8)
-            } else {
-                head += "Content-Length: \(response.body.count)\r\n\r\n"
-                bytes = Array(head.utf8)
-                bytes += response.body
+                guard let answer = handler(request) else { return }
+                response = answer
             }
-            let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent != bytes.count { return }
+            guard Self.send(fd, response) else { return }
         }
+    }
+
+    /// Local servers act on what they receive (the emulator runs functions against the developer's
+    /// database), so a web page must not reach them: a DNS-rebinding page sends its own `Host`, and a
+    /// cross-site form post carries a foreign `Origin`. Both get 403.
+    static func crossSiteRefusal(_ request: Request) -> Response? {
+        guard let host = request.header("host"), isLoopback(hostPort: host) else {
+            return .json(403, #"{"message":"Forbidden: Host must be a loopback name or address"}"#)
+        }
+        if let origin = request.header("origin"), origin != "null" {
+            let hostPart = origin.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
+            guard origin.hasPrefix("http://") || origin.hasPrefix("https://"), isLoopback(hostPort: hostPart) else {
+                return .json(403, #"{"message":"Forbidden: cross-origin request"}"#)
+            }
+        } else if request.header("origin") == "null" {
+            return .json(403, #"{"message":"Forbidden: cross-origin request"}"#)
+        }
+        return nil
+    }
+
+    /// `localhost`, `*.localhost`, `127.x.x.x` or `[::1]`, with or without a port.
+    static func isLoopback(hostPort: String) -> Bool {
+        var host = Substring(hostPort.lowercased())
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return false }
+            return host[host.index(after: host.startIndex)..<close] == "::1"
+        }
+        if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
+        if host == "localhost" || host.hasSuffix(".localhost") { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "127" else { return false }
+        return parts.allSatisfy { p in !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isNumber) && (Int(p) ?? 256) <= 255 }
+    }
+
+    private static func send(_ fd: Int32, _ response: Response) -> Bool {
+        var head = "HTTP/1.1 \(response.status) \(Self.reason(response.status))\r\n"
+        for (k, v) in response.headers { head += "\(k): \(v)\r\n" }
+        var bytes: [UInt8]
+        if response.chunked {
+            head += "Transfer-Encoding: chunked\r\n\r\n"
+            bytes = Array(head.utf8)
+            // Uneven chunk sizes, so a reader cannot lean on one size.
+            var offset = 0, size = 1
+            while offset < response.body.count {
+                let n = min(size, response.body.count - offset)
+                bytes += Array((String(n, radix: 16) + "\r\n").utf8)
+                bytes += response.body[offset..<(offset + n)]
+                bytes += [0x0D, 0x0A]
+                offset += n
+                size = size >= 16_384 ? 1 : size * 7 + 3
+            }
+            bytes += Array("0\r\n\r\n".utf8)
+        } else {
+            head += "Content-Length: \(response.body.count)\r\n\r\n"
+            bytes = Array(head.utf8)
+            bytes += response.body
+        }
+        let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return sent == bytes.count
     }
 
     private static func reason(_ status: Int) -> String {
@@ -166,6 +223,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         case 403: "Forbidden"
         case 404: "Not Found"
         case 413: "Request Entity Too Large"
+        case 431: "Request Header Fields Too Large"
         case 500: "Internal Server Error"
         case 502: "Bad Gateway"
         case 503: "Service Unavailable"

@@ -50,7 +50,7 @@ final class HarnessCLITests: XCTestCase {
         XCTAssertTrue(unknown.out.contains("Runtime.UnknownHandler"))
         let bad = try run(["frobnicate"])
         XCTAssertEqual(bad.code, 2)
-        XCTAssertTrue(bad.err.contains("unknown command"))
+        XCTAssertTrue(bad.err.contains("Unexpected argument 'frobnicate'"), bad.err)
     }
 
     func testListNamesEveryFunction() throws {

@@ -23,7 +23,7 @@ final class RuntimeEmulatorTests: XCTestCase {
         ["/bin/bash", "-c", """
             h=${AWS_LAMBDA_RUNTIME_API%:*}; p=${AWS_LAMBDA_RUNTIME_API#*:}
             exec 3<>/dev/tcp/$h/$p
-            printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' >&3
+            printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3
             read -r status <&3
             \(then)
             """]
