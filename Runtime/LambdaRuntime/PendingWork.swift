@@ -15,9 +15,6 @@ public final class PendingWork: Sendable {
         items.withLock { $0.append(work) }
     }
 
-    /// Whether anything is scheduled.
-    public var isEmpty: Bool { items.withLock { $0.isEmpty } }
-
     /// Runs what was scheduled, in order, including work scheduled by that work; leaves the list empty.
     public func runAll() {
         while true {
