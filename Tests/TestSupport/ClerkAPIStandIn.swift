@@ -1,0 +1,126 @@
+import JSON
+import LambdaRuntime
+import LocalHosting
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A loopback stand-in for Clerk's Backend API that serves Clerk's documented shapes: users as a bare array
+/// from `GET /v1/users`, `{data, total_count}` from organizations and memberships, `limit`/`offset` paging,
+/// and 429 (with `Retry-After`) or 5xx answers on cue. It checks the bearer secret and the API version header.
+public final class ClerkAPIStandIn: @unchecked Sendable {
+    /// The secret key it accepts.
+    public let secretKey: String
+    private let lock = ConditionLock()
+    private var users: [String] = []          // UserJSON texts, in creation order
+    private var userIds: [String] = []
+    private var organizations: [(id: String, json: String)] = []
+    private var memberships: [String: [String]] = [:]
+    private var cues: [(status: Int, retryAfter: String?)] = []
+    private var _requests: [LoopbackHTTPServer.Request] = []
+    /// The server.
+    public private(set) var server: LoopbackHTTPServer!
+
+    /// Starts an empty stand-in.
+    public init(secretKey: String = "sk_test_standin") throws {
+        self.secretKey = secretKey
+        server = try LoopbackHTTPServer { [weak self] request in self?.handle(request) }
+    }
+
+    /// `http://127.0.0.1:PORT`, the value for `CLERK_API_URL`.
+    public var baseURL: String { server.baseURL }
+
+    /// Every request so far.
+    public var requests: [LoopbackHTTPServer.Request] { lock.withLock { _requests } }
+
+    /// The next answers, before any normal one: e.g. `(429, "1")`, `(503, nil)`.
+    public func cue(_ status: Int, retryAfter: String? = nil) { lock.withLock { cues.append((status, retryAfter)) } }
+
+    /// Adds a user (UserJSON with the fields this project reads; timestamps in ms).
+    public func addUser(id: String, email: String?, firstName: String? = "Ada", lastName: String? = "Lovelace",
+                        username: String? = nil, createdAt: Int64 = 1_735_732_800_123, updatedAt: Int64 = 1_735_732_800_158) {
+        let emailId = "idn_" + id.dropFirst(5)
+        let emails = email.map { #"[{"id":"\#(emailId)","object":"email_address","email_address":"\#($0)","verification":{"status":"verified"},"linked_to":[]}]"# } ?? "[]"
+        func text(_ s: String?) -> String { s.map { JSONText.quoted($0) } ?? "null" }
+        let json = #"{"id":"\#(id)","object":"user","username":\#(text(username)),"first_name":\#(text(firstName)),"last_name":\#(text(lastName)),"image_url":"https://img.clerk.com/\#(id)","has_image":false,"primary_email_address_id":\#(email == nil ? "null" : "\"\(emailId)\""),"email_addresses":\#(emails),"phone_numbers":[],"public_metadata":{},"private_metadata":{},"unsafe_metadata":{},"created_at":\#(createdAt),"updated_at":\#(updatedAt)}"#
+        lock.withLock {
+            users.append(json)
+            userIds.append(id)
+        }
+    }
+
+    /// Removes a user (as a deletion in Clerk would).
+    public func removeUser(id: String) {
+        lock.withLock {
+            if let i = userIds.firstIndex(of: id) {
+                userIds.remove(at: i)
+                users.remove(at: i)
+            }
+        }
+    }
+
+    /// Adds an organization and its memberships (`(membershipId, userId, role)`).
+    public func addOrganization(id: String, name: String, slug: String, members: [(String, String, String)] = [],
+                                updatedAt: Int64 = 1_735_732_900_000) {
+        let org = #"{"object":"organization","id":"\#(id)","name":\#(JSONText.quoted(name)),"slug":\#(JSONText.quoted(slug)),"image_url":"https://img.clerk.com/\#(id)","has_image":false,"members_count":\#(members.count),"public_metadata":{"plan":"team"},"private_metadata":{},"created_at":1735732800000,"updated_at":\#(updatedAt)}"#
+        let list = members.map { m in
+            #"{"object":"organization_membership","id":"\#(m.0)","role":"\#(m.2)","permissions":["org:sys_profile:read"],"public_metadata":{},"created_at":1735732800000,"updated_at":\#(updatedAt),"organization":\#(org),"public_user_data":{"user_id":"\#(m.1)","identifier":"x","first_name":null,"last_name":null,"image_url":"","has_image":false}}"#
+        }
+        lock.withLock {
+            organizations.append((id, org))
+            memberships[id] = list
+        }
+    }
+
+    private func handle(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response {
+        let cue: (status: Int, retryAfter: String?)? = lock.withLock {
+            _requests.append(request)
+            return cues.isEmpty ? nil : cues.removeFirst()
+        }
+        if let cue {
+            var headers = [("Content-Type", "application/json")]
+            if let r = cue.retryAfter { headers.append(("Retry-After", r)) }
+            return LoopbackHTTPServer.Response(status: cue.status, headers: headers,
+                                               body: Array(#"{"errors":[{"code":"cued"}]}"#.utf8))
+        }
+        guard request.header("authorization") == "Bearer " + secretKey else {
+            return .json(401, #"{"errors":[{"code":"authentication_invalid","message":"Invalid authentication"}]}"#)
+        }
+        guard request.header("clerk-api-version") != nil else { return .json(400, #"{"errors":[{"code":"api_version_missing"}]}"#) }
+        let (path, query) = Self.split(request.path)
+        let limit = min(max(Int(query["limit"] ?? "") ?? 10, 1), 500)
+        let offset = max(Int(query["offset"] ?? "") ?? 0, 0)
+        return lock.withLock { () -> LoopbackHTTPServer.Response in
+            let parts = path.split(separator: "/").map(String.init)
+            switch (request.method, parts.count) {
+            case ("GET", 2) where parts == ["v1", "users"]:
+                let page = users.dropFirst(offset).prefix(limit)
+                return .json(200, "[" + page.joined(separator: ",") + "]")
+            case ("GET", 3) where parts[0] == "v1" && parts[1] == "users":
+                guard let i = userIds.firstIndex(of: parts[2]) else {
+                    return .json(404, #"{"errors":[{"code":"resource_not_found"}]}"#)
+                }
+                return .json(200, users[i])
+            case ("GET", 2) where parts == ["v1", "organizations"]:
+                let page = organizations.dropFirst(offset).prefix(limit).map(\.json)
+                return .json(200, #"{"data":[\#(page.joined(separator: ","))],"total_count":\#(organizations.count)}"#)
+            case ("GET", 4) where parts[0] == "v1" && parts[1] == "organizations" && parts[3] == "memberships":
+                guard let all = memberships[parts[2]] else { return .json(404, #"{"errors":[{"code":"resource_not_found"}]}"#) }
+                let page = all.dropFirst(offset).prefix(limit)
+                return .json(200, #"{"data":[\#(page.joined(separator: ","))],"total_count":\#(all.count)}"#)
+            default:
+                return .json(404, #"{"errors":[{"code":"resource_not_found"}]}"#)
+            }
+        }
+    }
+
+    static func split(_ target: String) -> (String, [String: String]) {
+        guard let q = target.firstIndex(of: "?") else { return (target, [:]) }
+        var query: [String: String] = [:]
+        for pair in target[target.index(after: q)...].split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            if kv.count == 2 { query[String(kv[0])] = String(kv[1]) }
+        }
+        return (String(target[..<q]), query)
+    }
+}
