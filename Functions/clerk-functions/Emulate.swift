@@ -29,7 +29,8 @@ struct Emulate: ParsableCommand {
             throw ValidationError("emulate needs the bootstrap to run after --, e.g. emulate --function health -- ./bootstrap")
         }
         for p in [port, invokePort] where !(0...65535).contains(p) { throw ValidationError("ports are 0 to 65535") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard (1...900).contains(timeout) else { throw ValidationError("--timeout is 1 to 900 seconds, as on Lambda") }
+        guard (128...10_240).contains(memory) else { throw ValidationError("--memory is 128 to 10240 MB, as on Lambda") }
     }
 
     func run() throws {

@@ -113,6 +113,10 @@ struct SignToken: ParsableCommand {
     @Option(help: "RS256, RS384 or RS512.")
     var alg = "RS256"
 
+    func validate() throws {
+        guard (1...31_536_000).contains(ttl) else { throw ValidationError("--ttl is 1 second to a year") }
+    }
+
     func run() throws {
         let env = CLI.environment
         guard let keyPath = key ?? env["CLERK_DEV_KEY"] else { throw ValidationError("--key is required (or CLERK_DEV_KEY)") }

@@ -91,7 +91,10 @@ public struct Context: Sendable {
     }
 
     /// Milliseconds left before the deadline (negative once it has passed).
-    public var remainingTimeMs: Int64 { deadlineMs - Clock.nowMs() }
+    public var remainingTimeMs: Int64 {
+        let (left, overflow) = deadlineMs.subtractingReportingOverflow(Clock.nowMs())
+        return overflow ? (deadlineMs < 0 ? Int64.min / 2 : Int64.max / 2) : left
+    }
 }
 
 /// Wall-clock helpers in the units Lambda uses.

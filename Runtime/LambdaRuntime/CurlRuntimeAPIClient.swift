@@ -11,6 +11,7 @@ public final class CurlRuntimeAPIClient: RuntimeAPIClient {
     private let base: String
     private let nextURL: String
     private let initErrorURL: String
+    private let invocationPrefix: String
     /// `Expect:` (off), kept for every POST of a result.
     private let postHeaders: UnsafeMutablePointer<curl_slist>?
     /// Headers of `next` answers that matter: every `Lambda-Runtime-*`.
@@ -31,6 +32,7 @@ public final class CurlRuntimeAPIClient: RuntimeAPIClient {
         base = "http://\(endpoint)/2018-06-01/runtime/"
         nextURL = base + "invocation/next"
         initErrorURL = base + "init/error"
+        invocationPrefix = base + "invocation/"
         postHeaders = CurlEasy.headerList(["Expect:", "Content-Type: application/octet-stream"])
     }
 
@@ -50,7 +52,7 @@ public final class CurlRuntimeAPIClient: RuntimeAPIClient {
         for (name, value) in response.headers {
             switch name {
             case "lambda-runtime-aws-request-id": inv.requestId = value
-            case "lambda-runtime-deadline-ms": inv.deadlineMs = Int64(value) ?? 0
+            case "lambda-runtime-deadline-ms": inv.deadlineMs = Self.deadline(value)
             case "lambda-runtime-invoked-function-arn": inv.invokedFunctionArn = value
             case "lambda-runtime-trace-id": inv.traceId = value
             case "lambda-runtime-client-context": inv.clientContext = value
@@ -59,19 +61,45 @@ public final class CurlRuntimeAPIClient: RuntimeAPIClient {
             }
         }
         guard !inv.requestId.isEmpty else { throw .missingRequestId }
+        // The id becomes part of the URLs we post to: anything but Lambda's id alphabet could aim the
+        // answer elsewhere (`../init/error`, a query). Refuse before the handler runs.
+        guard Self.isValidRequestId(inv.requestId) else { throw .invalidRequestId }
         return inv
     }
 
+    /// Letters, digits, `-` and `_`, at most 128 bytes (Lambda's ids are UUIDs).
+    public static func isValidRequestId(_ id: String) -> Bool {
+        let u = id.utf8
+        return !u.isEmpty && u.count <= 128 && u.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || c == 0x2D || c == 0x5F
+        }
+    }
+
+    /// Epoch milliseconds, kept within a range where arithmetic on it cannot overflow.
+    public static func deadline(_ text: String) -> Int64 {
+        guard let v = Int64(text) else { return 0 }
+        return min(max(v, 0), 1 << 50)
+    }
+
     public func postResponse(requestId: String, body: [UInt8]) throws(RuntimeAPIError) -> Int {
-        try post(url: base + "invocation/" + requestId + "/response", headers: postHeaders, body: body, call: "response")
+        try post(url: invocationURL(requestId, "/response"), headers: postHeaders, body: body, call: "response")
     }
 
     public func postError(requestId: String, error: LambdaErrorObject) throws(RuntimeAPIError) -> Int {
-        try postError(url: base + "invocation/" + requestId + "/error", error, call: "error")
+        try postError(url: invocationURL(requestId, "/error"), error, call: "error")
     }
 
     public func postInitError(_ error: LambdaErrorObject) throws(RuntimeAPIError) -> Int {
         try postError(url: initErrorURL, error, call: "init/error")
+    }
+
+    /// `…/invocation/<id><suffix>`, built in one buffer.
+    private func invocationURL(_ requestId: String, _ suffix: String) -> String {
+        var url = invocationPrefix
+        url.reserveCapacity(invocationPrefix.utf8.count + requestId.utf8.count + 9)
+        url += requestId
+        url += suffix
+        return url
     }
 
     /// Errors are rare: their header list (with the error type) is built per report.

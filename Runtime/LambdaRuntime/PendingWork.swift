@@ -19,8 +19,9 @@ public final class PendingWork: Sendable {
     public func runAll() {
         while true {
             let batch = items.withLock { list -> [@Sendable () -> Void] in
-                let taken = list
-                list.removeAll(keepingCapacity: true)
+                if list.isEmpty { return [] }
+                var taken: [@Sendable () -> Void] = []
+                swap(&taken, &list)
                 return taken
             }
             if batch.isEmpty { return }

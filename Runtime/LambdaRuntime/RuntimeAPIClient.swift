@@ -6,12 +6,15 @@ public enum RuntimeAPIError: Error, CustomStringConvertible {
     case unexpectedStatus(Int, call: String)
     /// A `next` answer without `Lambda-Runtime-Aws-Request-Id`.
     case missingRequestId
+    /// A request id outside Lambda's alphabet (it would be spliced into the result's URL).
+    case invalidRequestId
 
     public var description: String {
         switch self {
         case .transport(let why, let call): "Runtime API \(call) failed: \(why)"
         case .unexpectedStatus(let s, let call): "Runtime API \(call) answered HTTP \(s)"
         case .missingRequestId: "Runtime API next answered without a request id"
+        case .invalidRequestId: "Runtime API next answered with a request id outside letters, digits, - and _"
         }
     }
 }

@@ -58,8 +58,9 @@ public struct HTTPRequestReader {
 
     private mutating func fill() -> Bool {
         guard let fd else { return false }
-        if start > 0 && start == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
+        // Drop what was consumed, or one keep-alive connection could grow the buffer without bound.
+        if start > 0 && (start == buffer.count || start >= 65536) {
+            buffer.removeSubrange(0..<start)
             start = 0
         }
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
@@ -85,6 +86,7 @@ public struct HTTPRequestReader {
     static func length(_ text: Substring, radix: Int, limit: Int) -> Int? {
         let digits = text.utf8
         guard !digits.isEmpty, digits.count <= 18 else { return nil }
+        // Stops as soon as the value passes `limit` (a few MiB), so the arithmetic never nears overflow.
         var value = 0
         for c in digits {
             let d: Int
@@ -94,9 +96,10 @@ public struct HTTPRequestReader {
             case UInt8(ascii: "A")...UInt8(ascii: "F") where radix == 16: d = Int(c - UInt8(ascii: "A")) + 10
             default: return nil
             }
-            value = value * radix + d  // 18 digits of at most base 16 fit in Int64: no overflow
+            value = value * radix + d
+            if value > limit { return Int.max }
         }
-        return value <= limit ? value : Int.max
+        return value
     }
 
     /// Reads the next request.

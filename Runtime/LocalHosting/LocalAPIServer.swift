@@ -101,6 +101,8 @@ public final class LocalAPIServer: @unchecked Sendable {
         if response["isBase64Encoded"]?.boolValue == true, let text = response["body"]?.stringValue, let d = Data(base64Encoded: text) {
             body = Array(d)
         }
-        return LoopbackHTTPServer.Response(status: Int(status), headers: outHeaders, body: body)
+        // The status comes from the function's output: only a whole number in HTTP's range passes.
+        guard let code = Int(exactly: status), (100...599).contains(code) else { return .json(502, #"{"message":"Internal Server Error"}"#) }
+        return LoopbackHTTPServer.Response(status: code, headers: outHeaders, body: body)
     }
 }

@@ -83,18 +83,24 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
     private var _lastResultHeaders: [(String, String)] = []
 
     /// Bodies posted to `/init/error`, with their error type header.
-    public private(set) var initErrors: [(errorType: String?, body: [UInt8])] = []
+    public var initErrors: [(errorType: String?, body: [UInt8])] { lock.withLock { _initErrors } }
+    private var _initErrors: [(errorType: String?, body: [UInt8])] = []
     /// How many results (responses and errors) arrived.
-    public private(set) var completed = 0
+    public var completed: Int { lock.withLock { _completed } }
+    private var _completed: Int = 0
     /// How many error results arrived.
-    public private(set) var errorCount = 0
+    public var errorCount: Int { lock.withLock { _errorCount } }
+    private var _errorCount: Int = 0
     /// TCP connections accepted.
     public var connectionCount: Int { server.connectionCount }
     /// Monotonic ns of the first `next` and of the last result.
-    public private(set) var firstNextNs: UInt64 = 0
-    public private(set) var lastResultNs: UInt64 = 0
+    public var firstNextNs: UInt64 { lock.withLock { _firstNextNs } }
+    private var _firstNextNs: UInt64 = 0
+    public var lastResultNs: UInt64 { lock.withLock { _lastResultNs } }
+    private var _lastResultNs: UInt64 = 0
     /// Wall-clock ns (epoch) of the first `next`: exec-to-first-next is measured from it.
-    public private(set) var firstNextWallNs: Int64 = 0
+    public var firstNextWallNs: Int64 { lock.withLock { _firstNextWallNs } }
+    private var _firstNextWallNs: Int64 = 0
 
     /// Binds `127.0.0.1:port` (0 picks a free port) and starts accepting.
     public init(port requested: Int = 0) throws {
@@ -149,12 +155,12 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
 
     /// Waits until `count` results have arrived; returns whether they did in time.
     public func waitForCompleted(_ count: Int, timeoutMs: Int64) -> Bool {
-        lock.wait(timeoutMs: timeoutMs) { completed >= count }
+        lock.wait(timeoutMs: timeoutMs) { _completed >= count }
     }
 
     /// Waits until an init error has been posted.
     public func waitForInitError(timeoutMs: Int64) -> Bool {
-        lock.wait(timeoutMs: timeoutMs) { !initErrors.isEmpty }
+        lock.wait(timeoutMs: timeoutMs) { !_initErrors.isEmpty }
     }
 
     /// Closes the listener and every connection: a runtime waiting on `next` sees its connection lost.
@@ -174,7 +180,7 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
             return nextEvent()
         }
         if request.method == "POST" && request.path == "/2018-06-01/runtime/init/error" {
-            lock.withLock { initErrors.append((request.header("lambda-runtime-function-error-type"), request.body)) }
+            lock.withLock { _initErrors.append((request.header("lambda-runtime-function-error-type"), request.body)) }
             lock.broadcast()
             return Self.accepted
         }
@@ -199,11 +205,11 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
             } else {
                 return false
             }
-            if firstNextNs == 0 {
-                firstNextNs = Clock.monotonicNs()
+            if _firstNextNs == 0 {
+                _firstNextNs = Clock.monotonicNs()
                 var ts = timespec()
                 clock_gettime(CLOCK_REALTIME, &ts)
-                firstNextWallNs = Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+                _firstNextWallNs = Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
             }
             if let event { outstanding.insert(event.requestId) }
             return true
@@ -238,9 +244,9 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
                 return forced
             }
             outstanding.remove(id)
-            completed += 1
-            if isError { errorCount += 1 }
-            lastResultNs = Clock.monotonicNs()
+            _completed += 1
+            if isError { _errorCount += 1 }
+            _lastResultNs = Clock.monotonicNs()
             if recordOutcomes {
                 outcomes[id] = Outcome(isError: isError, body: request.body,
                                        errorType: request.header("lambda-runtime-function-error-type"))

@@ -19,6 +19,14 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         public var body: [UInt8]
         /// The first header named `name` (lower-case).
         public func header(_ name: String) -> String? { headers.first { $0.0 == name }?.1 }
+
+        /// Creates a request (the server builds them; tests too).
+        public init(method: String, path: String, headers: [(String, String)], body: [UInt8]) {
+            self.method = method
+            self.path = path
+            self.headers = headers
+            self.body = body
+        }
     }
 
     /// What to answer.
@@ -139,8 +147,10 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
             case .closed:
                 return
             case .refused(let status, let reason):
-                // Answer, then close: what follows a refused request cannot be framed.
+                // Answer, then close: what follows a refused request cannot be framed. Read (and drop) what
+                // the peer is still sending for a moment first, or its kernel sees a reset instead of the answer.
                 _ = Self.send(fd, Response(status: status, headers: [("Connection", "close")], body: Array(reason.utf8)))
+                Self.lingeringClose(fd)
                 return
             case .request(let r):
                 let request = Request(method: r.method, path: r.path, headers: r.headers, body: r.body)
@@ -155,10 +165,24 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         }
     }
 
+    /// Half-closes, then drains up to 16 MiB for at most a second, so the refusal reaches the peer.
+    static func lingeringClose(_ fd: Int32) {
+        shutdown(fd, Int32(SHUT_WR))
+        var tv = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var junk = [UInt8](repeating: 0, count: 65536)
+        var drained = 0
+        while drained < 16 << 20 {
+            let n = junk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            drained += n
+        }
+    }
+
     /// Local servers act on what they receive (the emulator runs functions against the developer's
     /// database), so a web page must not reach them: a DNS-rebinding page sends its own `Host`, and a
     /// cross-site form post carries a foreign `Origin`. Both get 403.
-    static func crossSiteRefusal(_ request: Request) -> Response? {
+    public static func crossSiteRefusal(_ request: Request) -> Response? {
         guard let host = request.header("host"), isLoopback(hostPort: host) else {
             return .json(403, #"{"message":"Forbidden: Host must be a loopback name or address"}"#)
         }
@@ -170,14 +194,20 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         } else if request.header("origin") == "null" {
             return .json(403, #"{"message":"Forbidden: cross-origin request"}"#)
         }
+        // A cross-site GET (an <img>, a no-cors fetch) carries no Origin, but browsers mark it.
+        if request.header("sec-fetch-site")?.lowercased() == "cross-site" {
+            return .json(403, #"{"message":"Forbidden: cross-site request"}"#)
+        }
         return nil
     }
 
     /// `localhost`, `*.localhost`, `127.x.x.x` or `[::1]`, with or without a port.
-    static func isLoopback(hostPort: String) -> Bool {
+    public static func isLoopback(hostPort: String) -> Bool {
         var host = Substring(hostPort.lowercased())
         if host.hasPrefix("[") {
             guard let close = host.firstIndex(of: "]") else { return false }
+            let rest = host[host.index(after: close)...]
+            guard rest.isEmpty || (rest.first == ":" && rest.count <= 6 && rest.dropFirst().allSatisfy(\.isNumber)) else { return false }
             return host[host.index(after: host.startIndex)..<close] == "::1"
         }
         if let colon = host.lastIndex(of: ":") { host = host[..<colon] }

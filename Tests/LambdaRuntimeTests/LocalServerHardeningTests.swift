@@ -106,3 +106,40 @@ final class LocalServerHardeningTests: XCTestCase {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+/// Findings of the review of the libcurl runtime and the local servers, each kept by a test.
+final class ReviewRegressionTests: XCTestCase {
+    func testChunkSizesBeyondInt64AreRefusedNotTrapped() {
+        for size in ["ffffffffffffffff", "8000000000000000", "fffffffffffffffff", "000000000000000001"] {
+            var reader = HTTPRequestReader(bytes: Array("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n\(size)\r\n".utf8),
+                                           maxBodyBytes: 1 << 20)
+            switch reader.next() {
+            case .refused(let status, _): XCTAssertTrue(status == 413 || status == 400, "\(size): \(status)")
+            case .closed: break  // 000…01: one byte announced, none sent
+            case .request: XCTFail("\(size) read as a request")
+            }
+        }
+    }
+
+    func testLoopbackHostParsingRefusesTrailingNames() {
+        XCTAssertFalse(LoopbackHTTPServer.isLoopback(hostPort: "[::1].evil.com"))
+        XCTAssertFalse(LoopbackHTTPServer.isLoopback(hostPort: "[::1]evil"))
+        XCTAssertTrue(LoopbackHTTPServer.isLoopback(hostPort: "[::1]:8080"))
+    }
+
+    func testCrossSiteFetchMetadataIsRefused() {
+        let request = LoopbackHTTPServer.Request(method: "GET", path: "/me", headers: [("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")], body: [])
+        XCTAssertEqual(LoopbackHTTPServer.crossSiteRefusal(request)?.status, 403)
+    }
+
+    /// A request id that could redirect the result (`../init/error`, a query) ends the process before the
+    /// handler runs; a sane id still works.
+    func testRequestIdsOutsideLambdasAlphabetAreRefused() {
+        for id in ["../init/error", "x/../../init/error#", "id?x=", "a b", "é"] {
+            XCTAssertFalse(CurlRuntimeAPIClient.isValidRequestId(id), id)
+        }
+        XCTAssertTrue(CurlRuntimeAPIClient.isValidRequestId("8f3c2b1a-4d5e-4f60-a7b8-c9d0e1f2a3b4"))
+        XCTAssertEqual(CurlRuntimeAPIClient.deadline("-9223372036854775808"), 0)
+        XCTAssertEqual(CurlRuntimeAPIClient.deadline("9223372036854775807"), 1 << 50)
+    }
+}
