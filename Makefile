@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --gc-sections
 
-.PHONY: run test deps build release package bench-runtime bench-webhooks bench-tokens bench-outbox bench-coldstart clean
+.PHONY: run test deps build release package bench-runtime bench-webhooks bench-tokens bench-outbox bench-backfill bench-coldstart clean
 
 deps:
 	@scripts/install-deps.sh
@@ -45,6 +45,10 @@ bench-tokens: release
 bench-outbox: release
 	CLERK_NEED_BROKER=1 scripts/install-deps.sh
 	scripts/with-database.sh scripts/with-broker.sh .build/release/clerk-bench outbox
+
+# Users per second from the Backend API stand-in into the local PostgreSQL, next to a plain-INSERT floor.
+bench-backfill: release
+	scripts/with-database.sh .build/release/clerk-bench backfill
 
 # Exec-to-first-response of the packaged bootstrap under chroot (median of 20), with and without a database; zip size.
 bench-coldstart: release

@@ -68,15 +68,18 @@ let package = Package(
         // MARK: Benchmarks (print figures; never asserted in tests).
         .executableTarget(
             name: "clerk-bench",
-            dependencies: ["LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "ClerkKit", "ClerkFunctions", "Store", "Messaging"],
+            dependencies: ["LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "ClerkKit", "ClerkFunctions", "Store", "Messaging",
+                           "ClerkStandIn"],
             path: "Benchmarks/clerk-bench"),
 
         // MARK: Tests: real PostgreSQL, real processes, real signatures.
         // RuntimeSupport knows nothing of Clerk or PostgreSQL; TestSupport builds on it for the functions.
         .target(name: "RuntimeSupport", dependencies: ["LambdaRuntime", "LocalHosting", "JSON"], path: "Tests/RuntimeSupport"),
+        // Stand-ins of Clerk's services on loopback, for the tests and the benchmarks.
+        .target(name: "ClerkStandIn", dependencies: ["LambdaRuntime", "LocalHosting", "JSON"], path: "Tests/ClerkStandIn"),
         .target(
             name: "TestSupport",
-            dependencies: ["RuntimeSupport", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "Store", "ClerkKit", "Messaging", "ClerkFunctions"],
+            dependencies: ["RuntimeSupport", "ClerkStandIn", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "Store", "ClerkKit", "Messaging", "ClerkFunctions"],
             path: "Tests/TestSupport"),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "LocalHosting", "HTTPClient", "JSON", "RuntimeSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),

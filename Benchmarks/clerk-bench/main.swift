@@ -22,6 +22,8 @@ case "tokens":
     TokenBenchmark.run(options)
 case "outbox":
     OutboxBenchmark.run(options)
+case "backfill":
+    BackfillBenchmark.run(options)
 case "coldstart":
     ColdStartBenchmark.run(options)
 default:

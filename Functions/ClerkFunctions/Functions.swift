@@ -14,5 +14,10 @@ public enum Functions {
             accepts: ["API Gateway HTTP API v2", "REST API proxy", "Function URL", "any JSON"]
         ) { try HealthFunction($0) },
         onUserCreated, onUserUpdated, onUserDeleted, clerkWebhook, verifyToken, me, publishOutbox,
+        LambdaFunction(
+            name: "backfillClerk",
+            summary: "Backfills users from Clerk's Backend API with the webhooks' rules; resumes where the last run stopped.",
+            accepts: ["{\"environment\"?, \"only\"?: \"users\", \"dryRun\"?}", "Scheduled (EventBridge)"]
+        ) { try BackfillFunction($0) },
     ])
 }

@@ -52,6 +52,15 @@ public final class ClerkBackendAPI {
                                               body: nil, deadlineMs: deadlineMs))
     }
 
+    /// The same page with each user's JSON as Clerk sent it (what the store keeps as `raw_payload`).
+    public func usersWithJSON(limit: Int, offset: Int, deadlineMs: Int64) throws(ClerkAPIError) -> [(user: ClerkUser, json: String)] {
+        let body = try send("GET", "/v1/users?limit=\(limit)&offset=\(offset)&order_by=%2Bcreated_at", body: nil, deadlineMs: deadlineMs)
+        let users = try decode([ClerkUser].self, body)
+        let raw = try decode([JSONValue].self, body)
+        guard users.count == raw.count else { throw .malformedResponse("page lengths differ") }
+        return zip(users, raw).map { ($0, $1.serialized()) }
+    }
+
     /// One page of a `{data, total_count}` list.
     public struct Page<Item: Decodable & Sendable>: Decodable, Sendable {
         /// The items.

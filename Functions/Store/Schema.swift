@@ -86,6 +86,27 @@ public enum Schema {
             );
             """),
         Migration(version: 5, name: "user sync function", sql: userSyncFunction),
+        // Backfill from Clerk's Backend API: where a run stands (resumable) and what it saw (missing-in-Clerk).
+        Migration(version: 7, name: "backfill runs", sql: """
+            CREATE TABLE backfill_runs (
+                id bigserial PRIMARY KEY,
+                environment text NOT NULL,
+                phase text NOT NULL DEFAULT 'users',
+                next_offset integer NOT NULL DEFAULT 0,
+                org_offset integer NOT NULL DEFAULT 0,
+                counts jsonb NOT NULL DEFAULT '{}'::jsonb,
+                started_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                finished_at timestamptz
+            );
+            CREATE UNIQUE INDEX backfill_runs_one_open ON backfill_runs (environment) WHERE finished_at IS NULL;
+            CREATE TABLE backfill_seen (
+                run_id bigint NOT NULL REFERENCES backfill_runs (id) ON DELETE CASCADE,
+                kind text NOT NULL,
+                clerk_id text NOT NULL,
+                PRIMARY KEY (run_id, kind, clerk_id)
+            );
+            """),
     ]
 
     /// Applies one Clerk user event in a single statement (one round trip, one transaction):

@@ -30,6 +30,13 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
     /// `http://127.0.0.1:PORT`, the value for `CLERK_API_URL`.
     public var baseURL: String { server.baseURL }
 
+    /// Milliseconds to wait before each answer (a slow API, for interrupting a run midway).
+    public var delayMs: UInt32 {
+        get { lock.withLock { _delayMs } }
+        set { lock.withLock { _delayMs = newValue } }
+    }
+    private var _delayMs: UInt32 = 0
+
     /// Every request so far.
     public var requests: [LoopbackHTTPServer.Request] { lock.withLock { _requests } }
 
@@ -73,10 +80,11 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
     }
 
     private func handle(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response {
-        let cue: (status: Int, retryAfter: String?)? = lock.withLock {
+        let (cue, delay): ((status: Int, retryAfter: String?)?, UInt32) = lock.withLock {
             _requests.append(request)
-            return cues.isEmpty ? nil : cues.removeFirst()
+            return (cues.isEmpty ? nil : cues.removeFirst(), _delayMs)
         }
+        if delay > 0 { usleep(delay * 1000) }
         if let cue {
             var headers = [("Content-Type", "application/json")]
             if let r = cue.retryAfter { headers.append(("Retry-After", r)) }

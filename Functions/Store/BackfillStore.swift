@@ -1,0 +1,211 @@
+import FoundationEssentials
+
+/// One user as the Backend API lists it, ready to apply.
+public struct BackfillUser: Sendable {
+    /// `user_…`.
+    public var clerkUserId: String
+    /// The primary address.
+    public var email: String?
+    /// Given name.
+    public var firstName: String?
+    /// Family name.
+    public var lastName: String?
+    /// Clerk username.
+    public var username: String?
+    /// Profile image URL.
+    public var imageUrl: String?
+    /// The UserJSON as Clerk sent it (stored as `raw_payload`, as webhooks store `data`).
+    public var rawJSON: String
+    /// Epoch ms.
+    public var createdAtMs: Int64?
+    /// Epoch ms.
+    public var updatedAtMs: Int64?
+
+    /// Describes a user.
+    public init(clerkUserId: String, email: String?, firstName: String?, lastName: String?, username: String?,
+                imageUrl: String?, rawJSON: String, createdAtMs: Int64?, updatedAtMs: Int64?) {
+        self.clerkUserId = clerkUserId
+        self.email = email
+        self.firstName = firstName
+        self.lastName = lastName
+        self.username = username
+        self.imageUrl = imageUrl
+        self.rawJSON = rawJSON
+        self.createdAtMs = createdAtMs
+        self.updatedAtMs = updatedAtMs
+    }
+}
+
+/// What one kind of record came to in a backfill.
+public struct BackfillCounts: Sendable, Equatable {
+    /// New rows.
+    public var created = 0
+    /// Rows changed to Clerk's newer copy.
+    public var updated = 0
+    /// Rows already as Clerk has them.
+    public var unchanged = 0
+    /// Clerk's copy is older than ours, or ours is a tombstone: not applied, as webhooks would not.
+    public var stale = 0
+
+    /// Zero counts.
+    public init() {}
+
+    /// Adds `other`.
+    public mutating func add(_ other: BackfillCounts) {
+        created += other.created
+        updated += other.updated
+        unchanged += other.unchanged
+        stale += other.stale
+    }
+
+    /// `{"created":…,"updated":…,"unchanged":…,"stale":…}`.
+    public var json: String { #"{"created":\#(created),"updated":\#(updated),"unchanged":\#(unchanged),"stale":\#(stale)}"# }
+
+    /// Reads `json`'s form back (the run's saved progress); missing fields are zero.
+    public init(json: [String: Int]) {
+        created = json["created"] ?? 0
+        updated = json["updated"] ?? 0
+        unchanged = json["unchanged"] ?? 0
+        stale = json["stale"] ?? 0
+    }
+}
+
+/// A backfill run's saved position: a run killed midway resumes here.
+public struct BackfillRun: Sendable {
+    /// The run's id.
+    public var id: Int64
+    /// `users`, `organizations` or `done`.
+    public var phase: String
+    /// Users already applied (the next page's offset).
+    public var nextOffset: Int
+    /// Organizations already applied.
+    public var orgOffset: Int
+    /// Counts so far, by kind.
+    public var counts: [String: BackfillCounts]
+}
+
+/// The SQL of a backfill: users applied a page per statement through the same function webhooks use, so
+/// the same rules hold (a newer `clerk_updated_at` wins, tombstones stay, new users get their free
+/// subscription, usage row and outbox event), with the run's position saved in the same transaction.
+public struct BackfillStore {
+    let connection: PostgresConnection
+
+    /// Uses `connection`.
+    public init(connection: PostgresConnection) { self.connection = connection }
+
+    /// The open run of `environment`, or a new one.
+    public func openRun(environment: String) throws(PostgresError) -> BackfillRun {
+        try connection.query("""
+            INSERT INTO backfill_runs (environment) VALUES ($1)
+            ON CONFLICT (environment) WHERE finished_at IS NULL DO NOTHING
+            """, [environment])
+        let rows = try connection.query("""
+            SELECT id, phase, next_offset, org_offset, counts::text AS counts FROM backfill_runs
+             WHERE environment = $1 AND finished_at IS NULL
+            """, [environment])
+        guard let row = rows.first else { throw .query(sqlState: "XX000", message: "no open backfill run") }
+        var counts: [String: BackfillCounts] = [:]
+        let text = try row.decode("counts", as: String.self)
+        if let parsed = try? JSONDecoder().decode([String: [String: Int]].self, from: Data(text.utf8)) {
+            for (k, v) in parsed { counts[k] = BackfillCounts(json: v) }
+        }
+        return BackfillRun(id: try row.decode("id", as: Int64.self), phase: try row.decode("phase", as: String.self),
+                           nextOffset: try row.decode("next_offset", as: Int.self), orgOffset: try row.decode("org_offset", as: Int.self),
+                           counts: counts)
+    }
+
+    /// Applies one page of users and saves the run's position, in one transaction; returns the page's counts.
+    /// With `dryRun`, the same work runs and is rolled back (counts are exact, nothing stays).
+    public func applyUsers(_ users: [BackfillUser], run: BackfillRun, environment: String, dryRun: Bool)
+        throws -> BackfillCounts
+    {
+        var counts = BackfillCounts()
+        var progress = run.counts["users"] ?? BackfillCounts()
+        try connection.query("BEGIN")
+        do {
+            let rows = try connection.query(Self.applyUsersSQL, [
+                environment, run.id,
+                PostgresArray(users.map { Optional($0.clerkUserId) }), PostgresArray(users.map(\.email)),
+                PostgresArray(users.map(\.firstName)), PostgresArray(users.map(\.lastName)),
+                PostgresArray(users.map(\.username)), PostgresArray(users.map(\.imageUrl)),
+                PostgresArray(users.map { Optional(#"{"data":"# + $0.rawJSON + "}") }),
+                PostgresArray(users.map(\.createdAtMs)), PostgresArray(users.map(\.updatedAtMs)),
+            ])
+            for row in rows {
+                let n = try row.decode("n", as: Int.self)
+                switch try row.decode("result", as: String.self) {
+                case "created": counts.created += n
+                case "updated": counts.updated += n
+                case "stale": counts.stale += n
+                default: counts.unchanged += n
+                }
+            }
+            progress.add(counts)
+            if !dryRun {
+                try connection.query("""
+                    UPDATE backfill_runs SET next_offset = next_offset + $2,
+                           counts = jsonb_set(counts, '{users}', $3::jsonb), updated_at = now() WHERE id = $1
+                    """, [run.id, users.count, progress.json])
+            }
+            try connection.query(dryRun ? "ROLLBACK" : "COMMIT")
+        } catch {
+            _ = try? connection.query("ROLLBACK")
+            throw error
+        }
+        return counts
+    }
+
+    /// Moves the run to its next phase (`organizations`, then `done`), keeping its position.
+    public func setPhase(_ phase: String, run: BackfillRun) throws(PostgresError) {
+        try connection.query("UPDATE backfill_runs SET phase = $2, updated_at = now() WHERE id = $1", [run.id, phase])
+    }
+
+    /// Live local users of `environment` that this run did not see in Clerk (reported, never deleted).
+    public func usersMissingInClerk(run: BackfillRun, environment: String) throws(PostgresError) -> Int {
+        let rows = try connection.query("""
+            SELECT count(*) AS n FROM users u
+             WHERE u.environment = $1 AND u.deleted_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM backfill_seen s WHERE s.run_id = $2 AND s.kind = 'user' AND s.clerk_id = u.clerk_user_id)
+            """, [environment, run.id])
+        return try rows.first?.decode("n", as: Int.self) ?? 0
+    }
+
+    /// Closes the run: the next backfill starts from the beginning.
+    public func finish(run: BackfillRun) throws(PostgresError) {
+        try connection.query("UPDATE backfill_runs SET phase = 'done', finished_at = now(), updated_at = now() WHERE id = $1", [run.id])
+    }
+
+    /// Classifies each user against the stored row first: equal `clerk_updated_at` is `unchanged` and an
+    /// older copy or a tombstone `stale`, both without a call; the rest go through `clerk_apply_user_event`
+    /// (which checks the order again under its row lock) with a delivery id per run, user and version.
+    static let applyUsersSQL = """
+        WITH input AS (
+            SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                                 $10::bigint[], $11::bigint[])
+                AS t(clerk_user_id, email, first_name, last_name, username, image_url, body, created_ms, updated_ms)
+        ), seen AS (
+            INSERT INTO backfill_seen (run_id, kind, clerk_id)
+            SELECT $2, 'user', clerk_user_id FROM input ON CONFLICT DO NOTHING
+        ), classified AS (
+            SELECT i.*, CASE
+                WHEN u.id IS NULL THEN 'create'
+                WHEN u.deleted_at IS NOT NULL THEN 'stale'
+                WHEN i.updated_ms IS NULL OR u.clerk_updated_at IS NULL THEN 'update'
+                WHEN to_timestamp(i.updated_ms / 1000.0) < u.clerk_updated_at THEN 'stale'
+                WHEN to_timestamp(i.updated_ms / 1000.0) = u.clerk_updated_at THEN 'unchanged'
+                ELSE 'update' END AS action
+              FROM input i LEFT JOIN users u ON u.clerk_user_id = i.clerk_user_id AND u.environment = $1
+        ), applied AS (
+            SELECT c.action, (clerk_apply_user_event(
+                       'backfill:' || $2 || ':' || c.clerk_user_id || ':' || coalesce(c.updated_ms::text, ''), $1,
+                       'user.updated', c.clerk_user_id, c.email, c.first_name, c.last_name, c.username, c.image_url,
+                       c.body, c.created_ms, c.updated_ms)).o_outcome AS outcome
+              FROM classified c WHERE c.action IN ('create', 'update')
+        )
+        SELECT CASE WHEN outcome = 'processed' THEN CASE WHEN action = 'create' THEN 'created' ELSE 'updated' END
+                    WHEN outcome = 'stale' THEN 'stale' ELSE 'unchanged' END AS result, count(*) AS n
+          FROM applied GROUP BY 1
+        UNION ALL
+        SELECT action, count(*) FROM classified WHERE action IN ('stale', 'unchanged') GROUP BY 1
+        """
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import ClerkFunctions
+import LambdaRuntime
+import LocalHosting
+import Store
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `backfill`: users (and later organizations) from Clerk's Backend API into PostgreSQL.
+struct BackfillCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backfill",
+        abstract: "Copy Clerk's users into DATABASE_URL with the webhooks' rules; a second run resumes or changes nothing.",
+        discussion: "Prints progress on a terminal and ends with one JSON summary line.")
+
+    @Option(help: "production or development (default: CLERK_ENVIRONMENT, else production).")
+    var environment: String?
+
+    @Option(help: "users or organizations (default: both).")
+    var only: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Do the work in transactions that are rolled back: exact counts, nothing kept.")
+    var dryRun = false
+
+    func validate() throws {
+        if let environment, environment != "production" && environment != "development" {
+            throw ValidationError("--environment is production or development")
+        }
+        if let only, Backfill.Kind(rawValue: only) == nil { throw ValidationError("--only is users or organizations") }
+    }
+
+    func run() throws {
+        let env = CLI.environment
+        let name = environment ?? env["CLERK_ENVIRONMENT"] ?? "production"
+        let config = try ClerkAPIConfig(environment: env)
+        guard let api = try config.client(for: name) else {
+            throw ValidationError("no secret key for \(name): set CLERK_SECRET_KEY (or \(name == "production" ? "PROD" : "DEV")_CLERK_SECRET_KEY)")
+        }
+        let database = try DatabaseConfig(environment: env)
+        let connection = try PostgresConnection(url: database.url, connectTimeoutSeconds: database.connectTimeoutSeconds)
+        try Migrator.migrate(connection)
+        let terminal = isatty(2) == 1
+        let summary = try Backfill(api: api, connection: connection, environment: name, logger: Logger(environment: env))
+            .run(only: only.flatMap(Backfill.Kind.init(rawValue:)).map { [$0] } ?? Set(Backfill.Kind.allCases),
+                 dryRun: dryRun, deadlineMs: Int64.max / 4) { line in
+                if terminal { FileIO.write(fd: 2, "\r\u{1B}[K" + line) }
+            }
+        if terminal { FileIO.write(fd: 2, "\n") }
+        print(summary.json)
+    }
+}

@@ -1,0 +1,122 @@
+import ClerkFunctions
+import JSON
+import LambdaRuntime
+import LocalHosting
+import Store
+import TestSupport
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `backfillClerk` and `clerk-functions backfill`: Clerk's users into PostgreSQL with the webhooks' rules.
+final class BackfillClerkTests: XCTestCase {
+    var db: PostgresConnection!
+    var standIn: ClerkAPIStandIn!
+
+    override func setUpWithError() throws {
+        db = try TestDatabase.connect()
+        try TestDatabase.reset(db)
+        try db.query("TRUNCATE backfill_runs CASCADE")
+        standIn = try ClerkAPIStandIn()
+    }
+
+    var env: [String: String] {
+        ["DATABASE_URL": TestDatabase.url, "CLERK_API_URL": standIn.baseURL, "CLERK_SECRET_KEY": standIn.secretKey,
+         "CLERK_ENVIRONMENT": "production"]
+    }
+
+    func invoke(_ event: String = "{}") throws -> JSONValue {
+        let harness = LocalHarness(registry: Functions.registry, environment: Environment(env), logger: Logger(level: .error))
+        return try JSONValue.parse(try harness.invoke("backfillClerk", event: Array(event.utf8), timeoutMs: 120_000))
+    }
+
+    func count(_ sql: String) throws -> Int { try db.query(sql).first?.decode("n", as: Int.self) ?? -1 }
+
+    func testNewUsersGetTheirRowsAndAStaleOrDeletedLocalCopyIsNotOverwritten() throws {
+        for i in 0..<1200 { standIn.addUser(id: "user_bf\(i)", email: "bf\(i)@example.com", updatedAt: 1_735_732_800_000 + Int64(i)) }
+        // Local: bf0 newer than Clerk's copy, bf1 deleted, bf2 exactly Clerk's copy, and one Clerk no longer has.
+        try db.query("""
+            INSERT INTO users (clerk_user_id, environment, email, clerk_updated_at, deleted_at) VALUES
+              ('user_bf0', 'production', 'newer@example.com', to_timestamp(1900000000), NULL),
+              ('user_bf1', 'production', NULL, to_timestamp(1735732800.001), now()),
+              ('user_gone', 'production', 'gone@example.com', to_timestamp(1735732800), NULL)
+            """)
+        let first = try invoke()["production"]
+        XCTAssertEqual(first?["users"]?["created"]?.doubleValue, 1198)
+        XCTAssertEqual(first?["users"]?["stale"]?.doubleValue, 2)
+        XCTAssertEqual(first?["missingInClerk"]?.doubleValue, 1, "user_gone is reported, not deleted")
+        XCTAssertEqual(first?["complete"]?.boolValue, true)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM users WHERE clerk_user_id = 'user_gone' AND deleted_at IS NULL"), 1)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM users u JOIN subscriptions s ON s.user_id = u.id JOIN usage_metrics m ON m.user_id = u.id WHERE s.tier = 'free'"), 1198)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM users WHERE clerk_user_id = 'user_bf0' AND email = 'newer@example.com'"), 1)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM users WHERE clerk_user_id = 'user_bf1' AND deleted_at IS NOT NULL AND email IS NULL"), 1)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM users WHERE clerk_user_id = 'user_bf7' AND email = 'bf7@example.com' AND raw_payload ->> 'id' = 'user_bf7'"), 1)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE queue = 'user-events' AND payload ->> 'type' = 'user.created'"), 1198)
+        XCTAssertEqual(standIn.requests.filter { $0.path.hasPrefix("/v1/users?") }.count, 3, "pages of 500: 500, 500, 200")
+
+        let second = try invoke()["production"]
+        XCTAssertEqual(second?["users"]?["created"]?.doubleValue, 0)
+        XCTAssertEqual(second?["users"]?["updated"]?.doubleValue, 0)
+        XCTAssertEqual(second?["users"]?["unchanged"]?.doubleValue, 1198, "a second run changes nothing")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE queue = 'user-events'"), 1198)
+    }
+
+    func testANewerCopyInClerkUpdatesAndADryRunKeepsNothing() throws {
+        standIn.addUser(id: "user_up", email: "new@example.com", updatedAt: 1_800_000_000_000)
+        standIn.addUser(id: "user_new", email: "n@example.com")
+        try db.query("INSERT INTO users (clerk_user_id, environment, email, clerk_updated_at) VALUES ('user_up', 'production', 'old@example.com', to_timestamp(1700000000))")
+        let dry = try invoke(#"{"dryRun":true}"#)["production"]
+        XCTAssertEqual(dry?["users"]?["created"]?.doubleValue, 1)
+        XCTAssertEqual(dry?["users"]?["updated"]?.doubleValue, 1)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM users"), 1, "a dry run keeps nothing")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM users WHERE email = 'old@example.com'"), 1)
+        let real = try invoke()["production"]
+        XCTAssertEqual(real?["users"]?["updated"]?.doubleValue, 1)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM users WHERE clerk_user_id = 'user_up' AND email = 'new@example.com'"), 1)
+    }
+
+    /// Killed after its first page, the CLI's next run resumes there and finishes without redoing it.
+    func testAKilledRunResumesWithoutRedoingWork() throws {
+        for i in 0..<1500 { standIn.addUser(id: "user_k\(i)", email: "k\(i)@example.com") }
+        standIn.delayMs = 700
+        var childEnv = childEnvironment(env)
+        childEnv["AWS_LAMBDA_LOG_LEVEL"] = "error"
+        let first = try Subprocess(path: BuiltProducts.clerkFunctions, arguments: ["backfill"], environment: childEnv)
+        let started = Clock.monotonicNs()
+        while try count("SELECT count(*) AS n FROM users") < 500 && Clock.monotonicNs() - started < 30_000_000_000 { usleep(20_000) }
+        first.kill(SIGKILL)
+        _ = first.wait()
+        let afterKill = try count("SELECT count(*) AS n FROM users")
+        XCTAssertTrue(afterKill == 500 || afterKill == 1000, "whole pages only: \(afterKill)")
+        standIn.delayMs = 0
+        let pagesBefore = standIn.requests.filter { $0.path.hasPrefix("/v1/users?") }.count
+        let second = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: ["backfill"], environment: childEnv)
+        XCTAssertEqual(second.exit.code, 0, second.stderr.text)
+        let summary = try JSONValue.parse(Array((second.stdout.text.split(separator: "\n").last ?? "").utf8))
+        XCTAssertEqual(summary["users"]?["created"]?.doubleValue, 1500, "the saved counts carry over: \(second.stdout.text)")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM users"), 1500)
+        let offsets = standIn.requests.dropFirst(pagesBefore).compactMap { r -> Int? in
+            guard let o = r.path.range(of: "offset=") else { return nil }
+            return Int(r.path[o.upperBound...].prefix { $0.isNumber })
+        }
+        XCTAssertEqual(offsets.first, afterKill, "the second run starts where the first stopped")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'user.created'"), 1500, "no user twice")
+    }
+
+    func testAWrongSecretOrNoSecretIsAClearError() throws {
+        var bad = env
+        bad["CLERK_SECRET_KEY"] = "sk_wrong"
+        let harness = LocalHarness(registry: Functions.registry, environment: Environment(bad), logger: Logger(level: .critical))
+        XCTAssertThrowsError(try harness.invoke("backfillClerk", event: Array("{}".utf8))) { error in
+            XCTAssertTrue("\(error)".contains("secret key"), "\(error)")
+            XCTAssertFalse("\(error)".contains("sk_wrong"))
+        }
+        var none = env
+        none["CLERK_SECRET_KEY"] = nil
+        let h2 = LocalHarness(registry: Functions.registry, environment: Environment(none), logger: Logger(level: .critical))
+        XCTAssertThrowsError(try h2.invoke("backfillClerk", event: Array("{}".utf8))) { error in
+            XCTAssertTrue("\(error)".contains("CLERK_SECRET_KEY"), "\(error)")
+        }
+    }
+}
