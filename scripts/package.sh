@@ -13,10 +13,7 @@ cd "$root"
 arch=$(uname -m); [ "$arch" = aarch64 ] && arch=arm64   # Lambda's name for it
 out=".build/lambda/$arch"
 stage="$out/stage"
-command -v patchelf >/dev/null && command -v zip >/dev/null || {
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get install -y -qq patchelf zip >/dev/null
-}
+"$root/scripts/install-deps.sh"   # patchelf, zip, strip (sam build calls this script directly)
 swift build -c release --static-swift-stdlib -Xlinker --gc-sections --product clerk-functions >&2
 rm -rf "$stage" "$out/function.zip"
 mkdir -p "$stage/lib"
