@@ -102,7 +102,8 @@ case "${1:-}" in
   stop)
     [ -f "$base/node" ] || exit 0
     srv=$(server_dir)
-    ctl stop >/dev/null 2>&1 || true
+    # With the pid file, rabbitmqctl also waits until the node's process has exited.
+    if [ -f "$srv/pid" ]; then ctl stop "$srv/pid" >/dev/null 2>&1 || true; else ctl stop >/dev/null 2>&1 || true; fi
     ;;
   clean)
     "$0" stop
