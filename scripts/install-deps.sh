@@ -37,8 +37,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     sudo="sudo -n"
   fi
   echo "installing: ${missing[*]}" >&2
-  $sudo apt-get update -qq
+  $sudo apt-get update -qq >&2
   # RUNLEVEL=1 keeps the packages from starting system-wide services: make test runs private ones.
-  DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v swift >/dev/null 2>&1 || { echo "swift is not on PATH: install Swift 6 (https://swift.org/install)" >&2; exit 1; }
