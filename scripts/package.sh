@@ -8,6 +8,7 @@
 # absolute RPATH /var/task/lib (not $ORIGIN, which needs /proc; RPATH rather than RUNPATH because only
 # RPATH also applies to the libraries' own dependencies and to dlopen, which loads libcurl on first use).
 set -euo pipefail
+PATH="$PATH:/usr/sbin:/sbin"   # ldconfig, which is not on an ordinary user's PATH
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 arch=$(uname -m); [ "$arch" = aarch64 ] && arch=arm64   # Lambda's name for it
