@@ -20,8 +20,11 @@ mkdir -p "$out"
 exec 9>"$out/sam-build.lock"
 flock 9
 stamp="$out/sam-build.stamp"
+# sam's build folder (.aws-sam/build, or --build-dir) fills up meanwhile: it does not count as a change.
+built_into=$(mkdir -p "$dest" && cd "$dest/.." && pwd)
+case "$built_into/" in "$root"/?*) built_into="./${built_into#"$root"/}" ;; *) built_into=./.aws-sam ;; esac
 changed() {
-  find . \( -path ./.build -o -path ./.git -o -path ./.aws-sam -o -path ./.swiftpm \) -prune \
+  find . \( -path ./.build -o -path ./.git -o -path ./.aws-sam -o -path ./.swiftpm -o -path "$built_into" \) -prune \
     -o -type f -newer "$stamp" -print -quit
 }
 # One line per function in $out/sam-build.log (sam build shows a build's output only when it fails).
