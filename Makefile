@@ -55,11 +55,13 @@ bench-coldstart: release
 	scripts/package.sh
 	scripts/with-database.sh .build/release/clerk-bench coldstart
 
+# Also removes the servers' private folders under the temp directory, when they had to live there.
 clean:
-	scripts/local-postgres.sh stop || true
-	rm -rf .build
+	scripts/local-postgres.sh clean || true
+	scripts/local-rabbitmq.sh clean || true
+	rm -rf .build .aws-sam
 
-# `sam build` runs build-<LogicalId> with ARTIFACTS_DIR set: every function ships the same bootstrap.
+# `sam build` runs build-<LogicalId> with ARTIFACTS_DIR set: every function ships the same bootstrap,
+# packaged once per `sam build` (samconfig.toml builds in source, so .build/ is not copied).
 build-%:
-	scripts/package.sh
-	cp -R .build/lambda/$$(uname -m | sed s/aarch64/arm64/)/stage/. $(ARTIFACTS_DIR)/
+	scripts/sam-build-function.sh "$(ARTIFACTS_DIR)"

@@ -1,62 +1,134 @@
 #!/usr/bin/env bash
 # A private, throwaway PostgreSQL cluster for `make run` and `make test`:
 #   local-postgres.sh start [DB]  -> (re)creates database DB (default clerk_functions), prints its DATABASE_URL
-#                                    (Unix socket only, no TCP port)
-#   local-postgres.sh stop
-# Data lives in .build/postgres (CLERK_PG_DIR overrides). As root, the server runs as the postgres user,
-# because initdb and postgres refuse to run as root.
+#                                    (Unix socket; a loopback TCP URL goes to $base/tcp-url)
+#   local-postgres.sh stop | restart
+#   local-postgres.sh clean       -> stops the server and removes every folder it used
+# Files live in .build/postgres (CLERK_PG_DIR overrides). As root, the server runs as the postgres user,
+# because initdb and postgres refuse to run as root. When that user cannot reach the checkout (a parent
+# folder such as /root or a `mktemp -d` folder is not traversable), or the path has characters that
+# pg_ctl's own shell command cannot carry (", $, `, \), the data, socket and logs go to a private folder
+# under the system temp directory instead, owned by the server's user. .build/postgres/server-dir
+# records where they are, so `stop`, the next `start` and `clean` (make clean) find them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 base="${CLERK_PG_DIR:-$root/.build/postgres}"
-data="$base/data"
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-[ -n "$pgbin" ] || { echo "PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 1; }
+
+case "$base" in /*) ;; *) base="$PWD/$base" ;; esac
 
 as_server_user() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /: the caller's folder may be out of the postgres user's reach.
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+# Can the server's user create files in folder $1, and is its path safe inside pg_ctl's "…" quoting?
+usable_by_server() {
+  case "$1" in *[\"\$\`\\]*) return 1 ;; esac
+  as_server_user test -d "$1" -a -w "$1" -a -x "$1" 2>/dev/null
+}
+
+# The folder holding data/, run/ and the logs: $base, or the private folder recorded in $base/server-dir.
+server_dir() {
+  local dir=""
+  [ -f "$base/server-dir" ] && dir=$(cat "$base/server-dir")
+  if [ -n "$dir" ] && [ -d "$dir" ]; then printf '%s\n' "$dir"; return; fi
+  [ "${1:-}" = create ] || { printf '%s\n' "$base"; return; }
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$base"; fi
+  if usable_by_server "$base"; then
+    dir="$base"
+  else
+    if [ "$(id -u)" -eq 0 ]; then chown root: "$base"; fi
+    local tmp="${TMPDIR:-/tmp}"
+    usable_by_server "$tmp" || tmp=/tmp
+    dir=$(mktemp -d "$tmp/clerk-postgres.XXXXXX")
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
+    echo "local PostgreSQL: the postgres user cannot reach $base; its files are in $dir" >&2
+  fi
+  printf '%s\n' "$dir" > "$base/server-dir"
+  printf '%s\n' "$dir"
 }
 
 socket_dir() {
-  # A Unix socket path must fit in 107 bytes: fall back to a short folder under /tmp for deep checkouts.
-  if [ -f "$base/socket-dir" ]; then cat "$base/socket-dir"; return; fi
-  local dir="$base/run"
-  if [ ${#dir} -gt 80 ]; then dir=$(mktemp -d /tmp/clerkpg.XXXXXX); fi
-  mkdir -p "$dir"
-  echo "$dir" > "$base/socket-dir"
-  echo "$dir"
+  # A Unix socket path must fit in 107 bytes: fall back to a short private folder for deep checkouts.
+  local dir=""
+  [ -f "$base/socket-dir" ] && dir=$(cat "$base/socket-dir")
+  if [ -z "$dir" ] || [ ! -d "$dir" ]; then
+    dir="$srv/run"
+    if [ ${#dir} -gt 80 ]; then dir=$(mktemp -d /tmp/clerk-pgsock.XXXXXX); else mkdir -p "$dir"; fi
+    printf '%s\n' "$dir" > "$base/socket-dir"
+  fi
+  printf '%s\n' "$dir"
 }
+
+# A value for postgresql.conf: '…' with ' doubled.
+conf_quote() { printf "'%s'" "${1//\'/\'\'}"; }
+# One entry of unix_socket_directories, a list: "…" (spaces and commas allowed) with " doubled.
+list_quote() { printf '"%s"' "${1//\"/\"\"}"; }
+# Percent-encoding for a URI query value.
+uri_encode() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe="/"))' "$1"; }
 
 case "${1:-}" in
   start)
+    [ -n "$pgbin" ] || { echo "PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 1; }
     mkdir -p "$base"
+    srv=$(server_dir create)
+    data="$srv/data"
     sock=$(socket_dir)
-    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$base" "$sock"; fi
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$sock"; fi
     if [ ! -f "$data/PG_VERSION" ]; then
-      as_server_user "$pgbin/initdb" -D "$data" -U postgres -A trust -E UTF8 --no-sync >"$base/initdb.log" 2>&1 \
-        || { cat "$base/initdb.log" >&2; exit 1; }
+      as_server_user "$pgbin/initdb" -D "$data" -U postgres -A trust -E UTF8 --no-sync >"$srv/initdb.log" 2>&1 \
+        || { cat "$srv/initdb.log" >&2; exit 1; }
     fi
+    # Settings with paths go through the configuration file, quoted, never through pg_ctl -o (a shell).
+    grep -qs "^include_if_exists = 'clerk-local.conf'" "$data/postgresql.conf" \
+      || echo "include_if_exists = 'clerk-local.conf'" | as_server_user tee -a "$data/postgresql.conf" >/dev/null
     if ! as_server_user "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
       # Unix socket for everyday use; a free loopback TCP port too, for what cannot see the socket
       # (the packaged bootstrap under chroot).
       python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' > "$base/port"
-      as_server_user "$pgbin/pg_ctl" -D "$data" -l "$base/server.log" -w -t 30 \
-        -o "-k $sock -p $(cat "$base/port") -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-        start >/dev/null || { tail -n 20 "$base/server.log" >&2; exit 1; }
+      as_server_user tee "$data/clerk-local.conf" >/dev/null <<EOF
+# Written by scripts/local-postgres.sh at every start.
+unix_socket_directories = $(conf_quote "$(list_quote "$sock")")
+port = $(cat "$base/port")
+listen_addresses = '127.0.0.1'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 200
+EOF
+      as_server_user "$pgbin/pg_ctl" -D "$data" -l "$srv/server.log" -w -t 30 start >/dev/null \
+        || { tail -n 20 "$srv/server.log" >&2; exit 1; }
     fi
     port=$(cat "$base/port")
     db="${2:-clerk_functions}"
     # Throwaway by definition: every start gets an empty database.
-    "$pgbin/psql" -h "$sock" -p "$port" -U postgres -d postgres -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
-      -c "CREATE DATABASE $db" >/dev/null
+    PGOPTIONS="-c client_min_messages=warning" "$pgbin/psql" -h "$sock" -p "$port" -U postgres -d postgres -q -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" \
+      -c "CREATE DATABASE \"$db\"" >/dev/null
     echo "postgresql://postgres@127.0.0.1:$port/$db" > "$base/tcp-url"
-    echo "postgresql://postgres@/$db?host=$sock&port=$port"
+    echo "postgresql://postgres@/$db?host=$(uri_encode "$sock")&port=$port"
     ;;
   stop)
-    if [ -f "$data/PG_VERSION" ]; then as_server_user "$pgbin/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true; fi
+    srv=$(server_dir)
+    if [ -n "$pgbin" ] && [ -f "$srv/data/PG_VERSION" ]; then
+      as_server_user "$pgbin/pg_ctl" -D "$srv/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
     ;;
   restart)
-    as_server_user "$pgbin/pg_ctl" -D "$data" -m fast -w restart -l "$base/server.log" >/dev/null
+    srv=$(server_dir)
+    as_server_user "$pgbin/pg_ctl" -D "$srv/data" -m fast -w restart -l "$srv/server.log" >/dev/null
+    ;;
+  clean)
+    "$0" stop
+    for f in server-dir socket-dir; do
+      if [ -f "$base/$f" ]; then
+        dir=$(cat "$base/$f")
+        # Only what this script made: a private folder of ours under a temp directory.
+        case "$(basename "$dir")" in clerk-postgres.??????|clerk-pgsock.??????) rm -rf -- "$dir" ;; esac
+      fi
+    done
+    rm -rf -- "$base"
     ;;
   *)
-    echo "usage: $0 start|stop|restart" >&2; exit 2 ;;
+    echo "usage: $0 start [DB] | stop | restart | clean" >&2; exit 2 ;;
 esac

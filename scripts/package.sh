@@ -6,17 +6,15 @@
 # here may need the newer symbols. The loader is found through PT_INTERP, set to the absolute
 # /var/task/lib/ld-linux-*.so (Lambda always unpacks the zip at /var/task); the libraries through an
 # absolute RPATH /var/task/lib (not $ORIGIN, which needs /proc; RPATH rather than RUNPATH because only
-# RPATH also applies to the libraries' own dependencies and to dlopen, which loads libcurl on first use).
+# RPATH also applies to the libraries' own dependencies and to dlopen, which loads glibc's NSS modules).
 set -euo pipefail
+PATH="$PATH:/usr/sbin:/sbin"   # ldconfig, which is not on an ordinary user's PATH
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 arch=$(uname -m); [ "$arch" = aarch64 ] && arch=arm64   # Lambda's name for it
 out=".build/lambda/$arch"
 stage="$out/stage"
-command -v patchelf >/dev/null && command -v zip >/dev/null || {
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get install -y -qq patchelf zip >/dev/null
-}
+"$root/scripts/install-deps.sh" >&2   # patchelf, zip, strip (sam build calls this script directly)
 swift build -c release --static-swift-stdlib -Xlinker --gc-sections --product bootstrap >&2
 rm -rf "$stage" "$out/function.zip"
 mkdir -p "$stage/lib"
@@ -24,9 +22,8 @@ cp .build/release/bootstrap "$stage/bootstrap"
 strip "$stage/bootstrap"
 
 libdir=$(dirname "$(ldconfig -p | awk '/libc\.so\.6 .*x86-64|libc\.so\.6 .*AArch64|libc\.so\.6 \(libc6/ {print $NF; exit}')")
-curl_lib=$(ldconfig -p | awk '/libcurl\.so\.4 / && !/gnutls|nss/ {print $NF; exit}')
-# What the binary links, what libcurl (dlopened) links, and glibc's resolver modules (also dlopened).
-needed=$( { ldd "$stage/bootstrap"; ldd "$curl_lib"; echo "x => $curl_lib (0)";
+# What the binary links (libcurl and its tree included), and glibc's resolver modules (dlopened).
+needed=$( { ldd "$stage/bootstrap";
             for m in libnss_dns.so.2 libnss_files.so.2 libresolv.so.2; do
               [ -e "$libdir/$m" ] && echo "x => $libdir/$m (0)"; done; } \
           | awk '/=>/ && $3 ~ /^\// {print $3} /^\t\/.*ld-linux/ {print $1}' | sort -u)

@@ -5,6 +5,9 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="${CLERK_FUNCTIONS_BIN:-$root/.build/debug/clerk-functions}"
 cd "$root"
+# Each invocation's log, shown under its result: a private file of this run, removed on exit.
+log=$(mktemp "${TMPDIR:-/tmp}/clerk-functions-run.XXXXXX") || exit 1
+trap 'rm -f -- "$log"' EXIT
 "$bin" migrate || exit 1
 # Webhook events are re-signed on the fly (--sign): with no secret configured here or in .env, use a
 # throwaway one for this run.
@@ -30,10 +33,10 @@ for event in events/*.json; do
   flags=()
   case "$name" in *.signed.json) flags+=(--sign) ;; *.token.json) flags+=(--mint-token) ;; esac
   printf '\n== %s -> %s\n' "$event" "$fn"
-  out=$("$bin" invoke "$fn" --event "$event" "${flags[@]}" 2>/tmp/clerk-functions-run.log); rc=$?
+  out=$("$bin" invoke "$fn" --event "$event" "${flags[@]}" 2>"$log"); rc=$?
   echo "$out"
   if [ $rc -ne 0 ]; then echo "(exit $rc)"; status=1; fi
-  sed 's/^/   log: /' /tmp/clerk-functions-run.log
+  sed 's/^/   log: /' "$log"
 done
 if command -v psql >/dev/null 2>&1; then
   printf '\n== what the database holds now\n'

@@ -12,4 +12,19 @@ fi
 export CLERK_TOOLS_VENV="$root/.build/venv"
 # The deployment zip, which PackageTests runs under chroot.
 CLERK_LAMBDA_ZIP="$root/$(scripts/package.sh)"; export CLERK_LAMBDA_ZIP
+# `sam build` as the README has it, after a release build in .build/: in place (samconfig.toml), the
+# package made once and reused by every function.
+arch=$(uname -m); [ "$arch" = aarch64 ] && arch=arm64
+rm -f ".build/lambda/$arch/sam-build.log"; rm -rf .build/sam
+t0=$(date +%s)
+SAM_CLI_TELEMETRY=0 .build/venv/bin/sam build --build-dir .build/sam >.build/sam-build.out 2>&1 \
+  || { cat .build/sam-build.out >&2; echo "sam build failed" >&2; exit 1; }
+functions=$(grep -c 'BuildMethod: makefile' template.yaml)
+built=$(ls .build/sam/*/bootstrap | wc -l); packaged=$(grep -c '^packaged' ".build/lambda/$arch/sam-build.log" || true)
+if [ "$built" -ne "$functions" ] || [ "$packaged" -gt 1 ]; then
+  echo "sam build: $built of $functions functions built, packaged $packaged times (want $functions and at most 1)" >&2; exit 1
+fi
+echo "sam build: $built functions in $(( $(date +%s) - t0 )) s, packaged $packaged time(s)" >&2
+# The scripts themselves: checkouts under a space and a mode-700 folder, two make runs at once, make clean.
+scripts/test-scripts.sh
 CLERK_PG_DATABASE=clerk_functions_test exec "$root/scripts/with-database.sh" "$root/scripts/with-broker.sh" swift test --skip-build --disable-swift-testing "$@"

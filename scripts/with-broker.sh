@@ -4,9 +4,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -n "${RABBITMQ_URL:-}" ]; then exec "$@"; fi
+# Stopped on every exit, a failed start included.
+trap '"$here/local-rabbitmq.sh" stop' EXIT
 RABBITMQ_URL=$("$here/local-rabbitmq.sh" start)
 export RABBITMQ_URL
 export CLERK_LOCAL_RABBITMQ="$here/local-rabbitmq.sh"   # lets tests take the broker away and bring it back
-trap '"$here/local-rabbitmq.sh" stop' EXIT
 echo "local RabbitMQ: $RABBITMQ_URL" >&2
 "$@"

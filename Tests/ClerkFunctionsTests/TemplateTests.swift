@@ -46,7 +46,7 @@ final class TemplateTests: XCTestCase {
     func testSamValidateLint() throws {
         let r = try Subprocess.run(path: tool("sam"), arguments: ["validate", "--lint", "--template", BuiltProducts.packageRoot + "/template.yaml",
                                                                   "--region", "us-east-1"],
-                                   environment: childEnvironment(["SAM_CLI_TELEMETRY": "0", "HOME": "/tmp"]))
+                                   environment: childEnvironment(["SAM_CLI_TELEMETRY": "0", "HOME": BuiltProducts.packageRoot + "/.build"]))
         XCTAssertEqual(r.exit.code, 0, "sam validate: \(r.stdout.text)\(r.stderr.text)")
         XCTAssertTrue((r.stdout.text + r.stderr.text).contains("is a valid SAM Template"))
     }
