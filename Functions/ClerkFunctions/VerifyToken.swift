@@ -26,12 +26,14 @@ public struct AuthorizerUnavailable: LambdaReportableError {
 public struct VerifyTokenFunction: Handler {
     private let verifier: TokenVerifier
     private let database: DatabaseSession
+    private let directory: ClerkUserDirectory?
     private let decoder = JSONCoding.decoder
 
     /// Sets up the verifier (keys fetched lazily, cached across invocations) and the database.
     public init(_ ctx: InitContext, fetcher: @escaping JWKSFetcher = JWKSCache.curlFetcher) throws {
         verifier = try TokenConfig.verifier(ctx.environment, logger: ctx.logger, fetcher: fetcher)
         database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
+        directory = try ClerkUserDirectory(config: ClerkAPIConfig(environment: ctx.environment))
     }
 
     private struct Event: Decodable {
@@ -107,7 +109,27 @@ public struct VerifyTokenFunction: Handler {
         }
         let sub = session.claims.subject ?? ""
         do {
-            let user = try UserStore(connection: database.connection).findOrCreate(clerkUserId: sub, environment: session.environment)
+            let store = UserStore(connection: database.connection)
+            if let directory, try store.find(clerkUserId: sub, environment: session.environment) == nil,
+               let answer = directory.lookUp(sub, environment: session.environment, deadlineMs: Clock.nowMs() + 3000) {
+                switch answer {
+                case .notFound:
+                    log.warn("token rejected", ["reason": "user_not_found", "shape": .string(shape), "clerkUserId": .string(sub)])
+                    return .denied(reason: "user_not_found")
+                case .found(let profile, let json):
+                    // Through the webhooks' own sync function, so a racing user.created changes nothing twice.
+                    _ = try store.apply(UserChange(
+                        kind: .updated, deliveryId: "jit:\(sub):\(profile.updatedAt ?? 0)", environment: session.environment,
+                        clerkUserId: sub, email: profile.primaryEmail, firstName: profile.firstName, lastName: profile.lastName,
+                        username: profile.username, imageUrl: profile.imageUrl, createdAtMs: profile.createdAt,
+                        updatedAtMs: profile.updatedAt, rawBody: #"{"data":"# + json + "}"))
+                    log.info("user filled from Clerk just in time", ["clerkUserId": .string(sub), "environment": .string(session.environment)])
+                case .unavailable(let error):
+                    log.warn("Clerk's Backend API could not fill the user; a minimal row stands in",
+                             ["reason": .string(error.code), "clerkUserId": .string(sub)])
+                }
+            }
+            let user = try store.findOrCreate(clerkUserId: sub, environment: session.environment)
             if user.deleted {
                 log.warn("token rejected", ["reason": "user_deleted", "shape": .string(shape), "clerkUserId": .string(sub)])
                 return .denied(reason: "user_deleted")

@@ -46,6 +46,13 @@ public final class ClerkBackendAPI {
         return try decode(ClerkUser.self, try send("GET", "/v1/users/" + id, body: nil, deadlineMs: deadlineMs))
     }
 
+    /// `GET /v1/users/{id}` with the user's JSON as Clerk sent it.
+    public func userWithJSON(id: String, deadlineMs: Int64) throws(ClerkAPIError) -> (user: ClerkUser, json: String) {
+        guard Self.isSafeId(id) else { throw .notFound }
+        let body = try send("GET", "/v1/users/" + id, body: nil, deadlineMs: deadlineMs)
+        return (try decode(ClerkUser.self, body), try decode(JSONValue.self, body).serialized())
+    }
+
     /// `GET /v1/users?limit&offset&order_by=created_at`: a bare array, oldest first (stable paging).
     public func users(limit: Int, offset: Int, deadlineMs: Int64) throws(ClerkAPIError) -> [ClerkUser] {
         try decode([ClerkUser].self, try send("GET", "/v1/users?limit=\(limit)&offset=\(offset)&order_by=%2Bcreated_at",
