@@ -54,13 +54,17 @@ let package = Package(
         .target(
             name: "ClerkFunctions", dependencies: ["ClerkKit", "Store", "Messaging", "LambdaRuntime", "JSON", "HTTPClient"],
             path: "Functions/ClerkFunctions"),
+        // Development keys and signed sample events: for the CLI, the benchmarks and the tests, never `bootstrap`.
+        .target(
+            name: "DevTools", dependencies: ["ClerkFunctions", "ClerkKit", "COpenSSL", "JSON", "LambdaRuntime"],
+            path: "Functions/DevTools"),
         // What the Lambda zip ships: the registry and the Lambda host, nothing local.
         .executableTarget(name: "bootstrap", dependencies: ["ClerkFunctions", "LambdaRuntime"], path: "Functions/bootstrap"),
         // The developer CLI: invoke, list, migrate, sign-webhook, sign-token, dev-keys, emulate, serve.
         .executableTarget(
             name: "clerk-functions",
             dependencies: [
-                "ClerkFunctions", "ClerkKit", "Store", "LambdaRuntime", "LocalHosting", "JSON",
+                "ClerkFunctions", "ClerkKit", "DevTools", "Store", "LambdaRuntime", "LocalHosting", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Functions/clerk-functions"),
@@ -69,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "clerk-bench",
             dependencies: ["LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "ClerkKit", "ClerkFunctions", "Store", "Messaging",
-                           "ClerkStandIn"],
+                           "ClerkStandIn", "DevTools"],
             path: "Benchmarks/clerk-bench"),
 
         // MARK: Tests: real PostgreSQL, real processes, real signatures.
@@ -79,7 +83,7 @@ let package = Package(
         .target(name: "ClerkStandIn", dependencies: ["LambdaRuntime", "LocalHosting", "JSON"], path: "Tests/ClerkStandIn"),
         .target(
             name: "TestSupport",
-            dependencies: ["RuntimeSupport", "ClerkStandIn", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "Store", "ClerkKit", "Messaging", "ClerkFunctions"],
+            dependencies: ["RuntimeSupport", "ClerkStandIn", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "Store", "ClerkKit", "Messaging", "ClerkFunctions", "DevTools"],
             path: "Tests/TestSupport"),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "LocalHosting", "HTTPClient", "JSON", "RuntimeSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),

@@ -1,3 +1,4 @@
+import DevTools
 import JSON
 import LocalHosting
 import ClerkFunctions

@@ -1,3 +1,4 @@
+import ClerkKit
 import JSON
 import LocalHosting
 import LambdaRuntime
@@ -15,6 +16,24 @@ final class HarnessCLITests: XCTestCase {
         let r = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: args,
                                    environment: childEnvironment(env), stdinBytes: stdin.map { Array($0.utf8) })
         return (r.exit.code, r.stdout.text, r.stderr.text)
+    }
+
+    /// `--sub` is one JSON string however it is spelled: it cannot add claims to the token it signs.
+    func testSignTokenQuotesWhatItIsGiven() throws {
+        let keyPath = "/tmp/clerk-cli-test-\(getpid()).pem"
+        let fd = open(keyPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        FileIO.write(fd: fd, try DevelopmentKey().privatePEM)
+        close(fd)
+        defer { unlink(keyPath) }
+        let sub = #"user_x","org_role":"org:admin"#
+        let r = try run(["sign-token", "--key", keyPath, "--sub", sub])
+        XCTAssertEqual(r.code, 0, r.err)
+        let parts = r.out.trimmingWhitespace().split(separator: ".")
+        XCTAssertEqual(parts.count, 3)
+        let payload = try JSONValue.parse(Base64.decode(String(parts[1])) ?? [])
+        XCTAssertEqual(payload["sub"], .string(sub))
+        XCTAssertNil(payload["org_role"])
     }
 
     func testInvokeHealthWithTheSampleEvent() throws {

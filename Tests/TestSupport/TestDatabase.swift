@@ -1,5 +1,6 @@
 @_exported import RuntimeSupport
 @_exported import ClerkStandIn
+@_exported import DevTools
 import JSON
 import LocalHosting
 import LambdaRuntime

@@ -1,4 +1,6 @@
+import ClerkKit
 import COpenSSL
+import JSON
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -66,13 +68,15 @@ public final class DevelopmentKey: @unchecked Sendable {
         return input + "." + Base64.encode(signature[0..<length], url: true)
     }
 
-    /// A Clerk v2 session token payload for `subject`, valid for `ttl` seconds from `now`.
+    /// A Clerk v2 session token payload for `subject`, valid for `ttl` seconds from `now`. The strings are
+    /// JSON-quoted (a `--sub` of `x","org_role":"admin` stays one string); `extra` is raw JSON members.
     public static func sessionClaims(subject: String, issuer: String, now: Int64, ttl: Int64 = 60, sessionId: String? = nil,
                                      authorizedParty: String? = nil, extra: String = "") -> String {
-        var fields = [#""sub":"\#(subject)""#, #""iss":"\#(issuer)""#, #""iat":\#(now)"#, #""nbf":\#(now - 10)"#,
-                      #""exp":\#(now + ttl)"#, #""sid":"\#(sessionId ?? "sess_" + Base64.encode(Crypto.randomBytes(15), url: true))""#,
+        let sid = sessionId ?? "sess_" + Base64.encode(Crypto.randomBytes(15), url: true)
+        var fields = [#""sub":"# + JSONText.quoted(subject), #""iss":"# + JSONText.quoted(issuer), #""iat":\#(now)"#,
+                      #""nbf":\#(now - 10)"#, #""exp":\#(now + ttl)"#, #""sid":"# + JSONText.quoted(sid),
                       #""v":2"#, #""fva":[0,-1]"#, #""sts":"active""#]
-        if let azp = authorizedParty { fields.append(#""azp":"\#(azp)""#) }
+        if let azp = authorizedParty { fields.append(#""azp":"# + JSONText.quoted(azp)) }
         if !extra.isEmpty { fields.append(extra) }
         return "{" + fields.joined(separator: ",") + "}"
     }

@@ -1,4 +1,5 @@
 import JSON
+import ClerkFunctions
 import ClerkKit
 import FoundationEssentials
 import LambdaRuntime
