@@ -165,6 +165,7 @@ struct QueueEventHandler: Sendable {
         case .applied, .ignored: return nil
         case .retryable(let code, _): return .retryable(code)
         case .failed(let code, _): return .retryable(code)
+        case .conflict(let code, _): return .retryable(code)
         }
     }
 }

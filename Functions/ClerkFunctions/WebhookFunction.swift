@@ -101,6 +101,8 @@ public struct WebhookFunction: Handler {
             return .error(code == "database_unavailable" ? 503 : 502, code, message)
         case .failed(let code, let message):
             return .error(500, code, message)
+        case .conflict(let code, let message):
+            return .error(409, code, message)
         }
     }
 
@@ -112,6 +114,8 @@ public struct WebhookFunction: Handler {
         case retryable(code: String, message: String)
         /// A retry will not help unless something is fixed.
         case failed(code: String, message: String)
+        /// Another delivery of the same user is busy (or won): come back later.
+        case conflict(code: String, message: String)
     }
 
     /// Applies one verified Clerk event: the user sync, then (for `user.created`) the API key.
@@ -153,6 +157,9 @@ public struct WebhookFunction: Handler {
         do {
             let outcome = try issuer.ensureKey(userId: userId, change: change, connection: database.connection, context: context)
             return .applied(result, apiKey: outcome.rawValue)
+        } catch let error as APIKeyConflict {
+            log2.warn("api key not issued", ["reason": "api_key_conflict", "detail": .string(error.reason)])
+            return .conflict(code: "api_key_conflict", message: "another delivery is issuing this user's key; retry later")
         } catch let error as ProfileServiceUnavailable {
             log2.error("api key not delivered", ["reason": "profile_service_unavailable", "detail": .string(error.description)])
             return .retryable(code: "profile_service_unavailable", message: "the profile service is unavailable; the delivery will be retried")
