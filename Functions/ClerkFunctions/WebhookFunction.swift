@@ -50,8 +50,10 @@ public struct WebhookFunction: Handler {
         context.afterResponse { [self] in
             guard let relay, context.remainingTimeMs > 3000 else { return }
             do {
-                let (published, error) = try relay.publishPending(database.connection, maxBatches: 1, context: context)
-                if let error { context.logger.warn("outbox publish deferred", ["reason": .string(error), "published": .int(Int64(published))]) }
+                let outcome = try relay.publishPending(database.connection, maxBatches: 1, context: context)
+                if let error = outcome.error {
+                    context.logger.warn("outbox publish deferred", ["reason": .string(error), "published": .int(Int64(outcome.published))])
+                }
             } catch {
                 context.logger.warn("outbox publish deferred", ["reason": .string("\(error)")])
             }
