@@ -85,16 +85,19 @@ public struct WebhookFunction: Handler {
             log.warn("webhook rejected", fields)
             return .error(error.httpStatus, error.reason, "webhook verification failed")
         }
-        let log2 = log.with("svixId", .string(verified.messageId)).with("environment", .string(verified.environment))
+        var log2 = log.with("svixId", .string(verified.messageId)).with("environment", .string(verified.environment))
+        // Verified as sent; NUL (raw or \u0000), which PostgreSQL cannot store, removed before anything reads it.
+        let (body, nulRemoved) = PostgresText.removingNUL(fromJSON: request.body)
+        if nulRemoved > 0 { log2 = log2.with("nulRemoved", .int(Int64(nulRemoved))) }
         let clerkEvent: ClerkEvent
         do {
-            clerkEvent = try events.event(request.body)
+            clerkEvent = try events.event(body)
         } catch {
             log2.warn("webhook rejected", ["reason": "malformed_json", "detail": .string(DecodingErrorText.describe(error))])
             return .error(400, "malformed_json", "body is not a Clerk event: \(DecodingErrorText.describe(error))")
         }
         switch apply(clerkEvent, deliveryId: verified.messageId, environment: verified.environment,
-                     rawBody: request.body, context: context, logger: log2) {
+                     rawBody: body, context: context, logger: log2) {
         case .applied(let result, let apiKey):
             return .json(200, WebhookResult(status: result.status.rawValue, userId: result.userId?.postgresText, apiKey: apiKey))
         case .ignored(let type):
@@ -105,6 +108,8 @@ public struct WebhookFunction: Handler {
             return .error(500, code, message)
         case .conflict(let code, let message):
             return .error(409, code, message)
+        case .rejected(let code, let sqlState):
+            return .json(200, ["status": "rejected", "error": code, "sqlState": sqlState])
         }
     }
 
@@ -118,11 +123,13 @@ public struct WebhookFunction: Handler {
         case failed(code: String, message: String)
         /// Another delivery of the same user is busy (or won): come back later.
         case conflict(code: String, message: String)
+        /// PostgreSQL refused the data itself (SQLSTATE class 22): recorded, answered 200, never retried.
+        case rejected(code: String, sqlState: String)
     }
 
     /// Applies one verified Clerk event: the user sync, then (for `user.created`) the API key.
     func apply(_ clerkEvent: ClerkEvent, deliveryId: String, environment: String, rawBody: [UInt8], context: Context,
-               logger log2: Logger) -> Applied {
+               logger log2: Logger, source: String = "webhook") -> Applied {
         guard handledTypes.contains(clerkEvent.type) else {
             log2.info("webhook ignored", ["type": .string(clerkEvent.type)])
             return .ignored(clerkEvent.type)
@@ -148,6 +155,8 @@ public struct WebhookFunction: Handler {
             log2.info("webhook applied", ["type": .string(clerkEvent.type), "status": .string(result.status.rawValue),
                                           "clerkUserId": .string(change.clerkUserId),
                                           "userId": .string(result.userId?.postgresText ?? "")])
+        } catch where error.errorClass == "22" {
+            return reject(change, error: error, source: source, logger: log2)
         } catch {
             log2.error("webhook not applied", ["reason": error.isTransient ? "database_unavailable" : "database_error",
                                                "sqlState": .string(error.sqlState)])
@@ -172,6 +181,22 @@ public struct WebhookFunction: Handler {
             log2.error("api key not issued", ["reason": "internal_error"])
             return .retryable(code: "internal_error", message: "the key could not be issued; the delivery will be retried")
         }
+    }
+
+    /// A data error fails the same way on every retry: record the delivery as rejected and stop Svix.
+    private func reject(_ change: UserChange, error: PostgresError, source: String, logger log2: Logger) -> Applied {
+        log2.error("webhook rejected", ["reason": "data_error", "sqlState": .string(error.sqlState),
+                                        "clerkUserId": .string(change.clerkUserId)])
+        do {
+            try UserStore(connection: database.connection).recordRejection(change, source: source, reason: "data_error \(error.sqlState)")
+        } catch {
+            log2.error("rejection not recorded", ["reason": error.isTransient ? "database_unavailable" : "database_error",
+                                                  "sqlState": .string(error.sqlState)])
+            return error.isTransient
+                ? .retryable(code: "database_unavailable", message: "the database is unavailable; the delivery will be retried")
+                : .failed(code: "internal_error", message: "the delivery could not be stored")
+        }
+        return .rejected(code: "data_error", sqlState: error.sqlState)
     }
 
     private struct WebhookResult: Encodable {
