@@ -14,12 +14,22 @@ struct QueueBatchRetry: LambdaReportableError {
 }
 
 /// Clerk events delivered by a queue instead of HTTP: SQS (`Records[]`) and Amazon MQ for RabbitMQ
-/// (`rmqMessagesByQueue`, base64 `data`). Each message body is a Clerk event, optionally with the original
-/// Svix headers as message attributes / AMQP headers (verified when present; required when
-/// `CLERK_QUEUE_REQUIRE_SIGNATURE=true`). A queued message may wait longer than Svix's 5-minute window, so
-/// the timestamp is not checked here: deduplication by delivery id closes the replay window instead.
+/// (`rmqMessagesByQueue`, base64 `data`). Each message body is a Clerk event with the original Svix headers
+/// as message attributes / AMQP headers, verified; a message without them is refused unless
+/// `CLERK_QUEUE_REQUIRE_SIGNATURE=false` (anyone who can write to the queue could otherwise tombstone a
+/// user). A queued message may wait longer than Svix's 5-minute window, so the timestamp is not checked
+/// here: deduplication by delivery id closes the replay window instead.
 struct QueueEventHandler: Sendable {
     let requireSignature: Bool
+
+    /// `CLERK_QUEUE_REQUIRE_SIGNATURE`, true unless set to false, which is logged at init.
+    static func requireSignature(_ ctx: InitContext) throws -> Bool {
+        let required = try ctx.environment.flag("CLERK_QUEUE_REQUIRE_SIGNATURE", default: true)
+        if !required {
+            ctx.logger.warn("CLERK_QUEUE_REQUIRE_SIGNATURE=false: queued events without Svix headers are accepted unverified")
+        }
+        return required
+    }
     let defaultEnvironment: String
     /// The webhook secrets without the timestamp window (made once, not per message).
     let verifier: WebhookVerifier

@@ -30,7 +30,7 @@ public struct WebhookFunction: Handler {
         database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
         issuer = ProfileServiceClient(environment: ctx.environment).map { APIKeyIssuer(profile: $0) }
         relay = OutboxRelay(environment: ctx.environment)
-        queue = QueueEventHandler(requireSignature: ctx.environment["CLERK_QUEUE_REQUIRE_SIGNATURE"]?.lowercased() == "true",
+        queue = QueueEventHandler(requireSignature: try QueueEventHandler.requireSignature(ctx),
                                   defaultEnvironment: ctx.environment["CLERK_ENVIRONMENT"] ?? "production",
                                   verifier: WebhookVerifier(entries: config.verifier.entries, toleranceSeconds: Int64(Int32.max)))
     }
