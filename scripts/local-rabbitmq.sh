@@ -82,8 +82,10 @@ make_tls() {
   as_broker_user test -s "$tls/server.pem" || { echo "local RabbitMQ: openssl could not make the TLS certificates" >&2; exit 1; }
   ref="$tls"
   case "$tls" in *[[:space:]]*)
-    local link; link=$(mktemp -d /tmp/clerk-rabbitmq-tls.XXXXXX)
-    chmod 755 "$link"; ln -s "$tls" "$link/tls"; printf '%s\n' "$link" > "$base/tls-link"; ref="$link/tls" ;;
+    local link=""
+    [ -f "$base/tls-link" ] && link=$(cat "$base/tls-link")
+    if [ -z "$link" ] || [ ! -d "$link" ]; then link=$(mktemp -d /tmp/clerk-rabbitmq-tls.XXXXXX); fi
+    chmod 755 "$link"; ln -sfn "$tls" "$link/tls"; printf '%s\n' "$link" > "$base/tls-link"; ref="$link/tls" ;;
   esac
   printf '%s\n' "listeners.ssl.default = 127.0.0.1:$port" "ssl_options.cacertfile = $ref/ca.pem" \
     "ssl_options.certfile = $ref/server.pem" "ssl_options.keyfile = $ref/server.key" \

@@ -9,10 +9,12 @@ final class OutboxRelay: @unchecked Sendable {
     private let publisher: AMQPPublisher
     let batchSize: Int
 
-    /// Reads `RABBITMQ_URL` (nil when unset: rows then wait for another relay) and `OUTBOX_BATCH_SIZE`.
+    /// Reads `RABBITMQ_URL` (nil when unset: rows then wait for another relay; `amqps://` for TLS, verified
+    /// against `RABBITMQ_CA_FILE` or the system CA bundle) and `OUTBOX_BATCH_SIZE`.
     init?(environment env: Environment) {
         guard let url = env["RABBITMQ_URL"] else { return nil }
-        publisher = AMQPPublisher(url: url, timeoutMs: Int(env["RABBITMQ_TIMEOUT_MS"] ?? "") ?? 3000)
+        let ca = env["RABBITMQ_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        publisher = AMQPPublisher(url: url, timeoutMs: Int(env["RABBITMQ_TIMEOUT_MS"] ?? "") ?? 3000, caFile: ca)
         batchSize = min(max(Int(env["OUTBOX_BATCH_SIZE"] ?? "") ?? 500, 1), 10_000)
     }
 
