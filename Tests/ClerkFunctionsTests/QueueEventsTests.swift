@@ -57,6 +57,21 @@ final class QueueEventsTests: XCTestCase {
         XCTAssertEqual(try f.user("user_victim")?["deleted"], "false")
     }
 
+    func testQueuedNULIsRemovedAndADataErrorIsRecordedNotRetried() throws {
+        let withNUL = f.userBody(type: "user.created", id: "user_qn", updatedAt: 1, firstName: "Ada\\u0000X")
+        let outOfRange = Array(String(decoding: f.userBody(type: "user.created", id: "user_qr", updatedAt: 1), as: UTF8.self)
+            .replacingOccurrences(of: "1735732800123", with: "9223372036854775807").utf8)
+        let out = try JSONValue.parse(f.harness.invoke("onUserCreated", event: sqs([
+            ("n1", withNUL, f.prodSecret), ("d1", outOfRange, f.prodSecret)])))
+        XCTAssertEqual(out["batchItemFailures"], .array([]), "a data error would fail again: recorded, not returned to the queue")
+        XCTAssertEqual(try f.user("user_qn")?["first_name"], "AdaX")
+        XCTAssertNil(try f.user("user_qr"))
+        let kept = try XCTUnwrap(f.db.query("SELECT source, reason FROM queue_rejects").first)
+        XCTAssertEqual(try kept.decode("source", as: String.self), "sqs")
+        XCTAssertEqual(try kept.decode("reason", as: String.self), "data_error 22008")
+        XCTAssertTrue(f.logs.contains("\"nulRemoved\":1"), f.logs)
+    }
+
     func testTurningTheSignatureCheckOffIsExplicitAndLogged() throws {
         let open = try WebhookFixture(extra: ["CLERK_QUEUE_REQUIRE_SIGNATURE": "false"])
         let out = try JSONValue.parse(open.harness.invoke("onUserCreated", event: sqs([
