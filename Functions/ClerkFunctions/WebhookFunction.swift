@@ -155,8 +155,9 @@ public struct WebhookFunction: Handler {
             log2.info("webhook applied", ["type": .string(clerkEvent.type), "status": .string(result.status.rawValue),
                                           "clerkUserId": .string(change.clerkUserId),
                                           "userId": .string(result.userId?.postgresText ?? "")])
-        } catch where error.errorClass == "22" {
-            return reject(change, error: error, source: source, logger: log2)
+        } catch .query(let sqlState, _) where sqlState.hasPrefix("22") {
+            // Only what the server refused: a column we failed to decode (also "22…") is our bug, not the data's.
+            return reject(change, sqlState: sqlState, source: source, logger: log2)
         } catch {
             log2.error("webhook not applied", ["reason": error.isTransient ? "database_unavailable" : "database_error",
                                                "sqlState": .string(error.sqlState)])
@@ -184,11 +185,11 @@ public struct WebhookFunction: Handler {
     }
 
     /// A data error fails the same way on every retry: record the delivery as rejected and stop Svix.
-    private func reject(_ change: UserChange, error: PostgresError, source: String, logger log2: Logger) -> Applied {
-        log2.error("webhook rejected", ["reason": "data_error", "sqlState": .string(error.sqlState),
+    private func reject(_ change: UserChange, sqlState: String, source: String, logger log2: Logger) -> Applied {
+        log2.error("webhook rejected", ["reason": "data_error", "sqlState": .string(sqlState),
                                         "clerkUserId": .string(change.clerkUserId)])
         do {
-            try UserStore(connection: database.connection).recordRejection(change, source: source, reason: "data_error \(error.sqlState)")
+            try UserStore(connection: database.connection).recordRejection(change, source: source, reason: "data_error \(sqlState)")
         } catch {
             log2.error("rejection not recorded", ["reason": error.isTransient ? "database_unavailable" : "database_error",
                                                   "sqlState": .string(error.sqlState)])
@@ -196,7 +197,7 @@ public struct WebhookFunction: Handler {
                 ? .retryable(code: "database_unavailable", message: "the database is unavailable; the delivery will be retried")
                 : .failed(code: "internal_error", message: "the delivery could not be stored")
         }
-        return .rejected(code: "data_error", sqlState: error.sqlState)
+        return .rejected(code: "data_error", sqlState: sqlState)
     }
 
     private struct WebhookResult: Encodable {
