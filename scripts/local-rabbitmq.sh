@@ -4,6 +4,9 @@
 #   local-rabbitmq.sh stop
 #   local-rabbitmq.sh pause | resume   -> the same node goes away and comes back, data kept (tests)
 #   local-rabbitmq.sh clean   -> stops the node and removes every folder it used
+# With CLERK_RMQ_TLS=1, start also opens a TLS listener (amqps) with a throwaway CA and server certificate
+# made with the openssl CLI in the node's private folder, and records its URL and CA file in
+# .build/rabbitmq/tls-url and tls-ca (with-broker.sh exports them as RABBITMQ_TLS_URL, RABBITMQ_TLS_CA_FILE).
 # Its node name, ports and folders (.build/rabbitmq) are its own, so it never meets a system broker.
 # As root, the node runs as the rabbitmq user (Debian's package owns the Erlang cookie there). When that
 # user cannot reach the checkout (a parent folder such as /root is not traversable), the node's data and
@@ -56,6 +59,40 @@ node_env() {
     RABBITMQ_NODE_PORT="$(cat "$base/port")" RABBITMQ_DIST_PORT="$(cat "$base/dist-port")"
     RABBITMQ_MNESIA_BASE="$srv/mnesia" RABBITMQ_LOG_BASE="$srv/log"
     RABBITMQ_ENABLED_PLUGINS_FILE="$srv/enabled_plugins" RABBITMQ_PID_FILE="$srv/pid" HOME="$cookie_home")
+  # The TLS listener's configuration (start with CLERK_RMQ_TLS=1 writes it; pause/resume keep it).
+  if [ -f "$srv/tls/rabbitmq.conf" ]; then env_args+=(RABBITMQ_CONFIG_FILE="$srv/tls/rabbitmq.conf"); fi
+}
+
+# A throwaway CA and a server certificate for localhost/127.0.0.1, made as the node's user in its private
+# folder (the key never leaves it), and the config file naming them. The config file's values cannot hold
+# spaces, so when the folder's path has one the files are reached through a symlink in a private temp
+# folder recorded in $base/tls-link (removed by clean).
+make_tls() {
+  local tls="$srv/tls" port ref
+  port=$(free_port); echo "$port" > "$base/tls-port"
+  as_broker_user rm -rf -- "$tls"
+  as_broker_user mkdir -p "$tls"
+  as_broker_user openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=clerk-functions test CA" \
+    -keyout "$tls/ca.key" -out "$tls/ca.pem" >/dev/null 2>&1
+  as_broker_user openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    -keyout "$tls/server.key" -out "$tls/server.csr" >/dev/null 2>&1
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' | as_broker_user tee "$tls/ext.cnf" >/dev/null
+  as_broker_user openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+    -days 2 -extfile "$tls/ext.cnf" -out "$tls/server.pem" >/dev/null 2>&1
+  as_broker_user test -s "$tls/server.pem" || { echo "local RabbitMQ: openssl could not make the TLS certificates" >&2; exit 1; }
+  ref="$tls"
+  case "$tls" in *[[:space:]]*)
+    local link=""
+    [ -f "$base/tls-link" ] && link=$(cat "$base/tls-link")
+    if [ -z "$link" ] || [ ! -d "$link" ]; then link=$(mktemp -d /tmp/clerk-rabbitmq-tls.XXXXXX); fi
+    chmod 755 "$link"; ln -sfn "$tls" "$link/tls"; printf '%s\n' "$link" > "$base/tls-link"; ref="$link/tls" ;;
+  esac
+  printf '%s\n' "listeners.ssl.default = 127.0.0.1:$port" "ssl_options.cacertfile = $ref/ca.pem" \
+    "ssl_options.certfile = $ref/server.pem" "ssl_options.keyfile = $ref/server.key" \
+    "ssl_options.verify = verify_none" "ssl_options.fail_if_no_peer_cert = false" \
+    | as_broker_user tee "$tls/rabbitmq.conf" >/dev/null
+  echo "amqps://guest:guest@localhost:$port" > "$base/tls-url"
+  printf '%s\n' "$tls/ca.pem" > "$base/tls-ca"
 }
 
 ctl() { node_env; as_broker_user "${env_args[@]}" "$rmqbin/rabbitmqctl" -n "$(cat "$base/node")" "$@"; }
@@ -87,6 +124,8 @@ case "${1:-}" in
     free_port > "$base/port"
     free_port > "$base/dist-port"
     echo "[]." | as_broker_user tee "$srv/enabled_plugins" >/dev/null
+    rm -f -- "$base/tls-url" "$base/tls-ca" "$base/tls-port"
+    if [ "${CLERK_RMQ_TLS:-0}" = 1 ]; then make_tls; else as_broker_user rm -rf -- "$srv/tls"; fi
     launch
     echo "amqp://guest:guest@127.0.0.1:$(cat "$base/port")"
     ;;
@@ -110,6 +149,10 @@ case "${1:-}" in
     if [ -f "$base/server-dir" ]; then
       dir=$(cat "$base/server-dir")
       case "$(basename "$dir")" in clerk-rabbitmq.??????) rm -rf -- "$dir" ;; esac
+    fi
+    if [ -f "$base/tls-link" ]; then
+      dir=$(cat "$base/tls-link")
+      case "$(basename "$dir")" in clerk-rabbitmq-tls.??????) rm -rf -- "$dir" ;; esac
     fi
     rm -rf -- "$base"
     ;;

@@ -98,9 +98,16 @@ import os, socket, urllib.parse
 u = urllib.parse.urlparse(os.environ["RABBITMQ_URL"])
 s = socket.create_connection((u.hostname, u.port), timeout=5)
 s.sendall(b"AMQP\x00\x00\x09\x01")          # the protocol header; the broker answers connection.start
-print("answered" if s.recv(1)[:1] == b"\x01" else "no answer")' 2>&1); rc=$?
+print("answered" if s.recv(1)[:1] == b"\x01" else "no answer")
+import ssl                                  # the TLS listener, verified against the throwaway CA
+t = urllib.parse.urlparse(os.environ["RABBITMQ_TLS_URL"])
+ctx = ssl.create_default_context(cafile=os.environ["RABBITMQ_TLS_CA_FILE"])
+with ctx.wrap_socket(socket.create_connection((t.hostname, t.port), timeout=5), server_hostname=t.hostname) as s:
+    s.sendall(b"AMQP\x00\x00\x09\x01")
+    print("tls answered" if s.recv(1)[:1] == b"\x01" else "tls no answer")' 2>&1); rc=$?
 while read -r d; do private_dirs+=("$d"); done < <(recorded "$a")
 check "with-broker.sh started a node that speaks AMQP" bash -c '[ "$1" = 0 ] && grep -q answered <<<"$2"' _ "$rc" "$rmq_out"
+check "with-broker.sh's node speaks AMQP over TLS with its throwaway CA" bash -c 'grep -qx "tls answered" <<<"$1"' _ "$rmq_out"
 [ $rc = 0 ] || echo "$rmq_out" | tail -n 20
 check "the node stopped afterwards" bash -c 'for _ in $(seq 20); do ps -eo args= | grep -F -- "$1" | grep -qv grep || exit 0; sleep 0.5; done; exit 1' \
   _ "$(cat "$a/.build/rabbitmq/server-dir" 2>/dev/null || echo "$a")/mnesia"

@@ -34,3 +34,16 @@ public struct DatabaseConfig: Sendable {
         connectTimeoutSeconds = Int(env["DATABASE_CONNECT_TIMEOUT"] ?? "") ?? 5
     }
 }
+
+extension Environment {
+    /// A yes/no variable: `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off` (any case); `defaultValue` when
+    /// unset or empty; anything else is a configuration error, so that a typo never turns a check off.
+    func flag(_ name: String, default defaultValue: Bool) throws -> Bool {
+        guard let raw = self[name]?.lowercased(), !raw.isEmpty else { return defaultValue }
+        switch raw {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw ConfigError.invalid(name, why: "expected true or false")
+        }
+    }
+}

@@ -9,20 +9,32 @@ final class OutboxRelay: @unchecked Sendable {
     private let publisher: AMQPPublisher
     let batchSize: Int
 
-    /// Reads `RABBITMQ_URL` (nil when unset: rows then wait for another relay) and `OUTBOX_BATCH_SIZE`.
+    /// Reads `RABBITMQ_URL` (nil when unset: rows then wait for another relay; `amqps://` for TLS, verified
+    /// against `RABBITMQ_CA_FILE` or the system CA bundle) and `OUTBOX_BATCH_SIZE`.
     init?(environment env: Environment) {
         guard let url = env["RABBITMQ_URL"] else { return nil }
-        publisher = AMQPPublisher(url: url, timeoutMs: Int(env["RABBITMQ_TIMEOUT_MS"] ?? "") ?? 3000)
-        batchSize = Int(env["OUTBOX_BATCH_SIZE"] ?? "") ?? 500
+        let ca = env["RABBITMQ_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        publisher = AMQPPublisher(url: url, timeoutMs: Int(env["RABBITMQ_TIMEOUT_MS"] ?? "") ?? 3000, caFile: ca)
+        batchSize = min(max(Int(env["OUTBOX_BATCH_SIZE"] ?? "") ?? 500, 1), 10_000)
     }
 
-    /// Publishes batches until the outbox is empty, `maxBatches` is reached, or time runs short.
-    /// Returns what went out and the broker error that stopped it, if any.
-    func publishPending(_ connection: PostgresConnection, maxBatches: Int, context: Context) throws -> (published: Int, error: String?) {
-        var total = 0
+    /// What `publishPending` did.
+    struct Outcome {
+        /// Messages the broker confirmed.
+        var published = 0
+        /// The broker error that stopped it, if any.
+        var error: String?
+        /// Another relay held the outbox: nothing was sent (one relay at a time keeps per-key order).
+        var busy = false
+    }
+
+    /// Publishes batches until the outbox is empty, `maxBatches` is reached, time runs short, or another
+    /// relay turns out to hold the outbox.
+    func publishPending(_ connection: PostgresConnection, maxBatches: Int, context: Context) throws -> Outcome {
+        var outcome = Outcome()
         for _ in 0..<maxBatches {
             guard context.remainingTimeMs > 1500 else { break }
-            let (n, error) = try OutboxStore(connection: connection).relay(limit: batchSize) { batch in
+            let batch = try OutboxStore(connection: connection).relay(limit: batchSize) { batch in
                 do {
                     let confirmed = try publisher.publish(batch.map { AMQPMessage(queue: $0.queue, body: Array($0.payload.utf8)) })
                     return (confirmed, confirmed < batch.count ? "not every message was confirmed" : nil)
@@ -30,11 +42,18 @@ final class OutboxRelay: @unchecked Sendable {
                     return (0, "\(error)")
                 }
             }
-            total += n
-            if let error { return (total, error) }
-            if n < batchSize { break }
+            outcome.published += batch.published
+            if batch.busy {
+                outcome.busy = true
+                break
+            }
+            if let error = batch.error {
+                outcome.error = error
+                break
+            }
+            if batch.published < batchSize { break }
         }
-        return (total, nil)
+        return outcome
     }
 }
 
@@ -62,15 +81,20 @@ struct PublishOutboxFunction: Handler {
         guard let relay else {
             return Array(#"{"published":0,"pending":\#(try store.pendingCount()),"relay":"disabled"}"#.utf8)
         }
-        let (published, error) = try relay.publishPending(database.connection, maxBatches: 1000, context: context)
+        let outcome = try relay.publishPending(database.connection, maxBatches: 1000, context: context)
         let pending = try store.pendingCount()
-        if let error {
-            context.logger.error("outbox publish stopped", ["reason": .string(error), "published": .int(Int64(published)),
+        if let error = outcome.error {
+            context.logger.error("outbox publish stopped", ["reason": .string(error), "published": .int(Int64(outcome.published)),
                                                             "pending": .int(Int64(pending))])
-            throw OutboxPublishError(reason: error, published: published)
+            throw OutboxPublishError(reason: error, published: outcome.published)
         }
-        context.logger.info("outbox published", ["published": .int(Int64(published)), "pending": .int(Int64(pending))])
-        return Array(#"{"published":\#(published),"pending":\#(pending)}"#.utf8)
+        if outcome.busy {
+            // Not an error: the relay holding the outbox publishes these rows, in order.
+            context.logger.info("outbox held by another relay", ["published": .int(Int64(outcome.published)), "pending": .int(Int64(pending))])
+            return Array(#"{"published":\#(outcome.published),"pending":\#(pending),"relay":"busy"}"#.utf8)
+        }
+        context.logger.info("outbox published", ["published": .int(Int64(outcome.published)), "pending": .int(Int64(pending))])
+        return Array(#"{"published":\#(outcome.published),"pending":\#(pending)}"#.utf8)
     }
 }
 

@@ -15,6 +15,9 @@ enum ProfileDelivery {
 /// The profile service failed in a way a retry may fix (network, timeout, 5xx).
 struct ProfileServiceUnavailable: Error, CustomStringConvertible {
     let description: String
+    /// The service answered (5xx): it is done with the request. Otherwise (timeout, network) it may still
+    /// be storing the key.
+    var answered = false
 }
 
 /// `POST PROFILE_SERVICE_URL` with the user's profile and their new API key, over libcurl.
@@ -43,6 +46,12 @@ final class ProfileServiceClient: @unchecked Sendable {
         var api_key: String
     }
 
+    /// The longest a delivery with `remainingMs` left can keep the profile service busy, plus a margin
+    /// for recording the outcome: how long the key's lease must last.
+    func leaseMs(remainingMs: Int64) -> Int {
+        Int(max(min(Int64(timeoutMs), remainingMs - 1000), 0) + 5000)
+    }
+
     /// Sends the profile; the timeouts fit in what is left of the invocation.
     func deliver(_ body: Body, remainingMs: Int64) throws -> ProfileDelivery {
         let budget = min(Int64(timeoutMs), remainingMs - 1000)
@@ -62,7 +71,7 @@ final class ProfileServiceClient: @unchecked Sendable {
         switch response.status {
         case 200..<300: return .accepted
         case 400..<500: return .rejected(status: response.status)
-        default: throw ProfileServiceUnavailable(description: "answered HTTP \(response.status)")
+        default: throw ProfileServiceUnavailable(description: "answered HTTP \(response.status)", answered: true)
         }
     }
 }

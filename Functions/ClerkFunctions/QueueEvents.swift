@@ -14,12 +14,22 @@ struct QueueBatchRetry: LambdaReportableError {
 }
 
 /// Clerk events delivered by a queue instead of HTTP: SQS (`Records[]`) and Amazon MQ for RabbitMQ
-/// (`rmqMessagesByQueue`, base64 `data`). Each message body is a Clerk event, optionally with the original
-/// Svix headers as message attributes / AMQP headers (verified when present; required when
-/// `CLERK_QUEUE_REQUIRE_SIGNATURE=true`). A queued message may wait longer than Svix's 5-minute window, so
-/// the timestamp is not checked here: deduplication by delivery id closes the replay window instead.
+/// (`rmqMessagesByQueue`, base64 `data`). Each message body is a Clerk event with the original Svix headers
+/// as message attributes / AMQP headers, verified; a message without them is refused unless
+/// `CLERK_QUEUE_REQUIRE_SIGNATURE=false` (anyone who can write to the queue could otherwise tombstone a
+/// user). A queued message may wait longer than Svix's 5-minute window, so the timestamp is not checked
+/// here: deduplication by delivery id closes the replay window instead.
 struct QueueEventHandler: Sendable {
     let requireSignature: Bool
+
+    /// `CLERK_QUEUE_REQUIRE_SIGNATURE`, true unless set to false, which is logged at init.
+    static func requireSignature(_ ctx: InitContext) throws -> Bool {
+        let required = try ctx.environment.flag("CLERK_QUEUE_REQUIRE_SIGNATURE", default: true)
+        if !required {
+            ctx.logger.warn("CLERK_QUEUE_REQUIRE_SIGNATURE=false: queued events without Svix headers are accepted unverified")
+        }
+        return required
+    }
     let defaultEnvironment: String
     /// The webhook secrets without the timestamp window (made once, not per message).
     let verifier: WebhookVerifier
@@ -111,7 +121,7 @@ struct QueueEventHandler: Sendable {
         var applied = 0
         for message in batch.messages {
             let log = context.logger.with("messageId", .string(message.id)).with("source", .string(batch.source.rawValue))
-            if let failure = process(message, function: function, context: context, log: log) {
+            if let failure = process(message, source: batch.source, function: function, context: context, log: log) {
                 failures.append((message, failure))
             } else {
                 applied += 1
@@ -137,7 +147,7 @@ struct QueueEventHandler: Sendable {
         }
     }
 
-    private func process(_ message: Message, function: WebhookFunction, context: Context, log: Logger) -> Failure? {
+    private func process(_ message: Message, source: Source, function: WebhookFunction, context: Context, log: Logger) -> Failure? {
         var environment = defaultEnvironment
         var deliveryId = message.headers["svix-id"] ?? message.headers["webhook-id"] ?? message.id
         if message.headers["svix-signature"] != nil || message.headers["webhook-signature"] != nil {
@@ -153,18 +163,24 @@ struct QueueEventHandler: Sendable {
             log.warn("queued event rejected", ["reason": "signature_required"])
             return .permanent("signature_required")
         }
+        var log = log
+        // NUL (raw or \u0000), which PostgreSQL cannot store, removed after the signature check.
+        let (body, nulRemoved) = PostgresText.removingNUL(fromJSON: message.body)
+        if nulRemoved > 0 { log = log.with("nulRemoved", .int(Int64(nulRemoved))) }
         let event: ClerkEvent
         do {
-            event = try function.events.event(message.body)
+            event = try function.events.event(body)
         } catch {
             log.warn("queued event rejected", ["reason": "malformed_json", "detail": .string(DecodingErrorText.describe(error))])
             return .permanent("malformed_json")
         }
-        switch function.apply(event, deliveryId: deliveryId, environment: environment, rawBody: message.body,
-                              context: context, logger: log.with("svixId", .string(deliveryId))) {
+        switch function.apply(event, deliveryId: deliveryId, environment: environment, rawBody: body,
+                              context: context, logger: log.with("svixId", .string(deliveryId)), source: source.rawValue) {
         case .applied, .ignored: return nil
+        case .rejected: return nil  // recorded with the delivery; a redelivery is a duplicate
         case .retryable(let code, _): return .retryable(code)
         case .failed(let code, _): return .retryable(code)
+        case .conflict(let code, _): return .retryable(code)
         }
     }
 }

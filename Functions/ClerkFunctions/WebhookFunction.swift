@@ -30,7 +30,7 @@ public struct WebhookFunction: Handler {
         database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
         issuer = ProfileServiceClient(environment: ctx.environment).map { APIKeyIssuer(profile: $0) }
         relay = OutboxRelay(environment: ctx.environment)
-        queue = QueueEventHandler(requireSignature: ctx.environment["CLERK_QUEUE_REQUIRE_SIGNATURE"]?.lowercased() == "true",
+        queue = QueueEventHandler(requireSignature: try QueueEventHandler.requireSignature(ctx),
                                   defaultEnvironment: ctx.environment["CLERK_ENVIRONMENT"] ?? "production",
                                   verifier: WebhookVerifier(entries: config.verifier.entries, toleranceSeconds: Int64(Int32.max)))
     }
@@ -50,8 +50,10 @@ public struct WebhookFunction: Handler {
         context.afterResponse { [self] in
             guard let relay, context.remainingTimeMs > 3000 else { return }
             do {
-                let (published, error) = try relay.publishPending(database.connection, maxBatches: 1, context: context)
-                if let error { context.logger.warn("outbox publish deferred", ["reason": .string(error), "published": .int(Int64(published))]) }
+                let outcome = try relay.publishPending(database.connection, maxBatches: 1, context: context)
+                if let error = outcome.error {
+                    context.logger.warn("outbox publish deferred", ["reason": .string(error), "published": .int(Int64(outcome.published))])
+                }
             } catch {
                 context.logger.warn("outbox publish deferred", ["reason": .string("\(error)")])
             }
@@ -83,16 +85,19 @@ public struct WebhookFunction: Handler {
             log.warn("webhook rejected", fields)
             return .error(error.httpStatus, error.reason, "webhook verification failed")
         }
-        let log2 = log.with("svixId", .string(verified.messageId)).with("environment", .string(verified.environment))
+        var log2 = log.with("svixId", .string(verified.messageId)).with("environment", .string(verified.environment))
+        // Verified as sent; NUL (raw or \u0000), which PostgreSQL cannot store, removed before anything reads it.
+        let (body, nulRemoved) = PostgresText.removingNUL(fromJSON: request.body)
+        if nulRemoved > 0 { log2 = log2.with("nulRemoved", .int(Int64(nulRemoved))) }
         let clerkEvent: ClerkEvent
         do {
-            clerkEvent = try events.event(request.body)
+            clerkEvent = try events.event(body)
         } catch {
             log2.warn("webhook rejected", ["reason": "malformed_json", "detail": .string(DecodingErrorText.describe(error))])
             return .error(400, "malformed_json", "body is not a Clerk event: \(DecodingErrorText.describe(error))")
         }
         switch apply(clerkEvent, deliveryId: verified.messageId, environment: verified.environment,
-                     rawBody: request.body, context: context, logger: log2) {
+                     rawBody: body, context: context, logger: log2) {
         case .applied(let result, let apiKey):
             return .json(200, WebhookResult(status: result.status.rawValue, userId: result.userId?.postgresText, apiKey: apiKey))
         case .ignored(let type):
@@ -101,6 +106,10 @@ public struct WebhookFunction: Handler {
             return .error(code == "database_unavailable" ? 503 : 502, code, message)
         case .failed(let code, let message):
             return .error(500, code, message)
+        case .conflict(let code, let message):
+            return .error(409, code, message)
+        case .rejected(let code, let sqlState):
+            return .json(200, ["status": "rejected", "error": code, "sqlState": sqlState])
         }
     }
 
@@ -112,11 +121,15 @@ public struct WebhookFunction: Handler {
         case retryable(code: String, message: String)
         /// A retry will not help unless something is fixed.
         case failed(code: String, message: String)
+        /// Another delivery of the same user is busy (or won): come back later.
+        case conflict(code: String, message: String)
+        /// PostgreSQL refused the data itself (SQLSTATE class 22): recorded, answered 200, never retried.
+        case rejected(code: String, sqlState: String)
     }
 
     /// Applies one verified Clerk event: the user sync, then (for `user.created`) the API key.
     func apply(_ clerkEvent: ClerkEvent, deliveryId: String, environment: String, rawBody: [UInt8], context: Context,
-               logger log2: Logger) -> Applied {
+               logger log2: Logger, source: String = "webhook") -> Applied {
         guard handledTypes.contains(clerkEvent.type) else {
             log2.info("webhook ignored", ["type": .string(clerkEvent.type)])
             return .ignored(clerkEvent.type)
@@ -142,6 +155,9 @@ public struct WebhookFunction: Handler {
             log2.info("webhook applied", ["type": .string(clerkEvent.type), "status": .string(result.status.rawValue),
                                           "clerkUserId": .string(change.clerkUserId),
                                           "userId": .string(result.userId?.postgresText ?? "")])
+        } catch .query(let sqlState, _) where sqlState.hasPrefix("22") {
+            // Only what the server refused: a column we failed to decode (also "22…") is our bug, not the data's.
+            return reject(change, sqlState: sqlState, source: source, logger: log2)
         } catch {
             log2.error("webhook not applied", ["reason": error.isTransient ? "database_unavailable" : "database_error",
                                                "sqlState": .string(error.sqlState)])
@@ -153,6 +169,9 @@ public struct WebhookFunction: Handler {
         do {
             let outcome = try issuer.ensureKey(userId: userId, change: change, connection: database.connection, context: context)
             return .applied(result, apiKey: outcome.rawValue)
+        } catch let error as APIKeyConflict {
+            log2.warn("api key not issued", ["reason": "api_key_conflict", "detail": .string(error.reason)])
+            return .conflict(code: "api_key_conflict", message: "another delivery is issuing this user's key; retry later")
         } catch let error as ProfileServiceUnavailable {
             log2.error("api key not delivered", ["reason": "profile_service_unavailable", "detail": .string(error.description)])
             return .retryable(code: "profile_service_unavailable", message: "the profile service is unavailable; the delivery will be retried")
@@ -163,6 +182,22 @@ public struct WebhookFunction: Handler {
             log2.error("api key not issued", ["reason": "internal_error"])
             return .retryable(code: "internal_error", message: "the key could not be issued; the delivery will be retried")
         }
+    }
+
+    /// A data error fails the same way on every retry: record the delivery as rejected and stop Svix.
+    private func reject(_ change: UserChange, sqlState: String, source: String, logger log2: Logger) -> Applied {
+        log2.error("webhook rejected", ["reason": "data_error", "sqlState": .string(sqlState),
+                                        "clerkUserId": .string(change.clerkUserId)])
+        do {
+            try UserStore(connection: database.connection).recordRejection(change, source: source, reason: "data_error \(sqlState)")
+        } catch {
+            log2.error("rejection not recorded", ["reason": error.isTransient ? "database_unavailable" : "database_error",
+                                                  "sqlState": .string(error.sqlState)])
+            return error.isTransient
+                ? .retryable(code: "database_unavailable", message: "the database is unavailable; the delivery will be retried")
+                : .failed(code: "internal_error", message: "the delivery could not be stored")
+        }
+        return .rejected(code: "data_error", sqlState: sqlState)
     }
 
     private struct WebhookResult: Encodable {

@@ -36,12 +36,14 @@ public enum WebhookEventBuilder {
         return Array(event.serialized().utf8)
     }
 
-    /// Re-signs an HTTP event (v2, Function URL or REST) with fresh Svix headers, or wraps a bare Clerk
+    /// Re-signs an HTTP event (v2, Function URL or REST) or every message of a queue event (SQS, Amazon
+    /// MQ) with fresh Svix headers, or wraps a bare Clerk
     /// payload (`{"type":…,"data":…}`) in an HTTP API v2 event first.
     public static func resign(_ event: [UInt8], signer: WebhookSigner, id: String? = nil, timestamp: Int64? = nil) throws -> [UInt8] {
         let value = try JSONValue.parse(event)
         let messageId = id ?? WebhookSigner.newMessageId()
         let ts = timestamp ?? Clock.nowSeconds()
+        if let queued = try resignQueueEvent(value, signer: signer, id: id, timestamp: ts) { return queued }
         guard value["version"] != nil || value["httpMethod"] != nil || value["requestContext"] != nil else {
             return httpEvent(body: event, headers: signer.headers(id: messageId, timestamp: ts, body: event))
         }

@@ -5,17 +5,20 @@ import Glibc
 
 /// Why a message could not be published (or confirmed).
 public enum AMQPError: Error, CustomStringConvertible, Sendable {
-    /// `RABBITMQ_URL` is not an amqp:// URL.
+    /// `RABBITMQ_URL` is not an amqp:// or amqps:// URL.
     case invalidURL
     /// TCP connection, login, or channel setup failed.
     case connectionFailed(String)
+    /// An `amqps://` broker could not be reached securely: no CA, an untrusted or misnamed certificate.
+    case tls(String)
     /// The broker refused or did not confirm a publish in time (nothing is marked sent).
     case notConfirmed(String)
 
     public var description: String {
         switch self {
-        case .invalidURL: "RABBITMQ_URL is not an amqp:// URL"
+        case .invalidURL: "RABBITMQ_URL is not an amqp:// or amqps:// URL"
         case .connectionFailed(let why): "cannot reach RabbitMQ: \(why)"
+        case .tls(let why): "cannot reach RabbitMQ over TLS: \(why)"
         case .notConfirmed(let why): "RabbitMQ did not confirm: \(why)"
         }
     }
@@ -43,11 +46,18 @@ public final class AMQPPublisher {
     private var nextTag: UInt64 = 1
     private let url: String
     private let timeoutMs: Int
+    private let caFile: String?
 
-    /// Prepares a publisher for `url` (`amqp://user:pass@host:port/vhost`); connects on first use.
-    public init(url: String, timeoutMs: Int = 3000) {
+    /// Where Linux distributions keep the system's CA bundle (Debian/Ubuntu, Amazon Linux/Fedora, Alpine/others).
+    public static let systemCABundles = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"]
+
+    /// Prepares a publisher for `url` (`amqp://user:pass@host:port/vhost`, or `amqps://…`, port 5671 by
+    /// default); connects on first use. TLS verifies the broker's certificate and host name against
+    /// `caFile` (a PEM bundle), or the system bundle when nil.
+    public init(url: String, timeoutMs: Int = 3000, caFile: String? = nil) {
         self.url = url
         self.timeoutMs = timeoutMs
+        self.caFile = caFile
     }
 
     deinit { close() }
@@ -71,7 +81,29 @@ public final class AMQPPublisher {
             var info = amqp_connection_info()
             guard amqp_parse_url(buffer.baseAddress, &info) == AMQP_STATUS_OK.rawValue else { return .failure(.invalidURL) }
             guard let c = amqp_new_connection() else { return .failure(.connectionFailed("out of memory")) }
-            guard let socket = amqp_tcp_socket_new(c) else {
+            let tls = info.ssl != 0
+            let socket: OpaquePointer?
+            var ca = ""
+            if tls {
+                // amqps: rabbitmq-c's OpenSSL socket, the peer verified against the CA and its name against the host.
+                guard let found = caFile ?? Self.systemCABundles.first(where: { access($0, R_OK) == 0 }) else {
+                    amqp_destroy_connection(c)
+                    return .failure(.tls("no CA bundle found (looked in \(Self.systemCABundles.joined(separator: ", "))); set RABBITMQ_CA_FILE"))
+                }
+                ca = found
+                socket = amqp_ssl_socket_new(c)
+                if let socket {
+                    guard amqp_ssl_socket_set_cacert(socket, ca) == AMQP_STATUS_OK.rawValue else {
+                        amqp_destroy_connection(c)
+                        return .failure(.tls("cannot read CA certificates from \(ca)"))
+                    }
+                    amqp_ssl_socket_set_verify_peer(socket, 1)
+                    amqp_ssl_socket_set_verify_hostname(socket, 1)
+                }
+            } else {
+                socket = amqp_tcp_socket_new(c)
+            }
+            guard let socket else {
                 amqp_destroy_connection(c)
                 return .failure(.connectionFailed("cannot create a socket"))
             }
@@ -79,7 +111,18 @@ public final class AMQPPublisher {
             let opened = amqp_socket_open_noblock(socket, info.host, info.port, &tv)
             guard opened == AMQP_STATUS_OK.rawValue else {
                 amqp_destroy_connection(c)
-                return .failure(.connectionFailed(String(cString: amqp_error_string2(opened))))
+                let why = String(cString: amqp_error_string2(opened))
+                let host = info.host.map { String(cString: $0) } ?? ""
+                switch opened {
+                case AMQP_STATUS_SSL_PEER_VERIFY_FAILED.rawValue, AMQP_STATUS_SSL_CONNECTION_FAILED.rawValue:
+                    return .failure(.tls("the TLS handshake with \(host):\(info.port) failed (\(why)): is its certificate signed by a CA in \(ca)?"))
+                case AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED.rawValue:
+                    return .failure(.tls("the broker's certificate does not name \(host) (\(why))"))
+                case AMQP_STATUS_SSL_ERROR.rawValue:
+                    return .failure(.tls("\(why) with \(host):\(info.port)"))
+                default:
+                    return .failure(.connectionFailed(why))
+                }
             }
             _ = amqp_set_rpc_timeout(c, &tv)
             // "amqp://host/" names the empty vhost by the URI rules; nobody means that: use the default "/".

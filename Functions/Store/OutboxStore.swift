@@ -8,31 +8,54 @@ public struct OutboxMessage: Sendable {
     public var payload: String
 }
 
+/// What one relay batch did.
+public struct OutboxBatchResult: Sendable, Equatable {
+    /// Messages marked published (the broker confirmed them).
+    public var published: Int
+    /// The broker error that stopped the batch, if any.
+    public var error: String?
+    /// Another relay holds the outbox: this one sent nothing and should leave the rows to it.
+    public var busy: Bool
+}
+
 /// The transactional outbox: handlers write messages in the same transaction as the change they
 /// describe; a relay publishes them and marks them published only after the broker confirmed.
+///
+/// One relay at a time: each batch runs under a transaction-scoped advisory lock. Rows of one key (an API
+/// key's `set`, then its `delete`) must reach the broker in the order they were written, and two relays
+/// splitting the pending rows between them cannot promise that: a relay stalled on a batch holding the
+/// `set` would let another publish the later `delete` first, leaving a revoked key mapped at the gateway.
 public struct OutboxStore {
     private let connection: PostgresConnection
+
+    /// `pg_try_advisory_xact_lock` key of the relay ("clerkout" in ASCII); the migrations use another.
+    static let relayLockKey: Int64 = 0x636C_6572_6B6F_7574
 
     /// Uses `connection`.
     public init(connection: PostgresConnection) { self.connection = connection }
 
     /// How many messages wait.
     public func pendingCount() throws(PostgresError) -> Int {
-        try connection.query("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL").first!.decode("n")
+        guard let row = try connection.query("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL").first else {
+            throw .query(sqlState: "XX000", message: "count returned no row")
+        }
+        return try row.decode("n")
     }
 
-    /// Locks up to `limit` pending messages (oldest first) for the length of a transaction, skipping rows
-    /// another relay holds, hands them to `send`, and marks published the first `n` that `send` reports
-    /// confirmed. Concurrent relays never send the same row twice.
+    /// Takes the relay lock (or answers `busy` at once when another relay has it), reads up to `limit`
+    /// pending messages oldest first, hands them to `send`, and marks published the first `n` that `send`
+    /// reports confirmed, all in one transaction: the lock is released when the batch's outcome is stored.
     @discardableResult
-    public func relay(limit: Int, send: ([OutboxMessage]) throws -> (confirmed: Int, error: String?)) throws -> (published: Int, error: String?) {
+    public func relay(limit: Int, send: ([OutboxMessage]) throws -> (confirmed: Int, error: String?)) throws -> OutboxBatchResult {
         try connection.transaction { c in
+            guard try c.query("SELECT pg_try_advisory_xact_lock($1) AS got", [Self.relayLockKey]).first?.decode("got", as: Bool.self) == true
+            else { return OutboxBatchResult(published: 0, error: nil, busy: true) }
             let rows = try c.query("""
                 SELECT id, queue, payload::text AS payload FROM outbox
-                 WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+                 WHERE published_at IS NULL ORDER BY id LIMIT $1
                 """, [limit])
             let batch = try rows.map { OutboxMessage(id: try $0.decode("id"), queue: try $0.decode("queue"), payload: try $0.decode("payload")) }
-            guard !batch.isEmpty else { return (0, nil) }
+            guard !batch.isEmpty else { return OutboxBatchResult(published: 0, error: nil, busy: false) }
             let (confirmed, error) = try send(batch)
             if confirmed > 0 {
                 try c.query("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
@@ -42,7 +65,7 @@ public struct OutboxStore {
                 try c.query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])",
                             [Self.arrayLiteral(batch.dropFirst(confirmed).map(\.id)), String(error.prefix(500))])
             }
-            return (confirmed, error)
+            return OutboxBatchResult(published: confirmed, error: error, busy: false)
         }
     }
 

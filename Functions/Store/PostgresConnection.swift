@@ -98,6 +98,11 @@ public final class PostgresConnection {
 
     private func runOnce(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws(PostgresError) -> PostgresRows {
         let texts = parameters.map { $0?.postgresText }
+        // libpq takes C strings: a NUL would silently cut the value short. PostgreSQL's text cannot hold one
+        // either, so it is the data error the server would give (22021), never a truncated value.
+        if let n = texts.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+            throw .query(sqlState: "22021", message: "parameter $\(n + 1) contains a NUL character, which PostgreSQL text cannot hold")
+        }
         let result: OpaquePointer? = withOptionalCStrings(texts) { values in
             PQexecParams(conn, sql, Int32(texts.count), nil, values, nil, nil, 0)
         }

@@ -107,6 +107,11 @@ public enum Schema {
                 PRIMARY KEY (run_id, kind, clerk_id)
             );
             """),
+        // One delivery at a time gives a user their key: the pending key carries a lease until its profile
+        // call is over; an overlapping delivery that finds a live lease answers 409 instead of minting another.
+        Migration(version: 8, name: "api key leases", sql: """
+            ALTER TABLE api_keys ADD COLUMN lease_until timestamptz;
+            """),
     ]
 
     /// Applies one Clerk user event in a single statement (one round trip, one transaction):

@@ -53,6 +53,35 @@ public struct UserChange: Sendable {
     }
 }
 
+extension UserChange {
+    /// The change without NUL characters in its fields and without NUL (raw or `\u0000`) in its raw body,
+    /// and how many were removed.
+    public func removingNUL() -> (change: UserChange, removed: Int) {
+        var copy = self
+        var removed = 0
+        func clean(_ value: inout String?) {
+            guard let v = value else { return }
+            let (text, n) = PostgresText.removingNUL(v)
+            value = text
+            removed += n
+        }
+        let (clerkId, n) = PostgresText.removingNUL(clerkUserId)
+        copy.clerkUserId = clerkId
+        removed += n
+        clean(&copy.email)
+        clean(&copy.firstName)
+        clean(&copy.lastName)
+        clean(&copy.username)
+        clean(&copy.imageUrl)
+        let (body, m) = PostgresText.removingNUL(fromJSON: Array(rawBody.utf8))
+        if m > 0 {
+            copy.rawBody = String(decoding: body, as: UTF8.self)
+            removed += m
+        }
+        return (copy, removed)
+    }
+}
+
 /// How a change was applied.
 public enum SyncStatus: String, Sendable, Codable {
     /// Written.
@@ -78,8 +107,10 @@ public struct UserStore {
     /// Uses `connection`.
     public init(connection: PostgresConnection) { self.connection = connection }
 
-    /// Applies one change atomically (one statement, one transaction).
+    /// Applies one change atomically (one statement, one transaction). NUL characters, which PostgreSQL
+    /// cannot store, are removed first (callers that want to log it use `UserChange.removingNUL()`).
     public func apply(_ change: UserChange) throws(PostgresError) -> SyncResult {
+        let change = change.removingNUL().change
         let rows = try connection.query(
             "SELECT o_outcome, o_user_id FROM clerk_apply_user_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             [change.deliveryId, change.environment, change.kind.rawValue, change.clerkUserId, change.email,
@@ -89,6 +120,23 @@ public struct UserStore {
         let outcome = try row.decode("o_outcome", as: String.self)
         guard let status = SyncStatus(rawValue: outcome) else { throw .decoding(column: "o_outcome", expected: "SyncStatus") }
         return SyncResult(status: status, userId: try row.decodeIfPresent("o_user_id", as: UUID.self))
+    }
+}
+
+extension UserStore {
+    /// Records a delivery PostgreSQL refused as data (SQLSTATE class 22: it would fail the same way on
+    /// every retry): the delivery id with outcome `rejected`, so that a retry is answered as a duplicate,
+    /// and the body in `queue_rejects` for a person. Nothing is recorded twice for one delivery id.
+    public func recordRejection(_ change: UserChange, source: String, reason: String) throws(PostgresError) {
+        let change = change.removingNUL().change
+        try connection.query("""
+            WITH d AS (
+                INSERT INTO webhook_deliveries (svix_id, environment, event_type, clerk_user_id, outcome, processed_at)
+                VALUES ($1, $2, $3, $4, 'rejected', now())
+                ON CONFLICT (svix_id, environment) DO NOTHING RETURNING svix_id)
+            INSERT INTO queue_rejects (source, message_id, reason, body)
+            SELECT $5, svix_id, $6, $7 FROM d
+            """, [change.deliveryId, change.environment, change.kind.rawValue, change.clerkUserId, source, reason, change.rawBody])
     }
 }
 

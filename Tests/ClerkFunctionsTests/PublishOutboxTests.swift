@@ -92,6 +92,51 @@ final class PublishOutboxTests: XCTestCase {
         XCTAssertEqual(try pending(), 0)
     }
 
+    /// Runs `clerk-functions invoke publishOutbox` in a child process with these variables; its answer.
+    final class RelayProcess: @unchecked Sendable {
+        private let done = ConditionLock()
+        private var output: [UInt8]?
+
+        init(_ environment: [String: String]) {
+            Threads.detach { [self] in
+                let r = try? Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: ["invoke", "publishOutbox", "--event", "-"],
+                                            environment: childEnvironment(environment), stdinBytes: Array("{}".utf8))
+                done.withLock { output = r?.stdout ?? [] }
+                done.broadcast()
+            }
+        }
+
+        func answer() throws -> JSONValue {
+            XCTAssertTrue(done.wait(timeoutMs: 60_000) { output != nil }, "the relay process did not finish")
+            return try JSONValue.parse(done.withLock { output ?? [] })
+        }
+    }
+
+    func testTwoRelaysOneStalledMidBatchKeepEachKeysOrder() throws {
+        // An API key's mapping is set, then (its delivery retried) deleted; a user event sits between them.
+        try f.db.query("""
+            INSERT INTO outbox (queue, payload) VALUES
+              ('api-key-mappings', '{"op":"set","key":"api_key:k1","value":"user_1"}'),
+              ('user-events', '{"n":1}'),
+              ('api-key-mappings', '{"op":"delete","key":"api_key:k1"}')
+            """)
+        // Relay A, in its own process, reads the first two rows and stalls publishing them.
+        let proxy = try StallingBrokerProxy(target: TestBroker.url)
+        let a = RelayProcess(["DATABASE_URL": TestDatabase.url, "RABBITMQ_URL": proxy.url, "OUTBOX_BATCH_SIZE": "2",
+                              "RABBITMQ_TIMEOUT_MS": "30000"])
+        XCTAssertTrue(proxy.waitUntilStalled(), "relay A is publishing its batch")
+        // Relay B (the schedule, or a webhook's own publication) runs meanwhile, in another process.
+        let b = try RelayProcess(["DATABASE_URL": TestDatabase.url, "RABBITMQ_URL": TestBroker.url]).answer()
+        XCTAssertEqual(b["relay"]?.stringValue, "busy", "\(b)")
+        XCTAssertEqual(b["published"]?.doubleValue, 0, "one relay at a time")
+        proxy.release()
+        XCTAssertEqual(try a.answer()["published"]?.doubleValue, 3, "relay A finishes the outbox")
+        let mappings = try drain("api-key-mappings")
+        XCTAssertEqual(mappings.map { $0["op"]?.stringValue }, ["set", "delete"], "the consumer sees the key's set before its delete")
+        XCTAssertEqual(try drain("user-events").count, 1)
+        XCTAssertEqual(try pending(), 0)
+    }
+
     func testWithoutABrokerRowsWaitForAnotherRelay() throws {
         let none = try WebhookFixture()
         _ = try none.invoke("onUserCreated", none.signed(none.userBody(type: "user.created", updatedAt: 1)))

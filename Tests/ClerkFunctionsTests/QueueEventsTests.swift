@@ -44,7 +44,54 @@ final class QueueEventsTests: XCTestCase {
 
     func users() throws -> Int { try f.count("users") }
 
+    func testAnUnsignedQueuedEventIsRefusedByDefault() throws {
+        // Before: an unsigned SQS record tombstoned a user. Anyone able to write to the queue could do it.
+        _ = try f.invoke("onUserCreated", f.signed(f.userBody(type: "user.created", id: "user_victim", updatedAt: 1)))
+        let out = try JSONValue.parse(f.harness.invoke("onUserDeleted", event: sqs([("m1", f.deletedBody(id: "user_victim"), nil)])))
+        XCTAssertEqual(out["batchItemFailures"], .array([.object(["itemIdentifier": .string("m1")])]))
+        XCTAssertEqual(try f.user("user_victim")?["deleted"], "false", "not tombstoned")
+        XCTAssertTrue(f.logs.contains("\"reason\":\"signature_required\""))
+        // Amazon MQ: kept in queue_rejects for a person, not applied.
+        let mq = try JSONValue.parse(f.harness.invoke("onUserDeleted", event: rmq([("r1", f.deletedBody(id: "user_victim"), nil)])))
+        XCTAssertEqual(mq["rejected"]?.doubleValue, 1)
+        XCTAssertEqual(try f.user("user_victim")?["deleted"], "false")
+    }
+
+    func testQueuedNULIsRemovedAndADataErrorIsRecordedNotRetried() throws {
+        let withNUL = f.userBody(type: "user.created", id: "user_qn", updatedAt: 1, firstName: "Ada\\u0000X")
+        let outOfRange = Array(String(decoding: f.userBody(type: "user.created", id: "user_qr", updatedAt: 1), as: UTF8.self)
+            .replacingOccurrences(of: "1735732800123", with: "9223372036854775807").utf8)
+        let out = try JSONValue.parse(f.harness.invoke("onUserCreated", event: sqs([
+            ("n1", withNUL, f.prodSecret), ("d1", outOfRange, f.prodSecret)])))
+        XCTAssertEqual(out["batchItemFailures"], .array([]), "a data error would fail again: recorded, not returned to the queue")
+        XCTAssertEqual(try f.user("user_qn")?["first_name"], "AdaX")
+        XCTAssertNil(try f.user("user_qr"))
+        let kept = try XCTUnwrap(f.db.query("SELECT source, reason FROM queue_rejects").first)
+        XCTAssertEqual(try kept.decode("source", as: String.self), "sqs")
+        XCTAssertEqual(try kept.decode("reason", as: String.self), "data_error 22008")
+        XCTAssertTrue(f.logs.contains("\"nulRemoved\":1"), f.logs)
+    }
+
+    func testTurningTheSignatureCheckOffIsExplicitAndLogged() throws {
+        let open = try WebhookFixture(extra: ["CLERK_QUEUE_REQUIRE_SIGNATURE": "false"])
+        let out = try JSONValue.parse(open.harness.invoke("onUserCreated", event: sqs([
+            ("m1", open.userBody(type: "user.created", id: "user_q1", updatedAt: 1), nil)])))
+        XCTAssertEqual(out["batchItemFailures"], .array([]))
+        XCTAssertTrue(open.logs.contains("CLERK_QUEUE_REQUIRE_SIGNATURE=false"), "said once, at init")
+        for typo in ["flase", "maybe"] {
+            let harness = LocalHarness(registry: Functions.registry, environment: Environment([
+                "DATABASE_URL": TestDatabase.url, "PROD_CLERK_WEBHOOK_SECRET": f.prodSecret, "CLERK_QUEUE_REQUIRE_SIGNATURE": typo]),
+                                       logger: Logger(level: .error))
+            XCTAssertThrowsError(try harness.invoke("onUserCreated", event: sqs([("m2", f.userBody(updatedAt: 1), nil)]))) { error in
+                guard case .initFailed(let object)? = error as? HarnessError else { return XCTFail("\(error)") }
+                XCTAssertTrue(object.errorMessage.contains("CLERK_QUEUE_REQUIRE_SIGNATURE"), object.errorMessage)
+            }
+        }
+    }
+
     func testSQSReportsOnlyTheFailedMessages() throws {
+        // Unsigned messages are accepted here only because the check is explicitly off.
+        f = try WebhookFixture(extra: ["CLERK_QUEUE_REQUIRE_SIGNATURE": "false"])
         let out = try JSONValue.parse(f.harness.invoke("onUserCreated", event: sqs([
             ("m1", f.userBody(type: "user.created", id: "user_q1", updatedAt: 1), f.prodSecret),
             ("m2", Array("{not json".utf8), nil),
@@ -92,17 +139,26 @@ final class QueueEventsTests: XCTestCase {
         let down = try WebhookFixture(extra: ["DATABASE_URL": "postgresql://nobody@/x?host=/nonexistent-socket-dir",
                                               "DATABASE_CONNECT_TIMEOUT": "1"])
         XCTAssertThrowsError(try down.harness.invoke("onUserCreated", event: rmq([
-            ("r1", down.userBody(type: "user.created", updatedAt: 1), nil)]))) { error in
+            ("r1", down.userBody(type: "user.created", updatedAt: 1), down.prodSecret)]))) { error in
             guard case .functionError(let object)? = error as? HarnessError else { return XCTFail("\(error)") }
             XCTAssertEqual(object.errorType, "QueueBatchRetry")
         }
     }
 
     func testTheSampleQueueEvents() throws {
-        let sqsOut = try JSONValue.parse(f.harness.invoke("onUserCreated", event: BuiltProducts.event("onUserCreated.sqs.json")))
+        // Signed as `invoke --sign` (and so `make run`) signs them: fresh Svix headers on every message.
+        let signer = WebhookSigner(secret: try WebhookSecret(f.prodSecret))
+        let sqsEvent = try WebhookEventBuilder.resign(BuiltProducts.event("onUserCreated.sqs.signed.json"), signer: signer)
+        let sqsOut = try JSONValue.parse(f.harness.invoke("onUserCreated", event: sqsEvent))
         XCTAssertEqual(sqsOut["batchItemFailures"], .array([]))
-        let mqOut = try JSONValue.parse(f.harness.invoke("onUserUpdated", event: BuiltProducts.event("onUserUpdated.rabbitmq.json")))
+        XCTAssertEqual(try f.count("webhook_deliveries"), 1)
+        let mqEvent = try WebhookEventBuilder.resign(BuiltProducts.event("onUserUpdated.rabbitmq.signed.json"), signer: signer)
+        let mqOut = try JSONValue.parse(f.harness.invoke("onUserUpdated", event: mqEvent))
         XCTAssertEqual(mqOut["applied"]?.doubleValue, 1)
         XCTAssertEqual(try f.user("user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF")?["first_name"], "Augusta")
+        // As stored, unsigned: refused now that signatures are required by default.
+        let unsigned = try JSONValue.parse(f.harness.invoke("onUserCreated", event: BuiltProducts.event("onUserCreated.sqs.signed.json")))
+        guard case .array(let failed)? = unsigned["batchItemFailures"] else { return XCTFail("\(unsigned)") }
+        XCTAssertEqual(failed.count, 1)
     }
 }

@@ -72,6 +72,59 @@ final class WebhookRejectionTests: XCTestCase {
         try assertRejected(f.signed(big), status: 413, code: "payload_too_large")
     }
 
+    /// A user.created body with `firstName` and `note` spliced in as raw JSON text (escapes kept as written).
+    func body(firstNameJSON: String, noteJSON: String = "\"plain\"", createdAt: String = "1735732800123") -> [UInt8] {
+        Array(#"""
+            {"data":{"id":"user_nul","object":"user","first_name":\#(firstNameJSON),"last_name":"Lovelace","primary_email_address_id":"idn_1","email_addresses":[{"id":"idn_1","email_address":"ada@example.com"}],"created_at":\#(createdAt),"updated_at":1735732800200,"public_metadata":{"note":\#(noteJSON),"kept":"\\u0000 is text here"}},"object":"event","timestamp":1735732800250,"type":"user.created"}
+            """#.utf8)
+    }
+
+    func testAnEscapedNULIsRemovedAndTheUserStored() throws {
+        // jsonb refuses \u0000 (22P05): before, the delivery failed with 500 and Svix retried it for days.
+        let r = try f.invoke("onUserCreated", f.signed(body(firstNameJSON: #""Ada\u0000Byron""#, noteJSON: #""a\u0000b""#)))
+        XCTAssertEqual(r.status, 200, "\(r.body)")
+        XCTAssertEqual(r.body["status"]?.stringValue, "processed")
+        let user = try XCTUnwrap(f.user("user_nul"))
+        XCTAssertEqual(user["first_name"], "AdaByron", "the NUL is removed, not the text after it")
+        let raw = try JSONValue.parse(Array(try XCTUnwrap(user["raw"]).utf8))
+        XCTAssertEqual(raw["public_metadata"]?["note"]?.stringValue, "ab")
+        XCTAssertEqual(raw["public_metadata"]?["kept"]?.stringValue, "\\u0000 is text here", "an escaped backslash is not a NUL")
+        XCTAssertTrue(f.logs.contains("\"nulRemoved\":"), f.logs)
+    }
+
+    func testARawNULByteIsRemovedAndTheUserStored() throws {
+        var raw = body(firstNameJSON: #""Ada@Byron""#)
+        if let at = raw.firstIndex(of: UInt8(ascii: "@")) { raw[at] = 0 }
+        let r = try f.invoke("onUserCreated", f.signed(raw))
+        XCTAssertEqual(r.status, 200, "\(r.body)")
+        XCTAssertEqual(try f.user("user_nul")?["first_name"], "AdaByron", "not truncated at the NUL")
+        XCTAssertTrue(f.logs.contains("\"nulRemoved\":"), f.logs)
+    }
+
+    func testAPostgreSQLDataErrorIsAPermanentRejectionThatIsRecorded() throws {
+        // A creation time past PostgreSQL's timestamp range: to_timestamp fails with 22008, on every retry.
+        let event = try f.signed(body(firstNameJSON: #""Ada""#, createdAt: "9223372036854775807"), id: "msg_data_error")
+        let r = try f.invoke("onUserCreated", event)
+        XCTAssertEqual(r.status, 200, "a retry would fail the same way: Svix must stop (\(r.body))")
+        XCTAssertEqual(r.body["status"]?.stringValue, "rejected")
+        XCTAssertEqual(r.body["error"]?.stringValue, "data_error")
+        XCTAssertEqual(r.body["sqlState"]?.stringValue, "22008")
+        XCTAssertNil(try f.user("user_nul"), "nothing half-applied")
+        let delivery = try XCTUnwrap(f.db.query("SELECT outcome FROM webhook_deliveries WHERE svix_id = 'msg_data_error'").first)
+        XCTAssertEqual(try delivery.decode("outcome", as: String.self), "rejected", "the delivery is recorded")
+        let kept = try XCTUnwrap(f.db.query("SELECT source, message_id, reason, body FROM queue_rejects").first)
+        XCTAssertEqual(try kept.decode("source", as: String.self), "webhook")
+        XCTAssertEqual(try kept.decode("message_id", as: String.self), "msg_data_error")
+        XCTAssertEqual(try kept.decode("reason", as: String.self), "data_error 22008")
+        XCTAssertTrue(try kept.decode("body", as: String.self).contains("user_nul"), "the body is kept for a person")
+        XCTAssertTrue(f.logs.contains("\"sqlState\":\"22008\""), f.logs)
+        XCTAssertTrue(f.logs.contains("\"reason\":\"data_error\""), f.logs)
+        // Svix's next attempt (same message id) is answered without applying it again.
+        let again = try f.invoke("onUserCreated", f.signed(body(firstNameJSON: #""Ada""#, createdAt: "9223372036854775807"), id: "msg_data_error"))
+        XCTAssertEqual(again.status, 200)
+        XCTAssertEqual(try f.count("queue_rejects"), 1)
+    }
+
     func testDatabaseDownIs503SoSvixRetries() throws {
         let down = try WebhookFixture(extra: ["DATABASE_URL": "postgresql://nobody@/x?host=/nonexistent-socket-dir",
                                               "DATABASE_CONNECT_TIMEOUT": "1"])

@@ -65,6 +65,15 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(try db.query("SELECT 1 AS one").first?.decode("one", as: Int.self), 1, "usable after an error")
     }
 
+    func testATextParameterWithANULIsRefusedNotTruncated() throws {
+        // libpq takes C strings: "a\0b" would silently become "a".
+        XCTAssertThrowsError(try db.query("SELECT $1::text AS t", ["a\u{0}b"])) { error in
+            XCTAssertEqual((error as? PostgresError)?.sqlState, "22021")
+            XCTAssertEqual((error as? PostgresError)?.errorClass, "22", "a data error: permanent, not retried")
+        }
+        XCTAssertEqual(try db.query("SELECT $1::text AS t", ["ab"]).first?.decode("t", as: String.self), "ab", "the connection still works")
+    }
+
     func testTransactionRollsBackOnError() throws {
         XCTAssertThrowsError(try db.transaction { c in
             try c.query("INSERT INTO users (clerk_user_id, environment) VALUES ('user_tx', 'production')")

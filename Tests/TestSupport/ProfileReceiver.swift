@@ -1,28 +1,65 @@
 import JSON
 import LocalHosting
 import LambdaRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// A stand-in profile service on loopback: records every request, answers what the test says.
+/// A stand-in profile service on loopback: records every request, answers what the test says, after a
+/// delay that may differ per call (a slow first call, a fast second one: the overlapping-delivery race).
 public final class ProfileReceiver: @unchecked Sendable {
-    private let endpoint: ScriptedEndpoint
+    private let lock = ConditionLock()
+    private var _status = 200
+    private var _delayMs: UInt32 = 0
+    private var _schedule: [UInt32] = []
+    private var _received: [LoopbackHTTPServer.Request] = []
+    private var _answered: [LoopbackHTTPServer.Request] = []
+    private var server: LoopbackHTTPServer!
 
     /// Starts answering 200.
-    public init() throws { endpoint = try ScriptedEndpoint(body: #"{"ok":true}"#) }
+    public init() throws {
+        server = try LoopbackHTTPServer { [weak self] request in
+            guard let self else { return nil }
+            let (status, delay) = self.lock.withLock { () -> (Int, UInt32) in
+                self._received.append(request)
+                let delay = self._schedule.isEmpty ? self._delayMs : self._schedule.removeFirst()
+                return (self._status, delay)
+            }
+            self.lock.broadcast()
+            if delay > 0 { usleep(delay * 1000) }
+            // What a real service keeps is what it finished storing last, not what arrived last.
+            self.lock.withLock { self._answered.append(request) }
+            self.lock.broadcast()
+            return .json(status, #"{"ok":true}"#)
+        }
+    }
 
     /// The URL to configure as `PROFILE_SERVICE_URL`.
-    public var url: String { endpoint.server.baseURL + "/profiles" }
+    public var url: String { server.baseURL + "/profiles" }
     /// The status answered.
     public var status: Int {
-        get { endpoint.status }
-        set { endpoint.status = newValue }
+        get { lock.withLock { _status } }
+        set { lock.withLock { _status = newValue } }
     }
-    /// Delay before answering, ms.
+    /// Delay before answering, ms (when no per-call delay is scheduled).
     public var delayMs: UInt32 {
-        get { endpoint.delayMs }
-        set { endpoint.delayMs = newValue }
+        get { lock.withLock { _delayMs } }
+        set { lock.withLock { _delayMs = newValue } }
     }
-    /// Requests so far.
-    public var received: [LoopbackHTTPServer.Request] { endpoint.received }
+    /// Delays for the next calls, one per call in arrival order (then `delayMs`).
+    public var schedule: [UInt32] {
+        get { lock.withLock { _schedule } }
+        set { lock.withLock { _schedule = newValue } }
+    }
+    /// Requests so far, in arrival order.
+    public var received: [LoopbackHTTPServer.Request] { lock.withLock { _received } }
+    /// Requests answered so far, in the order the answers went out (the last one is what the service keeps).
+    public var answered: [LoopbackHTTPServer.Request] { lock.withLock { _answered } }
+
+    /// Waits until `count` requests have arrived (false after `timeoutMs`).
+    public func waitForRequests(_ count: Int, timeoutMs: Int64 = 30_000) -> Bool {
+        lock.wait(timeoutMs: timeoutMs) { self._received.count >= count }
+    }
 }
 
 /// The RabbitMQ broker the tests use: `RABBITMQ_URL`, which `make test` always provides (a private node).
