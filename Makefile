@@ -41,10 +41,11 @@ bench-webhooks: release
 bench-tokens: release
 	.build/release/clerk-bench tokens
 
-# Outbox rows to RabbitMQ per second (confirms), and onUserCreated end to end with a local profile receiver.
+# Outbox rows to RabbitMQ (confirms) and to Kafka (acks=all) per second, and onUserCreated end to end with a
+# local profile receiver.
 bench-outbox: release
 	CLERK_NEED_BROKER=1 scripts/install-deps.sh
-	scripts/with-database.sh scripts/with-broker.sh .build/release/clerk-bench outbox
+	scripts/with-database.sh scripts/with-broker.sh scripts/with-kafka.sh .build/release/clerk-bench outbox
 
 # Users per second from the Backend API stand-in into the local PostgreSQL, next to a plain-INSERT floor.
 bench-backfill: release
@@ -59,6 +60,7 @@ bench-coldstart: release
 clean:
 	scripts/local-postgres.sh clean || true
 	scripts/local-rabbitmq.sh clean || true
+	scripts/local-kafka.sh clean || true
 	rm -rf .build .aws-sam
 
 # `sam build` runs build-<LogicalId> with ARTIFACTS_DIR set: every function ships the same bootstrap,

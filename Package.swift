@@ -45,7 +45,10 @@ let package = Package(
         .systemLibrary(
             name: "CRabbitMQ", path: "Functions/CRabbitMQ", pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]),
-        .target(name: "Messaging", dependencies: ["CRabbitMQ"], path: "Functions/Messaging"),
+        .systemLibrary(
+            name: "CKafka", path: "Functions/CKafka", pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]),
+        .target(name: "Messaging", dependencies: ["CRabbitMQ", "CKafka"], path: "Functions/Messaging"),
         .target(
             name: "ClerkKit",
             dependencies: ["COpenSSL", "HTTPClient", "JSON", .product(name: "Logging", package: "swift-log")],
@@ -83,7 +86,7 @@ let package = Package(
         .target(name: "ClerkStandIn", dependencies: ["LambdaRuntime", "LocalHosting", "JSON"], path: "Tests/ClerkStandIn"),
         .target(
             name: "TestSupport",
-            dependencies: ["RuntimeSupport", "ClerkStandIn", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "Store", "ClerkKit", "Messaging", "ClerkFunctions", "DevTools"],
+            dependencies: ["RuntimeSupport", "ClerkStandIn", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "Store", "ClerkKit", "Messaging", "CKafka", "ClerkFunctions", "DevTools"],
             path: "Tests/TestSupport"),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "LocalHosting", "HTTPClient", "JSON", "RuntimeSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),

@@ -6,6 +6,7 @@ pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
 pkg-config --exists libcrypto 2>/dev/null || missing+=(libssl-dev)
 pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
 pkg-config --exists librabbitmq 2>/dev/null || missing+=(librabbitmq-dev)
+pkg-config --exists rdkafka 2>/dev/null || missing+=(librdkafka-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 # The tests run a private RabbitMQ node (make test); `make run` does not need one.
 # (Debian puts it in /usr/sbin, which is not on an ordinary user's PATH.)

@@ -5,9 +5,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 swift build --build-tests
 # The template checkers and Svix's own verifier, from PyPI, in a venv of our own (the tests run them).
-if [ ! -x .build/venv/bin/sam ] || [ ! -x .build/venv/bin/cfn-lint ] || ! .build/venv/bin/python -c "import svix" 2>/dev/null; then
+# Also noida-db, the Kafka-protocol broker the Kafka tests run (Debian has none).
+if [ ! -x .build/venv/bin/sam ] || [ ! -x .build/venv/bin/cfn-lint ] || ! .build/venv/bin/python -c "import svix, noida_db" 2>/dev/null; then
   python3 -m venv .build/venv
-  .build/venv/bin/pip install -q --disable-pip-version-check cfn-lint aws-sam-cli svix
+  .build/venv/bin/pip install -q --disable-pip-version-check cfn-lint aws-sam-cli svix noida-db==0.2.3
 fi
 export CLERK_TOOLS_VENV="$root/.build/venv"
 # The deployment zip, which PackageTests runs under chroot.
@@ -27,4 +28,4 @@ fi
 echo "sam build: $built functions in $(( $(date +%s) - t0 )) s, packaged $packaged time(s)" >&2
 # The scripts themselves: checkouts under a space and a mode-700 folder, two make runs at once, make clean.
 scripts/test-scripts.sh
-CLERK_PG_DATABASE=clerk_functions_test exec "$root/scripts/with-database.sh" "$root/scripts/with-broker.sh" swift test --skip-build --disable-swift-testing "$@"
+CLERK_PG_DATABASE=clerk_functions_test exec "$root/scripts/with-database.sh" "$root/scripts/with-broker.sh" "$root/scripts/with-kafka.sh" swift test --skip-build --disable-swift-testing "$@"

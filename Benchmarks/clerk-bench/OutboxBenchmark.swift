@@ -21,6 +21,7 @@ enum OutboxBenchmark {
         }
         do {
             try publish(db: db, broker: broker, count: options.int("messages", 20_000))
+            if let kafka = env["KAFKA_BROKERS"] { try publishKafka(db: db, brokers: kafka, count: options.int("messages", 20_000)) }
             try endToEnd(db: db, broker: broker, count: options.int("users", 1_000))
         } catch {
             print("outbox benchmark failed: \(error)")
@@ -55,6 +56,47 @@ enum OutboxBenchmark {
         print("outbox -> RabbitMQ (durable queue, persistent messages, publisher confirms, batches of 500), loopback:")
         print("  \(published) messages in \(fmt(seconds, 2)) s: \(fmt(Double(published) / seconds, 0)) messages/s; broker holds \(try drain(consumer, "user-events"))")
         print("RESULT outbox messages_per_s=\(fmt(Double(published) / seconds, 0)) published=\(published)/\(count)")
+    }
+
+    /// The same rows to Kafka: idempotent producer, acks=all, a row marked published after its delivery report.
+    /// The floor is librdkafka alone producing the same bytes with the same settings, in this process.
+    static func publishKafka(db: String, brokers: String, count: Int) throws {
+        let c = try PostgresConnection(url: db)
+        try c.query("TRUNCATE outbox")
+        try c.query("""
+            INSERT INTO outbox (queue, payload)
+            SELECT 'user-events', jsonb_build_object('type', 'user.updated', 'userId', gen_random_uuid(), 'clerkUserId',
+                   'user_bench_' || g, 'environment', 'production', 'changed', jsonb_build_object('first_name', 'Ada ' || g))
+              FROM generate_series(1, $1::int) g
+            """, [count])
+        let payloads = try c.query("SELECT payload::text AS p FROM outbox ORDER BY id").map { try $0.decode("p", as: String.self) }
+        let prefix = "bench\(getpid())."
+        let harness = LocalHarness(registry: Functions.registry, environment: Environment([
+            "DATABASE_URL": db, "KAFKA_BROKERS": brokers, "KAFKA_TOPIC_PREFIX": prefix, "OUTBOX_BATCH_SIZE": "500"]),
+            logger: Logger(level: .warning))
+        let t0 = Clock.monotonicNs()
+        let out = try JSONValue.parse(harness.invoke("publishOutbox", event: Array("{}".utf8), timeoutMs: 300_000))
+        let seconds = Double(Clock.monotonicNs() - t0) / 1e9
+        let published = Int(out["published"]?.doubleValue ?? 0)
+        // Floor: the producer alone, same batches, no database.
+        let producer = try KafkaPublisher(options: .init(brokers: brokers))
+        let messages = payloads.enumerated().map { i, p in
+            KafkaMessage(topic: prefix + "floor", key: "user_bench_\(i)", value: Array(p.utf8),
+                         headers: [KafkaHeader("event-type", "user.updated"), KafkaHeader("outbox-id", String(i))])
+        }
+        let t1 = Clock.monotonicNs()
+        var sent = 0
+        var i = 0
+        while i < messages.count {
+            sent += try producer.publish(Array(messages[i..<min(i + 500, messages.count)]), timeoutMs: 30_000)
+            i += 500
+        }
+        let floorSeconds = Double(Clock.monotonicNs() - t1) / 1e9
+        let rate = Double(published) / seconds, floor = Double(sent) / floorSeconds
+        print("outbox -> Kafka (idempotent producer, acks=all, batches of 500), loopback noida-db broker:")
+        print("  \(published) messages in \(fmt(seconds, 2)) s: \(fmt(rate, 0)) messages/s; producer alone: \(fmt(floor, 0)) messages/s")
+        print("RESULT outbox_kafka messages_per_s=\(fmt(rate, 0)) published=\(published)/\(count) floor_messages_per_s=\(fmt(floor, 0))")
+        print("RATIO outbox_kafka_vs_producer_alone=\(fmt(rate / floor, 2))")
     }
 
     static func endToEnd(db: String, broker: String, count: Int) throws {

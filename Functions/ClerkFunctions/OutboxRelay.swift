@@ -3,24 +3,28 @@ import LambdaRuntime
 import Messaging
 import Store
 
-/// Publishes outbox rows to RabbitMQ: durable queues, persistent messages, publisher confirms; a row is
-/// marked published only after the broker confirmed it. Kept across warm invocations (one connection).
+/// Publishes outbox rows to every configured broker (RabbitMQ, Kafka, or both); a row is marked published
+/// only after every destination confirmed it. Kept across warm invocations (one connection, one producer).
 final class OutboxRelay: @unchecked Sendable {
-    private let publisher: AMQPPublisher
+    private let destinations: [OutboxDestination]
     let batchSize: Int
 
-    /// Reads `RABBITMQ_URL` (nil when unset: rows then wait for another relay; `amqps://` for TLS, verified
-    /// against `RABBITMQ_CA_FILE` or the system CA bundle) and `OUTBOX_BATCH_SIZE`.
-    init?(environment env: Environment) {
-        guard let url = env["RABBITMQ_URL"] else { return nil }
-        let ca = env["RABBITMQ_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-        publisher = AMQPPublisher(url: url, timeoutMs: Int(env["RABBITMQ_TIMEOUT_MS"] ?? "") ?? 3000, caFile: ca)
+    /// Reads `RABBITMQ_URL` (`amqps://` for TLS, verified against `RABBITMQ_CA_FILE` or the system CA bundle),
+    /// `KAFKA_*` and `OUTBOX_BATCH_SIZE`; nil when no broker is set (rows then wait for another relay).
+    /// Throws a configuration error (an init error) for settings that cannot work.
+    init?(environment env: Environment) throws {
+        let destinations = try Self.destinations(env)
+        guard !destinations.isEmpty else { return nil }
+        self.destinations = destinations
         batchSize = min(max(Int(env["OUTBOX_BATCH_SIZE"] ?? "") ?? 500, 1), 10_000)
     }
 
+    /// `rabbitmq`, `kafka` or `rabbitmq+kafka`.
+    var destinationNames: String { destinations.map(\.name).joined(separator: "+") }
+
     /// What `publishPending` did.
     struct Outcome {
-        /// Messages the broker confirmed.
+        /// Messages every broker confirmed.
         var published = 0
         /// The broker error that stopped it, if any.
         var error: String?
@@ -35,12 +39,16 @@ final class OutboxRelay: @unchecked Sendable {
         for _ in 0..<maxBatches {
             guard context.remainingTimeMs > 1500 else { break }
             let batch = try OutboxStore(connection: connection).relay(limit: batchSize) { batch in
-                do {
-                    let confirmed = try publisher.publish(batch.map { AMQPMessage(queue: $0.queue, body: Array($0.payload.utf8)) })
-                    return (confirmed, confirmed < batch.count ? "not every message was confirmed" : nil)
-                } catch {
-                    return (0, "\(error)")
+                // Each destination gets what every earlier one confirmed: a row counts once all have it.
+                var confirmed = batch.count
+                var failure: String?
+                for destination in destinations where confirmed > 0 {
+                    let budget = Int(max(100, min(context.remainingTimeMs - 1000, 60_000)))
+                    let (n, error) = destination.publish(Array(batch.prefix(confirmed)), budgetMs: budget, traceId: context.traceId)
+                    if n < confirmed { failure = "\(destination.name): \(error ?? "not every message was confirmed")" }
+                    confirmed = min(confirmed, n)
                 }
+                return (confirmed, failure)
             }
             outcome.published += batch.published
             if batch.busy {
@@ -71,9 +79,9 @@ struct PublishOutboxFunction: Handler {
     private let database: DatabaseSession
 
     init(_ ctx: InitContext) throws {
-        relay = OutboxRelay(environment: ctx.environment)
+        relay = try OutboxRelay(environment: ctx.environment)
         database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
-        if relay == nil { ctx.logger.warn("RABBITMQ_URL is not set: outbox rows stay for another relay") }
+        if relay == nil { ctx.logger.warn("neither RABBITMQ_URL nor KAFKA_BROKERS is set: outbox rows stay for another relay") }
     }
 
     func handle(_ event: [UInt8], context: Context) throws -> [UInt8] {
@@ -93,15 +101,16 @@ struct PublishOutboxFunction: Handler {
             context.logger.info("outbox held by another relay", ["published": .int(Int64(outcome.published)), "pending": .int(Int64(pending))])
             return Array(#"{"published":\#(outcome.published),"pending":\#(pending),"relay":"busy"}"#.utf8)
         }
-        context.logger.info("outbox published", ["published": .int(Int64(outcome.published)), "pending": .int(Int64(pending))])
-        return Array(#"{"published":\#(outcome.published),"pending":\#(pending)}"#.utf8)
+        context.logger.info("outbox published", ["published": .int(Int64(outcome.published)), "pending": .int(Int64(pending)),
+                                                 "destinations": .string(relay.destinationNames)])
+        return Array(#"{"published":\#(outcome.published),"pending":\#(pending),"destinations":"\#(relay.destinationNames)"}"#.utf8)
     }
 }
 
 extension Functions {
     /// `publishOutbox`: the outbox relay (scheduled).
     public static let publishOutbox = LambdaFunction(
-        name: "publishOutbox", summary: "Publishes pending outbox rows to RabbitMQ with publisher confirms (scheduled).",
+        name: "publishOutbox", summary: "Publishes pending outbox rows to RabbitMQ (publisher confirms) and/or Kafka (acks=all) (scheduled).",
         accepts: ["EventBridge Scheduled Event", "any JSON"]
     ) { try PublishOutboxFunction($0) }
 }

@@ -29,7 +29,7 @@ public struct WebhookFunction: Handler {
         config = try WebhookConfig(environment: ctx.environment)
         database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
         issuer = ProfileServiceClient(environment: ctx.environment).map { APIKeyIssuer(profile: $0) }
-        relay = OutboxRelay(environment: ctx.environment)
+        relay = try OutboxRelay(environment: ctx.environment)
         queue = QueueEventHandler(requireSignature: try QueueEventHandler.requireSignature(ctx),
                                   defaultEnvironment: ctx.environment["CLERK_ENVIRONMENT"] ?? "production",
                                   verifier: WebhookVerifier(entries: config.verifier.entries, toleranceSeconds: Int64(Int32.max)))

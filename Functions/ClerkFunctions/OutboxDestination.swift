@@ -1,0 +1,128 @@
+import JSON
+import LambdaRuntime
+import Messaging
+import Store
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A broker the outbox relays to. `publish` sends a batch in order and answers how many leading messages the
+/// broker confirmed, and why it stopped short; the relay marks a row published when every destination did.
+protocol OutboxDestination: AnyObject {
+    /// `rabbitmq` or `kafka`, for logs and answers.
+    var name: String { get }
+    func publish(_ batch: [OutboxMessage], budgetMs: Int, traceId: String) -> (confirmed: Int, error: String?)
+}
+
+/// RabbitMQ: durable queues named after the outbox's queues, persistent messages, publisher confirms.
+final class RabbitMQDestination: OutboxDestination {
+    let name = "rabbitmq"
+    private let publisher: AMQPPublisher
+
+    init(url: String, timeoutMs: Int, caFile: String?) { publisher = AMQPPublisher(url: url, timeoutMs: timeoutMs, caFile: caFile) }
+
+    func publish(_ batch: [OutboxMessage], budgetMs: Int, traceId: String) -> (confirmed: Int, error: String?) {
+        do {
+            let confirmed = try publisher.publish(batch.map { AMQPMessage(queue: $0.queue, body: Array($0.payload.utf8)) })
+            return (confirmed, confirmed < batch.count ? "not every message was confirmed" : nil)
+        } catch {
+            return (0, "\(error)")
+        }
+    }
+}
+
+/// Kafka (Amazon MSK): topics named as the queues (with `KAFKA_TOPIC_PREFIX`), keyed by the entity the
+/// message is about so one user's (or one API key's, or one organization's) messages keep their order within
+/// a partition; headers carry the event type, the outbox id (consumers dedupe on it) and the trace id.
+final class KafkaDestination: OutboxDestination {
+    let name = "kafka"
+    private let publisher: KafkaPublisher
+    private let topicPrefix: String
+
+    init(options: KafkaPublisher.Options, topicPrefix: String) throws(KafkaError) {
+        publisher = try KafkaPublisher(options: options)
+        self.topicPrefix = topicPrefix
+    }
+
+    func publish(_ batch: [OutboxMessage], budgetMs: Int, traceId: String) -> (confirmed: Int, error: String?) {
+        let messages = batch.map { row in
+            let (key, type) = Self.keyAndType(row)
+            var headers = [KafkaHeader("event-type", type), KafkaHeader("outbox-id", String(row.id))]
+            if !traceId.isEmpty { headers.append(KafkaHeader("trace-id", traceId)) }
+            return KafkaMessage(topic: topicPrefix + row.queue, key: key, value: Array(row.payload.utf8), headers: headers)
+        }
+        do {
+            let confirmed = try publisher.publish(messages, timeoutMs: budgetMs)
+            return (confirmed, confirmed < batch.count ? publisher.lastError ?? "not every message was acknowledged" : nil)
+        } catch {
+            return (0, "\(error)")
+        }
+    }
+
+    /// The partitioning key and event type of an outbox row: the organization's Clerk id for organization
+    /// events, the user's Clerk id for user events, the gateway key for API-key mappings.
+    static func keyAndType(_ row: OutboxMessage) -> (key: String?, type: String) {
+        guard let value = try? JSONValue.parse(Array(row.payload.utf8)) else { return (nil, row.queue) }
+        func string(_ name: String) -> String? {
+            if case .string(let s)? = value[name] { return s }
+            return nil
+        }
+        let type = string("type") ?? string("op").map { "api-key." + $0 } ?? row.queue
+        switch row.queue {
+        case "organization-events": return (string("clerkOrgId") ?? string("clerkOrganizationId"), type)
+        case "api-key-mappings": return (string("key"), type)
+        default: return (string("clerkUserId"), type)
+        }
+    }
+}
+
+extension OutboxRelay {
+    /// The destinations the environment configures: RabbitMQ with `RABBITMQ_URL`, Kafka with `KAFKA_BROKERS`.
+    static func destinations(_ env: Environment) throws -> [OutboxDestination] {
+        var all: [OutboxDestination] = []
+        if let url = env["RABBITMQ_URL"], !url.isEmpty {
+            all.append(RabbitMQDestination(url: url, timeoutMs: try Self.milliseconds(env, "RABBITMQ_TIMEOUT_MS"),
+                                           caFile: env["RABBITMQ_CA_FILE"]))
+        }
+        if let brokers = env["KAFKA_BROKERS"], !brokers.isEmpty {
+            all.append(try kafkaDestination(env, brokers: brokers))
+        }
+        return all
+    }
+
+    static func milliseconds(_ env: Environment, _ name: String) throws -> Int {
+        guard let text = env[name], !text.isEmpty else { return 3000 }
+        guard let ms = Int(text), (100...60_000).contains(ms) else { throw ConfigError.invalid(name, why: "milliseconds, 100 to 60000") }
+        return ms
+    }
+
+    private static func kafkaDestination(_ env: Environment, brokers: String) throws -> KafkaDestination {
+        let security = (env["KAFKA_SECURITY_PROTOCOL"] ?? "PLAINTEXT").uppercased()
+        guard ["PLAINTEXT", "SSL", "SASL_SSL", "SASL_PLAINTEXT"].contains(security) else {
+            throw ConfigError.invalid("KAFKA_SECURITY_PROTOCOL", why: "PLAINTEXT, SSL, SASL_SSL or SASL_PLAINTEXT")
+        }
+        var options = KafkaPublisher.Options(brokers: brokers, securityProtocol: security,
+                                             timeoutMs: try milliseconds(env, "KAFKA_TIMEOUT_MS"))
+        if security.hasPrefix("SASL") {
+            let mechanism = (env["KAFKA_SASL_MECHANISM"] ?? "SCRAM-SHA-512").uppercased()
+            guard ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"].contains(mechanism) else {
+                throw ConfigError.invalid("KAFKA_SASL_MECHANISM", why: "SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN")
+            }
+            guard let user = env["KAFKA_USERNAME"], let password = env["KAFKA_PASSWORD"] else {
+                throw ConfigError.missing("KAFKA_USERNAME", hint: "\(security) needs KAFKA_USERNAME and KAFKA_PASSWORD")
+            }
+            options.saslMechanism = mechanism
+            options.username = user
+            options.password = password
+        }
+        if security.hasSuffix("SSL") {
+            options.caFile = env["KAFKA_CA_FILE"] ?? env["SSL_CERT_FILE"]
+                ?? ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"].first { access($0, R_OK) == 0 }
+        }
+        do {
+            return try KafkaDestination(options: options, topicPrefix: env["KAFKA_TOPIC_PREFIX"] ?? "")
+        } catch {
+            throw ConfigError.invalid("KAFKA_BROKERS", why: "\(error)")
+        }
+    }
+}

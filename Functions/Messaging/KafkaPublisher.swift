@@ -1,0 +1,249 @@
+import CKafka
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A message for Kafka: its topic, the key that keeps one entity's messages in one partition (in order),
+/// the value bytes and headers.
+public struct KafkaMessage: Sendable {
+    /// The topic.
+    public var topic: String
+    /// The partitioning key (nil: librdkafka picks the partition).
+    public var key: String?
+    /// The value bytes (JSON here).
+    public var value: [UInt8]
+    /// Headers, in order.
+    public var headers: [KafkaHeader]
+    /// Creates a message.
+    public init(topic: String, key: String?, value: [UInt8], headers: [KafkaHeader] = []) {
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+}
+
+/// One Kafka record header.
+public struct KafkaHeader: Sendable, Equatable {
+    /// The header's name.
+    public var name: String
+    /// Its value.
+    public var value: String
+    /// Creates a header.
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// Why Kafka did not take the messages.
+public enum KafkaError: Error, CustomStringConvertible, Equatable {
+    /// A setting librdkafka refused (the name and librdkafka's words; never a setting's value).
+    case invalidConfiguration(String)
+    /// The client could not be made.
+    case clientFailed(String)
+    /// Nothing was delivered; the reason is the broker's or the client's.
+    case notDelivered(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let why): "Kafka configuration refused: \(why)"
+        case .clientFailed(let why): "Kafka client could not start: \(why)"
+        case .notDelivered(let why): "Kafka did not take the messages: \(why)"
+        }
+    }
+}
+
+/// A Kafka producer (librdkafka) with idempotence and `acks=all`: `publish` returns only what every in-sync
+/// replica acknowledged, through librdkafka's delivery reports. Made once per warm container; librdkafka
+/// keeps its own connections and reconnects in the background.
+public final class KafkaPublisher {
+    /// How to reach the cluster (MSK: `SASL_SSL` with SCRAM, or `SSL`).
+    public struct Options: Sendable {
+        /// `host:port[,host:port…]`.
+        public var brokers: String
+        /// `PLAINTEXT`, `SSL`, `SASL_SSL` or `SASL_PLAINTEXT`.
+        public var securityProtocol: String
+        /// `SCRAM-SHA-512`, `SCRAM-SHA-256` or `PLAIN`, with SASL protocols.
+        public var saslMechanism: String?
+        /// SASL user name.
+        public var username: String?
+        /// SASL password (never logged, never in an error).
+        public var password: String?
+        /// PEM CA bundle for TLS (nil: OpenSSL's default paths).
+        public var caFile: String?
+        /// How long a batch may wait for its delivery reports.
+        public var timeoutMs: Int
+        /// The client id brokers log.
+        public var clientId: String
+
+        /// Options for `brokers`; the rest default to a plain-text cluster and 3 s.
+        public init(brokers: String, securityProtocol: String = "PLAINTEXT", saslMechanism: String? = nil,
+                    username: String? = nil, password: String? = nil, caFile: String? = nil,
+                    timeoutMs: Int = 3000, clientId: String = "clerk-functions") {
+            self.brokers = brokers
+            self.securityProtocol = securityProtocol
+            self.saslMechanism = saslMechanism
+            self.username = username
+            self.password = password
+            self.caFile = caFile
+            self.timeoutMs = timeoutMs
+            self.clientId = clientId
+        }
+    }
+
+    private let options: Options
+    private var producer: OpaquePointer?
+    private let state: UnsafeMutablePointer<clerk_kafka_state>
+    /// What the last `publish` that fell short was told (also when part of a batch went out).
+    public private(set) var lastError: String?
+
+    /// Checks the options by making the producer (librdkafka connects in the background, on first use).
+    public init(options: Options) throws(KafkaError) {
+        self.options = options
+        state = .allocate(capacity: 1)
+        state.initialize(to: clerk_kafka_state())
+        producer = try makeProducer()
+    }
+
+    deinit {
+        if let p = producer {
+            _ = rd_kafka_purge(p, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+            rd_kafka_destroy(p)
+        }
+        // Callbacks only run inside rd_kafka_poll/destroy on this thread, so the state outlives them.
+        state.deallocate()
+    }
+
+    private func makeProducer() throws(KafkaError) -> OpaquePointer {
+        guard let conf = rd_kafka_conf_new() else { throw .clientFailed("out of memory") }
+        var settings: [(String, String)] = [
+            ("bootstrap.servers", options.brokers),
+            ("client.id", options.clientId),
+            ("enable.idempotence", "true"),
+            ("acks", "all"),
+            ("linger.ms", "2"),
+            // librdkafka fails a message itself after this long, so a batch never waits on a dead cluster
+            // beyond the caller's budget (the caller also purges at its own deadline).
+            ("message.timeout.ms", String(max(options.timeoutMs, 100))),
+            ("socket.connection.setup.timeout.ms", String(max(options.timeoutMs, 1000))),
+            // A Lambda container only runs during invocations: after a broker outage, try again within a
+            // second rather than librdkafka's default of up to ten.
+            ("reconnect.backoff.max.ms", "1000"),
+            ("security.protocol", options.securityProtocol.lowercased()),
+        ]
+        if let mechanism = options.saslMechanism { settings.append(("sasl.mechanism", mechanism)) }
+        if let user = options.username { settings.append(("sasl.username", user)) }
+        if let password = options.password { settings.append(("sasl.password", password)) }
+        if let ca = options.caFile { settings.append(("ssl.ca.location", ca)) }
+        var message = [CChar](repeating: 0, count: 512)
+        for (name, value) in settings {
+            let result = rd_kafka_conf_set(conf, name, value, &message, message.count)
+            guard result == RD_KAFKA_CONF_OK else {
+                rd_kafka_conf_destroy(conf)
+                // librdkafka's message names the setting; a value (a password) is never part of it.
+                throw .invalidConfiguration(name == "sasl.password" ? "sasl.password" : "\(name): \(Self.text(message))")
+            }
+        }
+        clerk_kafka_conf_callbacks(conf, state)
+        // rd_kafka_new takes the configuration over on success only.
+        guard let p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &message, message.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw .clientFailed(Self.text(message))
+        }
+        return p
+    }
+
+    private static func text(_ buffer: [CChar]) -> String {
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func nowMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// Produces `messages` in order and waits (up to `timeoutMs`, or the options' timeout) for their delivery
+    /// reports. Returns how many leading messages were delivered: everything before that index is stored by
+    /// the cluster; nothing after it may be assumed sent (it may still arrive: consumers dedupe on the
+    /// outbox id header). Throws only when none was delivered.
+    public func publish(_ messages: [KafkaMessage], timeoutMs: Int? = nil) throws(KafkaError) -> Int {
+        guard !messages.isEmpty else { return 0 }
+        let rk: OpaquePointer
+        if let p = producer { rk = p } else { rk = try makeProducer(); producer = rk }
+        state.pointee.last_error = 0
+        state.pointee.fatal = 0
+        lastError = nil
+        let budget = Int64(max(1, min(timeoutMs ?? options.timeoutMs, options.timeoutMs)))
+        let deadline = Self.nowMs() + budget
+        let count = messages.count
+        let slots = UnsafeMutablePointer<clerk_kafka_delivery>.allocate(capacity: count)
+        slots.initialize(repeating: clerk_kafka_delivery(state: 0, error: 0), count: count)
+        var produced = 0
+        var refusal: String?
+        produce: for message in messages {
+            guard let headers = rd_kafka_headers_new(message.headers.count) else { refusal = "out of memory"; break }
+            for header in message.headers {
+                _ = rd_kafka_header_add(headers, header.name, -1, header.value, -1)
+            }
+            while true {
+                let key = message.key.map { Array($0.utf8) }
+                let rc = message.value.withUnsafeBytes { value in
+                    (key ?? []).withUnsafeBytes { k in
+                        clerk_kafka_produce(rk, message.topic, message.key == nil ? nil : k.baseAddress, k.count,
+                                            value.baseAddress, value.count, headers, slots + produced)
+                    }
+                }
+                if rc == 0 { break }
+                if rc == Int32(RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue), Self.nowMs() < deadline {
+                    rd_kafka_poll(rk, 10)
+                    continue
+                }
+                rd_kafka_headers_destroy(headers)
+                refusal = String(cString: rd_kafka_err2str(rd_kafka_resp_err_t(rawValue: rc)))
+                break produce
+            }
+            produced += 1
+        }
+        // Wait for the reports of what went in; at the deadline, purge the rest so their reports come now.
+        func pending() -> Bool { (0..<produced).contains { slots[$0].state == 0 } }
+        while pending() && Self.nowMs() < deadline { rd_kafka_poll(rk, 20) }
+        if pending() {
+            _ = rd_kafka_purge(rk, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+            let stop = Self.nowMs() + 2000
+            while pending() && Self.nowMs() < stop { rd_kafka_poll(rk, 20) }
+        }
+        var delivered = 0
+        while delivered < produced && slots[delivered].state == 1 { delivered += 1 }
+        let firstFailure = (0..<produced).first { slots[$0].state == 2 }.map { slots[$0].error }
+        if pending() {
+            // librdkafka still owns pointers into `slots`: leave them allocated rather than risk a write into
+            // freed memory, and start a new producer next time.
+            rd_kafka_destroy(rk)
+            producer = nil
+        } else {
+            slots.deallocate()
+        }
+        if state.pointee.fatal != 0, let p = producer {
+            rd_kafka_destroy(p)
+            producer = nil
+        }
+        if delivered < count {
+            var reasons: [String] = []
+            if let refusal { reasons.append(refusal) }
+            if let code = firstFailure { reasons.append(String(cString: rd_kafka_err2str(rd_kafka_resp_err_t(rawValue: Int32(code))))) }
+            if state.pointee.last_error != 0 { reasons.append(withUnsafeBytes(of: state.pointee.reason) { Self.cString($0) }) }
+            let why = reasons.isEmpty ? "not every message was acknowledged" : reasons.joined(separator: "; ")
+            lastError = why
+            if delivered == 0 { throw .notDelivered(why) }
+        }
+        return delivered
+    }
+
+    private static func cString(_ raw: UnsafeRawBufferPointer) -> String {
+        let bytes = raw.prefix { $0 != 0 }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,181 @@
+import JSON
+import LocalHosting
+import ClerkFunctions
+import LambdaRuntime
+import Messaging
+import Store
+import TestSupport
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `publishOutbox` to Kafka, against a real Kafka-protocol broker: keyed, with headers, in per-key order, rows
+/// published only after the delivery report, nothing lost while the broker is away, both brokers at once.
+final class PublishOutboxKafkaTests: XCTestCase {
+    /// Each test its own topic prefix, so tests never read each other's records.
+    var prefix = ""
+
+    override func setUp() { prefix = "t\(getpid())-\(Clock.monotonicNs())." }
+
+    func fixture(_ extra: [String: String] = [:]) throws -> WebhookFixture {
+        var env = ["KAFKA_BROKERS": TestKafka.brokers, "KAFKA_TOPIC_PREFIX": prefix]
+        for (k, v) in extra { env[k] = v }
+        return try WebhookFixture(extra: env)
+    }
+
+    func publish(_ f: WebhookFixture) throws -> JSONValue {
+        try JSONValue.parse(f.harness.invoke("publishOutbox", event: Array("{}".utf8)))
+    }
+
+    func pending(_ f: WebhookFixture) throws -> Int { try OutboxStore(connection: f.db).pendingCount() }
+
+    /// Rows for `users` interleaved, `perUser` each, payloads carrying a sequence number per user.
+    func insertInterleaved(_ f: WebhookFixture, users: [String], perUser: Int) throws {
+        for n in 0..<perUser {
+            for u in users {
+                try f.db.query("""
+                    INSERT INTO outbox (queue, payload) VALUES ('user-events',
+                      jsonb_build_object('type', 'user.updated', 'clerkUserId', $1::text, 'n', $2::int))
+                    """, [u, n])
+            }
+        }
+    }
+
+    func testWebhookEventsReachKafkaKeyedByUserWithHeaders() throws {
+        let f = try fixture()
+        _ = try f.invoke("onUserCreated", f.signed(f.userBody(type: "user.created", id: "user_k1", updatedAt: 1)))
+        _ = try f.invoke("onUserUpdated", f.signed(f.userBody(id: "user_k1", updatedAt: 2, firstName: "Second")))
+        _ = try publish(f)
+        XCTAssertEqual(try pending(f), 0)
+        let records = KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 2)
+        XCTAssertEqual(records.count, 2, "each event once")
+        XCTAssertEqual(records.map(\.key), ["user_k1", "user_k1"], "keyed by the Clerk user id")
+        XCTAssertEqual(records.map { $0.headers["event-type"] }, ["user.created", "user.updated"])
+        let ids = try f.db.query("SELECT id FROM outbox ORDER BY id").map { String(try $0.decode("id", as: Int64.self)) }
+        XCTAssertEqual(records.map { $0.headers["outbox-id"] }, ids.map { Optional($0) })
+        XCTAssertNotNil(records.first?.headers["trace-id"])
+        XCTAssertEqual(try JSONValue.parse(Array(records[1].value.utf8))["changed"], .object(["first_name": .string("Second")]),
+                       "the same JSON as on RabbitMQ")
+    }
+
+    func testPerKeyOrderAcrossBatches() throws {
+        let f = try fixture(["OUTBOX_BATCH_SIZE": "7"])
+        let users = ["user_a", "user_b", "user_c"]
+        try insertInterleaved(f, users: users, perUser: 20)
+        XCTAssertEqual(try publish(f)["published"]?.doubleValue, 60)
+        let records = KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 60)
+        XCTAssertEqual(records.count, 60)
+        for u in users {
+            let seq = records.filter { $0.key == u }.compactMap { try? JSONValue.parse(Array($0.value.utf8))["n"]?.doubleValue }
+            XCTAssertEqual(seq, (0..<20).map(Double.init), "\(u)'s events in order")
+        }
+    }
+
+    func testABrokerThatIsAwayLeavesRowsPendingThenPublishesThemOnce() throws {
+        let f = try fixture(["KAFKA_TIMEOUT_MS": "1000"])
+        try insertInterleaved(f, users: ["user_x"], perUser: 5)
+        XCTAssertEqual(try publish(f)["published"]?.doubleValue, 5)
+        try TestKafka.control("pause")
+        var resumed = false
+        defer { if !resumed { try? TestKafka.control("resume") } }
+        try insertInterleaved(f, users: ["user_x"], perUser: 5)
+        let started = Clock.monotonicNs()
+        XCTAssertThrowsError(try publish(f)) { error in
+            XCTAssertTrue("\(error)".contains("kafka"), "\(error)")
+        }
+        let tookMs = (Clock.monotonicNs() - started) / 1_000_000
+        XCTAssertLessThan(tookMs, 10_000, "within the invocation's deadline, not librdkafka's defaults")
+        XCTAssertEqual(try pending(f), 5, "nothing lost while the broker is away")
+        try TestKafka.control("resume")
+        resumed = true
+        // The same warm producer reconnects by itself; a relay that runs while it is still reconnecting
+        // leaves the rows for the next one (the schedule's next minute), as during the outage.
+        var attempts = 0
+        while try pending(f) > 0 && attempts < 5 {
+            attempts += 1
+            _ = try? publish(f)
+        }
+        XCTAssertEqual(try pending(f), 0, "published after \(attempts) relay(s)")
+        let records = KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 10)
+        let ids = records.compactMap { $0.headers["outbox-id"] }
+        XCTAssertEqual(ids.count, 10)
+        XCTAssertEqual(Set(ids).count, 10, "each row once")
+    }
+
+    func testBothBrokersAtOnce() throws {
+        let f = try fixture(["RABBITMQ_URL": TestBroker.url])
+        let rabbit = AMQPPublisher(url: TestBroker.url)
+        while try rabbit.get("user-events") != nil {}
+        try insertInterleaved(f, users: ["user_both"], perUser: 3)
+        let out = try publish(f)
+        XCTAssertEqual(out["published"]?.doubleValue, 3)
+        XCTAssertEqual(out["destinations"]?.stringValue, "rabbitmq+kafka")
+        var fromRabbit = 0
+        while try rabbit.get("user-events") != nil { fromRabbit += 1 }
+        XCTAssertEqual(fromRabbit, 3)
+        XCTAssertEqual(KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 3).count, 3)
+    }
+
+    func testARowWaitsUntilEveryBrokerHasIt() throws {
+        // RabbitMQ unreachable (a closed port), Kafka up: nothing is marked published.
+        let f = try fixture(["RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:1/", "RABBITMQ_TIMEOUT_MS": "300"])
+        try insertInterleaved(f, users: ["user_half"], perUser: 2)
+        XCTAssertThrowsError(try publish(f))
+        XCTAssertEqual(try pending(f), 2)
+    }
+
+    func testAFailedAuthenticationIsNamedAndRowsStayPending() throws {
+        // The test broker speaks SASL but not SCRAM: the handshake fails as a wrong password does on MSK.
+        let password = "not-the-password-\(getpid())"
+        let f = try fixture(["KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+                             "KAFKA_USERNAME": "relay", "KAFKA_PASSWORD": password, "KAFKA_TIMEOUT_MS": "1000"])
+        try insertInterleaved(f, users: ["user_auth"], perUser: 2)
+        XCTAssertThrowsError(try publish(f)) { error in
+            XCTAssertTrue("\(error)".contains("SASL authentication"), "\(error)")
+            XCTAssertFalse("\(error)".contains(password))
+        }
+        XCTAssertEqual(try pending(f), 2)
+        XCTAssertFalse(f.logs.contains(password), "the password is never logged")
+    }
+
+    func testSettingsThatCannotWorkAreInitErrors() throws {
+        for (extra, variable) in [(["KAFKA_SECURITY_PROTOCOL": "TLS"], "KAFKA_SECURITY_PROTOCOL"),
+                                  (["KAFKA_SECURITY_PROTOCOL": "SASL_SSL"], "KAFKA_USERNAME"),
+                                  (["KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "GSSAPI",
+                                    "KAFKA_USERNAME": "u", "KAFKA_PASSWORD": "p"], "KAFKA_SASL_MECHANISM"),
+                                  (["KAFKA_TIMEOUT_MS": "0"], "KAFKA_TIMEOUT_MS")] {
+            let f = try fixture(extra)
+            XCTAssertThrowsError(try publish(f)) { error in
+                XCTAssertTrue("\(error)".contains(variable), "\(extra): \(error)")
+            }
+        }
+    }
+
+    /// Two relays in two processes at once: every row reaches Kafka once, each user's in order.
+    func testTwoRelayProcessesAtOnce() throws {
+        let f = try fixture(["OUTBOX_BATCH_SIZE": "25"])
+        let users = (0..<4).map { "user_p\($0)" }
+        try insertInterleaved(f, users: users, perUser: 100)
+        let env = childEnvironment(["DATABASE_URL": TestDatabase.url, "KAFKA_BROKERS": TestKafka.brokers,
+                                    "KAFKA_TOPIC_PREFIX": prefix, "OUTBOX_BATCH_SIZE": "25"])
+        let done = ConditionLock()
+        nonisolated(unsafe) var codes: [Int32] = []
+        for _ in 0..<2 {
+            Threads.detach {
+                let r = try? Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: ["invoke", "publishOutbox", "--event", "-"],
+                                            environment: env, stdinBytes: Array("{}".utf8))
+                done.withLock { codes.append(r?.exit.code ?? -1) }
+                done.broadcast()
+            }
+        }
+        XCTAssertTrue(done.wait(timeoutMs: 60_000) { codes.count == 2 })
+        XCTAssertEqual(try pending(f), 0)
+        let records = KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 400)
+        XCTAssertEqual(records.count, 400, "every row once")
+        for u in users {
+            let seq = records.filter { $0.key == u }.compactMap { try? JSONValue.parse(Array($0.value.utf8))["n"]?.doubleValue }
+            XCTAssertEqual(seq, (0..<100).map(Double.init), "\(u)'s events in order")
+        }
+    }
+}
