@@ -162,7 +162,7 @@ struct QueueEventHandler: Sendable {
         }
         switch function.apply(event, deliveryId: deliveryId, environment: environment, rawBody: message.body,
                               context: context, logger: log.with("svixId", .string(deliveryId))) {
-        case .applied, .ignored: return nil
+        case .applied, .appliedOrganization, .ignored: return nil
         case .retryable(let code, _): return .retryable(code)
         case .failed(let code, _): return .retryable(code)
         }

@@ -107,6 +107,8 @@ public enum Schema {
                 PRIMARY KEY (run_id, kind, clerk_id)
             );
             """),
+        // Migration 8 belongs to the write-path hardening; organizations are 9.
+        Migration(version: 9, name: "organizations and memberships", sql: organizationTables + organizationSyncFunctions),
     ]
 
     /// Applies one Clerk user event in a single statement (one round trip, one transaction):
