@@ -16,8 +16,8 @@ public enum Functions {
         onUserCreated, onUserUpdated, onUserDeleted, onOrganizationEvent, clerkWebhook, verifyToken, me, publishOutbox,
         LambdaFunction(
             name: "backfillClerk",
-            summary: "Backfills users from Clerk's Backend API with the webhooks' rules; resumes where the last run stopped.",
-            accepts: ["{\"environment\"?, \"only\"?: \"users\", \"dryRun\"?}", "Scheduled (EventBridge)"]
+            summary: "Backfills users, organizations and memberships from Clerk's Backend API with the webhooks' rules; resumes where the last run stopped.",
+            accepts: ["{\"environment\"?, \"only\"?: \"users\" | \"organizations\", \"dryRun\"?}", "Scheduled (EventBridge)"]
         ) { try BackfillFunction($0) },
     ])
 }
