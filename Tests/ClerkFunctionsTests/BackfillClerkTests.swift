@@ -22,6 +22,12 @@ final class BackfillClerkTests: XCTestCase {
         standIn = try ClerkAPIStandIn()
     }
 
+    // XCTest keeps every test case alive until the run ends: release the harness and its connections now.
+    override func tearDown() {
+        db = nil
+        standIn = nil
+    }
+
     var env: [String: String] {
         ["DATABASE_URL": TestDatabase.url, "CLERK_API_URL": standIn.baseURL, "CLERK_SECRET_KEY": standIn.secretKey,
          "CLERK_ENVIRONMENT": "production"]

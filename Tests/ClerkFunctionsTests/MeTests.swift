@@ -17,6 +17,12 @@ final class MeTests: XCTestCase {
         webhooks = try WebhookFixture(extra: ["CLERK_ISSUER": tokens.issuer, "CLERK_JWKS_URL": tokens.jwksURL])
     }
 
+    // XCTest keeps every test case alive until the run ends: release the harness and its connections now.
+    override func tearDown() {
+        webhooks = nil
+        tokens = nil
+    }
+
     func request(authorizer: [String: String]? = nil, bearer: String? = nil) -> [UInt8] {
         let ctx = authorizer.map { a in #","authorizer":{"lambda":{\#(a.map { #""\#($0.key)":"\#($0.value)""# }.joined(separator: ","))}}"# } ?? ""
         let auth = bearer.map { #""authorization":"Bearer \#($0)""# } ?? ""

@@ -17,6 +17,8 @@ final class OnOrganizationEventTests: XCTestCase {
     var f: WebhookFixture!
 
     override func setUpWithError() throws { f = try WebhookFixture() }
+    // XCTest keeps every test case alive until the run ends: release the harness and its connections now.
+    override func tearDown() { f = nil }
 
     static let acme = "org_2b1M4kQz8RtY6wXc3nVp7LsJfGa"
     static let ada = "user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF"

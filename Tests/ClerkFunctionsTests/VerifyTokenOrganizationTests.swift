@@ -25,7 +25,13 @@ final class VerifyTokenOrganizationTests: XCTestCase {
         harness = makeHarness()
     }
 
-    override func tearDown() { unlink(logPath) }
+    // XCTest keeps every test case alive until the run ends: release the harness and its connections now.
+    override func tearDown() {
+        unlink(logPath)
+        harness = nil
+        db = nil
+        tokens = nil
+    }
 
     func makeHarness(_ extra: [String: String] = [:]) -> LocalHarness {
         logPath = "/tmp/clerk-verify-org-log-\(getpid())-\(Clock.monotonicNs())"
