@@ -48,25 +48,36 @@ extension Schema {
     ///
     /// Linking a membership to a user or organization that arrives later is a race between two
     /// transactions that cannot see each other's uncommitted rows; both sides take the same transaction
-    /// advisory lock on the Clerk id (`clerk_org_lock`), so whichever commits second sees the other's row.
+    /// advisory lock, so whichever commits second sees the other's row. Organizations lock their own id
+    /// (`clerk_org_lock`); users lock one of 128 buckets (`clerk_user_link_lock`), so a bulk insert of users
+    /// (backfill) takes at most 128 locks, in bucket order, instead of one per row.
     static let organizationSyncFunctions = """
         CREATE FUNCTION clerk_org_lock(p_kind text, p_environment text, p_clerk_id text) RETURNS void
         LANGUAGE sql AS $fn$
             SELECT pg_advisory_xact_lock(1869768551, hashtext(p_kind || ':' || p_environment || ':' || p_clerk_id));
         $fn$;
 
-        -- Every new user row (webhook, backfill or a token's just-in-time row) adopts its waiting memberships.
+        CREATE FUNCTION clerk_user_link_lock(p_environment text, p_clerk_user_id text) RETURNS void
+        LANGUAGE sql AS $fn$
+            SELECT pg_advisory_xact_lock(1869768552, hashtext(p_environment || ':' || p_clerk_user_id) & 127);
+        $fn$;
+
+        -- Every new user row (webhook, backfill or a token's just-in-time row) adopts its waiting memberships;
+        -- once per statement, taking its bucket locks in order (a bulk insert takes at most 128, never one per row).
         CREATE FUNCTION clerk_link_user_memberships() RETURNS trigger
         LANGUAGE plpgsql AS $fn$
         BEGIN
-            PERFORM clerk_org_lock('user', NEW.environment, NEW.clerk_user_id);
-            UPDATE organization_memberships SET user_id = NEW.id
-             WHERE clerk_user_id = NEW.clerk_user_id AND environment = NEW.environment AND user_id IS NULL;
+            PERFORM pg_advisory_xact_lock(1869768552, t.bucket)
+               FROM (SELECT DISTINCT hashtext(n.environment || ':' || n.clerk_user_id) & 127 AS bucket
+                       FROM new_users n ORDER BY 1) t;
+            UPDATE organization_memberships m SET user_id = n.id
+              FROM new_users n
+             WHERE m.clerk_user_id = n.clerk_user_id AND m.environment = n.environment AND m.user_id IS NULL;
             RETURN NULL;
         END
         $fn$;
-        CREATE TRIGGER users_link_memberships AFTER INSERT ON users
-            FOR EACH ROW EXECUTE FUNCTION clerk_link_user_memberships();
+        CREATE TRIGGER users_link_memberships AFTER INSERT ON users REFERENCING NEW TABLE AS new_users
+            FOR EACH STATEMENT EXECUTE FUNCTION clerk_link_user_memberships();
 
         CREATE FUNCTION clerk_apply_organization_event(
             p_delivery_id text, p_environment text, p_event_type text, p_clerk_org_id text,
@@ -208,7 +219,7 @@ extension Schema {
                 v_org_deleted := coalesce(v_org_deleted, false);
             END IF;
             IF p_clerk_user_id IS NOT NULL THEN
-                PERFORM clerk_org_lock('user', p_environment, p_clerk_user_id);
+                PERFORM clerk_user_link_lock(p_environment, p_clerk_user_id);
                 SELECT u.id INTO v_user_id FROM users u
                  WHERE u.clerk_user_id = p_clerk_user_id AND u.environment = p_environment;
             END IF;
