@@ -22,10 +22,12 @@ public struct BackfillSummary: Sendable {
     }
 }
 
-/// Pages through Clerk's users (500 at a time) into PostgreSQL with the webhooks' rules, resumably.
+/// Pages through Clerk's users (500 at a time), then its organizations (500 at a time) and each one's
+/// memberships, into PostgreSQL with the webhooks' rules, resumably.
 ///
-/// The run's position is saved with each page, in the page's own transaction: a run killed midway is
-/// resumed by the next one, which redoes nothing. Organizations and memberships are not backfilled yet.
+/// The run's position is saved with each page of users and with each organization (with all its
+/// memberships), in that work's own transaction: a run killed midway is resumed by the next one, which
+/// redoes nothing.
 public struct Backfill {
     /// What to backfill.
     public enum Kind: String, Sendable, CaseIterable { case users, organizations }
@@ -51,6 +53,8 @@ public struct Backfill {
         var summary = BackfillSummary()
         var run = try store.openRun(environment: environment)
         summary.users = run.counts["users"] ?? BackfillCounts()
+        summary.organizations = run.counts["organizations"] ?? BackfillCounts()
+        summary.memberships = run.counts["memberships"] ?? BackfillCounts()
         if run.nextOffset > 0 { progress("resuming at user \(run.nextOffset)") }
         if only.contains(.users) && run.phase == "users" {
             while true {
@@ -70,15 +74,65 @@ public struct Backfill {
                 if page.count < pageSize { break }
                 run = try store.openRun(environment: environment)
             }
-            summary.missingInClerk = try store.usersMissingInClerk(run: run, environment: environment)
+            // A resumed run starts at the organizations.
+            if !dryRun { try store.setPhase("organizations", run: run) }
         }
         if only.contains(.organizations) {
-            logger.warn("organizations are not backfilled yet", ["environment": .string(environment)])
+            guard try organizations(&run, &summary, dryRun: dryRun, deadlineMs: deadlineMs, reserveMs: reserveMs,
+                                    progress: progress) else { return summary }
+            summary.missingInClerk += try store.organizationsMissingInClerk(run: run, environment: environment)
         }
+        if only.contains(.users) { summary.missingInClerk += try store.usersMissingInClerk(run: run, environment: environment) }
         summary.complete = true
         if !dryRun { try store.finish(run: run) }
         return summary
     }
+
+    /// Organizations from `run.orgOffset` on, each with all its memberships in one transaction; false when
+    /// the deadline stopped it (the next run resumes at the next organization).
+    func organizations(_ run: inout BackfillRun, _ summary: inout BackfillSummary, dryRun: Bool, deadlineMs: Int64,
+                       reserveMs: Int64, progress: (String) -> Void) throws -> Bool {
+        if run.orgOffset > 0 { progress("resuming at organization \(run.orgOffset)") }
+        while true {
+            guard deadlineMs - Clock.nowMs() > reserveMs else { return false }
+            let page = try api.organizationsWithJSON(limit: pageSize, offset: run.orgOffset, deadlineMs: deadlineMs)
+            for (org, json) in page.organizations {
+                guard deadlineMs - Clock.nowMs() > reserveMs else { return false }
+                var members: [BackfillMembership] = []
+                while true {
+                    let list = try api.memberships(organizationId: org.id, limit: pageSize, offset: members.count, deadlineMs: deadlineMs)
+                    members += list.data.map(Self.record)
+                    if list.data.count < pageSize || members.count >= list.totalCount { break }
+                }
+                let counts = try store.applyOrganization(Self.record(org, json: json), memberships: members, run: run,
+                                                         environment: environment, dryRun: dryRun)
+                summary.organizations.add(counts.organizations)
+                summary.memberships.add(counts.memberships)
+                run.counts["organizations"] = summary.organizations
+                run.counts["memberships"] = summary.memberships
+                run.orgOffset += 1
+            }
+            progress("organizations: \(run.orgOffset) read, \(summary.organizations.created) created, "
+                     + "\(summary.organizations.updated) updated; memberships: \(summary.memberships.created) created, "
+                     + "\(summary.memberships.updated) updated, \(summary.memberships.stale) stale")
+            if page.organizations.count < pageSize { return true }
+        }
+    }
+
+    /// The stored form of one listed organization (NUL removed).
+    static func record(_ org: ClerkOrganization, json: String) -> BackfillOrganization {
+        BackfillOrganization(clerkOrgId: org.id, name: clean(org.name), slug: clean(org.slug), imageUrl: clean(org.imageUrl),
+                             publicMetadataJSON: org.publicMetadataJSON.replacingAll("\\u0000", with: ""),
+                             rawJSON: json.replacingAll("\\u0000", with: ""), createdAtMs: org.createdAt, updatedAtMs: org.updatedAt)
+    }
+
+    /// The stored form of one listed membership (NUL removed).
+    static func record(_ m: ClerkMembership) -> BackfillMembership {
+        BackfillMembership(clerkMembershipId: m.id, clerkUserId: m.userId, role: clean(m.role),
+                           permissions: m.permissions.map { clean($0) ?? "" }, createdAtMs: m.createdAt, updatedAtMs: m.updatedAt)
+    }
+
+    static func clean(_ s: String?) -> String? { s.map { $0.contains("\u{0}") ? $0.replacingAll("\u{0}", with: "") : $0 } }
 
     /// The stored form of one listed user (NUL removed: PostgreSQL text cannot hold it).
     static func record(_ user: ClerkUser, json: String) -> BackfillUser {

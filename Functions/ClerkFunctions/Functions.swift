@@ -13,11 +13,11 @@ public enum Functions {
             name: "health", summary: "GET /health: 200 when PostgreSQL answers, 503 with the error class when not.",
             accepts: ["API Gateway HTTP API v2", "REST API proxy", "Function URL", "any JSON"]
         ) { try HealthFunction($0) },
-        onUserCreated, onUserUpdated, onUserDeleted, clerkWebhook, verifyToken, me, publishOutbox,
+        onUserCreated, onUserUpdated, onUserDeleted, onOrganizationEvent, clerkWebhook, verifyToken, me, publishOutbox,
         LambdaFunction(
             name: "backfillClerk",
-            summary: "Backfills users from Clerk's Backend API with the webhooks' rules; resumes where the last run stopped.",
-            accepts: ["{\"environment\"?, \"only\"?: \"users\", \"dryRun\"?}", "Scheduled (EventBridge)"]
+            summary: "Backfills users, organizations and memberships from Clerk's Backend API with the webhooks' rules; resumes where the last run stopped.",
+            accepts: ["{\"environment\"?, \"only\"?: \"users\" | \"organizations\", \"dryRun\"?}", "Scheduled (EventBridge)"]
         ) { try BackfillFunction($0) },
     ])
 }

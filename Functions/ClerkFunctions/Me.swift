@@ -4,7 +4,7 @@ import FoundationEssentials
 import LambdaRuntime
 import Store
 
-/// `me` (`GET /me`): the signed-in user's profile from the database.
+/// `me` (`GET /me`): the signed-in user's profile and live organization memberships from the database.
 ///
 /// Behind the authorizer it reads `userId` from the authorizer context; deployed without one it verifies
 /// the bearer token (or `__session` cookie) itself with the same configuration as `verifyToken`.
@@ -30,6 +30,16 @@ public struct MeFunction: Handler {
         var tier: String?
         var createdAt: Int64
         var updatedAt: Int64
+        /// Live memberships in live organizations.
+        var organizations: [Membership]
+    }
+
+    struct Membership: Encodable {
+        /// `org_…`.
+        var id: String
+        var slug: String?
+        var name: String?
+        var role: String?
     }
 
     public func handle(_ event: [UInt8], context: Context) throws -> [UInt8] { respond(event, context).encoded() }
@@ -68,10 +78,12 @@ public struct MeFunction: Handler {
                 log.info("me: no such user", ["reason": user == nil ? "user_not_found" : "user_deleted"])
                 return .error(404, user == nil ? "user_not_found" : "user_deleted", "no profile for this user")
             }
+            let memberships = try OrganizationStore(connection: database.connection).memberships(userId: user.id)
+                .map { Membership(id: $0.clerkOrgId, slug: $0.slug, name: $0.name, role: $0.role) }
             return .json(200, Profile(id: user.id.postgresText, clerkUserId: user.clerkUserId, environment: user.environment,
                                       email: user.email, firstName: user.firstName, lastName: user.lastName,
                                       username: user.username, imageUrl: user.imageUrl, tier: user.tier,
-                                      createdAt: user.createdAtMs, updatedAt: user.updatedAtMs))
+                                      createdAt: user.createdAtMs, updatedAt: user.updatedAtMs, organizations: memberships))
         } catch {
             log.error("me could not read the database", ["reason": "database_unavailable"])
             return .error(503, "database_unavailable", "try again shortly")
@@ -82,7 +94,7 @@ public struct MeFunction: Handler {
 extension Functions {
     /// `me`: the profile of the user the authorizer (or the bearer token) identifies.
     public static let me = LambdaFunction(
-        name: "me", summary: "GET /me: the signed-in user's profile (authorizer context, or a bearer token without one).",
+        name: "me", summary: "GET /me: the signed-in user's profile and organizations (authorizer context, or a bearer token without one).",
         accepts: ["API Gateway HTTP API v2 with a Lambda authorizer context", "HTTP request with Authorization: Bearer"]
     ) { try MeFunction($0) }
 }

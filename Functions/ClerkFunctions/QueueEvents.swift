@@ -176,7 +176,7 @@ struct QueueEventHandler: Sendable {
         }
         switch function.apply(event, deliveryId: deliveryId, environment: environment, rawBody: body,
                               context: context, logger: log.with("svixId", .string(deliveryId)), source: source.rawValue) {
-        case .applied, .ignored: return nil
+        case .applied, .appliedOrganization, .ignored: return nil
         case .rejected: return nil  // recorded with the delivery; a redelivery is a duplicate
         case .retryable(let code, _): return .retryable(code)
         case .failed(let code, _): return .retryable(code)

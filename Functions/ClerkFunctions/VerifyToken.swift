@@ -27,6 +27,7 @@ public struct VerifyTokenFunction: Handler {
     private let verifier: TokenVerifier
     private let database: DatabaseSession
     private let directory: ClerkUserDirectory?
+    private let guards: OrganizationGuards
     private let decoder = JSONCoding.decoder
 
     /// Sets up the verifier (keys fetched lazily, cached across invocations) and the database.
@@ -34,6 +35,7 @@ public struct VerifyTokenFunction: Handler {
         verifier = try TokenConfig.verifier(ctx.environment, logger: ctx.logger, fetcher: fetcher)
         database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
         directory = try ClerkUserDirectory(config: ClerkAPIConfig(environment: ctx.environment))
+        guards = try OrganizationGuards(environment: ctx.environment)
     }
 
     private struct Event: Decodable {
@@ -107,6 +109,7 @@ public struct VerifyTokenFunction: Handler {
             log.warn("token rejected", ["reason": .string(error.reason), "shape": .string(shape)])
             return error.isInfrastructure ? .unavailable(reason: error.reason) : .denied(reason: error.reason)
         }
+        if let refusal = organizationRefusal(session, guards: guards, shape: shape, log: log) { return .denied(reason: refusal) }
         let sub = session.claims.subject ?? ""
         do {
             let store = UserStore(connection: database.connection)
@@ -145,8 +148,8 @@ public struct VerifyTokenFunction: Handler {
 
     private func contextValues(_ session: VerifiedSession, _ userId: UUID) -> [String: String] {
         ["userId": userId.postgresText, "clerkUserId": session.claims.subject ?? "",
-         "sessionId": session.claims.sessionId ?? "", "orgId": session.claims.organizationId ?? "",
-         "environment": session.environment]
+         "sessionId": session.claims.sessionId ?? "", "environment": session.environment]
+            .merging(Self.organizationContext(session)) { own, _ in own }
     }
 
     private func encode(_ value: JSONValue) -> [UInt8] { Array(value.serialized().utf8) }

@@ -100,6 +100,8 @@ public struct WebhookFunction: Handler {
                      rawBody: body, context: context, logger: log2) {
         case .applied(let result, let apiKey):
             return .json(200, WebhookResult(status: result.status.rawValue, userId: result.userId?.postgresText, apiKey: apiKey))
+        case .appliedOrganization(let result, let key):
+            return .json(200, ["status": result.status.rawValue, key: result.id?.postgresText])
         case .ignored(let type):
             return .json(202, ["status": "ignored", "type": type])
         case .retryable(let code, let message):
@@ -116,6 +118,8 @@ public struct WebhookFunction: Handler {
     /// What applying one event came to.
     enum Applied {
         case applied(SyncResult, apiKey: String?)
+        /// An organization or membership event; `key` names the id in the answer.
+        case appliedOrganization(OrganizationSyncResult, key: String)
         case ignored(String)
         /// A retry may succeed (database or profile service down).
         case retryable(code: String, message: String)
@@ -146,6 +150,8 @@ public struct WebhookFunction: Handler {
         case .deleted(let deleted):
             change = UserChange(kind: .deleted, deliveryId: deliveryId, environment: environment,
                                 clerkUserId: deleted.id, rawBody: String(decoding: rawBody, as: UTF8.self))
+        case .organization, .organizationDeleted, .membership, .membershipDeleted:
+            return applyOrganization(clerkEvent, deliveryId: deliveryId, environment: environment, rawBody: rawBody, logger: log2)
         case .other:
             return .ignored(clerkEvent.type)
         }

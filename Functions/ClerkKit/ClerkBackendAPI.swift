@@ -87,6 +87,17 @@ public final class ClerkBackendAPI {
                                                          body: nil, deadlineMs: deadlineMs))
     }
 
+    /// The same page with each organization's JSON as Clerk sent it (what the store keeps as `raw_payload`).
+    public func organizationsWithJSON(limit: Int, offset: Int, deadlineMs: Int64) throws(ClerkAPIError)
+        -> (organizations: [(organization: ClerkOrganization, json: String)], totalCount: Int)
+    {
+        let body = try send("GET", "/v1/organizations?limit=\(limit)&offset=\(offset)&order_by=%2Bcreated_at", body: nil, deadlineMs: deadlineMs)
+        let page = try decode(Page<ClerkOrganization>.self, body)
+        let raw = try decode(Page<JSONValue>.self, body)
+        guard page.data.count == raw.data.count else { throw .malformedResponse("page lengths differ") }
+        return (zip(page.data, raw.data).map { ($0, $1.serialized()) }, page.totalCount)
+    }
+
     /// `GET /v1/organizations/{id}/memberships?limit&offset`.
     public func memberships(organizationId: String, limit: Int, offset: Int, deadlineMs: Int64) throws(ClerkAPIError)
         -> Page<ClerkMembership>

@@ -18,6 +18,14 @@ public struct ClerkEvent: Decodable, Sendable {
         case user(ClerkUser)
         /// `user.deleted`.
         case deleted(ClerkDeletedObject)
+        /// `organization.created` and `organization.updated`.
+        case organization(ClerkOrganization)
+        /// `organization.deleted`: `{object, id, slug?, deleted}`.
+        case organizationDeleted(ClerkDeletedObject)
+        /// `organizationMembership.created|updated`, and `.deleted` when it carries the whole membership.
+        case membership(ClerkMembership)
+        /// `organizationMembership.deleted` carrying only `{object, id, deleted}`.
+        case membershipDeleted(ClerkDeletedObject)
         /// Any other type: `data` is not read.
         case other
     }
@@ -35,6 +43,18 @@ public struct ClerkEvent: Decodable, Sendable {
         switch type {
         case "user.created", "user.updated": payload = .user(try c.decode(ClerkUser.self, forKey: .data))
         case "user.deleted": payload = .deleted(try c.decode(ClerkDeletedObject.self, forKey: .data))
+        case "organization.created", "organization.updated":
+            payload = .organization(try c.decode(ClerkOrganization.self, forKey: .data))
+        case "organization.deleted": payload = .organizationDeleted(try c.decode(ClerkDeletedObject.self, forKey: .data))
+        case "organizationMembership.created", "organizationMembership.updated":
+            payload = .membership(try c.decode(ClerkMembership.self, forKey: .data))
+        case "organizationMembership.deleted":
+            // Clerk sends the whole membership; a bare deleted object is accepted too.
+            if let membership = try? c.decode(ClerkMembership.self, forKey: .data) {
+                payload = .membership(membership)
+            } else {
+                payload = .membershipDeleted(try c.decode(ClerkDeletedObject.self, forKey: .data))
+            }
         default: payload = .other
         }
     }
@@ -105,12 +125,14 @@ public struct ClerkUser: Decodable, Sendable, Equatable {
     }
 }
 
-/// `UserDeletedJSON`: `{"object":"user","id":"user_…","deleted":true}`.
+/// `DeletedObjectJSON`: `{"object":"user","id":"user_…","deleted":true}` (organizations add `slug`).
 public struct ClerkDeletedObject: Decodable, Sendable {
-    /// The deleted user's id.
+    /// The deleted object's id.
     public let id: String
     /// Always true in practice.
     public let deleted: Bool?
+    /// Organizations only.
+    public let slug: String?
 }
 
 /// Reads Clerk events with one decoder made at init.

@@ -112,6 +112,7 @@ public enum Schema {
         Migration(version: 8, name: "api key leases", sql: """
             ALTER TABLE api_keys ADD COLUMN lease_until timestamptz;
             """),
+        Migration(version: 9, name: "organizations and memberships", sql: organizationTables + organizationSyncFunctions),
     ]
 
     /// Applies one Clerk user event in a single statement (one round trip, one transaction):

@@ -7,11 +7,11 @@ import Store
 import Glibc
 #endif
 
-/// `backfill`: users (and later organizations) from Clerk's Backend API into PostgreSQL.
+/// `backfill`: users, organizations and memberships from Clerk's Backend API into PostgreSQL.
 struct BackfillCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backfill",
-        abstract: "Copy Clerk's users into DATABASE_URL with the webhooks' rules; a second run resumes or changes nothing.",
+        abstract: "Copy Clerk's users, organizations and memberships into DATABASE_URL with the webhooks' rules; a second run resumes or changes nothing.",
         discussion: "Prints progress on a terminal and ends with one JSON summary line.")
 
     @Option(help: "production or development (default: CLERK_ENVIRONMENT, else production).")

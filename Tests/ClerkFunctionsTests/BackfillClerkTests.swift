@@ -9,7 +9,8 @@ import XCTest
 import Glibc
 #endif
 
-/// `backfillClerk` and `clerk-functions backfill`: Clerk's users into PostgreSQL with the webhooks' rules.
+/// `backfillClerk` and `clerk-functions backfill`: Clerk's users, organizations and memberships into
+/// PostgreSQL with the webhooks' rules.
 final class BackfillClerkTests: XCTestCase {
     var db: PostgresConnection!
     var standIn: ClerkAPIStandIn!
@@ -19,6 +20,12 @@ final class BackfillClerkTests: XCTestCase {
         try TestDatabase.reset(db)
         try db.query("TRUNCATE backfill_runs CASCADE")
         standIn = try ClerkAPIStandIn()
+    }
+
+    // XCTest keeps every test case alive until the run ends: release the harness and its connections now.
+    override func tearDown() {
+        db = nil
+        standIn = nil
     }
 
     var env: [String: String] {
@@ -102,6 +109,96 @@ final class BackfillClerkTests: XCTestCase {
         }
         XCTAssertEqual(offsets.first, afterKill, "the second run starts where the first stopped")
         XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'user.created'"), 1500, "no user twice")
+    }
+
+    func testOrganizationsAndMembershipsFollowTheWebhookRules() throws {
+        standIn.addUser(id: "user_o1", email: "o1@example.com")
+        // 1203 organizations: three pages of 500; the first has 620 members (two membership pages).
+        let big = (0..<620).map { ("orgmem_big\($0)", $0 == 0 ? "user_o1" : "user_later\($0)", $0 == 0 ? "org:admin" : "org:member") }
+        standIn.addOrganization(id: "org_big", name: "Big", slug: "big", members: big)
+        for i in 1..<1203 { standIn.addOrganization(id: "org_o\(i)", name: "Org \(i)", slug: "org-\(i)", members: [("orgmem_o\(i)", "user_o1", "org:member")]) }
+        // Local: org_o1 newer than Clerk's copy, org_o2 deleted (a tombstone with its membership), one Clerk no longer has.
+        try db.query("""
+            INSERT INTO organizations (clerk_org_id, environment, name, clerk_updated_at, deleted_at) VALUES
+              ('org_o1', 'production', 'Newer', to_timestamp(1900000000), NULL),
+              ('org_o2', 'production', NULL, to_timestamp(1735732800), now()),
+              ('org_gone', 'production', 'Gone', to_timestamp(1735732800), NULL)
+            """)
+        let first = try invoke()["production"]
+        XCTAssertEqual(first?["users"]?["created"]?.doubleValue, 1)
+        XCTAssertEqual(first?["organizations"]?["created"]?.doubleValue, 1201)
+        XCTAssertEqual(first?["organizations"]?["stale"]?.doubleValue, 2)
+        XCTAssertEqual(first?["memberships"]?["created"]?.doubleValue, 620 + 1201)
+        XCTAssertEqual(first?["memberships"]?["stale"]?.doubleValue, 1, "a deleted organization takes no members")
+        XCTAssertEqual(first?["missingInClerk"]?.doubleValue, 1, "org_gone is reported, not deleted")
+        XCTAssertEqual(first?["complete"]?.boolValue, true)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organizations WHERE clerk_org_id = 'org_o1' AND name = 'Newer'"), 1)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organizations WHERE clerk_org_id = 'org_o2' AND deleted_at IS NOT NULL AND name IS NULL"), 1)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organizations WHERE clerk_org_id = 'org_o7' AND name = 'Org 7' AND raw_payload ->> 'id' = 'org_o7' AND public_metadata ->> 'plan' = 'team'"), 1)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_org_id = 'org_big' AND organization_id IS NOT NULL"), 620)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships m JOIN users u ON u.id = m.user_id WHERE u.clerk_user_id = 'user_o1' AND m.deleted_at IS NULL"), 1 + 1201)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_membership_id = 'orgmem_big1' AND user_id IS NULL AND permissions = '{org:sys_profile:read}'"), 1,
+                       "a member whose user has not arrived waits, unlinked")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE queue = 'organization-events'"), 1201 + 620 + 1201)
+        XCTAssertEqual(standIn.requests.filter { $0.path.hasPrefix("/v1/organizations?") }.count, 3, "pages of 500")
+        XCTAssertEqual(standIn.requests.filter { $0.path.hasPrefix("/v1/organizations/org_big/memberships?") }.count, 2)
+
+        // The user arrives later (a webhook): its waiting membership is linked.
+        let bf = try PostgresConnection(url: TestDatabase.url)
+        _ = try UserStore(connection: bf).findOrCreate(clerkUserId: "user_later1", environment: "production")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_membership_id = 'orgmem_big1' AND user_id IS NOT NULL"), 1)
+
+        let second = try invoke()["production"]
+        XCTAssertEqual(second?["organizations"]?["created"]?.doubleValue, 0)
+        XCTAssertEqual(second?["organizations"]?["updated"]?.doubleValue, 0)
+        XCTAssertEqual(second?["organizations"]?["unchanged"]?.doubleValue, 1201, "a second run changes nothing")
+        XCTAssertEqual(second?["memberships"]?["unchanged"]?.doubleValue, 620 + 1201)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE queue = 'organization-events'"), 1201 + 620 + 1201)
+    }
+
+    func testOnlyOrganizationsSkipsTheUsersAndOnlyUsersSkipsTheOrganizations() throws {
+        standIn.addUser(id: "user_a", email: "a@example.com")
+        standIn.addOrganization(id: "org_a", name: "A", slug: "a", members: [("orgmem_a", "user_a", "org:admin")])
+        let orgs = try invoke(#"{"only":"organizations"}"#)["production"]
+        XCTAssertEqual(orgs?["organizations"]?["created"]?.doubleValue, 1)
+        XCTAssertEqual(orgs?["users"]?["created"]?.doubleValue, 0)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM users"), 0)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE user_id IS NULL"), 1)
+        let users = try invoke(#"{"only":"users"}"#)["production"]
+        XCTAssertEqual(users?["users"]?["created"]?.doubleValue, 1)
+        XCTAssertEqual(users?["organizations"]?["created"]?.doubleValue, 0)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE user_id IS NOT NULL"), 1, "linked on the user's insert")
+        XCTAssertEqual(standIn.requests.filter { $0.path.hasPrefix("/v1/organizations") }.count, 2, "only the first run asked for organizations")
+        let dry = try invoke(#"{"only":"organizations","dryRun":true}"#)["production"]
+        XCTAssertEqual(dry?["organizations"]?["unchanged"]?.doubleValue, 1)
+        XCTAssertThrowsError(try invoke(#"{"only":"teams"}"#))
+    }
+
+    /// Killed during the organizations, the CLI's next run resumes at the next organization.
+    func testAKilledRunResumesAtTheNextOrganization() throws {
+        standIn.addUser(id: "user_k", email: "k@example.com")
+        for i in 0..<40 { standIn.addOrganization(id: "org_k\(i)", name: "K\(i)", slug: "k\(i)", members: [("orgmem_k\(i)", "user_k", "org:member")]) }
+        standIn.delayMs = 150
+        var childEnv = childEnvironment(env)
+        childEnv["AWS_LAMBDA_LOG_LEVEL"] = "error"
+        let first = try Subprocess(path: BuiltProducts.clerkFunctions, arguments: ["backfill"], environment: childEnv)
+        let started = Clock.monotonicNs()
+        while try count("SELECT count(*) AS n FROM organizations") < 3 && Clock.monotonicNs() - started < 60_000_000_000 { usleep(20_000) }
+        first.kill(SIGKILL)
+        _ = first.wait()
+        let afterKill = try count("SELECT count(*) AS n FROM organizations")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships"), afterKill, "an organization and its members together")
+        XCTAssertLessThan(afterKill, 40)
+        standIn.delayMs = 0
+        let before = standIn.requests.count
+        let second = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: ["backfill", "--only", "organizations"], environment: childEnv)
+        XCTAssertEqual(second.exit.code, 0, second.stderr.text)
+        let summary = try JSONValue.parse(Array((second.stdout.text.split(separator: "\n").last ?? "").utf8))
+        XCTAssertEqual(summary["organizations"]?["created"]?.doubleValue, 40, "the saved counts carry over: \(second.stdout.text)")
+        XCTAssertEqual(summary["memberships"]?["created"]?.doubleValue, 40)
+        let memberCalls = standIn.requests.dropFirst(before).filter { $0.path.contains("/memberships?") }.count
+        XCTAssertEqual(memberCalls, 40 - afterKill, "no organization twice")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'organization.created'"), 40)
     }
 
     func testAWrongSecretOrNoSecretIsAClearError() throws {

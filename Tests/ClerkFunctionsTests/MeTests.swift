@@ -17,6 +17,12 @@ final class MeTests: XCTestCase {
         webhooks = try WebhookFixture(extra: ["CLERK_ISSUER": tokens.issuer, "CLERK_JWKS_URL": tokens.jwksURL])
     }
 
+    // XCTest keeps every test case alive until the run ends: release the harness and its connections now.
+    override func tearDown() {
+        webhooks = nil
+        tokens = nil
+    }
+
     func request(authorizer: [String: String]? = nil, bearer: String? = nil) -> [UInt8] {
         let ctx = authorizer.map { a in #","authorizer":{"lambda":{\#(a.map { #""\#($0.key)":"\#($0.value)""# }.joined(separator: ","))}}"# } ?? ""
         let auth = bearer.map { #""authorization":"Bearer \#($0)""# } ?? ""
@@ -36,6 +42,43 @@ final class MeTests: XCTestCase {
         XCTAssertEqual(r.body["tier"]?.stringValue, "free")
         XCTAssertEqual(r.body["environment"]?.stringValue, "production")
         XCTAssertNotNil(r.body["createdAt"]?.doubleValue)
+        XCTAssertEqual(r.body["organizations"], .array([]))
+    }
+
+    func testLiveMembershipsAreListedAndDeletedOnesAreNot() throws {
+        let f = webhooks!
+        // The membership first: it is linked when the user arrives.
+        _ = try f.invoke("onOrganizationEvent", f.signed(f.payload("organizationMembership.created.json")))
+        let created = try f.invoke("onUserCreated", f.signed(f.payload("user.created.json")))
+        let id = try XCTUnwrap(created.body["userId"]?.stringValue)
+        _ = try f.invoke("onOrganizationEvent", f.signed(f.payload("organization.created.json")))
+        func body(_ org: String, _ name: String, _ mem: String, role: String, type: String) -> [UInt8] {
+            Array(#"""
+                {"type":"\#(type)","timestamp":2,"data":{"object":"organization_membership","id":"\#(mem)","role":"\#(role)","permissions":[],"created_at":1,"updated_at":2,"organization":{"object":"organization","id":"\#(org)","name":"\#(name)","slug":"\#(name.lowercased())","created_at":1,"updated_at":1},"public_user_data":{"user_id":"user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF"}}}
+                """#.utf8)
+        }
+        let org = #"{"type":"organization.created","data":{"id":"org_b","name":"Beta","slug":"beta","created_at":1,"updated_at":1}}"#
+        _ = try f.invoke("onOrganizationEvent", f.signed(Array(org.utf8)))
+        _ = try f.invoke("onOrganizationEvent", f.signed(body("org_b", "Beta", "orgmem_b", role: "org:member", type: "organizationMembership.created")))
+        let gone = #"{"type":"organization.created","data":{"id":"org_c","name":"Gamma","slug":"gamma","created_at":1,"updated_at":1}}"#
+        _ = try f.invoke("onOrganizationEvent", f.signed(Array(gone.utf8)))
+        _ = try f.invoke("onOrganizationEvent", f.signed(body("org_c", "Gamma", "orgmem_c", role: "org:member", type: "organizationMembership.created")))
+        _ = try f.invoke("onOrganizationEvent", f.signed(body("org_c", "Gamma", "orgmem_c", role: "org:member", type: "organizationMembership.deleted")))
+        let deletedOrg = #"{"type":"organization.created","data":{"id":"org_d","name":"Delta","slug":"delta","created_at":1,"updated_at":1}}"#
+        _ = try f.invoke("onOrganizationEvent", f.signed(Array(deletedOrg.utf8)))
+        _ = try f.invoke("onOrganizationEvent", f.signed(body("org_d", "Delta", "orgmem_d", role: "org:admin", type: "organizationMembership.created")))
+        _ = try f.invoke("onOrganizationEvent", f.signed(Array(#"{"type":"organization.deleted","data":{"id":"org_d","deleted":true}}"#.utf8)))
+
+        let r = try me(request(authorizer: ["userId": id]))
+        XCTAssertEqual(r.status, 200)
+        guard case .array(let list)? = r.body["organizations"] else { return XCTFail("no organizations: \(r.body)") }
+        XCTAssertEqual(list.map { $0["id"]?.stringValue }, ["org_2b1M4kQz8RtY6wXc3nVp7LsJfGa", "org_b"], "live ones only, by name")
+        XCTAssertEqual(list.first?["slug"]?.stringValue, "acme")
+        XCTAssertEqual(list.first?["name"]?.stringValue, "Acme")
+        XCTAssertEqual(list.first?["role"]?.stringValue, "org:admin")
+        XCTAssertEqual(list.last?["role"]?.stringValue, "org:member")
+        let byToken = try me(request(bearer: tokens.token(sub: "user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF")))
+        XCTAssertEqual(byToken.body["organizations"], r.body["organizations"])
     }
 
     func testProfileFromABearerTokenWithoutTheAuthorizer() throws {

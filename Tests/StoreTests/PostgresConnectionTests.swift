@@ -29,7 +29,8 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(try Migrator.migrate(c), Schema.migrations.map(\.version))
         let tables = try c.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'migrate_test' ORDER BY 1")
             .map { try $0.decode("table_name", as: String.self) }
-        XCTAssertEqual(tables, ["api_keys", "backfill_runs", "backfill_seen", "outbox", "queue_rejects", "schema_migrations", "subscriptions", "usage_metrics", "users", "webhook_deliveries"])
+        XCTAssertEqual(tables, ["api_keys", "backfill_runs", "backfill_seen", "organization_memberships", "organizations", "outbox",
+                                "queue_rejects", "schema_migrations", "subscriptions", "usage_metrics", "users", "webhook_deliveries"])
         XCTAssertEqual(try Migrator.migrate(c), [])
     }
 

@@ -29,7 +29,7 @@ public enum TestDatabase {
 
     /// Empties every application table (tests start from a known state).
     public static func reset(_ c: PostgresConnection) throws {
-        try c.query("TRUNCATE users, subscriptions, usage_metrics, webhook_deliveries, api_keys, outbox, queue_rejects, backfill_runs CASCADE")
+        try c.query("TRUNCATE users, organizations, organization_memberships, subscriptions, usage_metrics, webhook_deliveries, api_keys, outbox, queue_rejects, backfill_runs CASCADE")
     }
 
     /// Restarts the server when the test run started it (`CLERK_LOCAL_POSTGRES`); returns false otherwise.

@@ -1,0 +1,215 @@
+import FoundationEssentials
+
+/// One organization as the Backend API lists it, ready to apply.
+public struct BackfillOrganization: Sendable {
+    /// `org_…`.
+    public var clerkOrgId: String
+    /// The display name.
+    public var name: String?
+    /// The URL slug.
+    public var slug: String?
+    /// The logo URL.
+    public var imageUrl: String?
+    /// `public_metadata` as JSON text.
+    public var publicMetadataJSON: String
+    /// The OrganizationJSON as Clerk sent it (stored as `raw_payload`, as webhooks store `data`).
+    public var rawJSON: String
+    /// Epoch ms.
+    public var createdAtMs: Int64?
+    /// Epoch ms.
+    public var updatedAtMs: Int64?
+
+    /// Describes an organization.
+    public init(clerkOrgId: String, name: String?, slug: String?, imageUrl: String?, publicMetadataJSON: String,
+                rawJSON: String, createdAtMs: Int64?, updatedAtMs: Int64?) {
+        self.clerkOrgId = clerkOrgId
+        self.name = name
+        self.slug = slug
+        self.imageUrl = imageUrl
+        self.publicMetadataJSON = publicMetadataJSON
+        self.rawJSON = rawJSON
+        self.createdAtMs = createdAtMs
+        self.updatedAtMs = updatedAtMs
+    }
+}
+
+/// One membership as the Backend API lists it.
+public struct BackfillMembership: Sendable {
+    /// `orgmem_…`.
+    public var clerkMembershipId: String
+    /// `user_…`.
+    public var clerkUserId: String?
+    /// `org:admin`, ...
+    public var role: String?
+    /// `org:feature:permission` names.
+    public var permissions: [String]
+    /// Epoch ms.
+    public var createdAtMs: Int64?
+    /// Epoch ms.
+    public var updatedAtMs: Int64?
+
+    /// Describes a membership.
+    public init(clerkMembershipId: String, clerkUserId: String?, role: String?, permissions: [String],
+                createdAtMs: Int64?, updatedAtMs: Int64?) {
+        self.clerkMembershipId = clerkMembershipId
+        self.clerkUserId = clerkUserId
+        self.role = role
+        self.permissions = permissions
+        self.createdAtMs = createdAtMs
+        self.updatedAtMs = updatedAtMs
+    }
+}
+
+extension BackfillStore {
+    /// Applies one organization and all its memberships and saves the run's position (one more
+    /// organization done), in one transaction; returns the organization's and the memberships' counts.
+    /// With `dryRun`, the same work runs and is rolled back.
+    public func applyOrganization(_ org: BackfillOrganization, memberships: [BackfillMembership], run: BackfillRun,
+                                  environment: String, dryRun: Bool) throws -> (organizations: BackfillCounts, memberships: BackfillCounts)
+    {
+        var orgCounts = BackfillCounts()
+        var memberCounts = BackfillCounts()
+        try connection.query("BEGIN")
+        do {
+            let orgRows = try connection.query(Self.applyOrganizationSQL, [
+                environment, run.id, org.clerkOrgId, org.name, org.slug, org.imageUrl, org.publicMetadataJSON,
+                #"{"data":"# + org.rawJSON + "}", org.createdAtMs, org.updatedAtMs,
+            ])
+            try Self.tally(orgRows, into: &orgCounts)
+            if !memberships.isEmpty {
+                let rows = try connection.query(Self.applyMembershipsSQL, [
+                    environment, run.id, org.clerkOrgId,
+                    PostgresArray(memberships.map { Optional($0.clerkMembershipId) }), PostgresArray(memberships.map(\.clerkUserId)),
+                    PostgresArray(memberships.map(\.role)),
+                    PostgresArray(memberships.map { m in Optional("[" + m.permissions.map(Self.jsonString).joined(separator: ",") + "]") }),
+                    PostgresArray(memberships.map(\.createdAtMs)), PostgresArray(memberships.map(\.updatedAtMs)),
+                ])
+                try Self.tally(rows, into: &memberCounts)
+            }
+            if !dryRun {
+                var orgProgress = run.counts["organizations"] ?? BackfillCounts()
+                orgProgress.add(orgCounts)
+                var memberProgress = run.counts["memberships"] ?? BackfillCounts()
+                memberProgress.add(memberCounts)
+                try connection.query("""
+                    UPDATE backfill_runs SET org_offset = org_offset + 1,
+                           counts = counts || jsonb_build_object('organizations', $2::jsonb, 'memberships', $3::jsonb),
+                           updated_at = now() WHERE id = $1
+                    """, [run.id, orgProgress.json, memberProgress.json])
+            }
+            try connection.query(dryRun ? "ROLLBACK" : "COMMIT")
+        } catch {
+            _ = try? connection.query("ROLLBACK")
+            throw error
+        }
+        return (orgCounts, memberCounts)
+    }
+
+    /// Live local organizations and memberships of `environment` this run did not see in Clerk.
+    public func organizationsMissingInClerk(run: BackfillRun, environment: String) throws(PostgresError) -> Int {
+        let rows = try connection.query("""
+            SELECT (SELECT count(*) FROM organizations o
+                     WHERE o.environment = $1 AND o.deleted_at IS NULL
+                       AND NOT EXISTS (SELECT 1 FROM backfill_seen s WHERE s.run_id = $2 AND s.kind = 'organization' AND s.clerk_id = o.clerk_org_id))
+                 + (SELECT count(*) FROM organization_memberships m
+                     WHERE m.environment = $1 AND m.deleted_at IS NULL
+                       AND NOT EXISTS (SELECT 1 FROM backfill_seen s WHERE s.run_id = $2 AND s.kind = 'membership' AND s.clerk_id = m.clerk_membership_id)) AS n
+            """, [environment, run.id])
+        return try rows.first?.decode("n", as: Int.self) ?? 0
+    }
+
+    private static func tally(_ rows: PostgresRows, into counts: inout BackfillCounts) throws {
+        for row in rows {
+            let n = try row.decode("n", as: Int.self)
+            switch try row.decode("result", as: String.self) {
+            case "created": counts.created += n
+            case "updated": counts.updated += n
+            case "stale": counts.stale += n
+            default: counts.unchanged += n
+            }
+        }
+    }
+
+    /// A JSON string literal (permission names go to the database as a JSON array per membership).
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for c in s.unicodeScalars {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\u{0}": break
+            case _ where c.value < 0x20: out += "\\u" + String(c.value, radix: 16).leftPadded(to: 4)
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out + "\""
+    }
+
+    /// The organization, classified against the stored row as users are (`unchanged` and `stale` without a
+    /// call), the rest through `clerk_apply_organization_event`.
+    static let applyOrganizationSQL = """
+        WITH input AS (
+            SELECT $3::text AS clerk_org_id, $4::text AS name, $5::text AS slug, $6::text AS image_url, $7::text AS metadata,
+                   $8::text AS body, $9::bigint AS created_ms, $10::bigint AS updated_ms
+        ), seen AS (
+            INSERT INTO backfill_seen (run_id, kind, clerk_id) SELECT $2, 'organization', clerk_org_id FROM input ON CONFLICT DO NOTHING
+        ), classified AS (
+            SELECT i.*, CASE
+                WHEN o.id IS NULL THEN 'create'
+                WHEN o.deleted_at IS NOT NULL THEN 'stale'
+                WHEN i.updated_ms IS NULL OR o.clerk_updated_at IS NULL THEN 'update'
+                WHEN to_timestamp(i.updated_ms / 1000.0) < o.clerk_updated_at THEN 'stale'
+                WHEN to_timestamp(i.updated_ms / 1000.0) = o.clerk_updated_at THEN 'unchanged'
+                ELSE 'update' END AS action
+              FROM input i LEFT JOIN organizations o ON o.clerk_org_id = i.clerk_org_id AND o.environment = $1
+        ), applied AS (
+            SELECT c.action, (clerk_apply_organization_event(
+                       'backfill:' || $2 || ':' || c.clerk_org_id || ':' || coalesce(c.updated_ms::text, ''), $1,
+                       'organization.updated', c.clerk_org_id, c.name, c.slug, c.image_url, c.metadata, c.body,
+                       c.created_ms, c.updated_ms)).o_outcome AS outcome
+              FROM classified c WHERE c.action IN ('create', 'update')
+        )
+        SELECT CASE WHEN outcome = 'processed' THEN CASE WHEN action = 'create' THEN 'created' ELSE 'updated' END
+                    WHEN outcome = 'stale' THEN 'stale' ELSE 'unchanged' END AS result, count(*) AS n
+          FROM applied GROUP BY 1
+        UNION ALL
+        SELECT action, count(*) FROM classified WHERE action IN ('stale', 'unchanged') GROUP BY 1
+        """
+
+    /// One organization's memberships in one statement, likewise through `clerk_apply_membership_event`
+    /// (which links users and the organization and refuses members of a deleted organization).
+    static let applyMembershipsSQL = """
+        WITH input AS (
+            SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[])
+                AS t(clerk_membership_id, clerk_user_id, role, permissions, created_ms, updated_ms)
+        ), seen AS (
+            INSERT INTO backfill_seen (run_id, kind, clerk_id)
+            SELECT $2, 'membership', clerk_membership_id FROM input ON CONFLICT DO NOTHING
+        ), classified AS (
+            SELECT i.*, CASE
+                WHEN m.id IS NULL THEN 'create'
+                WHEN m.deleted_at IS NOT NULL THEN 'stale'
+                WHEN i.updated_ms IS NULL OR m.clerk_updated_at IS NULL THEN 'update'
+                WHEN to_timestamp(i.updated_ms / 1000.0) < m.clerk_updated_at THEN 'stale'
+                WHEN to_timestamp(i.updated_ms / 1000.0) = m.clerk_updated_at THEN 'unchanged'
+                ELSE 'update' END AS action
+              FROM input i LEFT JOIN organization_memberships m
+                ON m.clerk_membership_id = i.clerk_membership_id AND m.environment = $1
+        ), applied AS (
+            SELECT c.action, (clerk_apply_membership_event(
+                       'backfill:' || $2 || ':' || c.clerk_membership_id || ':' || coalesce(c.updated_ms::text, ''), $1,
+                       'organizationMembership.updated', c.clerk_membership_id, $3, c.clerk_user_id, c.role,
+                       ARRAY(SELECT jsonb_array_elements_text(c.permissions::jsonb)), c.created_ms, c.updated_ms)).o_outcome AS outcome
+              FROM classified c WHERE c.action IN ('create', 'update')
+        )
+        SELECT CASE WHEN outcome = 'processed' THEN CASE WHEN action = 'create' THEN 'created' ELSE 'updated' END
+                    WHEN outcome = 'stale' THEN 'stale' ELSE 'unchanged' END AS result, count(*) AS n
+          FROM applied GROUP BY 1
+        UNION ALL
+        SELECT action, count(*) FROM classified WHERE action IN ('stale', 'unchanged') GROUP BY 1
+        """
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}

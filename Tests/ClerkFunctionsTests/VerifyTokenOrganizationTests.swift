@@ -1,0 +1,155 @@
+import JSON
+import LocalHosting
+import ClerkFunctions
+import ClerkKit
+import LambdaRuntime
+import Store
+import TestSupport
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `verifyToken` with organization claims: the context of every shape and the direct answer carry the
+/// organization, plan, features and actor from v1 and v2 tokens alike; the route guards refuse by reason.
+final class VerifyTokenOrganizationTests: XCTestCase {
+    var tokens: TokenFixture!
+    var db: PostgresConnection!
+    var harness: LocalHarness!
+    var logPath = ""
+
+    override func setUpWithError() throws {
+        tokens = try TokenFixture()
+        db = try TestDatabase.connect()
+        try TestDatabase.reset(db)
+        harness = makeHarness()
+    }
+
+    // XCTest keeps every test case alive until the run ends: release the harness and its connections now.
+    override func tearDown() {
+        unlink(logPath)
+        harness = nil
+        db = nil
+        tokens = nil
+    }
+
+    func makeHarness(_ extra: [String: String] = [:]) -> LocalHarness {
+        logPath = "/tmp/clerk-verify-org-log-\(getpid())-\(Clock.monotonicNs())"
+        let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o600)
+        var env = ["DATABASE_URL": TestDatabase.url, "PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL]
+        for (k, v) in extra { env[k] = v }
+        return LocalHarness(registry: Functions.registry, environment: Environment(env), logger: Logger(level: .debug, fd: fd))
+    }
+
+    var logs: String { (try? FileIO.readText(logPath)) ?? "" }
+
+    /// Clerk's v1 example, with fresh times.
+    func v1Token(sub: String = "user_org", org: String = #""org_id":"org_2b1M4kQz8RtY6wXc3nVp7LsJfGa","org_slug":"acme","org_role":"org:admin","org_permissions":["org:articles:read","org:articles:manage"]"#) throws -> String {
+        let now = Clock.nowSeconds()
+        return try tokens.token(claims: #"{"sub":"\#(sub)","iss":"\#(tokens.issuer)","iat":\#(now),"nbf":\#(now - 10),"exp":\#(now + 60),"sid":"sess_2a7Q9cJx3LmT8vRk1pWn5yZbHdE","fva":[5,-1],"sts":"active"\#(org.isEmpty ? "" : "," + org)}"#)
+    }
+
+    /// Clerk's v2 example (the same organization), with fresh times.
+    func v2Token(sub: String = "user_org", extra: String = #""fea":"o:articles,u:premium","pla":"u:free_user,o:pro","o":{"id":"org_2b1M4kQz8RtY6wXc3nVp7LsJfGa","slg":"acme","rol":"admin","per":"read,manage","fpm":"3"}"#) throws -> String {
+        try tokens.token(sub: sub, extra: extra)
+    }
+
+    func event(_ file: String, token: String) throws -> [UInt8] {
+        Array(try BuiltProducts.event(file).text.replacingAll("DEV_SESSION_TOKEN", with: token).utf8)
+    }
+
+    func restRequest(_ token: String) -> [UInt8] {
+        Array(#"{"type":"REQUEST","methodArn":"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/me","headers":{"Authorization":"Bearer \#(token)"}}"#.utf8)
+    }
+
+    func invoke(_ event: [UInt8]) throws -> JSONValue { try JSONValue.parse(harness.invoke("verifyToken", event: event)) }
+
+    func assertOrganization(_ context: JSONValue?, plan: String = "u:free_user,o:pro", features: String = "o:articles,u:premium",
+                            file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(context?["orgId"]?.stringValue, "org_2b1M4kQz8RtY6wXc3nVp7LsJfGa", file: file, line: line)
+        XCTAssertEqual(context?["orgRole"]?.stringValue, "org:admin", file: file, line: line)
+        XCTAssertEqual(context?["orgSlug"]?.stringValue, "acme", file: file, line: line)
+        XCTAssertEqual(context?["orgPermissions"]?.stringValue, "org:articles:read,org:articles:manage", file: file, line: line)
+        XCTAssertEqual(context?["plan"]?.stringValue, plan, file: file, line: line)
+        XCTAssertEqual(context?["features"]?.stringValue, features, file: file, line: line)
+    }
+
+    func testEveryShapeCarriesTheV2Organization() throws {
+        let token = try v2Token()
+        assertOrganization(try invoke(event("verifyToken.http-api.token.json", token: token))["context"])
+        assertOrganization(try invoke(event("verifyToken.rest-token.token.json", token: token))["context"])
+        assertOrganization(try invoke(restRequest(token))["context"])
+        let direct = try invoke(event("verifyToken.direct.token.json", token: token))
+        XCTAssertEqual(direct["valid"]?.boolValue, true)
+        assertOrganization(direct)
+        XCTAssertEqual(direct["actor"]?.stringValue, "")
+    }
+
+    func testAV1TokenGivesTheSameOrganization() throws {
+        let token = try v1Token()
+        assertOrganization(try invoke(event("verifyToken.http-api.token.json", token: token))["context"], plan: "", features: "")
+        assertOrganization(try invoke(event("verifyToken.rest-token.token.json", token: token))["context"], plan: "", features: "")
+        assertOrganization(try invoke(event("verifyToken.direct.token.json", token: token)), plan: "", features: "")
+    }
+
+    func testClerksFpmExampleThroughARealToken() throws {
+        let token = try v2Token(extra: #""fea":"o:dashboard,o:teams","o":{"id":"org_1","slg":"team","rol":"member","per":"manage,read","fpm":"3,2"}"#)
+        let direct = try invoke(event("verifyToken.direct.token.json", token: token))
+        XCTAssertEqual(direct["orgPermissions"]?.stringValue, "org:dashboard:manage,org:dashboard:read,org:teams:read")
+        XCTAssertEqual(direct["orgRole"]?.stringValue, "org:member")
+    }
+
+    func testAnImpersonatedSessionNamesTheActor() throws {
+        let token = try v2Token(extra: #""act":{"sub":"user_support","iss":"https://dashboard.clerk.com"}"#)
+        let out = try invoke(event("verifyToken.http-api.token.json", token: token))
+        XCTAssertEqual(out["context"]?["actor"]?.stringValue, "user_support")
+        XCTAssertEqual(out["context"]?["orgId"]?.stringValue, "")
+    }
+
+    func testGarbageFpmIsRefusedWithAReasonAndNoUserRow() throws {
+        let token = try v2Token(extra: #""fea":"o:teams","o":{"id":"org_1","per":"read","fpm":"1.5e308"}"#)
+        let out = try invoke(event("verifyToken.http-api.token.json", token: token))
+        XCTAssertEqual(out["isAuthorized"]?.boolValue, false)
+        XCTAssertEqual(out["context"]?["reason"]?.stringValue, "org_claims_invalid")
+        let direct = try invoke(event("verifyToken.direct.token.json", token: token))
+        XCTAssertEqual(direct["reason"]?.stringValue, "org_claims_invalid")
+        XCTAssertTrue(logs.contains("fpm_not_a_number"), logs)
+        XCTAssertFalse(logs.contains(token), "the token is never logged")
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM users").first?.decode("n", as: Int.self), 0)
+    }
+
+    func testRequireOrgRefusesTokensWithoutAnActiveOrganization() throws {
+        harness = makeHarness(["CLERK_REQUIRE_ORG": "true"])
+        let none = try invoke(event("verifyToken.http-api.token.json", token: tokens.token(sub: "user_solo")))
+        XCTAssertEqual(none["isAuthorized"]?.boolValue, false)
+        XCTAssertEqual(none["context"]?["reason"]?.stringValue, "org_required")
+        XCTAssertEqual(try invoke(event("verifyToken.direct.token.json", token: v1Token(org: "")))["reason"]?.stringValue, "org_required")
+        XCTAssertThrowsError(try invoke(event("verifyToken.rest-token.token.json", token: tokens.token(sub: "user_solo"))))
+        XCTAssertTrue(logs.contains("org_required"))
+        XCTAssertEqual(try invoke(event("verifyToken.http-api.token.json", token: v2Token()))["isAuthorized"]?.boolValue, true)
+        XCTAssertEqual(try invoke(event("verifyToken.http-api.token.json", token: v1Token()))["isAuthorized"]?.boolValue, true)
+    }
+
+    func testRequiredPermissionRefusesTokensWithoutIt() throws {
+        harness = makeHarness(["CLERK_REQUIRED_PERMISSION": "org:articles:manage"])
+        XCTAssertEqual(try invoke(event("verifyToken.http-api.token.json", token: v2Token()))["isAuthorized"]?.boolValue, true)
+        XCTAssertEqual(try invoke(event("verifyToken.http-api.token.json", token: v1Token()))["isAuthorized"]?.boolValue, true)
+        let readOnly = try v2Token(extra: #""fea":"o:articles","o":{"id":"org_1","rol":"member","per":"read,manage","fpm":"1"}"#)
+        let out = try invoke(event("verifyToken.http-api.token.json", token: readOnly))
+        XCTAssertEqual(out["isAuthorized"]?.boolValue, false)
+        XCTAssertEqual(out["context"]?["reason"]?.stringValue, "permission_missing")
+        XCTAssertEqual(try invoke(event("verifyToken.direct.token.json", token: tokens.token()))["reason"]?.stringValue, "permission_missing")
+        XCTAssertTrue(logs.contains("permission_missing"))
+    }
+
+    func testBadGuardSettingsAreInitErrors() {
+        for extra in [["CLERK_REQUIRE_ORG": "yes"], ["CLERK_REQUIRED_PERMISSION": "articles:manage"],
+                      ["CLERK_REQUIRED_PERMISSION": "org::manage"]] {
+            let h = makeHarness(extra)
+            XCTAssertThrowsError(try h.invoke("verifyToken", event: Array(#"{"token":"x"}"#.utf8)), "\(extra)") { error in
+                guard case .initFailed(let object)? = error as? HarnessError else { return XCTFail("\(error)") }
+                XCTAssertEqual(object.errorType, "Runtime.ConfigError")
+            }
+        }
+    }
+}
