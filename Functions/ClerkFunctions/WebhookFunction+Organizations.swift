@@ -7,19 +7,9 @@ extension WebhookFunction {
     /// Applies a verified `organization.*` or `organizationMembership.*` event with the user rules
     /// (the database function dedupes, orders and keeps tombstones).
     func applyOrganization(_ clerkEvent: ClerkEvent, deliveryId: String, environment: String, rawBody: [UInt8],
-                           logger log2: Logger) -> Applied {
-        // PostgreSQL text cannot hold NUL (libpq would cut the value short, jsonb refuses `\u0000`).
-        var strippedNul = false
-        func clean(_ s: String?) -> String? {
-            guard let s, s.contains("\u{0}") else { return s }
-            strippedNul = true
-            return s.replacingAll("\u{0}", with: "")
-        }
-        var body = String(decoding: rawBody, as: UTF8.self)
-        if body.contains("\\u0000") {
-            strippedNul = true
-            body = body.replacingAll("\\u0000", with: "")
-        }
+                           source: String, logger log2: Logger) -> Applied {
+        // NUL was removed from the verified body before it was decoded (WebhookFunction), as for users.
+        let body = String(decoding: rawBody, as: UTF8.self)
         let store = OrganizationStore(connection: database.connection)
         let result: OrganizationSyncResult
         let key: String
@@ -31,14 +21,14 @@ extension WebhookFunction {
                 key = "organizationId"
                 result = try store.apply(OrganizationChange(
                     kind: clerkEvent.type == "organization.created" ? .created : .updated, deliveryId: deliveryId,
-                    environment: environment, clerkOrgId: org.id, name: clean(org.name), slug: clean(org.slug),
-                    imageUrl: clean(org.imageUrl), publicMetadataJSON: clean(org.publicMetadataJSON)?.replacingAll("\\u0000", with: ""),
+                    environment: environment, clerkOrgId: org.id, name: org.name, slug: org.slug,
+                    imageUrl: org.imageUrl, publicMetadataJSON: org.publicMetadataJSON,
                     createdAtMs: org.createdAt, updatedAtMs: org.updatedAt ?? clerkEvent.timestamp, rawBody: body))
             case .organizationDeleted(let deleted):
                 subject = deleted.id
                 key = "organizationId"
                 result = try store.apply(OrganizationChange(kind: .deleted, deliveryId: deliveryId, environment: environment,
-                                                            clerkOrgId: deleted.id, slug: clean(deleted.slug), rawBody: body))
+                                                            clerkOrgId: deleted.id, slug: deleted.slug, rawBody: body))
             case .membership(let m):
                 subject = m.id
                 key = "membershipId"
@@ -49,8 +39,8 @@ extension WebhookFunction {
                 }
                 result = try store.apply(MembershipChange(
                     kind: kind, deliveryId: deliveryId, environment: environment, clerkMembershipId: m.id,
-                    clerkOrgId: m.organizationId, clerkUserId: m.userId, role: clean(m.role),
-                    permissions: m.permissions.map { clean($0) ?? $0 }, createdAtMs: m.createdAt,
+                    clerkOrgId: m.organizationId, clerkUserId: m.userId, role: m.role,
+                    permissions: m.permissions, createdAtMs: m.createdAt,
                     updatedAtMs: m.updatedAt ?? clerkEvent.timestamp))
             case .membershipDeleted(let deleted):
                 subject = deleted.id
@@ -60,6 +50,21 @@ extension WebhookFunction {
             case .user, .deleted, .other:
                 return .ignored(clerkEvent.type)
             }
+        } catch .query(let sqlState, _) where sqlState.hasPrefix("22") {
+            // The data itself was refused: the same on every retry, so record it and answer 200 (as for users).
+            log2.error("webhook rejected", ["reason": "data_error", "sqlState": .string(sqlState), "type": .string(clerkEvent.type)])
+            do {
+                try DeliveryRejection(connection: database.connection).record(
+                    deliveryId: deliveryId, environment: environment, eventType: clerkEvent.type, clerkUserId: nil,
+                    source: source, reason: "data_error \(sqlState)", rawBody: body)
+            } catch {
+                log2.error("rejection not recorded", ["reason": error.isTransient ? "database_unavailable" : "database_error",
+                                                      "sqlState": .string(error.sqlState)])
+                return error.isTransient
+                    ? .retryable(code: "database_unavailable", message: "the database is unavailable; the delivery will be retried")
+                    : .failed(code: "internal_error", message: "the delivery could not be stored")
+            }
+            return .rejected(code: "data_error", sqlState: sqlState)
         } catch {
             log2.error("webhook not applied", ["reason": error.isTransient ? "database_unavailable" : "database_error",
                                                "sqlState": .string(error.sqlState), "type": .string(clerkEvent.type)])
@@ -68,8 +73,7 @@ extension WebhookFunction {
                 : .failed(code: "internal_error", message: "the delivery could not be stored")
         }
         log2.info("webhook applied", ["type": .string(clerkEvent.type), "status": .string(result.status.rawValue),
-                                      "clerkId": .string(subject), key: .string(result.id?.postgresText ?? ""),
-                                      "nulStripped": .bool(strippedNul)])
+                                      "clerkId": .string(subject), key: .string(result.id?.postgresText ?? "")])
         return .appliedOrganization(result, key: key)
     }
 }

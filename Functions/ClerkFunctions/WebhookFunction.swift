@@ -151,7 +151,8 @@ public struct WebhookFunction: Handler {
             change = UserChange(kind: .deleted, deliveryId: deliveryId, environment: environment,
                                 clerkUserId: deleted.id, rawBody: String(decoding: rawBody, as: UTF8.self))
         case .organization, .organizationDeleted, .membership, .membershipDeleted:
-            return applyOrganization(clerkEvent, deliveryId: deliveryId, environment: environment, rawBody: rawBody, logger: log2)
+            return applyOrganization(clerkEvent, deliveryId: deliveryId, environment: environment, rawBody: rawBody,
+                                     source: source, logger: log2)
         case .other:
             return .ignored(clerkEvent.type)
         }

@@ -129,14 +129,9 @@ extension UserStore {
     /// and the body in `queue_rejects` for a person. Nothing is recorded twice for one delivery id.
     public func recordRejection(_ change: UserChange, source: String, reason: String) throws(PostgresError) {
         let change = change.removingNUL().change
-        try connection.query("""
-            WITH d AS (
-                INSERT INTO webhook_deliveries (svix_id, environment, event_type, clerk_user_id, outcome, processed_at)
-                VALUES ($1, $2, $3, $4, 'rejected', now())
-                ON CONFLICT (svix_id, environment) DO NOTHING RETURNING svix_id)
-            INSERT INTO queue_rejects (source, message_id, reason, body)
-            SELECT $5, svix_id, $6, $7 FROM d
-            """, [change.deliveryId, change.environment, change.kind.rawValue, change.clerkUserId, source, reason, change.rawBody])
+        try DeliveryRejection(connection: connection).record(
+            deliveryId: change.deliveryId, environment: change.environment, eventType: change.kind.rawValue,
+            clerkUserId: change.clerkUserId, source: source, reason: reason, rawBody: change.rawBody)
     }
 }
 

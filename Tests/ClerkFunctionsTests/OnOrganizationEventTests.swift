@@ -100,6 +100,25 @@ final class OnOrganizationEventTests: XCTestCase {
 
     // MARK: ordering, tombstones, duplicates
 
+    func testAPostgreSQLDataErrorIsAPermanentRejectionThatIsRecorded() throws {
+        // An update time past PostgreSQL's timestamp range fails the same way on every retry (22008).
+        let event = try f.signed(orgBody(updatedAt: 9_223_372_036_854_775_000), id: "msg_org_data_error")
+        let r = try f.invoke("onOrganizationEvent", event)
+        XCTAssertEqual(r.status, 200, "Svix must stop retrying (\(r.body))")
+        XCTAssertEqual(r.body["status"]?.stringValue, "rejected")
+        XCTAssertEqual(r.body["error"]?.stringValue, "data_error")
+        XCTAssertEqual(r.body["sqlState"]?.stringValue.map { String($0.prefix(2)) }, "22")
+        XCTAssertNil(try organization("org_test"), "nothing half-applied")
+        let delivery = try XCTUnwrap(f.db.query("SELECT outcome FROM webhook_deliveries WHERE svix_id = 'msg_org_data_error'").first)
+        XCTAssertEqual(try delivery.decode("outcome", as: String.self), "rejected")
+        let kept = try XCTUnwrap(f.db.query("SELECT source, reason, body FROM queue_rejects WHERE message_id = 'msg_org_data_error'").first)
+        XCTAssertEqual(try kept.decode("source", as: String.self), "webhook")
+        XCTAssertTrue(try kept.decode("body", as: String.self).contains("org_test"), "the body is kept for a person")
+        XCTAssertTrue(f.logs.contains("\"reason\":\"data_error\""), f.logs)
+        let again = try f.invoke("onOrganizationEvent", f.signed(orgBody(updatedAt: 9_223_372_036_854_775_000), id: "msg_org_data_error"))
+        XCTAssertEqual(again.status, 200, "the retry is a duplicate")
+    }
+
     func testAnOlderOrganizationUpdateIsStale() throws {
         _ = try f.invoke("onOrganizationEvent", f.signed(orgBody(updatedAt: 2000, name: "Newer")))
         let r = try f.invoke("onOrganizationEvent", f.signed(orgBody(type: "organization.updated", updatedAt: 1000, name: "Older")))
@@ -225,7 +244,7 @@ final class OnOrganizationEventTests: XCTestCase {
         let r = try f.invoke("onOrganizationEvent", f.signed(nul))
         XCTAssertEqual(r.status, 200, r.body.serialized())
         XCTAssertEqual(try organization("org_nul")?["name"], "Acme")
-        XCTAssertTrue(f.logs.contains(#""nulStripped":true"#))
+        XCTAssertTrue(f.logs.contains(#""nulRemoved":"#))
         XCTAssertEqual(try f.count("organizations"), 1)
     }
 

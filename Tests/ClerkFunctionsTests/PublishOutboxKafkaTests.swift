@@ -59,6 +59,23 @@ final class PublishOutboxKafkaTests: XCTestCase {
                        "the same JSON as on RabbitMQ")
     }
 
+    func testOrganizationEventsAndKeyMappingsAreKeyedByWhatTheyAreAbout() throws {
+        let f = try fixture()
+        try f.db.query("""
+            INSERT INTO outbox (queue, payload) VALUES
+              ('organization-events', '{"type":"organizationMembership.created","clerkOrgId":"org_k","membershipId":"m1"}'),
+              ('api-key-mappings', '{"op":"set","key":"api_key:abc","value":"user_k"}'),
+              ('api-key-mappings', '{"op":"delete","key":"api_key:abc"}')
+            """)
+        XCTAssertEqual(try publish(f)["published"]?.doubleValue, 3)
+        let orgs = KafkaTestConsumer(topics: [prefix + "organization-events"]).read(count: 1)
+        XCTAssertEqual(orgs.map(\.key), ["org_k"])
+        XCTAssertEqual(orgs.first?.headers["event-type"], "organizationMembership.created")
+        let keys = KafkaTestConsumer(topics: [prefix + "api-key-mappings"]).read(count: 2)
+        XCTAssertEqual(keys.map(\.key), ["api_key:abc", "api_key:abc"], "a key's set and delete share a partition")
+        XCTAssertEqual(keys.map { $0.headers["event-type"] }, ["api-key.set", "api-key.delete"], "in order")
+    }
+
     func testPerKeyOrderAcrossBatches() throws {
         let f = try fixture(["OUTBOX_BATCH_SIZE": "7"])
         let users = ["user_a", "user_b", "user_c"]
