@@ -53,9 +53,11 @@ public final class JWKSCache: @unchecked Sendable {
                 unknownKidIntervalSeconds: Int = 30, failureBackoffSeconds: Int = 30, timeoutMs: Int = 3000, logger: Logger) {
         self.source = source
         self.fetcher = fetcher
-        ttlMs = Int64(ttlSeconds) * 1000
-        unknownKidIntervalMs = Int64(unknownKidIntervalSeconds) * 1000
-        failureBackoffMs = Int64(max(failureBackoffSeconds, Self.minimumFailureBackoffSeconds)) * 1000
+        // Bounded (a year) so that `* 1000` and `2 * ttl` cannot overflow whatever a variable says.
+        func ms(_ seconds: Int) -> Int64 { Int64(min(max(seconds, 0), 31_536_000)) * 1000 }
+        ttlMs = ms(ttlSeconds)
+        unknownKidIntervalMs = ms(unknownKidIntervalSeconds)
+        failureBackoffMs = ms(max(failureBackoffSeconds, Self.minimumFailureBackoffSeconds))
         self.timeoutMs = timeoutMs
         self.logger = logger
     }

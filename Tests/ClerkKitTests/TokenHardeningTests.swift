@@ -140,6 +140,11 @@ final class TokenHardeningTests: XCTestCase {
         XCTAssertEqual(cache.fetchCount, 2, "fetched again once the backoff is over")
     }
 
+    func testHugeCacheSettingsDoNotOverflow() throws {
+        let (v, _) = verifier(ttl: Int.max)
+        XCTAssertNoThrow(try v.verify(f.token(), nowMs: Clock.nowMs()))
+    }
+
     // MARK: Item 7: weak keys, kid-less tokens, protocols.
 
     func testAJWKWithExponentOneIsRefusedAndItsForgeryFails() throws {
