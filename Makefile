@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --gc-sections
 
-.PHONY: run test deps build release package bench-runtime bench-webhooks bench-tokens bench-outbox bench-backfill bench-coldstart clean
+.PHONY: run test fuzz deps build release package bench-runtime bench-webhooks bench-tokens bench-outbox bench-backfill bench-coldstart clean
 
 deps:
 	@scripts/install-deps.sh
@@ -17,6 +17,10 @@ run: build
 test:
 	CLERK_NEED_BROKER=1 scripts/install-deps.sh
 	scripts/test.sh
+
+# Every libFuzzer target (Fuzz/) for FUZZ_SECONDS each (default 60), one after the other; executions per target.
+fuzz:
+	scripts/fuzz.sh
 
 release: deps
 	swift build $(RELEASE_FLAGS) --product bootstrap

@@ -97,3 +97,20 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// MARK: Fuzzing (libFuzzer): declared only when CLERK_FUZZ is set, so normal builds never see them.
+// scripts/fuzz.sh builds them with -sanitize=fuzzer,address into .build-fuzz/.
+if Context.environment["CLERK_FUZZ"] != nil {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("FuzzJSON", ["JSON"]),
+        ("FuzzToken", ["ClerkKit", .product(name: "Logging", package: "swift-log")]),
+        ("FuzzWebhook", ["ClerkKit"]),
+        ("FuzzEvents", ["ClerkFunctions", "ClerkKit"]),
+        ("FuzzHTTPRequest", ["LocalHosting"]),
+    ]
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(.executableTarget(name: name, dependencies: dependencies + ["FuzzSupport"], path: "Fuzz/\(name)"))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

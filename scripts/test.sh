@@ -28,4 +28,6 @@ fi
 echo "sam build: $built functions in $(( $(date +%s) - t0 )) s, packaged $packaged time(s)" >&2
 # The scripts themselves: checkouts under a space and a mode-700 folder, two make runs at once, make clean.
 scripts/test-scripts.sh
+# Each libFuzzer target for a few seconds from its seeds, so a crash on a known shape fails the suite.
+FUZZ_SECONDS=5 scripts/fuzz.sh
 CLERK_PG_DATABASE=clerk_functions_test exec "$root/scripts/with-database.sh" "$root/scripts/with-broker.sh" "$root/scripts/with-kafka.sh" swift test --skip-build --disable-swift-testing "$@"

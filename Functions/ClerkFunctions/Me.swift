@@ -15,7 +15,13 @@ public struct MeFunction: Handler {
     /// Sets up the database; token settings are optional (only needed without the authorizer).
     public init(_ ctx: InitContext, fetcher: @escaping JWKSFetcher = JWKSCache.curlFetcher) throws {
         database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
-        verifier = try? TokenConfig.verifier(ctx.environment, logger: ctx.logger, fetcher: fetcher)
+        // No token settings at all is fine (the authorizer answers for `me`); settings that are wrong, such
+        // as a plain-http JWKS URL, are an init error as they are for verifyToken, not a silent 401.
+        do {
+            verifier = try TokenConfig.verifier(ctx.environment, logger: ctx.logger, fetcher: fetcher)
+        } catch ConfigError.missing {
+            verifier = nil
+        }
     }
 
     struct Profile: Encodable {
@@ -69,7 +75,9 @@ public struct MeFunction: Handler {
                     let session = try verifier.verify(token, nowMs: Clock.nowMs())
                     user = try store.find(clerkUserId: session.claims.subject ?? "", environment: session.environment)
                 } catch let error as TokenError {
-                    log.warn("me refused", ["reason": .string(error.reason)])
+                    var metadata: Logger.Metadata = ["reason": .string(error.reason)]
+                    if let detail = error.detail { metadata["detail"] = .string(detail) }
+                    log.warning("me refused", metadata: metadata)
                     return error.isInfrastructure
                         ? .error(503, error.reason, "cannot verify tokens right now") : .error(401, error.reason, "invalid session token")
                 }

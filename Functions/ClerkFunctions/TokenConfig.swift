@@ -23,6 +23,7 @@ public enum TokenConfig {
             guard let issuer = env[prefix + "CLERK_ISSUER"] else { continue }
             try requireHTTPS(issuer, prefix + "CLERK_ISSUER")
             let url = env[prefix + "CLERK_JWKS_URL"] ?? TokenVerifier.Instance.normalize(issuer) + "/.well-known/jwks.json"
+            try requireAllowedURL(url, prefix + "CLERK_JWKS_URL")
             instances.append(.init(issuer: issuer, environment: environment, keys: cache(.remote(url: url, headers: []), environment)))
         }
         if instances.isEmpty {
@@ -37,9 +38,11 @@ public enum TokenConfig {
                     throw ConfigError.invalid("CLERK_JWT_KEY", why: "not a PEM RSA public key of at least 2048 bits")
                 }
             } else if let url = env["CLERK_JWKS_URL"] {
+                try requireAllowedURL(url, "CLERK_JWKS_URL")
                 source = .remote(url: url, headers: [])
             } else if let secret = env["CLERK_SECRET_KEY"] {
                 let api = env["CLERK_API_URL"] ?? "https://api.clerk.com"
+                try requireAllowedURL(api, "CLERK_API_URL")
                 source = .remote(url: TokenVerifier.Instance.normalize(api) + "/v1/jwks",
                                  headers: ["Authorization: Bearer \(secret)", "Clerk-API-Version: 2026-05-12"])
             } else {
@@ -57,6 +60,14 @@ public enum TokenConfig {
         guard let text = env[name] else { return value }
         guard let v = Int(text), v >= 0 else { throw ConfigError.invalid(name, why: "a whole number is expected") }
         return v
+    }
+
+    /// Keys fetched over plain http could be swapped by anyone on the path (and the secret key read): the
+    /// same rule as the Backend API client, https or a loopback host.
+    private static func requireAllowedURL(_ url: String, _ name: String) throws {
+        guard URLPolicy.isAllowed(url) else {
+            throw ConfigError.invalid(name, why: "an https:// URL is expected (plain http:// only to a loopback host)")
+        }
     }
 
     private static func requireHTTPS(_ issuer: String, _ name: String) throws {

@@ -106,7 +106,9 @@ public struct VerifyTokenFunction: Handler {
         do {
             session = try verifier.verify(token, nowMs: Clock.nowMs())
         } catch {
-            log.warn("token rejected", ["reason": .string(error.reason), "shape": .string(shape)])
+            var metadata: Logger.Metadata = ["reason": .string(error.reason), "shape": .string(shape)]
+            if let detail = error.detail { metadata["detail"] = .string(detail) }
+            log.warning("token rejected", metadata: metadata)
             return error.isInfrastructure ? .unavailable(reason: error.reason) : .denied(reason: error.reason)
         }
         if let refusal = organizationRefusal(session, guards: guards, shape: shape, log: log) { return .denied(reason: refusal) }

@@ -54,6 +54,33 @@ public enum Base64 {
         return out
     }
 
+    /// Decodes base64url exactly as RFC 7515 writes it for JWTs: URL alphabet only, no padding, no
+    /// impossible length, and the unused low bits of the last character zero. Any other spelling of the
+    /// same bytes is nil, so a token has one accepted form (no variants to slip past a deny list or cache).
+    public static func decodeURLCanonical<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
+        var out = [UInt8]()
+        out.reserveCapacity(text.count * 3 / 4)
+        var acc: UInt32 = 0
+        var bits = 0
+        var last: UInt8 = 0
+        for c in text {
+            guard c != 0x2B, c != 0x2F else { return nil }  // `+` and `/` belong to the standard alphabet
+            let v = sextet(c)
+            if v == 0xFF { return nil }
+            last = v
+            acc = acc << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+            }
+        }
+        // 6 leftover bits: a length of 4k+1. 2 or 4 leftover bits must be zero in a canonical encoding.
+        if bits >= 6 { return nil }
+        if bits > 0 && last & UInt8((1 << bits) - 1) != 0 { return nil }
+        return out
+    }
+
     /// The 6-bit value of a character of either alphabet, or 0xFF (branches, not a table: no lazy global).
     @inline(__always)
     static func sextet(_ c: UInt8) -> UInt8 {

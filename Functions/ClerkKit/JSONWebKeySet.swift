@@ -30,15 +30,43 @@ public enum JSONWebKeySet {
         var keys: [Key]
     }
 
+    /// A key of the document that was not taken, and why (`key_weak`, `key_invalid`, `key_unsupported`, `kid_missing`).
+    public struct Skipped: Sendable, Equatable {
+        /// The key's `kid`, if it had one.
+        public let keyId: String?
+        /// The reason code.
+        public let reason: String
+    }
+
     /// The usable RSA signature keys of `bytes`, by `kid`.
     public static func parse(_ bytes: [UInt8]) throws(ParseError) -> [String: JSONWebKey] {
+        var skipped: [Skipped] = []
+        return try parse(bytes, skipped: &skipped)
+    }
+
+    /// The usable keys, and in `skipped` those refused: not RSA signature keys, an unknown `alg`, no `kid`
+    /// (a kid-less key could stand in for any token's), or weak (`e` even or below 3, modulus under 2048 bits).
+    public static func parse(_ bytes: [UInt8], skipped: inout [Skipped]) throws(ParseError) -> [String: JSONWebKey] {
         guard let doc = try? JSONDecoder().decode(Document.self, from: Data(bytes)) else { throw .notJSON }
         var result: [String: JSONWebKey] = [:]
         for k in doc.keys {
-            guard k.kty == "RSA", k.use == nil || k.use == "sig", let kid = k.kid, let n = k.n, let e = k.e,
-                  k.alg == nil || TokenAlgorithm(rawValue: k.alg!) != nil,
-                  let key = try? RSAPublicKey(n: n, e: e) else { continue }
-            result[kid] = JSONWebKey(id: kid, algorithm: k.alg, key: key)
+            guard k.kty == "RSA", k.use == nil || k.use == "sig", k.alg.map({ TokenAlgorithm(rawValue: $0) != nil }) ?? true else {
+                skipped.append(Skipped(keyId: k.kid, reason: "key_unsupported"))
+                continue
+            }
+            guard let kid = k.kid, !kid.isEmpty else {
+                skipped.append(Skipped(keyId: nil, reason: "kid_missing"))
+                continue
+            }
+            guard let n = k.n, let e = k.e else {
+                skipped.append(Skipped(keyId: kid, reason: "key_invalid"))
+                continue
+            }
+            do {
+                result[kid] = JSONWebKey(id: kid, algorithm: k.alg, key: try RSAPublicKey(n: n, e: e))
+            } catch {
+                skipped.append(Skipped(keyId: kid, reason: error.reason))
+            }
         }
         guard !result.isEmpty else { throw .noUsableKeys }
         return result

@@ -13,6 +13,16 @@ public final class RSAPublicKey: @unchecked Sendable {
         case invalid
         case notRSA
         case tooSmall(bits: Int)
+        /// The public exponent is even, or below 3: with `e = 1` the PKCS#1 encoding itself "verifies".
+        case weakExponent
+
+        /// The log reason: `key_weak` for keys refused for strength, `key_invalid` otherwise.
+        public var reason: String {
+            switch self {
+            case .invalid, .notRSA: "key_invalid"
+            case .tooSmall, .weakExponent: "key_weak"
+            }
+        }
     }
 
     private init(_ pkey: OpaquePointer) throws(KeyError) {
@@ -25,7 +35,19 @@ public final class RSAPublicKey: @unchecked Sendable {
             EVP_PKEY_free(pkey)
             throw .tooSmall(bits: bits)
         }
+        guard Self.hasStrongExponent(pkey) else {
+            EVP_PKEY_free(pkey)
+            throw .weakExponent
+        }
         self.pkey = pkey
+    }
+
+    /// An odd public exponent of at least 3 (read from the key itself, so PEM and JWK keys are held to it alike).
+    private static func hasStrongExponent(_ pkey: OpaquePointer) -> Bool {
+        var e: OpaquePointer?
+        guard EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) == 1, let e else { return false }
+        defer { BN_free(e) }
+        return BN_is_odd(e) == 1 && BN_num_bits(e) >= 2
     }
 
     /// A key from a JWK's base64url `n` and `e`.
@@ -38,8 +60,11 @@ public final class RSAPublicKey: @unchecked Sendable {
     /// A key from PEM text (`-----BEGIN PUBLIC KEY-----`).
     public convenience init(pem: String) throws(KeyError) {
         var text = pem
-        guard let pkey = text.withUTF8({ clerk_public_key_from_pem(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count) })
-        else { throw .invalid }
+        // An empty variable has no base address: refused, not force-unwrapped.
+        guard let pkey = text.withUTF8({ buffer -> OpaquePointer? in
+            guard let base = buffer.baseAddress, buffer.count > 0 else { return nil }
+            return clerk_public_key_from_pem(UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), buffer.count)
+        }) else { throw .invalid }
         try self.init(pkey)
     }
 

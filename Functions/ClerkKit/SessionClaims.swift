@@ -27,7 +27,8 @@ public struct SessionClaims: Sendable {
     private var orgIdV1: String?
     private var orgIdV2: String?
 
-    /// Reads the claims of a payload; a claim of the wrong type makes the token malformed.
+    /// Reads the claims of a payload; a claim of the wrong type makes the token malformed. Only called
+    /// once the signature has verified.
     init(payload: [UInt8]) throws(TokenError) {
         var claims = SessionClaims()
         do {
@@ -55,7 +56,11 @@ public struct SessionClaims: Sendable {
                 case "azp": claims.authorizedParty = try? string()
                 case "sid": claims.sessionId = try? string()
                 case "sts": claims.sessionStatus = try? string()
-                case "v": claims.version = (try? number()).flatMap { $0.map(Int.init) }
+                // Int(exactly:), never Int(_:): `1e300` or `9.3e18` must be refused, not trap the process.
+                case "v":
+                    guard let v = try number() else { claims.version = nil; break }
+                    guard let whole = Int(exactly: v) else { throw JSONScanner.Malformed() }
+                    claims.version = whole
                 case "org_id": claims.orgIdV1 = try? string()
                 case "o.id": claims.orgIdV2 = try? string()
                 default: break
@@ -70,7 +75,8 @@ public struct SessionClaims: Sendable {
     private init() {}
 }
 
-/// A token split into its parts, signature not yet checked.
+/// A token split into its parts, signature not yet checked: of the payload only `iss` is read (it selects
+/// whose keys to try); the claims are interpreted after the signature verifies.
 public struct ParsedToken: Sendable {
     /// The header's `alg`, `kid`, `typ`, `cat`.
     public let algorithm: String
@@ -80,8 +86,8 @@ public struct ParsedToken: Sendable {
     public let type: String?
     /// `cat`: Clerk's token category tag.
     public let category: String?
-    /// The decoded claims.
-    public let claims: SessionClaims
+    /// `iss`, unverified: only for choosing the instance.
+    public let issuer: String?
     /// The payload JSON bytes (for callers that want every claim).
     public let payload: [UInt8]
     /// `header.payload` as sent: what the signature covers.
@@ -95,12 +101,16 @@ public struct ParsedToken: Sendable {
         guard bytes.count < 16_384 else { throw .malformed("token too long") }
         guard let d1 = bytes.firstIndex(of: 0x2E), let d2 = bytes[(d1 + 1)...].firstIndex(of: 0x2E),
               !bytes[(d2 + 1)...].contains(0x2E) else { throw .malformed("not three dot-separated parts") }
-        guard let headerJSON = Base64.decode(bytes[..<d1]), let payload = Base64.decode(bytes[(d1 + 1)..<d2]),
-              let signature = Base64.decode(bytes[(d2 + 1)...]) else { throw .malformed("a part is not base64url") }
+        guard let headerJSON = Base64.decodeURLCanonical(bytes[..<d1]), let payload = Base64.decodeURLCanonical(bytes[(d1 + 1)..<d2]),
+              let signature = Base64.decodeURLCanonical(bytes[(d2 + 1)...]) else { throw .malformed("a part is not canonical base64url") }
         var alg: String?, kid: String?, typ: String?, cat: String?
         do {
             try JSONScanner.scan(headerJSON) { key, value in
-                guard case .string(let s) = value else { return }
+                guard case .string(let s) = value else {
+                    // `"kid": 5` is not "no kid": a header field we read must be a string.
+                    if key == "alg" || key == "kid" || key == "typ" || key == "cat" { throw JSONScanner.Malformed() }
+                    return
+                }
                 switch key {
                 case "alg": alg = s
                 case "kid": kid = s
@@ -113,8 +123,18 @@ public struct ParsedToken: Sendable {
             throw .malformed("header is not a JWT header")
         }
         guard let alg else { throw .malformed("header has no alg") }
-        let claims = try SessionClaims(payload: payload)
+        var issuer: String?
+        do {
+            // Well-formed (one spelling, no duplicate names) and an object; nothing but `iss` is read yet.
+            try JSONScanner.scan(payload) { key, value in
+                guard key == "iss" else { return }
+                guard case .string(let s) = value else { throw JSONScanner.Malformed() }
+                issuer = s
+            }
+        } catch {
+            throw .malformed("payload is not a claims object")
+        }
         return ParsedToken(algorithm: alg, keyId: kid, type: typ, category: cat,
-                           claims: claims, payload: payload, signingInput: Array(bytes[..<d2]), signature: signature)
+                           issuer: issuer, payload: payload, signingInput: Array(bytes[..<d2]), signature: signature)
     }
 }

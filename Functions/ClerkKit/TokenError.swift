@@ -4,6 +4,8 @@ public enum TokenError: Error, Equatable, Sendable {
     case malformed(String)
     case algorithmNotAllowed
     case unknownKeyId
+    /// No `kid` in the header while the keys come from a JWKS.
+    case kidMissing
     case invalidSignature
     case expired
     case notYetValid
@@ -20,6 +22,7 @@ public enum TokenError: Error, Equatable, Sendable {
         case .malformed: "token_malformed"
         case .algorithmNotAllowed: "alg_not_allowed"
         case .unknownKeyId: "kid_unknown"
+        case .kidMissing: "kid_missing"
         case .invalidSignature: "signature_invalid"
         case .expired: "token_expired"
         case .notYetValid: "token_not_yet_valid"
@@ -29,6 +32,12 @@ public enum TokenError: Error, Equatable, Sendable {
         case .sessionPending: "session_pending"
         case .keysUnavailable: "jwks_unavailable"
         }
+    }
+
+    /// What was wrong with a malformed token (a fixed phrase, never token text), for the log line.
+    public var detail: String? {
+        if case .malformed(let why) = self { return why }
+        return nil
     }
 
     /// Whether the failure is ours (keys could not be fetched), not the caller's.

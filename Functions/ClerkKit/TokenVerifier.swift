@@ -70,7 +70,7 @@ public final class TokenVerifier: @unchecked Sendable {
         // The issuer only chooses whose keys to try; the signature then vouches for it.
         let instance: Instance
         if instances.contains(where: { $0.issuer != nil }) {
-            guard let iss = parsed.claims.issuer.map(Instance.normalize),
+            guard let iss = parsed.issuer.map(Instance.normalize),
                   let match = instances.first(where: { $0.issuer == iss }) else { throw .issuerMismatch }
             instance = match
         } else {
@@ -83,7 +83,7 @@ public final class TokenVerifier: @unchecked Sendable {
         }
         guard valid else { throw .invalidSignature }
 
-        let claims = parsed.claims
+        let claims = try SessionClaims(payload: parsed.payload)
         guard let sub = claims.subject, !sub.isEmpty else { throw .malformed("sub is missing") }
         if !authorizedParties.isEmpty {
             guard let azp = claims.authorizedParty, authorizedParties.contains(azp) else { throw .authorizedPartyNotAllowed }

@@ -102,6 +102,13 @@ public final class CurlEasy {
             throw CurlError(code: Int32(initCode.rawValue), message: String(cString: curl_easy_strerror(initCode)))
         }
         guard let h = curl_easy_init() else { throw CurlError(code: -1, message: "curl_easy_init failed") }
+        // HTTP and HTTPS only, redirects included: no URL we are handed can make libcurl speak file://,
+        // gopher:// or any other of its protocols. A libcurl that cannot be restricted is not used.
+        let restricted = ccurl_restrict_protocols(h)
+        guard restricted == CURLE_OK else {
+            curl_easy_cleanup(h)
+            throw CurlError(code: Int32(restricted.rawValue), message: "cannot restrict libcurl to HTTP and HTTPS")
+        }
         handle = h
         ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
         ccurl_setopt_long(h, CURLOPT_TCP_NODELAY, 1)

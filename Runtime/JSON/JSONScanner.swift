@@ -2,7 +2,9 @@
 /// (and, on request, those of a named nested object). Token verification reads a dozen fields of a small
 /// object per request, and the harness checks every event is JSON; a generic `Decoder` made both several
 /// times slower than the work around them. Anything that is not well-formed JSON is an error; nesting is
-/// bounded (64 levels).
+/// bounded (64 levels). Stricter than RFC 8259 where a second reading could differ: a member name twice in
+/// one object, a number leading zero or out of `Double`'s range, and strings that are not valid UTF-8 are
+/// all refused, so one document has exactly one meaning.
 public struct JSONScanner {
     /// A member's value; objects and arrays are reported by kind only.
     public enum Value: Equatable, Sendable {
@@ -61,9 +63,19 @@ public struct JSONScanner {
         try expect(UInt8(ascii: "{"))
         skipSpace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return }
+        // Duplicate names: one reader would take the first, another the last (a claim's two meanings).
+        var seen: [String] = []
+        var seenSet: Set<String> = []
         while true {
             skipSpace()
             let key = try string()
+            if seen.count < 16 {
+                guard !seen.contains(key) else { throw Malformed() }
+                seen.append(key)
+                if seen.count == 16 { seenSet = Set(seen) }
+            } else {
+                guard seenSet.insert(key).inserted else { throw Malformed() }
+            }
             skipSpace()
             try expect(UInt8(ascii: ":"))
             skipSpace()
@@ -113,8 +125,10 @@ public struct JSONScanner {
         let start = i
         if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
         var digits = 0
+        let firstDigit = i
         while i < bytes.count, bytes[i] >= 0x30 && bytes[i] <= 0x39 { i += 1; digits += 1 }
-        guard digits > 0 else { throw Malformed() }
+        // `0` alone, never `01`: a leading zero is another spelling of the same number.
+        guard digits > 0, digits == 1 || bytes[firstDigit] != 0x30 else { throw Malformed() }
         if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
             i += 1
             var frac = 0
@@ -128,7 +142,9 @@ public struct JSONScanner {
             while i < bytes.count, bytes[i] >= 0x30 && bytes[i] <= 0x39 { i += 1; exp += 1 }
             guard exp > 0 else { throw Malformed() }
         }
-        guard let value = Double(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)) else {
+        // `1e400` would read as infinity: an `exp` that never comes.
+        guard let value = Double(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)),
+              value.isFinite else {
             throw Malformed()
         }
         return value
@@ -137,22 +153,29 @@ public struct JSONScanner {
     private mutating func string() throws -> String {
         try expect(UInt8(ascii: "\""))
         let start = i
+        var ascii = true
         // Fast path: no escapes.
         while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\") {
             guard bytes[i] >= 0x20 else { throw Malformed() }
+            if bytes[i] >= 0x80 { ascii = false }
             i += 1
         }
         guard i < bytes.count else { throw Malformed() }
         if bytes[i] == UInt8(ascii: "\"") {
             defer { i += 1 }
-            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
+            if ascii { return String(decoding: raw, as: UTF8.self) }
+            // Invalid UTF-8 would otherwise become U+FFFD here and stay raw bytes for other readers.
+            guard let text = String(validating: raw, as: UTF8.self) else { throw Malformed() }
+            return text
         }
         var out = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
         while i < bytes.count {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
                 i += 1
-                return String(decoding: out, as: UTF8.self)
+                guard let text = String(validating: out, as: UTF8.self) else { throw Malformed() }
+                return text
             }
             guard c >= 0x20 else { throw Malformed() }
             if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }

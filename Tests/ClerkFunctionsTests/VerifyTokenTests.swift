@@ -169,4 +169,54 @@ final class VerifyTokenTests: XCTestCase {
         tokens.server.stop()
         XCTAssertEqual(try invoke(event("verifyToken.direct.token.json", token: tokens.token()))["valid"]?.boolValue, true)
     }
+
+    // MARK: Hardening (issue 10)
+
+    func testAnUnsignedTokenWithAHugeVersionIsDeniedNotACrash() throws {
+        // The remote crash: `{"sub":"user_x","v":1e300}` with any signature trapped before the signature check.
+        let header = Base64.encode(Array(#"{"alg":"RS256","kid":"ins_test_1","typ":"JWT"}"#.utf8), url: true)
+        let payload = Base64.encode(Array(#"{"sub":"user_x","iss":"\#(tokens.issuer)","v":1e300}"#.utf8), url: true)
+        let token = "\(header).\(payload).\(Base64.encode(Crypto.randomBytes(256), url: true))"
+        let out = try invoke(event("verifyToken.direct.token.json", token: token))
+        XCTAssertEqual(out["valid"]?.boolValue, false)
+        XCTAssertEqual(out["reason"]?.stringValue, "signature_invalid")
+        let signed = try tokens.token(claims: #"{"sub":"user_x","iss":"\#(tokens.issuer)","exp":\#(Clock.nowSeconds() + 60),"v":9.3e18}"#)
+        let denied = try invoke(event("verifyToken.http-api.token.json", token: signed))
+        XCTAssertEqual(denied["context"]?["reason"]?.stringValue, "token_malformed")
+        XCTAssertTrue(logs.contains("\"reason\":\"token_malformed\""), logs)
+        XCTAssertFalse(logs.contains(String(signed.split(separator: ".")[2])), "never the token in the log")
+        XCTAssertEqual(try userCount("user_x"), 0)
+    }
+
+    func testPlainHTTPKeyURLsAreAnInitErrorExceptOnLoopback() throws {
+        func initError(_ env: [String: String], function: String = "verifyToken") -> String? {
+            var all = ["DATABASE_URL": TestDatabase.url]
+            for (k, v) in env { all[k] = v }
+            let h = LocalHarness(registry: Functions.registry, environment: Environment(all), logger: Logger(level: .error))
+            do {
+                _ = try h.invoke(function, event: Array(#"{"token":"x"}"#.utf8))
+                return nil
+            } catch HarnessError.initFailed(let object) {
+                return object.errorType + ": " + object.errorMessage
+            } catch {
+                return nil
+            }
+        }
+        let refused: [[String: String]] = [
+            ["PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": "http://clerk.example/.well-known/jwks.json"],
+            ["CLERK_JWKS_URL": "http://clerk.example/.well-known/jwks.json"],
+            ["CLERK_JWKS_URL": "http://127.0.0.1.evil.example/jwks"],
+            ["CLERK_JWKS_URL": "file:///etc/passwd"],
+            ["CLERK_SECRET_KEY": "sk_test_x", "CLERK_API_URL": "http://api.clerk.example"],
+        ]
+        for env in refused {
+            let error = initError(env)
+            XCTAssertTrue(error?.contains("Runtime.ConfigError") == true && error?.contains("https://") == true, "\(env): \(error ?? "no error")")
+            XCTAssertFalse(error?.contains("sk_test_x") == true, "the secret is never echoed")
+        }
+        // `me` with wrong token settings fails its init too, instead of answering every request 401.
+        XCTAssertNotNil(initError(["CLERK_JWKS_URL": "http://clerk.example/jwks"], function: "me"))
+        XCTAssertNil(initError(["CLERK_JWKS_URL": tokens.jwksURL]), "loopback http stays for local stand-ins")
+        XCTAssertNil(initError(["CLERK_JWKS_URL": "https://clerk.example/.well-known/jwks.json"]))
+    }
 }

@@ -51,4 +51,27 @@ final class JSONScannerTests: XCTestCase {
         XCTAssertThrowsError(try SessionClaims(payload: Array(#"{"sub":"u","exp":"1"}"#.utf8)))
         XCTAssertNoThrow(try SessionClaims(payload: Array(#"{"sub":"u","exp":1,"azp":null,"custom":{"a":[1]}}"#.utf8)))
     }
+
+    /// Issue 10, item 6: every document has one reading. Each of these was accepted before.
+    func testOneSpellingOneMeaning() {
+        let bad: [[UInt8]] = [
+            Array(#"{"sub":"a","sub":"b"}"#.utf8),                       // duplicate name: first or last?
+            Array(#"{"o":{"id":"x","id":"y"}}"#.utf8),                   // ... in a nested object too
+            Array(#"{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"a":18}"#.utf8),
+            Array(#"{"exp":1e400}"#.utf8), Array(#"{"exp":-1e400}"#.utf8),  // infinity: never expires
+            Array(#"{"exp":01}"#.utf8), Array(#"{"exp":-00.5}"#.utf8), Array(#"{"exp":00}"#.utf8),
+            Array(#"{"s":""#.utf8) + [0xFF] + Array(#""}"#.utf8),         // invalid UTF-8, fast path
+            Array(#"{"s":"\n"#.utf8) + [0xC3] + Array(#""}"#.utf8),       // a truncated sequence after an escape
+            Array(#"{"s":""#.utf8) + [0xED, 0xA0, 0x80] + Array(#""}"#.utf8),  // an encoded surrogate
+            Array(#"{"s":"\udc00"}"#.utf8),                               // a lone low surrogate
+        ]
+        for doc in bad {
+            XCTAssertThrowsError(try JSONScanner.scan(doc) { _, _ in }, "\(String(decoding: doc, as: UTF8.self))")
+        }
+        XCTAssertThrowsError(try JSONScanner.validate(Array(#"[{"a":1,"a":1}]"#.utf8)))
+        XCTAssertThrowsError(try JSONScanner.validate(Array("1e999".utf8)))
+        for good in [#"{"a":0,"b":-0,"c":0.5,"d":10,"e":1e300,"f":"é😀","g":{"a":1},"h":[{"a":1},{"a":2}]}"#] {
+            XCTAssertNoThrow(try JSONScanner.scan(Array(good.utf8)) { _, _ in }, good)
+        }
+    }
 }

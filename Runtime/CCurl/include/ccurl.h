@@ -17,6 +17,11 @@ CURLcode ccurl_setopt_ptr(CURL *h, CURLoption o, const void *v);
 CURLcode ccurl_setopt_str(CURL *h, CURLoption o, const char *v);
 CURLcode ccurl_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v);
 CURLcode ccurl_setopt_callback(CURL *h, CURLoption o, ccurl_data_callback f);
+/* Restricts a handle to HTTP and HTTPS, for requests and for redirects: a URL from configuration (or a
+ * redirect) can then never reach file://, gopher://, ldap://, smtp:// or another of libcurl's protocols.
+ * Uses CURLOPT_PROTOCOLS_STR where libcurl has it (7.85+), the older bitmask otherwise. */
+CURLcode ccurl_restrict_protocols(CURL *h);
+
 CURLcode ccurl_getinfo_long(CURL *h, CURLINFO i, long *v);
 
 #endif

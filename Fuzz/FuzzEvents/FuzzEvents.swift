@@ -1,0 +1,30 @@
+import FuzzSupport
+import ClerkKit
+@testable import ClerkFunctions
+
+let queue = QueueEventHandler(
+    requireSignature: false, defaultEnvironment: "production",
+    verifier: WebhookVerifier(entries: [.init(environment: "production", secret: try! WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))]))
+
+/// libFuzzer entry: the API Gateway / Function URL request decoder and the SQS / Amazon MQ batch decoder
+/// (decoding only: nothing is handled, so no database is needed).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzEvents(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    guard let data else { return 0 }
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    if let request = try? APIRequest.decode(bytes) {
+        _ = request.header("authorization")
+        _ = request.cookie("__session")
+    }
+    _ = try? queue.batch(bytes)
+    return 0
+}
+
+/// The process entry SwiftPM links for a testable executable (`main` is an alias of it): libFuzzer's
+/// driver with the callback above.
+@_cdecl("FuzzEvents_main")
+public func fuzzeventsMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzEvents(data, size) }
+}

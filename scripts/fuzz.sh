@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (Fuzz/, declared only with CLERK_FUZZ set) with the fuzzer and address
+# sanitizers into .build-fuzz/, seeds their corpora from events/ and hand-made samples, and runs each for
+# FUZZ_SECONDS (default 60), one after the other. Prints executions per target; exits non-zero when a
+# target crashed (the input is kept under .build-fuzz/crashes/<target>/ and becomes a regression test).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+seconds=${FUZZ_SECONDS:-60}
+targets=${FUZZ_TARGETS:-"FuzzJSON FuzzToken FuzzWebhook FuzzEvents FuzzHTTPRequest"}
+scratch=.build-fuzz
+for t in $targets; do
+  CLERK_FUZZ=1 swift build -c debug --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address \
+    -Xswiftc -parse-as-library -Xswiftc -DFUZZING --product "$t" >"$scratch.build.log" 2>&1 \
+    || { tail -40 "$scratch.build.log" >&2; echo "fuzz: building $t failed" >&2; exit 1; }
+done
+rm -f "$scratch.build.log"
+
+# Seeds: regenerated each run (small; the corpora grow under .build-fuzz/corpus and are never committed).
+python3 - "$scratch/corpus" <<'PY'
+import base64, glob, hashlib, hmac, json, os, sys
+out = sys.argv[1]
+def put(target, name, data):
+    d = os.path.join(out, target); os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "seed-" + name), "wb") as f: f.write(data if isinstance(data, bytes) else data.encode())
+def b64u(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+files = sorted(glob.glob("events/*.json") + glob.glob("events/payloads/*.json"))
+for p in files:
+    data = open(p, "rb").read()
+    put("FuzzJSON", os.path.basename(p), data)
+    put("FuzzEvents", os.path.basename(p), data)
+for i, doc in enumerate(['{"a":[1,-2.5e3,true,false,null,{"b":"\\u00e9\\ud83d\\ude00"}]}', '[]', '"x"', '0', '{"o":{"id":"org_1"}}']):
+    put("FuzzJSON", f"sample{i}", doc)
+now = 1700000000
+claims = {"sub": "user_fuzz", "iss": "https://clerk.fuzz.example", "iat": now, "nbf": now - 10, "exp": now + 60,
+          "sid": "sess_1", "v": 2, "sts": "active", "azp": "https://app.example", "o": {"id": "org_1", "rol": "admin"}}
+header = {"alg": "RS256", "kid": "ins_fuzz", "typ": "JWT", "cat": "cl_B7d4PD111AAA"}
+payload = json.dumps(claims, separators=(",", ":"))
+put("FuzzToken", "signed", b"\x01" + payload.encode())
+put("FuzzToken", "signed-header", b"\x01" + payload.encode() + b"\n" + json.dumps(header).encode())
+put("FuzzToken", "signed-v1", b"\x01" + json.dumps({"sub": "user_1", "iss": "https://x", "exp": now + 5, "org_id": "org_1"}).encode())
+token = b64u(json.dumps(header).encode()) + "." + b64u(payload.encode()) + "." + b64u(os.urandom(256))
+put("FuzzToken", "unsigned", b"\x00" + token.encode())
+secret = base64.b64decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+for p in sorted(glob.glob("events/payloads/*.json"))[:3]:
+    body = open(p, "rb").read()
+    mid, ts = "msg_" + hashlib.sha1(body).hexdigest()[:20], str(now)
+    sig = base64.b64encode(hmac.new(secret, f"{mid}.{ts}.".encode() + body, hashlib.sha256).digest()).decode()
+    put("FuzzWebhook", os.path.basename(p), f"{mid}\n{ts}\nv1,{'A' * 44} v1,{sig}\n".encode() + body)
+for i, req in enumerate([
+    b"GET /health HTTP/1.1\r\nHost: 127.0.0.1:3000\r\n\r\n",
+    b"POST /2015-03-31/functions/verifyToken/invocations HTTP/1.1\r\nHost: localhost\r\nContent-Length: 17\r\n\r\n{\"token\":\"abc\"}\r\n",
+    b"POST /x HTTP/1.1\r\nHost: [::1]\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n",
+]):
+    put("FuzzHTTPRequest", f"req{i}", req)
+PY
+
+status=0
+summary=""
+for t in $targets; do
+  corpus="$scratch/corpus/$t"; crashes="$scratch/crashes/$t"; mkdir -p "$corpus" "$crashes"
+  log="$scratch/$t.log"
+  set +e
+  "$scratch/debug/$t" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$crashes/" >"$log" 2>&1
+  rc=$?
+  set -e
+  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
+  line="$t: ${execs:-?} executions in ${seconds} s"
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    line="$line, CRASHED (exit $rc; input in $crashes/, log $log)"
+    grep -m5 -E 'ERROR|Fatal error|SUMMARY|panic' "$log" >&2 || true
+  fi
+  echo "fuzz: $line"
+  summary="$summary$line"$'\n'
+done
+printf '%s' "$summary" >"$scratch/summary.txt"
+exit $status
