@@ -52,25 +52,12 @@ extension WebhookFunction {
             }
         } catch .query(let sqlState, _) where sqlState.hasPrefix("22") {
             // The data itself was refused: the same on every retry, so record it and answer 200 (as for users).
-            log2.error("webhook rejected", ["reason": "data_error", "sqlState": .string(sqlState), "type": .string(clerkEvent.type)])
-            do {
-                try DeliveryRejection(connection: database.connection).record(
-                    deliveryId: deliveryId, environment: environment, eventType: clerkEvent.type, clerkUserId: nil,
-                    source: source, reason: "data_error \(sqlState)", rawBody: body)
-            } catch {
-                log2.error("rejection not recorded", ["reason": error.isTransient ? "database_unavailable" : "database_error",
-                                                      "sqlState": .string(error.sqlState)])
-                return error.isTransient
-                    ? .retryable(code: "database_unavailable", message: "the database is unavailable; the delivery will be retried")
-                    : .failed(code: "internal_error", message: "the delivery could not be stored")
-            }
-            return .rejected(code: "data_error", sqlState: sqlState)
+            return reject(deliveryId: deliveryId, environment: environment, eventType: clerkEvent.type, clerkUserId: nil,
+                          rawBody: body, sqlState: sqlState, source: source, logger: log2)
         } catch {
             log2.error("webhook not applied", ["reason": error.isTransient ? "database_unavailable" : "database_error",
                                                "sqlState": .string(error.sqlState), "type": .string(clerkEvent.type)])
-            return error.isTransient
-                ? .retryable(code: "database_unavailable", message: "the database is unavailable; the delivery will be retried")
-                : .failed(code: "internal_error", message: "the delivery could not be stored")
+            return Self.storeFailure(error)
         }
         log2.info("webhook applied", ["type": .string(clerkEvent.type), "status": .string(result.status.rawValue),
                                       "clerkId": .string(subject), key: .string(result.id?.postgresText ?? "")])

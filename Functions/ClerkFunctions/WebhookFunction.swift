@@ -164,13 +164,13 @@ public struct WebhookFunction: Handler {
                                           "userId": .string(result.userId?.postgresText ?? "")])
         } catch .query(let sqlState, _) where sqlState.hasPrefix("22") {
             // Only what the server refused: a column we failed to decode (also "22…") is our bug, not the data's.
-            return reject(change, sqlState: sqlState, source: source, logger: log2)
+            let clean = change.removingNUL().change
+            return reject(deliveryId: clean.deliveryId, environment: clean.environment, eventType: clean.kind.rawValue,
+                          clerkUserId: clean.clerkUserId, rawBody: clean.rawBody, sqlState: sqlState, source: source, logger: log2)
         } catch {
             log2.error("webhook not applied", ["reason": error.isTransient ? "database_unavailable" : "database_error",
                                                "sqlState": .string(error.sqlState)])
-            return error.isTransient
-                ? .retryable(code: "database_unavailable", message: "the database is unavailable; the delivery will be retried")
-                : .failed(code: "internal_error", message: "the delivery could not be stored")
+            return Self.storeFailure(error)
         }
         guard let issuer, change.kind == .created, let userId = result.userId else { return .applied(result, apiKey: nil) }
         do {
@@ -192,19 +192,28 @@ public struct WebhookFunction: Handler {
     }
 
     /// A data error fails the same way on every retry: record the delivery as rejected and stop Svix.
-    private func reject(_ change: UserChange, sqlState: String, source: String, logger log2: Logger) -> Applied {
-        log2.error("webhook rejected", ["reason": "data_error", "sqlState": .string(sqlState),
-                                        "clerkUserId": .string(change.clerkUserId)])
+    func reject(deliveryId: String, environment: String, eventType: String, clerkUserId: String?, rawBody: String,
+                sqlState: String, source: String, logger log2: Logger) -> Applied {
+        var fields: [String: LogValue] = ["reason": "data_error", "sqlState": .string(sqlState), "type": .string(eventType)]
+        if let clerkUserId { fields["clerkUserId"] = .string(clerkUserId) }
+        log2.error("webhook rejected", metadata: fields)
         do {
-            try UserStore(connection: database.connection).recordRejection(change, source: source, reason: "data_error \(sqlState)")
+            try DeliveryRejection(connection: database.connection).record(
+                deliveryId: deliveryId, environment: environment, eventType: eventType, clerkUserId: clerkUserId,
+                source: source, reason: "data_error \(sqlState)", rawBody: rawBody)
         } catch {
             log2.error("rejection not recorded", ["reason": error.isTransient ? "database_unavailable" : "database_error",
                                                   "sqlState": .string(error.sqlState)])
-            return error.isTransient
-                ? .retryable(code: "database_unavailable", message: "the database is unavailable; the delivery will be retried")
-                : .failed(code: "internal_error", message: "the delivery could not be stored")
+            return Self.storeFailure(error)
         }
         return .rejected(code: "data_error", sqlState: sqlState)
+    }
+
+    /// A store error as the delivery's answer: retried when the database is away, a failure otherwise.
+    static func storeFailure(_ error: PostgresError) -> Applied {
+        error.isTransient
+            ? .retryable(code: "database_unavailable", message: "the database is unavailable; the delivery will be retried")
+            : .failed(code: "internal_error", message: "the delivery could not be stored")
     }
 
     private struct WebhookResult: Encodable {

@@ -123,18 +123,6 @@ public struct UserStore {
     }
 }
 
-extension UserStore {
-    /// Records a delivery PostgreSQL refused as data (SQLSTATE class 22: it would fail the same way on
-    /// every retry): the delivery id with outcome `rejected`, so that a retry is answered as a duplicate,
-    /// and the body in `queue_rejects` for a person. Nothing is recorded twice for one delivery id.
-    public func recordRejection(_ change: UserChange, source: String, reason: String) throws(PostgresError) {
-        let change = change.removingNUL().change
-        try DeliveryRejection(connection: connection).record(
-            deliveryId: change.deliveryId, environment: change.environment, eventType: change.kind.rawValue,
-            clerkUserId: change.clerkUserId, source: source, reason: reason, rawBody: change.rawBody)
-    }
-}
-
 /// A user row as the API shows it.
 public struct StoredUser: Sendable, Equatable {
     /// The internal id.
