@@ -103,10 +103,11 @@ let package = Package(
 if Context.environment["CLERK_FUZZ"] != nil {
     let fuzzTargets: [(String, [Target.Dependency])] = [
         ("FuzzJSON", ["JSON"]),
-        ("FuzzToken", ["ClerkKit", .product(name: "Logging", package: "swift-log")]),
+        ("FuzzToken", ["ClerkKit", "DevTools", .product(name: "Logging", package: "swift-log")]),
         ("FuzzWebhook", ["ClerkKit"]),
         ("FuzzEvents", ["ClerkFunctions", "ClerkKit"]),
         ("FuzzHTTPRequest", ["LocalHosting"]),
+        ("FuzzClerkPayloads", ["ClerkKit"]),
     ]
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
     for (name, dependencies) in fuzzTargets {

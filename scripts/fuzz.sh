@@ -7,7 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"FuzzJSON FuzzToken FuzzWebhook FuzzEvents FuzzHTTPRequest"}
+targets=${FUZZ_TARGETS:-"FuzzJSON FuzzToken FuzzWebhook FuzzEvents FuzzHTTPRequest FuzzClerkPayloads"}
 scratch=.build-fuzz
 for t in $targets; do
   CLERK_FUZZ=1 swift build -c debug --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address \
@@ -29,6 +29,22 @@ for p in files:
     data = open(p, "rb").read()
     put("FuzzJSON", os.path.basename(p), data)
     put("FuzzEvents", os.path.basename(p), data)
+# FuzzClerkPayloads: the first byte picks the decoder (0 webhook body, 1 user, 2 users page, 3 organizations
+# page, 4 memberships page, 5 JWKS).
+for p in sorted(glob.glob("events/payloads/*.json")):
+    put("FuzzClerkPayloads", os.path.basename(p), b"\x00" + open(p, "rb").read())
+user = {"id": "user_1", "first_name": "Ada", "last_name": None, "username": None, "image_url": "https://img",
+        "primary_email_address_id": "idn_1", "email_addresses": [{"id": "idn_1", "email_address": "a@example.com"}],
+        "created_at": 1, "updated_at": 2}
+org = {"object": "organization", "id": "org_1", "name": "Org", "slug": "org", "public_metadata": {}, "created_at": 1, "updated_at": 2}
+member = {"object": "organization_membership", "id": "orgmem_1", "role": "org:admin", "permissions": ["org:x:read"],
+          "organization": org, "public_user_data": {"user_id": "user_1"}, "created_at": 1, "updated_at": 2}
+put("FuzzClerkPayloads", "user", b"\x01" + json.dumps(user).encode())
+put("FuzzClerkPayloads", "users", b"\x02" + json.dumps([user, user]).encode())
+put("FuzzClerkPayloads", "orgs", b"\x03" + json.dumps({"data": [org], "total_count": 1}).encode())
+put("FuzzClerkPayloads", "members", b"\x04" + json.dumps({"data": [member], "total_count": 1}).encode())
+put("FuzzClerkPayloads", "jwks", b"\x05" + json.dumps({"keys": [{"kty": "RSA", "kid": "ins_1", "use": "sig", "alg": "RS256",
+    "n": b64u(os.urandom(256)), "e": "AQAB"}]}).encode())
 for i, doc in enumerate(['{"a":[1,-2.5e3,true,false,null,{"b":"\\u00e9\\ud83d\\ude00"}]}', '[]', '"x"', '0', '{"o":{"id":"org_1"}}']):
     put("FuzzJSON", f"sample{i}", doc)
 now = 1700000000

@@ -1,5 +1,6 @@
 import FuzzSupport
 import ClerkKit
+import DevTools
 import Logging
 
 /// A fixed key for the whole run: tokens the fuzzer builds in signed mode verify, so the claim checks
