@@ -100,9 +100,11 @@ public struct Backfill {
                 guard deadlineMs - Clock.nowMs() > reserveMs else { return false }
                 var members: [BackfillMembership] = []
                 while true {
+                    // An organization whose members cannot be listed in this invocation resumes at it next time.
+                    guard deadlineMs - Clock.nowMs() > reserveMs else { return false }
                     let list = try api.memberships(organizationId: org.id, limit: pageSize, offset: members.count, deadlineMs: deadlineMs)
                     members += list.data.map(Self.record)
-                    if list.data.count < pageSize || members.count >= list.totalCount { break }
+                    if list.data.isEmpty || list.data.count < pageSize || members.count >= list.totalCount { break }
                 }
                 let counts = try store.applyOrganization(Self.record(org, json: json), memberships: members, run: run,
                                                          environment: environment, dryRun: dryRun)
@@ -122,8 +124,8 @@ public struct Backfill {
     /// The stored form of one listed organization (NUL removed).
     static func record(_ org: ClerkOrganization, json: String) -> BackfillOrganization {
         BackfillOrganization(clerkOrgId: org.id, name: clean(org.name), slug: clean(org.slug), imageUrl: clean(org.imageUrl),
-                             publicMetadataJSON: org.publicMetadataJSON.replacingAll("\\u0000", with: ""),
-                             rawJSON: json.replacingAll("\\u0000", with: ""), createdAtMs: org.createdAt, updatedAtMs: org.updatedAt)
+                             publicMetadataJSON: cleanJSON(org.publicMetadataJSON), rawJSON: cleanJSON(json),
+                             createdAtMs: org.createdAt, updatedAtMs: org.updatedAt)
     }
 
     /// The stored form of one listed membership (NUL removed).
@@ -132,15 +134,20 @@ public struct Backfill {
                            permissions: m.permissions.map { clean($0) ?? "" }, createdAtMs: m.createdAt, updatedAtMs: m.updatedAt)
     }
 
-    static func clean(_ s: String?) -> String? { s.map { $0.contains("\u{0}") ? $0.replacingAll("\u{0}", with: "") : $0 } }
-
     /// The stored form of one listed user (NUL removed: PostgreSQL text cannot hold it).
     static func record(_ user: ClerkUser, json: String) -> BackfillUser {
-        func clean(_ s: String?) -> String? { s.map { $0.contains("\u{0}") ? $0.replacingAll("\u{0}", with: "") : $0 } }
-        return BackfillUser(clerkUserId: user.id, email: clean(user.primaryEmail), firstName: clean(user.firstName),
-                            lastName: clean(user.lastName), username: clean(user.username), imageUrl: clean(user.imageUrl),
-                            rawJSON: json.replacingAll("\\u0000", with: ""), createdAtMs: user.createdAt,
-                            updatedAtMs: user.updatedAt)
+        BackfillUser(clerkUserId: user.id, email: clean(user.primaryEmail), firstName: clean(user.firstName),
+                     lastName: clean(user.lastName), username: clean(user.username), imageUrl: clean(user.imageUrl),
+                     rawJSON: cleanJSON(json), createdAtMs: user.createdAt, updatedAtMs: user.updatedAt)
+    }
+
+    static func clean(_ s: String?) -> String? { s.map { PostgresText.removingNUL($0).text } }
+
+    /// JSON without NUL, as the webhooks store it: an escaped backslash before `u0000` stays text (a plain
+    /// replace of `\u0000` would eat that backslash and leave JSON PostgreSQL refuses, on every run).
+    static func cleanJSON(_ json: String) -> String {
+        let (bytes, removed) = PostgresText.removingNUL(fromJSON: Array(json.utf8))
+        return removed == 0 ? json : String(decoding: bytes, as: UTF8.self)
     }
 }
 

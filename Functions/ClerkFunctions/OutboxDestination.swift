@@ -23,7 +23,9 @@ final class RabbitMQDestination: OutboxDestination {
 
     func publish(_ batch: [OutboxMessage], budgetMs: Int, traceId: String) -> (confirmed: Int, error: String?) {
         do {
-            let confirmed = try publisher.publish(batch.map { AMQPMessage(queue: $0.queue, body: Array($0.payload.utf8)) })
+            let confirmed = try publisher.publish(batch.map {
+                AMQPMessage(queue: $0.queue, body: Array($0.payload.utf8), messageId: "outbox-" + String($0.id))
+            }, budgetMs: budgetMs)
             return (confirmed, confirmed < batch.count ? "not every message was confirmed" : nil)
         } catch {
             return (0, "\(error)")
@@ -60,7 +62,8 @@ final class KafkaDestination: OutboxDestination {
     }
 
     /// The partitioning key and event type of an outbox row: the organization's Clerk id for organization
-    /// events, the user's Clerk id for user events, the gateway key for API-key mappings.
+    /// events (the membership's when no organization is known), the user's Clerk id for user events, the
+    /// gateway key for API-key mappings.
     static func keyAndType(_ row: OutboxMessage) -> (key: String?, type: String) {
         guard let value = try? JSONValue.parse(Array(row.payload.utf8)) else { return (nil, row.queue) }
         func string(_ name: String) -> String? {
@@ -69,7 +72,8 @@ final class KafkaDestination: OutboxDestination {
         }
         let type = string("type") ?? string("op").map { "api-key." + $0 } ?? row.queue
         switch row.queue {
-        case "organization-events": return (string("clerkOrgId") ?? string("clerkOrganizationId"), type)
+        // A membership deleted before it was ever stored names no organization: its own id keeps it keyed.
+        case "organization-events": return (string("clerkOrgId") ?? string("clerkMembershipId"), type)
         case "api-key-mappings": return (string("key"), type)
         default: return (string("clerkUserId"), type)
         }

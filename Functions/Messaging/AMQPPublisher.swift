@@ -30,10 +30,13 @@ public struct AMQPMessage: Sendable {
     public var queue: String
     /// The body bytes (JSON here).
     public var body: [UInt8]
+    /// The AMQP `message-id` property (the outbox id: consumers dedupe on it), when set.
+    public var messageId: String?
     /// Creates a message.
-    public init(queue: String, body: [UInt8]) {
+    public init(queue: String, body: [UInt8], messageId: String? = nil) {
         self.queue = queue
         self.body = body
+        self.messageId = messageId
     }
 }
 
@@ -164,21 +167,31 @@ public final class AMQPPublisher {
 
     /// Publishes `messages` in order and waits for the broker's confirms. Returns how many leading
     /// messages were confirmed: everything before that index is safely stored by the broker, nothing
-    /// after it may be assumed sent. Throws only when nothing at all could be sent.
+    /// after it may be assumed sent. Throws only when nothing at all could be sent. `budgetMs` bounds the
+    /// whole call (connecting, publishing, confirms, one reconnect), within the caller's deadline.
     ///
     /// A warm process may hold a connection the broker has since dropped (a restart, an idle timeout):
-    /// when a publish on an existing connection gets nothing confirmed, it reconnects and tries once more.
-    public func publish(_ messages: [AMQPMessage]) throws(AMQPError) -> Int {
-        guard conn != nil else { return try publishOnce(messages) }
+    /// when a publish on an existing connection gets nothing confirmed, it reconnects and tries once more
+    /// if the budget allows.
+    public func publish(_ messages: [AMQPMessage], budgetMs: Int? = nil) throws(AMQPError) -> Int {
+        let deadline = Self.nowMs() + Int64(max(1, budgetMs ?? timeoutMs * 3))
+        guard conn != nil else { return try publishOnce(messages, deadline: deadline) }
         do {
-            let confirmed = try publishOnce(messages)
+            let confirmed = try publishOnce(messages, deadline: deadline)
             if confirmed > 0 || messages.isEmpty { return confirmed }
         } catch {}
         close()
-        return try publishOnce(messages)
+        guard Self.nowMs() < deadline - 100 else { throw .notConfirmed("no time left to reconnect") }
+        return try publishOnce(messages, deadline: deadline)
     }
 
-    private func publishOnce(_ messages: [AMQPMessage]) throws(AMQPError) -> Int {
+    private static func nowMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    private func publishOnce(_ messages: [AMQPMessage], deadline: Int64) throws(AMQPError) -> Int {
         guard !messages.isEmpty else { return 0 }
         do {
             try connect()
@@ -189,40 +202,46 @@ public final class AMQPPublisher {
         }
         guard let c = conn else { return 0 }
         let firstTag = nextTag
-        var props = amqp_basic_properties_t()
-        props._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG)
-        props.delivery_mode = 2  // persistent
-        props.content_type = amqp_cstring_bytes("application/json")
         var sent = 0
         for m in messages {
-            let rc = m.body.withUnsafeBytes { body in
-                amqp_basic_publish(c, channel, amqp_cstring_bytes(""), amqp_cstring_bytes(m.queue), 0, 0, &props,
-                                   amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+            var props = amqp_basic_properties_t()
+            props._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG)
+            props.delivery_mode = 2  // persistent
+            props.content_type = amqp_cstring_bytes("application/json")
+            let rc = (m.messageId ?? "").withCString { id in
+                if m.messageId != nil {
+                    props._flags |= amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG)
+                    props.message_id = amqp_cstring_bytes(id)
+                }
+                return m.body.withUnsafeBytes { body in
+                    amqp_basic_publish(c, channel, amqp_cstring_bytes(""), amqp_cstring_bytes(m.queue), 0, 0, &props,
+                                       amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+                }
             }
             if rc != AMQP_STATUS_OK.rawValue { break }
             sent += 1
             nextTag += 1
         }
-        // Confirms may be cumulative (`multiple`); a nack or a timeout stops the count there.
-        var confirmedUpTo = firstTag - 1
-        let lastTag = firstTag + UInt64(sent) - 1
+        // A nack, a timeout or a closed channel ends the wait; what counts is the leading run of acks.
+        var confirms = ConfirmTracker(firstTag: firstTag, count: sent)
         var failure: String?
-        while confirmedUpTo < lastTag {
+        while confirms.unsettled > 0 {
+            let left = deadline - Self.nowMs()
+            guard left > 0 else {
+                failure = "no confirm before the deadline"
+                break
+            }
             var frame = amqp_frame_t()
-            let rc = clerk_amqp_wait_frame(c, &frame, Int32(timeoutMs))
+            let rc = clerk_amqp_wait_frame(c, &frame, Int32(min(Int64(timeoutMs), left)))
             if rc != AMQP_STATUS_OK.rawValue {
                 failure = String(cString: amqp_error_string2(rc))
                 break
             }
             guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { continue }
             let method = frame.payload.method.id
-            if method == AMQP_BASIC_ACK_METHOD {
-                let ack = clerk_amqp_ack(&frame)!.pointee
-                confirmedUpTo = max(confirmedUpTo, ack.delivery_tag)
+            if method == AMQP_BASIC_ACK_METHOD, let ack = clerk_amqp_ack(&frame)?.pointee {
+                confirms.ack(ack.delivery_tag, multiple: ack.multiple != 0)
             } else if method == AMQP_BASIC_NACK_METHOD {
-                let nack = clerk_amqp_nack(&frame)!.pointee
-                // Everything before a nacked tag was acked (confirms are in order on one channel).
-                confirmedUpTo = max(confirmedUpTo, nack.multiple != 0 ? firstTag - 1 : nack.delivery_tag - 1)
                 failure = "broker nacked a message"
                 break
             } else if method == AMQP_CHANNEL_CLOSE_METHOD || method == AMQP_CONNECTION_CLOSE_METHOD {
@@ -230,7 +249,7 @@ public final class AMQPPublisher {
                 break
             }
         }
-        let confirmed = Int(confirmedUpTo - (firstTag - 1))
+        let confirmed = confirms.confirmed
         if failure != nil || sent < messages.count { close() }
         if confirmed == 0, let failure { throw .notConfirmed(failure) }
         if confirmed == 0 && sent < messages.count { throw .notConfirmed("publish failed") }

@@ -201,6 +201,24 @@ final class BackfillClerkTests: XCTestCase {
         XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'organization.created'"), 40)
     }
 
+    /// Names any Clerk user or org admin may type: the literal text `\u0000"` (an escaped backslash before
+    /// `u0000` in the JSON), and a real NUL. Both are stored, nothing fails on every run.
+    func testHostileNamesAreStoredNotFatal() throws {
+        standIn.addUser(id: "user_literal", email: "l@example.com", firstName: #"\u0000""#)
+        standIn.addUser(id: "user_nul", email: "n@example.com", firstName: "A\u{0}da")
+        standIn.addOrganization(id: "org_literal", name: #"\u0000""#, slug: "literal", members: [])
+        standIn.addOrganization(id: "org_next", name: "Next", slug: "next", members: [])
+        let summary = try invoke()
+        XCTAssertEqual(summary["production"]?["users"]?["created"]?.doubleValue, 2, summary.serialized())
+        XCTAssertEqual(summary["production"]?["organizations"]?["created"]?.doubleValue, 2, summary.serialized())
+        XCTAssertEqual(try db.query("SELECT first_name FROM users WHERE clerk_user_id = 'user_literal'").first?
+            .decode("first_name", as: String.self), #"\u0000""#, "text, kept as typed")
+        XCTAssertEqual(try db.query("SELECT first_name FROM users WHERE clerk_user_id = 'user_nul'").first?
+            .decode("first_name", as: String.self), "Ada", "NUL removed")
+        XCTAssertEqual(try db.query("SELECT name FROM organizations WHERE clerk_org_id = 'org_literal'").first?
+            .decode("name", as: String.self), #"\u0000""#)
+    }
+
     func testAWrongSecretOrNoSecretIsAClearError() throws {
         var bad = env
         bad["CLERK_SECRET_KEY"] = "sk_wrong"

@@ -106,8 +106,17 @@ final class VerifyTokenOrganizationTests: XCTestCase {
         XCTAssertEqual(out["context"]?["orgId"]?.stringValue, "")
     }
 
-    func testGarbageFpmIsRefusedWithAReasonAndNoUserRow() throws {
+    /// Without a guard, organization claims that do not parse are logged and left out: a change in Clerk's
+    /// format must not sign everyone out. With a guard, they refuse the token.
+    func testGarbageFpmIsIgnoredWithoutAGuardAndRefusedWithOne() throws {
         let token = try v2Token(extra: #""fea":"o:teams","o":{"id":"org_1","per":"read","fpm":"1.5e308"}"#)
+        let open = try invoke(event("verifyToken.http-api.token.json", token: token))
+        XCTAssertEqual(open["isAuthorized"]?.boolValue, true)
+        XCTAssertEqual(open["context"]?["orgId"]?.stringValue, "", "no organization claimed from claims that do not parse")
+        XCTAssertEqual(open["context"]?["orgPermissions"]?.stringValue, "")
+        XCTAssertTrue(logs.contains("organization claims ignored"), logs)
+        try db.query("TRUNCATE users CASCADE")
+        harness = makeHarness(["CLERK_REQUIRED_PERMISSION": "org:teams:read"])
         let out = try invoke(event("verifyToken.http-api.token.json", token: token))
         XCTAssertEqual(out["isAuthorized"]?.boolValue, false)
         XCTAssertEqual(out["context"]?["reason"]?.stringValue, "org_claims_invalid")
