@@ -7,11 +7,12 @@ import Glibc
 #endif
 
 /// A broker the outbox relays to. `publish` sends a batch in order and answers how many leading messages the
-/// broker confirmed, and why it stopped short; the relay marks a row published when every destination did.
+/// broker confirmed, why it stopped short, and whether the message it stopped at is refused for good; the relay
+/// marks a row published when every destination did.
 protocol OutboxDestination: AnyObject {
     /// `rabbitmq` or `kafka`, for logs and answers.
     var name: String { get }
-    func publish(_ batch: [OutboxMessage], budgetMs: Int, traceId: String) -> (confirmed: Int, error: String?)
+    func publish(_ batch: [OutboxMessage], budgetMs: Int, traceId: String) -> OutboxSendResult
 }
 
 /// RabbitMQ: durable queues named after the outbox's queues, persistent messages, publisher confirms.
@@ -21,14 +22,14 @@ final class RabbitMQDestination: OutboxDestination {
 
     init(url: String, timeoutMs: Int, caFile: String?) { publisher = AMQPPublisher(url: url, timeoutMs: timeoutMs, caFile: caFile) }
 
-    func publish(_ batch: [OutboxMessage], budgetMs: Int, traceId: String) -> (confirmed: Int, error: String?) {
+    func publish(_ batch: [OutboxMessage], budgetMs: Int, traceId: String) -> OutboxSendResult {
         do {
             let confirmed = try publisher.publish(batch.map {
                 AMQPMessage(queue: $0.queue, body: Array($0.payload.utf8), messageId: "outbox-" + String($0.id))
             }, budgetMs: budgetMs)
-            return (confirmed, confirmed < batch.count ? "not every message was confirmed" : nil)
+            return OutboxSendResult(confirmed: confirmed, error: confirmed < batch.count ? "not every message was confirmed" : nil)
         } catch {
-            return (0, "\(error)")
+            return OutboxSendResult(confirmed: 0, error: "\(error)")
         }
     }
 }
@@ -46,7 +47,7 @@ final class KafkaDestination: OutboxDestination {
         self.topicPrefix = topicPrefix
     }
 
-    func publish(_ batch: [OutboxMessage], budgetMs: Int, traceId: String) -> (confirmed: Int, error: String?) {
+    func publish(_ batch: [OutboxMessage], budgetMs: Int, traceId: String) -> OutboxSendResult {
         let messages = batch.map { row in
             let (key, type) = Self.keyAndType(row)
             var headers = [KafkaHeader("event-type", type), KafkaHeader("outbox-id", String(row.id))]
@@ -55,9 +56,11 @@ final class KafkaDestination: OutboxDestination {
         }
         do {
             let confirmed = try publisher.publish(messages, timeoutMs: budgetMs)
-            return (confirmed, confirmed < batch.count ? publisher.lastError ?? "not every message was acknowledged" : nil)
+            guard confirmed < batch.count else { return OutboxSendResult(confirmed: confirmed, error: nil) }
+            return OutboxSendResult(confirmed: confirmed, error: publisher.lastError ?? "not every message was acknowledged",
+                                    refusedForGood: publisher.lastStopWasPermanent)
         } catch {
-            return (0, "\(error)")
+            return OutboxSendResult(confirmed: 0, error: "\(error)", refusedForGood: publisher.lastStopWasPermanent)
         }
     }
 

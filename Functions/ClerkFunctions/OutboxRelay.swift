@@ -30,6 +30,8 @@ final class OutboxRelay: @unchecked Sendable {
         var error: String?
         /// Another relay held the outbox: nothing was sent (one relay at a time keeps per-key order).
         var busy = false
+        /// Rows a broker refused for good, set aside this time.
+        var setAside = 0
     }
 
     /// Publishes batches until the outbox is empty, `maxBatches` is reached, time runs short, or another
@@ -42,15 +44,25 @@ final class OutboxRelay: @unchecked Sendable {
                 // Each destination gets what every earlier one confirmed: a row counts once all have it.
                 var confirmed = batch.count
                 var failure: String?
+                var refusedForGood = false
                 for destination in destinations where confirmed > 0 {
                     let budget = Int(max(100, min(context.remainingTimeMs - 1000, 60_000)))
-                    let (n, error) = destination.publish(Array(batch.prefix(confirmed)), budgetMs: budget, traceId: context.traceId)
-                    if n < confirmed { failure = "\(destination.name): \(error ?? "not every message was confirmed")" }
-                    confirmed = min(confirmed, n)
+                    let sent = destination.publish(Array(batch.prefix(confirmed)), budgetMs: budget, traceId: context.traceId)
+                    if sent.confirmed < confirmed {
+                        failure = "\(destination.name): \(sent.error ?? "not every message was confirmed")"
+                        refusedForGood = sent.refusedForGood
+                    }
+                    confirmed = min(confirmed, sent.confirmed)
                 }
-                return (confirmed, failure)
+                return OutboxSendResult(confirmed: confirmed, error: failure, refusedForGood: refusedForGood)
             }
             outcome.published += batch.published
+            if let row = batch.setAside {
+                // Refused for good: kept in the outbox for a person, and the rows behind it go on.
+                outcome.setAside += 1
+                context.logger.error("outbox row set aside", ["outboxId": .int(row), "reason": .string(batch.error ?? "refused")])
+                continue
+            }
             if batch.busy {
                 outcome.busy = true
                 break
@@ -103,7 +115,8 @@ struct PublishOutboxFunction: Handler {
         }
         context.logger.info("outbox published", ["published": .int(Int64(outcome.published)), "pending": .int(Int64(pending)),
                                                  "destinations": .string(relay.destinationNames)])
-        return Array(#"{"published":\#(outcome.published),"pending":\#(pending),"destinations":"\#(relay.destinationNames)"}"#.utf8)
+        let setAside = outcome.setAside > 0 ? #","setAside":\#(outcome.setAside)"# : ""
+        return Array(#"{"published":\#(outcome.published),"pending":\#(pending)\#(setAside),"destinations":"\#(relay.destinationNames)"}"#.utf8)
     }
 }
 

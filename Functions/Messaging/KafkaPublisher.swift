@@ -97,6 +97,16 @@ public final class KafkaPublisher {
     private let state: UnsafeMutablePointer<clerk_kafka_state>
     /// What the last `publish` that fell short was told (also when part of a batch went out).
     public private(set) var lastError: String?
+    /// Whether the last `publish` stopped at a message Kafka refuses for good (too large, a topic the
+    /// credentials may not write, a policy): sending it again cannot succeed.
+    public private(set) var lastStopWasPermanent = false
+
+    /// Errors that refuse one message for good, as opposed to an unreachable or busy cluster.
+    static let permanentErrors: Set<Int32> = [
+        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE,
+        RD_KAFKA_RESP_ERR_INVALID_RECORD, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION,
+        RD_KAFKA_RESP_ERR_POLICY_VIOLATION,
+    ].reduce(into: []) { $0.insert($1.rawValue) }
 
     /// Checks the options by making the producer (librdkafka connects in the background, on first use).
     public init(options: Options) throws(KafkaError) {
@@ -176,6 +186,7 @@ public final class KafkaPublisher {
         state.pointee.last_error = 0
         state.pointee.fatal = 0
         lastError = nil
+        lastStopWasPermanent = false
         let budget = Int64(max(1, min(timeoutMs ?? options.timeoutMs, options.timeoutMs)))
         let deadline = Self.nowMs() + budget
         let count = messages.count
@@ -183,6 +194,7 @@ public final class KafkaPublisher {
         slots.initialize(repeating: clerk_kafka_delivery(state: 0, error: 0), count: count)
         var produced = 0
         var refusal: String?
+        var refusalCode: Int32?
         produce: for message in messages {
             guard let headers = rd_kafka_headers_new(message.headers.count) else { refusal = "out of memory"; break }
             for header in message.headers {
@@ -203,6 +215,7 @@ public final class KafkaPublisher {
                 }
                 rd_kafka_headers_destroy(headers)
                 refusal = String(cString: rd_kafka_err2str(rd_kafka_resp_err_t(rawValue: rc)))
+                refusalCode = rc
                 break produce
             }
             produced += 1
@@ -219,6 +232,10 @@ public final class KafkaPublisher {
         var delivered = 0
         while delivered < produced && slots[delivered].state == 1 { delivered += 1 }
         let firstFailure = (0..<produced).first { slots[$0].state == 2 }.map { slots[$0].error }
+        // The message the batch stopped at: refused at produce time, or by its delivery report.
+        let stopCode: Int32? = delivered < produced ? (slots[delivered].state == 2 ? Int32(slots[delivered].error) : nil)
+            : (delivered < count ? refusalCode : nil)
+        lastStopWasPermanent = stopCode.map { Self.permanentErrors.contains($0) } ?? false
         if pending() {
             // librdkafka still owns pointers into `slots`: leave them allocated rather than risk a write into
             // freed memory, and start a new producer next time.

@@ -113,6 +113,13 @@ public enum Schema {
             ALTER TABLE api_keys ADD COLUMN lease_until timestamptz;
             """),
         Migration(version: 9, name: "organizations and memberships", sql: organizationTables + organizationSyncFunctions),
+        // A row a broker refuses for good (too large, not allowed) is set aside, kept for a person, instead of
+        // standing in front of every later row forever.
+        Migration(version: 10, name: "outbox rows set aside", sql: """
+            ALTER TABLE outbox ADD COLUMN set_aside_at timestamptz;
+            DROP INDEX outbox_pending_idx;
+            CREATE INDEX outbox_pending_idx ON outbox (id) WHERE published_at IS NULL AND set_aside_at IS NULL;
+            """),
     ]
 
     /// Applies one Clerk user event in a single statement (one round trip, one transaction):

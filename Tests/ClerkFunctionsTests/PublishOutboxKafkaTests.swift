@@ -76,6 +76,31 @@ final class PublishOutboxKafkaTests: XCTestCase {
         XCTAssertEqual(keys.map { $0.headers["event-type"] }, ["api-key.set", "api-key.delete"], "in order")
     }
 
+    /// A message Kafka refuses for good (over its size limit) is set aside, kept with its reason, and does not
+    /// hold back the rows behind it; retrying it could never succeed.
+    func testARowRefusedForGoodIsSetAsideAndTheRestGoOn() throws {
+        let f = try fixture()
+        try f.db.query("""
+            INSERT INTO outbox (queue, payload) VALUES
+              ('user-events', '{"type":"user.updated","clerkUserId":"user_before"}'),
+              ('user-events', jsonb_build_object('type', 'user.updated', 'clerkUserId', 'user_big', 'pad', repeat('x', 1200000))),
+              ('user-events', '{"type":"user.updated","clerkUserId":"user_after"}')
+            """)
+        let out = try publish(f)
+        XCTAssertEqual(out["published"]?.doubleValue, 2, out.serialized())
+        XCTAssertEqual(out["setAside"]?.doubleValue, 1)
+        XCTAssertEqual(try pending(f), 0, "nothing waits behind the refused row")
+        let kept = try XCTUnwrap(f.db.query("""
+            SELECT payload->>'clerkUserId' AS who, last_error FROM outbox WHERE set_aside_at IS NOT NULL
+            """).first)
+        XCTAssertEqual(try kept.decode("who", as: String.self), "user_big")
+        XCTAssertTrue(try kept.decode("last_error", as: String.self).lowercased().contains("too large"))
+        XCTAssertEqual(try OutboxStore(connection: f.db).setAsideCount(), 1)
+        XCTAssertTrue(f.logs.contains("outbox row set aside"), f.logs)
+        let records = KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 2)
+        XCTAssertEqual(records.map(\.key), ["user_before", "user_after"])
+    }
+
     func testPerKeyOrderAcrossBatches() throws {
         let f = try fixture(["OUTBOX_BATCH_SIZE": "7"])
         let users = ["user_a", "user_b", "user_c"]
