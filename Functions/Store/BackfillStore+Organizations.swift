@@ -77,6 +77,15 @@ extension BackfillStore {
             ])
             try Self.tally(orgRows, into: &orgCounts)
             if !memberships.isEmpty {
+                // The locks a membership event takes, all up front and in one order: the organization's, then the
+                // users' buckets sorted (as the users trigger takes them). Taken one by one in member order, two
+                // backfills, or a backfill beside a page of new users, could wait on each other for good.
+                try connection.query("SELECT clerk_org_lock('organization', $1, $2)", [environment, org.clerkOrgId])
+                try connection.query("""
+                    SELECT count(pg_advisory_xact_lock(1869768552, t.bucket)) AS n
+                      FROM (SELECT DISTINCT hashtext($1 || ':' || u) & 127 AS bucket
+                              FROM unnest($2::text[]) u WHERE u IS NOT NULL ORDER BY 1) t
+                    """, [environment, PostgresArray(memberships.map(\.clerkUserId))])
                 let rows = try connection.query(Self.applyMembershipsSQL, [
                     environment, run.id, org.clerkOrgId,
                     PostgresArray(memberships.map { Optional($0.clerkMembershipId) }), PostgresArray(memberships.map(\.clerkUserId)),
