@@ -51,6 +51,9 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
     /// The next answers, before any normal one: e.g. `(429, "1")`, `(503, nil)`.
     public func cue(_ status: Int, retryAfter: String? = nil) { lock.withLock { cues.append((status, retryAfter)) } }
 
+    /// Drops the cued answers not given yet (the outage is over).
+    public func clearCues() { lock.withLock { cues.removeAll() } }
+
     /// Adds a user (UserJSON with the fields this project reads; timestamps in ms).
     public func addUser(id: String, email: String?, firstName: String? = "Ada", lastName: String? = "Lovelace",
                         username: String? = nil, createdAt: Int64 = 1_735_732_800_123, updatedAt: Int64 = 1_735_732_800_158) {
