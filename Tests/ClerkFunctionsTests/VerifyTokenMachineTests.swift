@@ -209,6 +209,39 @@ final class VerifyTokenMachineTests: XCTestCase {
         XCTAssertEqual(try direct(foreign)["reason"]?.stringValue, "issuer_mismatch")
     }
 
+    func testSignTokenMintsMachineJWTsThatVerify() throws {
+        let key = try DevelopmentKey()
+        let keyPath = "/tmp/clerk-machine-cli-\(getpid()).pem"
+        let fd = open(keyPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        FileIO.write(fd: fd, key.privatePEM)
+        close(fd)
+        defer { unlink(keyPath) }
+        func sign(_ args: [String]) throws -> (code: Int32, out: String, err: String) {
+            let r = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: ["sign-token", "--key", keyPath] + args,
+                                       environment: childEnvironment([:]))
+            return (r.exit.code, r.stdout.text.trimmingWhitespace(), r.stderr.text)
+        }
+        let m2m = try sign(["--m2m", "--sub", "mch_cli", "--scopes", "mch_a,mch_b"])
+        XCTAssertEqual(m2m.code, 0, m2m.err)
+        let oauth = try sign(["--oauth", "--sub", "user_cli", "--scopes", "profile", "--client-id", "client_cli"])
+        XCTAssertEqual(oauth.code, 0, oauth.err)
+        XCTAssertNotEqual(try sign(["--m2m", "--sub", "user_cli"]).code, 0, "an M2M token's subject is a machine")
+        XCTAssertNotEqual(try sign(["--m2m", "--oauth", "--sub", "mch_cli"]).code, 0)
+        used += [m2m.out, oauth.out]
+        // The development key as the single instance's key (CLERK_JWT_KEY), M2M and OAuth tokens accepted.
+        standIn.addUser(id: "user_cli", email: nil)
+        let h = makeHarness(["PROD_CLERK_ISSUER": "", "PROD_CLERK_JWKS_URL": "", "CLERK_JWT_KEY": key.publicPEM,
+                             "CLERK_ACCEPTS_TOKEN": "m2m_token,oauth_token"])
+        let a = try direct(m2m.out, on: h)
+        XCTAssertEqual(a["valid"]?.boolValue, true, "\(a)")
+        XCTAssertEqual(a["tokenType"]?.stringValue, "m2m_token")
+        XCTAssertEqual(a["scopes"]?.stringValue, "mch_a,mch_b")
+        let b = try direct(oauth.out, on: h)
+        XCTAssertEqual(b["valid"]?.boolValue, true, "\(b)")
+        XCTAssertEqual(b["clientId"]?.stringValue, "client_cli")
+        XCTAssertEqual(b["userId"]?.stringValue, try internalId("user_cli"))
+    }
+
     // MARK: Refused
 
     func testRevokedExpiredAndUnknownOpaqueTokensAreRefused() throws {

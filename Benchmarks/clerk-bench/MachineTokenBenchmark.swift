@@ -1,0 +1,82 @@
+import ClerkKit
+import ClerkStandIn
+import HTTPClient
+import JSON
+import LambdaRuntime
+import LocalHosting
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `bench-machine`: an opaque machine-token check answered from the cache (type detection, SHA-256 of the
+/// token, one locked lookup), and one that asks the Backend API stand-in on loopback, next to a bare
+/// libcurl round trip with the same request to the same stand-in in the same run.
+enum MachineTokenBenchmark {
+    static func run(_ options: BenchOptions) {
+        let cachedN = options.int("iterations", 200_000)
+        let callsN = options.int("calls", 2_000)
+        let rounds = options.int("rounds", 3)
+        do {
+            let standIn = try ClerkAPIStandIn()
+            let token = "ak_live_" + Base64.encode(Crypto.randomBytes(24), url: true)
+            standIn.addMachineToken(.apiKey, token: token, subject: "org_2b1M4kQz8RtY6wXc3nVp7LsJfGa", scopes: ["read", "write"],
+                                    claims: #"{"team":"bench"}"#)
+            let keys = JWKSCache(source: .remote(url: "memory://unused", headers: []), fetcher: { _, _, _ in [] }, logger: Logger(level: .error))
+            let sessionKeys = TokenVerifier(instances: [.init(issuer: nil, environment: "production", keys: keys)])
+            func verifier(ttl: Int) throws -> MachineTokenVerifier {
+                let api = try ClerkBackendAPI(baseURL: standIn.baseURL, secretKey: standIn.secretKey)
+                return MachineTokenVerifier(instances: [.init(environment: "production", api: api)], jwtVerifier: sessionKeys,
+                                            cacheTTLSeconds: ttl, negativeTTLSeconds: ttl)
+            }
+            var ok = 0
+            func check(_ v: MachineTokenVerifier) {
+                let type = ClerkTokenType.detect(token)
+                if (try? v.verify(token, type: type, nowMs: Clock.nowMs())) != nil { ok += 1 }
+            }
+
+            let cached = try verifier(ttl: 60)
+            for _ in 0..<1000 { check(cached) }
+            var cachedNs = Double.infinity
+            for _ in 0..<rounds {
+                let t0 = Clock.monotonicNs()
+                for _ in 0..<cachedN { check(cached) }
+                cachedNs = min(cachedNs, Double(Clock.monotonicNs() - t0) / Double(cachedN))
+            }
+
+            let uncached = try verifier(ttl: 0)
+            for _ in 0..<200 { check(uncached) }
+            var uncachedNs = Double.infinity
+            for _ in 0..<rounds {
+                let t0 = Clock.monotonicNs()
+                for _ in 0..<callsN { check(uncached) }
+                uncachedNs = min(uncachedNs, Double(Clock.monotonicNs() - t0) / Double(callsN))
+            }
+
+            // The floor: the same POST (headers and body) on one reused libcurl handle, nothing read from it.
+            let client = try HTTPClient()
+            let headers = ["Authorization: Bearer " + standIn.secretKey, "Clerk-API-Version: " + ClerkBackendAPI.apiVersion,
+                           "Accept: application/json", "User-Agent: clerk-functions", "Content-Type: application/json"]
+            let body = Array(("{\"secret\":" + JSONText.quoted(token) + "}").utf8)
+            let url = standIn.baseURL + "/v1/api_keys/verify"
+            func bare() { if (try? client.send(method: "POST", url: url, headers: headers, body: body, timeoutMs: 3000, connectTimeoutMs: 1000))?.status == 200 { ok += 1 } }
+            for _ in 0..<200 { bare() }
+            var bareNs = Double.infinity
+            for _ in 0..<rounds {
+                let t0 = Clock.monotonicNs()
+                for _ in 0..<callsN { bare() }
+                bareNs = min(bareNs, Double(Clock.monotonicNs() - t0) / Double(callsN))
+            }
+
+            let load = ((try? FileIO.readText("/proc/loadavg")) ?? "?").split(separator: " ").prefix(3).joined(separator: " ")
+            print("machine-token checks, opaque API key, best of \(rounds) rounds (\(ok) ok; load average \(load)):")
+            print("  cached (detect type, SHA-256, cache lookup), \(cachedN) checks:        \(fmt(cachedNs / 1000, 2)) us, \(fmt(1e9 / cachedNs, 0))/s")
+            print("  uncached (one POST /v1/api_keys/verify to the stand-in), \(callsN) checks: \(fmt(uncachedNs / 1000, 1)) us")
+            print("  bare libcurl round trip, same request to the same stand-in:         \(fmt(bareNs / 1000, 1)) us")
+            print("  uncached minus bare round trip:                                      \(fmt((uncachedNs - bareNs) / 1000, 1)) us")
+            print("RESULT machine cached_us=\(fmt(cachedNs / 1000, 2)) uncached_us=\(fmt(uncachedNs / 1000, 1)) bare_round_trip_us=\(fmt(bareNs / 1000, 1))")
+        } catch {
+            print("machine benchmark failed: \(error)")
+            exit(1)
+        }
+    }
+}
