@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --gc-sections
 
-.PHONY: run test fuzz deps build release package bench-runtime bench-webhooks bench-tokens bench-outbox bench-backfill bench-coldstart clean
+.PHONY: run test fuzz deps build release package bench-runtime bench-webhooks bench-tokens bench-outbox bench-backfill bench-coldstart bench-machine clean
 
 deps:
 	@scripts/install-deps.sh
@@ -44,6 +44,10 @@ bench-webhooks: release
 # Verifications per second of a cached-key RS256 session token, next to openssl speed rsa2048.
 bench-tokens: release
 	.build/release/clerk-bench tokens
+
+# An opaque machine-token check from the cache, and one through the Backend API stand-in next to a bare loopback round trip.
+bench-machine: release
+	.build/release/clerk-bench machine
 
 # Outbox rows to RabbitMQ (confirms) and to Kafka (acks=all) per second, and onUserCreated end to end with a
 # local profile receiver.

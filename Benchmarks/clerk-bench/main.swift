@@ -9,7 +9,7 @@ import Glibc
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let suite = arguments.first else {
-    FileIO.write(fd: 2, "usage: clerk-bench runtime|webhooks|tokens [options]\n")
+    FileIO.write(fd: 2, "usage: clerk-bench runtime|webhooks|tokens|machine|outbox|backfill|coldstart [options]\n")
     exit(2)
 }
 let options = BenchOptions(Array(arguments.dropFirst()))
@@ -26,6 +26,8 @@ case "backfill":
     BackfillBenchmark.run(options)
 case "coldstart":
     ColdStartBenchmark.run(options)
+case "machine":
+    MachineTokenBenchmark.run(options)
 default:
     FileIO.write(fd: 2, "unknown suite \(suite)\n")
     exit(2)

@@ -28,13 +28,16 @@ public struct VerifyTokenFunction: Handler {
     private let database: DatabaseSession
     private let directory: ClerkUserDirectory?
     private let guards: OrganizationGuards
+    let machine: MachineTokenConfig
     private let decoder = JSONCoding.decoder
 
     /// Sets up the verifier (keys fetched lazily, cached across invocations) and the database.
     public init(_ ctx: InitContext, fetcher: @escaping JWKSFetcher = JWKSCache.curlFetcher) throws {
         verifier = try TokenConfig.verifier(ctx.environment, logger: ctx.logger, fetcher: fetcher)
         database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
-        directory = try ClerkUserDirectory(config: ClerkAPIConfig(environment: ctx.environment))
+        let api = try ClerkAPIConfig(environment: ctx.environment)
+        directory = try ClerkUserDirectory(config: api)
+        machine = try MachineTokenConfig(environment: ctx.environment, api: api, keys: verifier)
         guards = try OrganizationGuards(environment: ctx.environment)
     }
 
@@ -63,6 +66,8 @@ public struct VerifyTokenFunction: Handler {
     /// The outcome of checking one token, before it is shaped for the caller.
     enum Outcome {
         case allowed(VerifiedSession, userId: UUID)
+        /// A machine credential; `userId` only when its subject is a user.
+        case allowedMachine(MachineIdentity, userId: UUID?)
         case denied(reason: String)
         case unavailable(reason: String)
     }
@@ -102,6 +107,12 @@ public struct VerifyTokenFunction: Handler {
             log.warn("token rejected", ["reason": "token_missing", "shape": .string(shape)])
             return .denied(reason: "token_missing")
         }
+        let type = ClerkTokenType.detect(token)
+        guard machine.accepted.contains(type) else {
+            log.warn("token rejected", ["reason": "token_type_not_accepted", "tokenType": .string(type.rawValue), "shape": .string(shape)])
+            return .denied(reason: "token_type_not_accepted")
+        }
+        if type != .sessionToken { return checkMachine(token, type: type, shape: shape, log: log) }
         let session: VerifiedSession
         do {
             session = try verifier.verify(token, nowMs: Clock.nowMs())
@@ -113,43 +124,60 @@ public struct VerifyTokenFunction: Handler {
         }
         if let refusal = organizationRefusal(session, guards: guards, shape: shape, log: log) { return .denied(reason: refusal) }
         let sub = session.claims.subject ?? ""
+        switch resolveUser(sub, environment: session.environment, shape: shape, log: log) {
+        case .found(let id):
+            log.debug("token verified", ["clerkUserId": .string(sub), "environment": .string(session.environment)])
+            return .allowed(session, userId: id)
+        case .refused(let outcome):
+            return outcome
+        }
+    }
+
+    /// What resolving a Clerk user to its internal row gave.
+    enum UserResolution {
+        case found(UUID)
+        case refused(Outcome)
+    }
+
+    /// The internal id of Clerk user `sub`: filled from Clerk's Backend API or created just in time when the
+    /// database does not know it yet; a tombstone or a user Clerk does not have is refused (logged).
+    func resolveUser(_ sub: String, environment: String, shape: String, log: Logger) -> UserResolution {
         do {
             let store = UserStore(connection: database.connection)
-            if let directory, try store.find(clerkUserId: sub, environment: session.environment) == nil,
-               let answer = directory.lookUp(sub, environment: session.environment, deadlineMs: Clock.nowMs() + 3000) {
+            if let directory, try store.find(clerkUserId: sub, environment: environment) == nil,
+               let answer = directory.lookUp(sub, environment: environment, deadlineMs: Clock.nowMs() + 3000) {
                 switch answer {
                 case .notFound:
                     log.warn("token rejected", ["reason": "user_not_found", "shape": .string(shape), "clerkUserId": .string(sub)])
-                    return .denied(reason: "user_not_found")
+                    return .refused(.denied(reason: "user_not_found"))
                 case .found(let profile, let json):
                     // Through the webhooks' own sync function, so a racing user.created changes nothing twice.
                     _ = try store.apply(UserChange(
-                        kind: .updated, deliveryId: "jit:\(sub):\(profile.updatedAt ?? 0)", environment: session.environment,
+                        kind: .updated, deliveryId: "jit:\(sub):\(profile.updatedAt ?? 0)", environment: environment,
                         clerkUserId: sub, email: profile.primaryEmail, firstName: profile.firstName, lastName: profile.lastName,
                         username: profile.username, imageUrl: profile.imageUrl, createdAtMs: profile.createdAt,
                         updatedAtMs: profile.updatedAt, rawBody: #"{"data":"# + json + "}"))
-                    log.info("user filled from Clerk just in time", ["clerkUserId": .string(sub), "environment": .string(session.environment)])
+                    log.info("user filled from Clerk just in time", ["clerkUserId": .string(sub), "environment": .string(environment)])
                 case .unavailable(let error):
                     log.warn("Clerk's Backend API could not fill the user; a minimal row stands in",
                              ["reason": .string(error.code), "clerkUserId": .string(sub)])
                 }
             }
-            let user = try store.findOrCreate(clerkUserId: sub, environment: session.environment)
+            let user = try store.findOrCreate(clerkUserId: sub, environment: environment)
             if user.deleted {
                 log.warn("token rejected", ["reason": "user_deleted", "shape": .string(shape), "clerkUserId": .string(sub)])
-                return .denied(reason: "user_deleted")
+                return .refused(.denied(reason: "user_deleted"))
             }
-            if user.created { log.info("user created just in time", ["clerkUserId": .string(sub), "environment": .string(session.environment)]) }
-            log.debug("token verified", ["clerkUserId": .string(sub), "environment": .string(session.environment)])
-            return .allowed(session, userId: user.id)
+            if user.created { log.info("user created just in time", ["clerkUserId": .string(sub), "environment": .string(environment)]) }
+            return .found(user.id)
         } catch {
             log.error("token check could not reach the database", ["reason": "database_unavailable", "sqlState": .string(error.sqlState)])
-            return .unavailable(reason: "database_unavailable")
+            return .refused(.unavailable(reason: "database_unavailable"))
         }
     }
 
     private func contextValues(_ session: VerifiedSession, _ userId: UUID) -> [String: String] {
-        ["userId": userId.postgresText, "clerkUserId": session.claims.subject ?? "",
+        ["tokenType": ClerkTokenType.sessionToken.rawValue, "userId": userId.postgresText, "clerkUserId": session.claims.subject ?? "",
          "sessionId": session.claims.sessionId ?? "", "environment": session.environment]
             .merging(Self.organizationContext(session)) { own, _ in own }
     }
@@ -161,6 +189,7 @@ public struct VerifyTokenFunction: Handler {
     private func simple(_ outcome: Outcome) throws -> [UInt8] {
         switch outcome {
         case .allowed(let s, let id): encode(.object(["isAuthorized": .bool(true), "context": strings(contextValues(s, id))]))
+        case .allowedMachine(let m, let id): encode(.object(["isAuthorized": .bool(true), "context": strings(Self.machineContext(m, id))]))
         case .denied(let reason): encode(.object(["isAuthorized": .bool(false), "context": strings(["reason": reason])]))
         case .unavailable(let reason): throw AuthorizerUnavailable(reason: reason)
         }
@@ -178,6 +207,9 @@ public struct VerifyTokenFunction: Handler {
         case .allowed(let s, let id):
             return encode(.object(["principalId": .string(s.claims.subject ?? ""), "policyDocument": document("Allow"),
                                    "context": strings(contextValues(s, id))]))
+        case .allowedMachine(let m, let id):
+            return encode(.object(["principalId": .string(m.subject), "policyDocument": document("Allow"),
+                                   "context": strings(Self.machineContext(m, id))]))
         case .denied(let reason) where reason == "user_deleted":
             // A real user who may not come in: an explicit Deny (403), not "who are you" (401).
             return encode(.object(["principalId": .string("deleted"), "policyDocument": document("Deny"),
@@ -195,6 +227,11 @@ public struct VerifyTokenFunction: Handler {
             var out = contextValues(s, id).mapValues { JSONValue.string($0) }
             out["valid"] = .bool(true)
             out["claims"] = (try? JSONValue.parse(s.payload)) ?? .null
+            return encode(.object(out))
+        case .allowedMachine(let m, let id):
+            var out = Self.machineContext(m, id).mapValues { JSONValue.string($0) }
+            out["valid"] = .bool(true)
+            out["claims"] = m.claims
             return encode(.object(out))
         case .denied(let reason), .unavailable(let reason):
             return encode(.object(["valid": .bool(false), "reason": .string(reason)]))
@@ -221,7 +258,7 @@ extension Functions {
     /// `verifyToken`: the HTTP API authorizer and service-to-service token check.
     public static let verifyToken = LambdaFunction(
         name: "verifyToken",
-        summary: "Clerk session token check: HTTP API authorizer (2.0 simple), REST TOKEN/REQUEST authorizer, or {\"token\":…}.",
+        summary: "Clerk session and machine token check (CLERK_ACCEPTS_TOKEN): HTTP API authorizer (2.0 simple), REST TOKEN/REQUEST authorizer, or {\"token\":…}.",
         accepts: ["HTTP API Lambda authorizer, payload 2.0 (type REQUEST)", "REST API TOKEN authorizer",
                   "REST API REQUEST authorizer", "direct {\"token\": \"…\"}"]
     ) { try VerifyTokenFunction($0) }

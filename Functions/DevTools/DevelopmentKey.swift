@@ -80,4 +80,32 @@ public final class DevelopmentKey: @unchecked Sendable {
         if !extra.isEmpty { fields.append(extra) }
         return "{" + fields.joined(separator: ",") + "}"
     }
+
+    /// The header of a JWT M2M token: Clerk's machine category, `typ` JWT.
+    public func m2mHeader(algorithm: String = "RS256") -> String {
+        #"{"alg":"\#(algorithm)","cat":"cl_B7d4PD333AAA","kid":"\#(keyId)","typ":"JWT"}"#
+    }
+
+    /// The header of a JWT OAuth access token (RFC 9068 `typ`).
+    public func accessTokenHeader(algorithm: String = "RS256") -> String {
+        #"{"alg":"\#(algorithm)","kid":"\#(keyId)","typ":"at+jwt"}"#
+    }
+
+    /// A machine token payload for `subject` (`mch_…` for M2M, a user for OAuth), valid for `ttl` seconds:
+    /// M2M tokens list `scopes`, OAuth access tokens carry `scope` (space-separated) and `client_id`.
+    /// Strings are JSON-quoted; `extra` is raw JSON members (custom claims).
+    public static func machineClaims(subject: String, issuer: String, now: Int64, ttl: Int64 = 3600, scopes: [String] = [],
+                                     clientId: String? = nil, extra: String = "") -> String {
+        var fields = [#""sub":"# + JSONText.quoted(subject), #""iss":"# + JSONText.quoted(issuer), #""iat":\#(now)"#,
+                      #""nbf":\#(now - 10)"#, #""exp":\#(now + ttl)"#,
+                      #""jti":"# + JSONText.quoted(Base64.encode(Crypto.randomBytes(12), url: true))]
+        if let clientId {
+            fields.append(#""client_id":"# + JSONText.quoted(clientId))
+            fields.append(#""scope":"# + JSONText.quoted(scopes.joined(separator: " ")))
+        } else {
+            fields.append(#""scopes":["# + scopes.map { JSONText.quoted($0) }.joined(separator: ",") + "]")
+        }
+        if !extra.isEmpty { fields.append(extra) }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
 }

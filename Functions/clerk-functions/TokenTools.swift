@@ -97,7 +97,8 @@ struct DevKeys: ParsableCommand {
 /// `sign-token`: prints a session token signed with a development key.
 struct SignToken: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sign-token", abstract: "Print a Clerk-shaped session token signed with a development key.")
+        commandName: "sign-token",
+        abstract: "Print a Clerk-shaped session token (or, with --m2m / --oauth, a JWT machine token) signed with a development key.")
 
     @Option(help: "The development private key (PEM); default: CLERK_DEV_KEY.")
     var key: String?
@@ -113,15 +114,35 @@ struct SignToken: ParsableCommand {
     var iss: String?
     @Option(help: "RS256, RS384 or RS512.")
     var alg = "RS256"
+    @Flag(help: "A JWT M2M token instead (--sub mch_…; Clerk's machine category header).")
+    var m2m = false
+    @Flag(help: "A JWT OAuth access token instead (typ at+jwt; --sub user_…).")
+    var oauth = false
+    @Option(help: "Machine tokens: comma-separated scopes.")
+    var scopes: String?
+    @Option(help: "OAuth access tokens: the client id.")
+    var clientId = "client_dev"
 
     func validate() throws {
         guard (1...31_536_000).contains(ttl) else { throw ValidationError("--ttl is 1 second to a year") }
+        guard !(m2m && oauth) else { throw ValidationError("--m2m and --oauth exclude each other") }
+        if m2m && !sub.hasPrefix("mch_") { throw ValidationError("an M2M token's --sub is a machine id (mch_…)") }
+        if !(m2m || oauth) && scopes != nil { throw ValidationError("--scopes is for --m2m or --oauth tokens") }
     }
 
     func run() throws {
         let env = CLI.environment
         guard let keyPath = key ?? env["CLERK_DEV_KEY"] else { throw ValidationError("--key is required (or CLERK_DEV_KEY)") }
         let devKey = try TokenTools.loadKey(keyPath)
+        let issuer = iss ?? env["CLERK_ISSUER"] ?? TokenTools.devIssuer
+        if m2m || oauth {
+            let list = (scopes ?? "").split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+            let claims = DevelopmentKey.machineClaims(subject: sub, issuer: issuer, now: Clock.nowSeconds(), ttl: ttl, scopes: list,
+                                                      clientId: oauth ? clientId : nil)
+            let header = m2m ? devKey.m2mHeader(algorithm: alg) : devKey.accessTokenHeader(algorithm: alg)
+            print(try devKey.sign(payloadJSON: claims, algorithm: alg, header: header))
+            return
+        }
         let claims = DevelopmentKey.sessionClaims(subject: sub, issuer: iss ?? env["CLERK_ISSUER"] ?? TokenTools.devIssuer,
                                                   now: Clock.nowSeconds(), ttl: ttl, sessionId: sid, authorizedParty: azp)
         print(try devKey.sign(payloadJSON: claims, algorithm: alg))

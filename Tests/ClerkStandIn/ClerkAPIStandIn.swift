@@ -8,9 +8,17 @@ import Glibc
 /// A loopback stand-in for Clerk's Backend API that serves Clerk's documented shapes: users as a bare array
 /// from `GET /v1/users`, `{data, total_count}` from organizations and memberships, `limit`/`offset` paging,
 /// and 429 (with `Retry-After`) or 5xx answers on cue. It checks the bearer secret and the API version header.
+/// It also verifies configured opaque machine tokens on Clerk's three verify endpoints (see `addMachineToken`).
 public final class ClerkAPIStandIn: @unchecked Sendable {
     /// The secret key it accepts.
     public let secretKey: String
+    /// A machine's secret key (`ak_…`) also accepted on `POST /v1/m2m_tokens/verify`, as Clerk does.
+    public var machineSecretKey: String? {
+        get { lock.withLock { _machineSecretKey } }
+        set { lock.withLock { _machineSecretKey = newValue } }
+    }
+    private var _machineSecretKey: String?
+    private var machineTokens: [String: (kind: MachineTokenKind, json: String)] = [:]
     private let lock = ConditionLock()
     private var users: [String] = []          // UserJSON texts, in creation order
     private var userIds: [String] = []
@@ -42,6 +50,9 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
 
     /// The next answers, before any normal one: e.g. `(429, "1")`, `(503, nil)`.
     public func cue(_ status: Int, retryAfter: String? = nil) { lock.withLock { cues.append((status, retryAfter)) } }
+
+    /// Drops the cued answers not given yet (the outage is over).
+    public func clearCues() { lock.withLock { cues.removeAll() } }
 
     /// Adds a user (UserJSON with the fields this project reads; timestamps in ms).
     public func addUser(id: String, email: String?, firstName: String? = "Ada", lastName: String? = "Lovelace",
@@ -79,6 +90,59 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
         }
     }
 
+    /// The kinds of opaque machine token, each with its verify endpoint.
+    public enum MachineTokenKind: Sendable {
+        /// `POST /v1/api_keys/verify {"secret": …}` → APIKeyJSON.
+        case apiKey
+        /// `POST /v1/m2m_tokens/verify {"token": …}` → M2MTokenJSON.
+        case m2m
+        /// `POST /v1/oauth_applications/access_tokens/verify {"access_token": …}` → the OAuth access token JSON.
+        case oauth
+
+        var path: String {
+            switch self {
+            case .apiKey: "/v1/api_keys/verify"
+            case .m2m: "/v1/m2m_tokens/verify"
+            case .oauth: "/v1/oauth_applications/access_tokens/verify"
+            }
+        }
+        var field: String {
+            switch self {
+            case .apiKey: "secret"
+            case .m2m: "token"
+            case .oauth: "access_token"
+            }
+        }
+    }
+
+    /// Makes `token` known to its verify endpoint, answering Clerk's JSON for it (`claims` is raw JSON,
+    /// `expiration` epoch ms). A token it does not know gets 404, as at Clerk.
+    public func addMachineToken(_ kind: MachineTokenKind, token: String, subject: String, scopes: [String] = [],
+                                claims: String = "null", clientId: String? = nil, revoked: Bool = false, expired: Bool = false,
+                                expiration: Int64? = nil) {
+        let scopeList = "[" + scopes.map { JSONText.quoted($0) }.joined(separator: ",") + "]"
+        let exp = expiration.map { String($0) } ?? "null"
+        let reason = revoked ? JSONText.quoted("revoked by test") : "null"
+        let n = lock.withLock { machineTokens.count }
+        let common = #""subject":\#(JSONText.quoted(subject)),"scopes":\#(scopeList),"revoked":\#(revoked),"revocation_reason":\#(reason),"expired":\#(expired),"expiration":\#(exp),"created_at":1735732800000,"updated_at":1735732800000"#
+        let json: String
+        switch kind {
+        case .apiKey:
+            json = #"{"object":"api_key","id":"ak_id_\#(n)","type":"api_key","name":"test key","claims":\#(claims),"created_by":null,"last_used_at":null,\#(common)}"#
+        case .m2m:
+            json = #"{"object":"machine_to_machine_token","id":"mt_id_\#(n)","claims":\#(claims),\#(common)}"#
+        case .oauth:
+            json = #"{"object":"clerk_idp_oauth_access_token","id":"oat_id_\#(n)","client_id":\#(JSONText.quoted(clientId ?? "client_test")),"type":"oauth:access_token",\#(common)}"#
+        }
+        lock.withLock { machineTokens[token] = (kind, json) }
+    }
+
+    /// Forgets a machine token (Clerk then answers 404).
+    public func removeMachineToken(_ token: String) { lock.withLock { machineTokens[token] = nil } }
+
+    /// Verify calls received on the three machine-token endpoints.
+    public var machineVerifyCalls: Int { requests.filter { $0.method == "POST" && $0.path.hasSuffix("/verify") }.count }
+
     private func handle(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response {
         let (cue, delay): ((status: Int, retryAfter: String?)?, UInt32) = lock.withLock {
             _requests.append(request)
@@ -91,7 +155,10 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
             return LoopbackHTTPServer.Response(status: cue.status, headers: headers,
                                                body: Array(#"{"errors":[{"code":"cued"}]}"#.utf8))
         }
-        guard request.header("authorization") == "Bearer " + secretKey else {
+        let machineKey = lock.withLock { _machineSecretKey }
+        let m2mWithMachineKey = request.path == MachineTokenKind.m2m.path && machineKey != nil
+            && request.header("authorization") == "Bearer " + (machineKey ?? "")
+        guard request.header("authorization") == "Bearer " + secretKey || m2mWithMachineKey else {
             return .json(401, #"{"errors":[{"code":"authentication_invalid","message":"Invalid authentication"}]}"#)
         }
         guard request.header("clerk-api-version") != nil else { return .json(400, #"{"errors":[{"code":"api_version_missing"}]}"#) }
@@ -101,6 +168,15 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
         return lock.withLock { () -> LoopbackHTTPServer.Response in
             let parts = path.split(separator: "/").map(String.init)
             switch (request.method, parts.count) {
+            case ("POST", _) where [MachineTokenKind.apiKey, .m2m, .oauth].contains(where: { $0.path == path }):
+                let kind = [MachineTokenKind.apiKey, .m2m, .oauth].first { $0.path == path } ?? .apiKey
+                guard let body = try? JSONValue.parse(request.body), let token = body[kind.field]?.stringValue else {
+                    return .json(400, #"{"errors":[{"code":"form_param_missing"}]}"#)
+                }
+                guard let found = machineTokens[token], found.kind == kind else {
+                    return .json(404, #"{"errors":[{"code":"resource_not_found"}]}"#)
+                }
+                return .json(200, found.json)
             case ("GET", 2) where parts == ["v1", "users"]:
                 let page = users.dropFirst(offset).prefix(limit)
                 return .json(200, "[" + page.joined(separator: ",") + "]")

@@ -1,0 +1,98 @@
+import JSON
+
+extension TokenVerifier {
+    /// Verifies a JWT-format machine token (an M2M token whose `sub` is `mch_…`, or an OAuth access token
+    /// with `typ` `at+jwt`) against the instance's keys with the session tokens' strictness: canonical
+    /// base64url and strict JSON, an allowed RS algorithm the key agrees with, a `kid`, the signature before
+    /// any claim, then `sub`, `exp`/`nbf`/`iat` with the same leeway and `iss` as for session tokens.
+    /// `azp` and pending sessions are session matters and are not consulted.
+    public func verifyMachine(_ token: String, type: ClerkTokenType, nowMs: Int64) throws(TokenError) -> MachineIdentity {
+        let parsed = try ParsedToken.parse(token)
+        guard let algorithm = TokenAlgorithm(rawValue: parsed.algorithm) else { throw .algorithmNotAllowed }
+        switch type {
+        case .oauthToken:
+            guard let typ = parsed.type, ClerkTokenType.isAccessTokenType(typ) else { throw .malformed("typ is not at+jwt") }
+        case .m2mToken:
+            if let typ = parsed.type, typ != "JWT" { throw .malformed("typ is not JWT") }
+        case .sessionToken, .apiKey:
+            throw .malformed("not a machine JWT")
+        }
+        let instance: Instance
+        if instances.contains(where: { $0.issuer != nil }) {
+            guard let iss = parsed.issuer.map(Instance.normalize),
+                  let match = instances.first(where: { $0.issuer == iss }) else { throw .issuerMismatch }
+            instance = match
+        } else {
+            instance = instances[0]
+        }
+        let (key, declared) = try instance.keys.key(for: parsed.keyId, nowMs: nowMs)
+        if let declared, declared != parsed.algorithm { throw .algorithmNotAllowed }
+        let valid = parsed.signingInput.withUnsafeBytes {
+            key.verify(shaBits: algorithm.shaBits, input: $0, signature: parsed.signature)
+        }
+        guard valid else { throw .invalidSignature }
+
+        // Signed: now the claims. Registered claims of the wrong type make the token malformed.
+        var sub: String?, iss: String?, clientId: String?, scope: String?
+        var exp: Double?, nbf: Double?, iat: Double?
+        do {
+            try JSONScanner.scan(parsed.payload) { name, value in
+                func string() throws -> String? {
+                    switch value {
+                    case .string(let s): return s
+                    case .null: return nil
+                    default: throw JSONScanner.Malformed()
+                    }
+                }
+                func number() throws -> Double? {
+                    switch value {
+                    case .number(let d): return d
+                    case .null: return nil
+                    default: throw JSONScanner.Malformed()
+                    }
+                }
+                switch name {
+                case "sub": sub = try string()
+                case "iss": iss = try string()
+                case "client_id": clientId = try string()
+                case "scope": scope = try string()
+                case "exp": exp = try number()
+                case "nbf": nbf = try number()
+                case "iat": iat = try number()
+                default: break
+                }
+            }
+        } catch {
+            throw .malformed("payload is not a claims object")
+        }
+        guard let sub, !sub.isEmpty else { throw .malformed("sub is missing") }
+        if type == .m2mToken && !sub.hasPrefix("mch_") { throw .malformed("an M2M token's sub is not a machine") }
+        let now = Double(nowMs) / 1000
+        guard let exp else { throw .malformed("exp is missing") }
+        if exp <= now - clockSkewSeconds { throw .expired }
+        if let nbf, nbf > now + clockSkewSeconds { throw .notYetValid }
+        if let iat, iat > now + clockSkewSeconds { throw .issuedInTheFuture }
+        guard let iss, iss.hasPrefix("https://") else { throw .issuerMismatch }
+
+        let claims = (try? JSONValueReader.parse(parsed.payload)) ?? .null
+        var scopes: [String] = []
+        // RFC 9068's `scope` (space-separated), or Clerk's `scopes` (a list or a string); an M2M token without
+        // either names the machines it may reach in `aud`.
+        if let scope { scopes = scope.split(separator: " ").map(String.init) }
+        if scopes.isEmpty, let listed = claims["scopes"] { scopes = Self.strings(listed) }
+        if scopes.isEmpty, type == .m2mToken, let aud = claims["aud"] { scopes = Self.strings(aud) }
+        // Bounded conversion: an `exp` of 1e300 has passed the checks above and must not trap here.
+        let expMs = (exp * 1000).isFinite && abs(exp * 1000) < 9e15 ? Int64(exp * 1000) : nil
+        return MachineIdentity(tokenType: type, subject: sub, scopes: scopes, clientId: type == .oauthToken ? clientId : nil,
+                               claims: claims, environment: instance.environment, expiresAtMs: expMs)
+    }
+
+    /// Strings of a list, or the words of a string (space- or comma-separated); anything else none.
+    static func strings(_ value: JSONValue) -> [String] {
+        switch value {
+        case .string(let s): return s.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+        case .array(let items): return items.compactMap(\.stringValue)
+        default: return []
+        }
+    }
+}
