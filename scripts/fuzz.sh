@@ -30,7 +30,7 @@ for p in files:
     put("FuzzJSON", os.path.basename(p), data)
     put("FuzzEvents", os.path.basename(p), data)
 # FuzzClerkPayloads: the first byte picks the decoder (0 webhook body, 1 user, 2 users page, 3 organizations
-# page, 4 memberships page, 5 JWKS).
+# page, 4 memberships page, 5 JWKS, 6 machine-token verify answer, 7 token type detection).
 for p in sorted(glob.glob("events/payloads/*.json")):
     put("FuzzClerkPayloads", os.path.basename(p), b"\x00" + open(p, "rb").read())
 user = {"id": "user_1", "first_name": "Ada", "last_name": None, "username": None, "image_url": "https://img",
@@ -45,6 +45,11 @@ put("FuzzClerkPayloads", "orgs", b"\x03" + json.dumps({"data": [org], "total_cou
 put("FuzzClerkPayloads", "members", b"\x04" + json.dumps({"data": [member], "total_count": 1}).encode())
 put("FuzzClerkPayloads", "jwks", b"\x05" + json.dumps({"keys": [{"kty": "RSA", "kid": "ins_1", "use": "sig", "alg": "RS256",
     "n": b64u(os.urandom(256)), "e": "AQAB"}]}).encode())
+put("FuzzClerkPayloads", "m2m", b"\x06" + json.dumps({"object": "machine_to_machine_token", "id": "mt_1", "subject": "mch_1",
+    "scopes": ["mch_2"], "claims": {"k": "v"}, "revoked": False, "expired": False, "expiration": now * 1000 + 60000}).encode())
+put("FuzzClerkPayloads", "apikey", b"\x06" + json.dumps({"object": "api_key", "id": "ak_1", "subject": "user_1", "scopes": [],
+    "revoked": False, "expired": False, "expiration": None}).encode())
+put("FuzzClerkPayloads", "type", b"\x07" + b"mt_" + b"a" * 32)
 for i, doc in enumerate(['{"a":[1,-2.5e3,true,false,null,{"b":"\\u00e9\\ud83d\\ude00"}]}', '[]', '"x"', '0', '{"o":{"id":"org_1"}}']):
     put("FuzzJSON", f"sample{i}", doc)
 now = 1700000000

@@ -71,6 +71,12 @@ public struct MeFunction: Handler {
                     log.warn("me refused", ["reason": "token_missing"])
                     return .error(401, "token_missing", "send Authorization: Bearer <session token>")
                 }
+                // `me` answers for a signed-in person: a machine token (an M2M JWT verifies against the same keys)
+                // is not one.
+                guard ClerkTokenType.detect(token) == .sessionToken else {
+                    log.warn("me refused", ["reason": "token_type_not_accepted"])
+                    return .error(401, "token_type_not_accepted", "me takes session tokens")
+                }
                 do {
                     let session = try verifier.verify(token, nowMs: Clock.nowMs())
                     user = try store.find(clerkUserId: session.claims.subject ?? "", environment: session.environment)

@@ -147,7 +147,7 @@ public final class MachineTokenVerifier: Sendable {
     /// Clerk's APIKeyJSON, M2MTokenJSON or OAuth access token JSON, read strictly: an answer without a
     /// subject, or with fields of the wrong type, is Clerk's failure (the authorizer errs), not a pass.
     static func read(_ body: [UInt8], type: ClerkTokenType, environment: String, nowMs: Int64) -> MachineTokenCache.Verdict {
-        guard let json = try? JSONValueReader.parse(body), case .object(let o) = json else {
+        guard let json = try? JSONValue.parseStrict(body), case .object(let o) = json else {
             return .refused(.clerkUnavailable("the verify answer is not a JSON object"))
         }
         func flag(_ name: String) -> Bool? {

@@ -74,7 +74,7 @@ extension TokenVerifier {
         if let iat, iat > now + clockSkewSeconds { throw .issuedInTheFuture }
         guard let iss, iss.hasPrefix("https://") else { throw .issuerMismatch }
 
-        let claims = (try? JSONValueReader.parse(parsed.payload)) ?? .null
+        let claims = (try? JSONValue.parseStrict(parsed.payload)) ?? .null
         var scopes: [String] = []
         // RFC 9068's `scope` (space-separated), or Clerk's `scopes` (a list or a string); an M2M token without
         // either names the machines it may reach in `aud`.

@@ -1,7 +1,8 @@
 import FuzzSupport
 import JSON
 
-/// libFuzzer entry: the JSON scanner (whole-document validation and the member walk tokens use).
+/// libFuzzer entry: the JSON scanner (whole-document validation and the member walk tokens use) and the
+/// strict reader built on it.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data else { return 0 }
@@ -11,6 +12,9 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let scanned = (try? JSONScanner.scan(bytes, descend: ["o", "data"]) { _, _ in members += 1 }) != nil
     // A document the member walk accepts is an object the validator accepts too.
     if scanned && !valid { fatalError("scan accepted what validate refused") }
+    // The strict reader builds exactly what the validator accepts.
+    let read = (try? JSONValue.parseStrict(bytes)) != nil
+    if read != valid { fatalError("parseStrict and validate disagree") }
     return 0
 }
 

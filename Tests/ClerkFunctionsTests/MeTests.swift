@@ -104,4 +104,17 @@ final class MeTests: XCTestCase {
         XCTAssertEqual(gone.body["error"]?.stringValue, "user_deleted")
         XCTAssertTrue(webhooks.logs.contains("\"reason\":\"token_expired\""))
     }
+
+    /// An M2M JWT verifies against the instance's keys, but `me` is for a signed-in person.
+    func testAMachineTokenIsNotASession() throws {
+        let claims = DevelopmentKey.machineClaims(subject: "mch_2bots", issuer: tokens.issuer, now: Clock.nowSeconds(), ttl: 600,
+                                                  scopes: ["mch_api"], extra: "")
+        let m2m = try tokens.token(claims: claims, header: tokens.key.m2mHeader())
+        let r = try me(request(bearer: m2m))
+        XCTAssertEqual(r.status, 401)
+        XCTAssertEqual(r.body["error"]?.stringValue, "token_type_not_accepted")
+        // Without Clerk's machine header too: the `mch_` subject says what it is.
+        let bare = try me(request(bearer: tokens.token(claims: claims)))
+        XCTAssertEqual(bare.body["error"]?.stringValue, "token_type_not_accepted")
+    }
 }

@@ -118,7 +118,7 @@ final class MachineTokenVerifierTests: XCTestCase {
 
 /// The lean JSON reader of Clerk's answers and machine JWT payloads agrees with the generic decoder, and
 /// refuses what the strict scanner refuses.
-final class JSONValueReaderTests: XCTestCase {
+final class JSONValueStrictTests: XCTestCase {
     func testItReadsWhatTheDecoderReads() throws {
         let documents = [
             #"{"object":"api_key","subject":"user_1","scopes":["a","b"],"claims":{"n":[1,2.5,-3e2,{"x":null}],"t":true,"f":false},"expiration":1735732800000}"#,
@@ -126,16 +126,16 @@ final class JSONValueReaderTests: XCTestCase {
             #" [ 1 , "two" , [ ] , { } , null ] "#, #""just a string""#, "0", "-0.5e-3", "{}", "[]",
         ]
         for d in documents {
-            XCTAssertEqual(try JSONValueReader.parse(Array(d.utf8)), try JSONValue.parse(Array(d.utf8)), d)
+            XCTAssertEqual(try JSONValue.parseStrict(Array(d.utf8)), try JSONValue.parse(Array(d.utf8)), d)
         }
     }
 
     func testItRefusesWhatTheScannerRefuses() {
         for d in [#"{"a":1,"a":2}"#, "{", #"{"a":01}"#, #"{"a":1e400}"#, #"["\u00"]"#, "[1,]", "tru", #"{"a":"\#u{01}"}"#, "", "[1] [2]"] {
-            XCTAssertThrowsError(try JSONValueReader.parse(Array(d.utf8)), d)
+            XCTAssertThrowsError(try JSONValue.parseStrict(Array(d.utf8)), d)
         }
-        XCTAssertThrowsError(try JSONValueReader.parse([0x22, 0xFF, 0x22]), "invalid UTF-8")
-        XCTAssertThrowsError(try JSONValueReader.parse(Array(String(repeating: "[", count: 100).utf8) + Array(String(repeating: "]", count: 100).utf8)),
+        XCTAssertThrowsError(try JSONValue.parseStrict([0x22, 0xFF, 0x22]), "invalid UTF-8")
+        XCTAssertThrowsError(try JSONValue.parseStrict(Array(String(repeating: "[", count: 100).utf8) + Array(String(repeating: "]", count: 100).utf8)),
                              "nesting is bounded")
     }
 }

@@ -1,11 +1,16 @@
-import JSON
+extension JSONValue {
+    /// Reads a document from outside the process with the strict scanner's rules (one spelling, no duplicate
+    /// names, bounded nesting, valid UTF-8), without the generic `Decoder`: for one of Clerk's small verify
+    /// answers that decoder cost 27-30 µs, as much as the loopback round trip (bench-machine); this costs
+    /// about 4.5. The document is validated first, so the builder below only walks a known-good text; escaped
+    /// strings go back through the scanner to be decoded. Throws `JSONScanner.Malformed`.
+    public static func parseStrict(_ bytes: [UInt8]) throws -> JSONValue {
+        try JSONStrictReader.parse(bytes)
+    }
+}
 
-/// Reads a JSON document into a `JSONValue` without the generic `Decoder`, which cost as much as a loopback
-/// round trip for one of Clerk's small verify answers (the machine-token benchmark). The document is first
-/// validated by the strict `JSONScanner` (one spelling, no duplicate names, bounded nesting), so the builder
-/// below only walks a known-good text; escaped strings go back through the scanner to be decoded.
-enum JSONValueReader {
-    /// The value of `bytes`, or `JSONScanner.Malformed`.
+/// The builder behind `JSONValue.parseStrict`.
+enum JSONStrictReader {
     static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         try JSONScanner.validate(bytes)
         return try bytes.withUnsafeBytes { raw in
