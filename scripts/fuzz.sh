@@ -46,7 +46,7 @@ put("FuzzClerkPayloads", "members", b"\x04" + json.dumps({"data": [member], "tot
 put("FuzzClerkPayloads", "jwks", b"\x05" + json.dumps({"keys": [{"kty": "RSA", "kid": "ins_1", "use": "sig", "alg": "RS256",
     "n": b64u(os.urandom(256)), "e": "AQAB"}]}).encode())
 put("FuzzClerkPayloads", "m2m", b"\x06" + json.dumps({"object": "machine_to_machine_token", "id": "mt_1", "subject": "mch_1",
-    "scopes": ["mch_2"], "claims": {"k": "v"}, "revoked": False, "expired": False, "expiration": now * 1000 + 60000}).encode())
+    "scopes": ["mch_2"], "claims": {"k": "v"}, "revoked": False, "expired": False, "expiration": 1700000060000}).encode())
 put("FuzzClerkPayloads", "apikey", b"\x06" + json.dumps({"object": "api_key", "id": "ak_1", "subject": "user_1", "scopes": [],
     "revoked": False, "expired": False, "expiration": None}).encode())
 put("FuzzClerkPayloads", "type", b"\x07" + b"mt_" + b"a" * 32)
