@@ -23,7 +23,9 @@ final class RabbitMQDestination: OutboxDestination {
 
     func publish(_ batch: [OutboxMessage], budgetMs: Int, traceId: String) -> (confirmed: Int, error: String?) {
         do {
-            let confirmed = try publisher.publish(batch.map { AMQPMessage(queue: $0.queue, body: Array($0.payload.utf8)) })
+            // The same trace header the Kafka destination sends, so a consumer can join the delivery's trace.
+            let headers = traceId.isEmpty ? [] : [(name: "trace-id", value: traceId)]
+            let confirmed = try publisher.publish(batch.map { AMQPMessage(queue: $0.queue, body: Array($0.payload.utf8), headers: headers) })
             return (confirmed, confirmed < batch.count ? "not every message was confirmed" : nil)
         } catch {
             return (0, "\(error)")

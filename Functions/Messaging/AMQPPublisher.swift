@@ -30,10 +30,13 @@ public struct AMQPMessage: Sendable {
     public var queue: String
     /// The body bytes (JSON here).
     public var body: [UInt8]
+    /// Application headers (string values), e.g. the trace id.
+    public var headers: [(name: String, value: String)]
     /// Creates a message.
-    public init(queue: String, body: [UInt8]) {
+    public init(queue: String, body: [UInt8], headers: [(name: String, value: String)] = []) {
         self.queue = queue
         self.body = body
+        self.headers = headers
     }
 }
 
@@ -61,6 +64,24 @@ public final class AMQPPublisher {
     }
 
     deinit { close() }
+
+    /// An AMQP field table of UTF-8 strings for `body`, valid only inside it (nil when there are no headers).
+    static func withHeaderTable<R>(_ headers: [(name: String, value: String)], _ body: (amqp_table_t?) -> R) -> R {
+        guard !headers.isEmpty else { return body(nil) }
+        let keys = headers.map { strdup($0.name) }
+        let values = headers.map { strdup($0.value) }
+        defer { (keys + values).forEach { free($0) } }
+        var entries = (0..<headers.count).map { i in
+            var value = amqp_field_value_t()
+            value.kind = UInt8(AMQP_FIELD_KIND_UTF8.rawValue)
+            value.value.bytes = amqp_bytes_t(len: values[i].map { strlen($0) } ?? 0, bytes: UnsafeMutableRawPointer(values[i]))
+            return amqp_table_entry_t(key: amqp_bytes_t(len: keys[i].map { strlen($0) } ?? 0, bytes: UnsafeMutableRawPointer(keys[i])),
+                                      value: value)
+        }
+        return entries.withUnsafeMutableBufferPointer { buffer in
+            body(amqp_table_t(num_entries: Int32(buffer.count), entries: buffer.baseAddress))
+        }
+    }
 
     /// Closes the connection (the next publish reconnects).
     public func close() {
@@ -195,9 +216,16 @@ public final class AMQPPublisher {
         props.content_type = amqp_cstring_bytes("application/json")
         var sent = 0
         for m in messages {
-            let rc = m.body.withUnsafeBytes { body in
-                amqp_basic_publish(c, channel, amqp_cstring_bytes(""), amqp_cstring_bytes(m.queue), 0, 0, &props,
-                                   amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+            let rc = Self.withHeaderTable(m.headers) { table in
+                var p = props
+                if let table {
+                    p._flags |= amqp_flags_t(AMQP_BASIC_HEADERS_FLAG)
+                    p.headers = table
+                }
+                return m.body.withUnsafeBytes { body in
+                    amqp_basic_publish(c, channel, amqp_cstring_bytes(""), amqp_cstring_bytes(m.queue), 0, 0, &p,
+                                       amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+                }
             }
             if rc != AMQP_STATUS_OK.rawValue { break }
             sent += 1
