@@ -10,6 +10,10 @@
 # pg_ctl's own shell command cannot carry (", $, `, \), the data, socket and logs go to a private folder
 # under the system temp directory instead, owned by the server's user. .build/postgres/server-dir
 # records where they are, so `stop`, the next `start` and `clean` (make clean) find them.
+# With CLERK_PG_TLS=1 the TCP listener also speaks TLS with a certificate for `localhost` (no IP name, so
+# sslmode=verify-full to 127.0.0.1 fails as it should) from a throwaway CA made with the openssl CLI in
+# the server's folder; .build/postgres/tls-ca records the CA file and tls-url a verify-full URL for it
+# (with-database.sh exports them as CLERK_PG_TLS_CA_FILE and CLERK_PG_TLS_URL).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 base="${CLERK_PG_DIR:-$root/.build/postgres}"
@@ -68,6 +72,25 @@ list_quote() { printf '"%s"' "${1//\"/\"\"}"; }
 # Percent-encoding for a URI query value.
 uri_encode() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe="/"))' "$1"; }
 
+# The throwaway CA and the server's certificate and key, made by the server's user in $srv/tls.
+make_tls() {
+  local tls="$srv/tls"
+  as_server_user rm -rf -- "$tls"
+  as_server_user mkdir -m 700 -p "$tls"
+  as_server_user openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=clerk-functions test CA" \
+    -keyout "$tls/ca.key" -out "$tls/ca.pem" >/dev/null 2>&1
+  as_server_user openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    -keyout "$tls/server.key" -out "$tls/server.csr" >/dev/null 2>&1
+  printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' | as_server_user tee "$tls/ext.cnf" >/dev/null
+  as_server_user openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+    -days 2 -extfile "$tls/ext.cnf" -out "$tls/server.pem" >/dev/null 2>&1
+  as_server_user test -s "$tls/server.pem" || { echo "local PostgreSQL: openssl could not make the TLS certificates" >&2; exit 1; }
+  as_server_user chmod 600 "$tls/server.key"   # PostgreSQL refuses a key others can read
+  # The CA certificate is public: readable by the caller, whoever runs the server.
+  as_server_user chmod 755 "$tls"; as_server_user chmod 644 "$tls/ca.pem"
+  printf 'ssl = on\nssl_cert_file = %s\nssl_key_file = %s\n' "$(conf_quote "$tls/server.pem")" "$(conf_quote "$tls/server.key")"
+}
+
 case "${1:-}" in
   start)
     [ -n "$pgbin" ] || { echo "PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 1; }
@@ -87,6 +110,9 @@ case "${1:-}" in
       # Unix socket for everyday use; a free loopback TCP port too, for what cannot see the socket
       # (the packaged bootstrap under chroot).
       python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' > "$base/port"
+      tls_conf=""
+      rm -f -- "$base/tls-ca"
+      if [ "${CLERK_PG_TLS:-0}" = 1 ]; then tls_conf=$(make_tls); printf '%s\n' "$srv/tls/ca.pem" > "$base/tls-ca"; fi
       as_server_user tee "$data/clerk-local.conf" >/dev/null <<EOF
 # Written by scripts/local-postgres.sh at every start.
 unix_socket_directories = $(conf_quote "$(list_quote "$sock")")
@@ -96,6 +122,7 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 max_connections = 200
+$tls_conf
 EOF
       as_server_user "$pgbin/pg_ctl" -D "$data" -l "$srv/server.log" -w -t 30 start >/dev/null \
         || { tail -n 20 "$srv/server.log" >&2; exit 1; }
@@ -106,6 +133,10 @@ EOF
     PGOPTIONS="-c client_min_messages=warning" "$pgbin/psql" -h "$sock" -p "$port" -U postgres -d postgres -q -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" \
       -c "CREATE DATABASE \"$db\"" >/dev/null
     echo "postgresql://postgres@127.0.0.1:$port/$db" > "$base/tcp-url"
+    rm -f -- "$base/tls-url"
+    if [ -f "$base/tls-ca" ]; then
+      echo "postgresql://postgres@localhost:$port/$db?sslmode=verify-full&sslrootcert=$(uri_encode "$(cat "$base/tls-ca")")" > "$base/tls-url"
+    fi
     echo "postgresql://postgres@/$db?host=$(uri_encode "$sock")&port=$port"
     ;;
   stop)

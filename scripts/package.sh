@@ -35,7 +35,9 @@ done
 loader=$(ls "$stage"/lib/ld-linux-*.so.* | head -n 1)
 for lib in "$stage"/lib/*; do [ "$lib" = "$loader" ] || strip --strip-unneeded "$lib" 2>/dev/null || true; done
 patchelf --set-interpreter "/var/task/lib/$(basename "$loader")" --force-rpath --set-rpath /var/task/lib "$stage/bootstrap"
-(cd "$stage" && zip -q -9 -r "../function.zip" bootstrap lib)
+# CA bundles the deployment needs (the RDS bundle for sslmode=verify-full): certs/*.pem, at /var/task/certs/.
+if ls certs/*.pem >/dev/null 2>&1; then mkdir -p "$stage/certs" && cp certs/*.pem "$stage/certs/"; fi
+(cd "$stage" && zip -q -9 -r "../function.zip" bootstrap lib $( [ -d certs ] && echo certs ))
 size=$(stat -c %s "$out/function.zip")
 echo "$out/function.zip: $(awk -v s="$size" 'BEGIN {printf "%.2f MB", s/1048576}') ($(ls "$stage/lib" | wc -l) libraries)" >&2
 echo "$out/function.zip"

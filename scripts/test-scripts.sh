@@ -126,6 +126,10 @@ while read -r d; do private_dirs+=("$d"); done < <(recorded "$c")
 check "psql through the socket under a space answers" bash -c '[ "$1" = 0 ] && grep -qx 42 <<<"$2"' _ "$rc" "$out"
 check "the cluster lives in the checkout's .build/postgres" test "$(cat "$c/.build/postgres/server-dir" 2>/dev/null)" = "$c/.build/postgres"
 check "DATABASE_URL carries the socket folder percent-encoded" grep -q 'host=[^&]*my%20project' <<<"$out"
+tls=$(cd "$c" && scripts/with-database.sh bash -c 'psql "$CLERK_PG_TLS_URL" -Atc "select ssl from pg_stat_ssl where pid = pg_backend_pid()"; \
+  psql "${CLERK_PG_TLS_URL/localhost/127.0.0.1}" -Atc "select 1"' 2>&1)
+check "CLERK_PG_TLS: verify-full against the throwaway CA under a space connects over TLS" grep -qx t <<<"$tls"
+check "CLERK_PG_TLS: the certificate names localhost only, so verify-full to 127.0.0.1 fails" grep -q 'does not match host name' <<<"$tls"
 
 echo "== install-deps for a user who cannot install"
 fake="$work/fake"; mkdir -p "$fake/bin" "$fake/scripts"

@@ -6,9 +6,9 @@ cd "$root"
 swift build --build-tests
 # The template checkers and Svix's own verifier, from PyPI, in a venv of our own (the tests run them).
 # Also noida-db, the Kafka-protocol broker the Kafka tests run (Debian has none).
-if [ ! -x .build/venv/bin/sam ] || [ ! -x .build/venv/bin/cfn-lint ] || ! .build/venv/bin/python -c "import svix, noida_db" 2>/dev/null; then
+if [ ! -x .build/venv/bin/sam ] || [ ! -x .build/venv/bin/cfn-lint ] || ! .build/venv/bin/python -c "import svix, noida_db, botocore" 2>/dev/null; then
   python3 -m venv .build/venv
-  .build/venv/bin/pip install -q --disable-pip-version-check cfn-lint aws-sam-cli svix noida-db==0.2.3
+  .build/venv/bin/pip install -q --disable-pip-version-check cfn-lint aws-sam-cli svix noida-db==0.2.3 botocore
 fi
 export CLERK_TOOLS_VENV="$root/.build/venv"
 # The deployment zip, which PackageTests runs under chroot.

@@ -184,6 +184,13 @@ struct BackfillFunction: Handler {
             context.logger.info("backfill", ["environment": .string(environment), "complete": .bool(summary.complete),
                                              "usersCreated": .int(summary.users.created), "usersUpdated": .int(summary.users.updated)])
             parts.append(JSONText.quoted(environment) + ":" + summary.json)
+            // Progress of this invocation's share of the run; BackfillComplete is 1 once the pass reached the end.
+            Metrics.shared.emit([
+                ("BackfillUsersWritten", Double(summary.users.created + summary.users.updated), .count),
+                ("BackfillOrganizationsWritten", Double(summary.organizations.created + summary.organizations.updated), .count),
+                ("BackfillMembershipsWritten", Double(summary.memberships.created + summary.memberships.updated), .count),
+                ("BackfillComplete", summary.complete ? 1 : 0, .none),
+            ], dimensions: [("environment", environment == "development" ? "development" : "production")])
         }
         return Array(("{" + parts.joined(separator: ",") + "}").utf8)
     }

@@ -24,8 +24,10 @@ final class RabbitMQDestination: OutboxDestination {
 
     func publish(_ batch: [OutboxMessage], budgetMs: Int, traceId: String) -> OutboxSendResult {
         do {
+            // The same trace header the Kafka destination sends, so a consumer can join the delivery's trace.
+            let headers = traceId.isEmpty ? [] : [(name: "trace-id", value: traceId)]
             let confirmed = try publisher.publish(batch.map {
-                AMQPMessage(queue: $0.queue, body: Array($0.payload.utf8), messageId: "outbox-" + String($0.id))
+                AMQPMessage(queue: $0.queue, body: Array($0.payload.utf8), messageId: "outbox-" + String($0.id), headers: headers)
             }, budgetMs: budgetMs)
             return OutboxSendResult(confirmed: confirmed, error: confirmed < batch.count ? "not every message was confirmed" : nil)
         } catch {

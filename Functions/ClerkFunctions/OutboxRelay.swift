@@ -103,6 +103,7 @@ struct PublishOutboxFunction: Handler {
         }
         let outcome = try relay.publishPending(database.connection, maxBatches: 1000, context: context)
         let pending = try store.pendingCount()
+        Metrics.shared.emit([("OutboxPublished", Double(outcome.published), .count), ("OutboxPending", Double(pending), .count)])
         if let error = outcome.error {
             context.logger.error("outbox publish stopped", ["reason": .string(error), "published": .int(Int64(outcome.published)),
                                                             "pending": .int(Int64(pending))])

@@ -102,7 +102,7 @@ public struct VerifyTokenFunction: Handler {
     }
 
     /// Verifies and resolves the user; logs every refusal with its reason (never the token).
-    func check(_ token: String?, shape: String, log: Logger) -> Outcome {
+    func checkUncounted(_ token: String?, shape: String, log: Logger) -> Outcome {
         guard let token, !token.isEmpty else {
             log.warn("token rejected", ["reason": "token_missing", "shape": .string(shape)])
             return .denied(reason: "token_missing")

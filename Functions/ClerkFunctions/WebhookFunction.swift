@@ -60,19 +60,29 @@ public struct WebhookFunction: Handler {
         }
     }
 
-    /// The whole pipeline for one event.
+    /// The whole pipeline for one event; its outcome is counted (metric `WebhookOutcome` by status and type).
     public func respond(to event: [UInt8], context: Context) -> APIResponse {
+        let (response, eventType) = pipeline(event, context: context)
+        Metrics.shared.count("WebhookOutcome", dimensions: [("status", String(response.statusCode)), ("eventType", eventType)])
+        return response
+    }
+
+    /// The event type as a metric dimension: the types this function handles by name, every other one as
+    /// `other` (a closed set, whatever arrives).
+    func metricType(_ type: String) -> String { handledTypes.contains(type) ? type : "other" }
+
+    private func pipeline(_ event: [UInt8], context: Context) -> (APIResponse, String) {
         let log = context.logger
         let request: APIRequest
         do {
             request = try APIRequest.decode(event)
         } catch {
             log.warn("webhook rejected", ["reason": "malformed_request", "detail": .string("\(error)")])
-            return .error(400, "malformed_request", "expected an API Gateway or Function URL request")
+            return (.error(400, "malformed_request", "expected an API Gateway or Function URL request"), "unknown")
         }
         if request.body.count > config.maxBodyBytes {
             log.warn("webhook rejected", ["reason": "payload_too_large", "bytes": .int(Int64(request.body.count))])
-            return .error(413, "payload_too_large", "body exceeds \(config.maxBodyBytes) bytes")
+            return (.error(413, "payload_too_large", "body exceeds \(config.maxBodyBytes) bytes"), "unknown")
         }
         let verified: VerifiedWebhook
         do {
@@ -83,7 +93,7 @@ public struct WebhookFunction: Handler {
                 fields = ["reason": .string(error.reason), "missing": .string(names.joined(separator: ","))]
             }
             log.warn("webhook rejected", fields)
-            return .error(error.httpStatus, error.reason, "webhook verification failed")
+            return (.error(error.httpStatus, error.reason, "webhook verification failed"), "unknown")
         }
         var log2 = log.with("svixId", .string(verified.messageId)).with("environment", .string(verified.environment))
         // Verified as sent; NUL (raw or \u0000), which PostgreSQL cannot store, removed before anything reads it.
@@ -94,24 +104,24 @@ public struct WebhookFunction: Handler {
             clerkEvent = try events.event(body)
         } catch {
             log2.warn("webhook rejected", ["reason": "malformed_json", "detail": .string(DecodingErrorText.describe(error))])
-            return .error(400, "malformed_json", "body is not a Clerk event: \(DecodingErrorText.describe(error))")
+            return (.error(400, "malformed_json", "body is not a Clerk event: \(DecodingErrorText.describe(error))"), "unknown")
         }
         switch apply(clerkEvent, deliveryId: verified.messageId, environment: verified.environment,
                      rawBody: body, context: context, logger: log2) {
         case .applied(let result, let apiKey):
-            return .json(200, WebhookResult(status: result.status.rawValue, userId: result.userId?.postgresText, apiKey: apiKey))
+            return (.json(200, WebhookResult(status: result.status.rawValue, userId: result.userId?.postgresText, apiKey: apiKey)), metricType(clerkEvent.type))
         case .appliedOrganization(let result, let key):
-            return .json(200, ["status": result.status.rawValue, key: result.id?.postgresText])
+            return (.json(200, ["status": result.status.rawValue, key: result.id?.postgresText]), metricType(clerkEvent.type))
         case .ignored(let type):
-            return .json(202, ["status": "ignored", "type": type])
+            return (.json(202, ["status": "ignored", "type": type]), metricType(clerkEvent.type))
         case .retryable(let code, let message):
-            return .error(code == "database_unavailable" ? 503 : 502, code, message)
+            return (.error(code == "database_unavailable" ? 503 : 502, code, message), metricType(clerkEvent.type))
         case .failed(let code, let message):
-            return .error(500, code, message)
+            return (.error(500, code, message), metricType(clerkEvent.type))
         case .conflict(let code, let message):
-            return .error(409, code, message)
+            return (.error(409, code, message), metricType(clerkEvent.type))
         case .rejected(let code, let sqlState):
-            return .json(200, ["status": "rejected", "error": code, "sqlState": sqlState])
+            return (.json(200, ["status": "rejected", "error": code, "sqlState": sqlState]), metricType(clerkEvent.type))
         }
     }
 

@@ -32,11 +32,14 @@ public struct AMQPMessage: Sendable {
     public var body: [UInt8]
     /// The AMQP `message-id` property (the outbox id: consumers dedupe on it), when set.
     public var messageId: String?
+    /// Application headers (string values), e.g. the trace id.
+    public var headers: [(name: String, value: String)]
     /// Creates a message.
-    public init(queue: String, body: [UInt8], messageId: String? = nil) {
+    public init(queue: String, body: [UInt8], messageId: String? = nil, headers: [(name: String, value: String)] = []) {
         self.queue = queue
         self.body = body
         self.messageId = messageId
+        self.headers = headers
     }
 }
 
@@ -64,6 +67,24 @@ public final class AMQPPublisher {
     }
 
     deinit { close() }
+
+    /// An AMQP field table of UTF-8 strings for `body`, valid only inside it (nil when there are no headers).
+    static func withHeaderTable<R>(_ headers: [(name: String, value: String)], _ body: (amqp_table_t?) -> R) -> R {
+        guard !headers.isEmpty else { return body(nil) }
+        let keys = headers.map { strdup($0.name) }
+        let values = headers.map { strdup($0.value) }
+        defer { (keys + values).forEach { free($0) } }
+        var entries = (0..<headers.count).map { i in
+            var value = amqp_field_value_t()
+            value.kind = UInt8(AMQP_FIELD_KIND_UTF8.rawValue)
+            value.value.bytes = amqp_bytes_t(len: values[i].map { strlen($0) } ?? 0, bytes: UnsafeMutableRawPointer(values[i]))
+            return amqp_table_entry_t(key: amqp_bytes_t(len: keys[i].map { strlen($0) } ?? 0, bytes: UnsafeMutableRawPointer(keys[i])),
+                                      value: value)
+        }
+        return entries.withUnsafeMutableBufferPointer { buffer in
+            body(amqp_table_t(num_entries: Int32(buffer.count), entries: buffer.baseAddress))
+        }
+    }
 
     /// Closes the connection (the next publish reconnects).
     public func close() {
@@ -208,16 +229,21 @@ public final class AMQPPublisher {
             props._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG)
             props.delivery_mode = 2  // persistent
             props.content_type = amqp_cstring_bytes("application/json")
-            let rc = (m.messageId ?? "").withCString { id in
+            let rc = (m.messageId ?? "").withCString { id in Self.withHeaderTable(m.headers) { table in
+                var p = props
                 if m.messageId != nil {
-                    props._flags |= amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG)
-                    props.message_id = amqp_cstring_bytes(id)
+                    p._flags |= amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG)
+                    p.message_id = amqp_cstring_bytes(id)
+                }
+                if let table {
+                    p._flags |= amqp_flags_t(AMQP_BASIC_HEADERS_FLAG)
+                    p.headers = table
                 }
                 return m.body.withUnsafeBytes { body in
-                    amqp_basic_publish(c, channel, amqp_cstring_bytes(""), amqp_cstring_bytes(m.queue), 0, 0, &props,
+                    amqp_basic_publish(c, channel, amqp_cstring_bytes(""), amqp_cstring_bytes(m.queue), 0, 0, &p,
                                        amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
                 }
-            }
+            } }
             if rc != AMQP_STATUS_OK.rawValue { break }
             sent += 1
             nextTag += 1
@@ -269,5 +295,29 @@ public final class AMQPPublisher {
         guard clerk_amqp_reply_ok(read) == 1 else { close(); throw .connectionFailed("message read failed") }
         defer { amqp_destroy_message(&message) }
         return Array(UnsafeRawBufferPointer(start: message.body.bytes, count: message.body.len))
+    }
+
+    /// Like `get`, with the message's string headers (tests check the trace header with it).
+    public func getWithHeaders(_ queue: String) throws(AMQPError) -> (body: [UInt8], headers: [String: String])? {
+        try connect()
+        try declare(queue)
+        guard let c = conn else { return nil }
+        let reply = amqp_basic_get(c, channel, amqp_cstring_bytes(queue), 1)
+        guard clerk_amqp_reply_ok(reply) == 1 else { close(); throw .connectionFailed("basic.get failed") }
+        guard reply.reply.id == AMQP_BASIC_GET_OK_METHOD else { return nil }
+        var message = amqp_message_t()
+        let read = amqp_read_message(c, channel, &message, 0)
+        guard clerk_amqp_reply_ok(read) == 1 else { close(); throw .connectionFailed("message read failed") }
+        defer { amqp_destroy_message(&message) }
+        var headers: [String: String] = [:]
+        if message.properties._flags & amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) != 0, let entries = message.properties.headers.entries {
+            for i in 0..<Int(max(message.properties.headers.num_entries, 0)) {
+                let e = entries[i]
+                guard e.value.kind == UInt8(AMQP_FIELD_KIND_UTF8.rawValue) || e.value.kind == UInt8(AMQP_FIELD_KIND_BYTES.rawValue) else { continue }
+                let key = String(decoding: UnsafeRawBufferPointer(start: e.key.bytes, count: e.key.len), as: UTF8.self)
+                headers[key] = String(decoding: UnsafeRawBufferPointer(start: e.value.value.bytes.bytes, count: e.value.value.bytes.len), as: UTF8.self)
+            }
+        }
+        return (Array(UnsafeRawBufferPointer(start: message.body.bytes, count: message.body.len)), headers)
     }
 }

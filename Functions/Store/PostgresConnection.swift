@@ -12,14 +12,18 @@ import Glibc
 public final class PostgresConnection {
     private var conn: OpaquePointer?
     private let conninfo: String
+    private let password: String?
     private let connectTimeoutSeconds: Int
     /// Whether a transaction opened by `transaction(_:)` is in progress.
     public private(set) var inTransaction = false
 
     /// Prepares a connection to `url` (a `postgresql://` URI or a `key=value` string) and opens it
-    /// unless `lazily` is set; a lazy connection opens on first use.
-    public init(url: String, connectTimeoutSeconds: Int = 5, lazily: Bool = false) throws(PostgresError) {
+    /// unless `lazily` is set; a lazy connection opens on first use. `password`, when given, overrides one in
+    /// the URL. TLS is libpq's: `sslmode` (`verify-full` checks the server's certificate and name) and
+    /// `sslrootcert` (the CA bundle, e.g. RDS's) in the URL are honoured as written.
+    public init(url: String, password: String? = nil, connectTimeoutSeconds: Int = 5, lazily: Bool = false) throws(PostgresError) {
         conninfo = url
+        self.password = password
         self.connectTimeoutSeconds = connectTimeoutSeconds
         if !lazily { try connect() }
     }
@@ -39,8 +43,12 @@ public final class PostgresConnection {
             self.conn = nil
         }
         // Defaults first: what the URL says overrides them (expand_dbname applies in order).
-        let keys = ["connect_timeout", "application_name", "dbname"]
-        let values = [String(connectTimeoutSeconds), "clerk-functions", conninfo]
+        var keys = ["connect_timeout", "application_name", "dbname"]
+        var values = [String(connectTimeoutSeconds), "clerk-functions", conninfo]
+        if let password {
+            keys.append("password")
+            values.append(password)
+        }
         let c: OpaquePointer? = withCStrings(keys) { k in withCStrings(values) { v in PQconnectdbParams(k, v, 1) } }
         guard let c, PQstatus(c) == CONNECTION_OK else {
             let message = c.map { Self.errorText($0) } ?? "out of memory"

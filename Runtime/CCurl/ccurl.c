@@ -27,3 +27,14 @@ CURLcode ccurl_restrict_protocols(CURL *h) {
     return curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 }
+
+CURLcode ccurl_set_aws_sigv4(CURL *h, const char *provider, const char *userpwd) {
+#if LIBCURL_VERSION_NUM >= 0x074B00
+    CURLcode rc = curl_easy_setopt(h, CURLOPT_AWS_SIGV4, provider);
+    if (rc != CURLE_OK) return rc;
+    return curl_easy_setopt(h, CURLOPT_USERPWD, userpwd);
+#else
+    (void)h; (void)provider; (void)userpwd;
+    return CURLE_NOT_BUILT_IN;
+#endif
+}

@@ -142,6 +142,19 @@ public final class CurlEasy {
         return list
     }
 
+    /// Signs the following requests with AWS Signature V4 (libcurl computes it), or stops signing (nil).
+    ///
+    /// - Parameters:
+    ///   - provider: `aws:amz:<region>:<service>`; the region and service cannot come from the host name
+    ///     when the endpoint is overridden (loopback, VPC endpoints), so they are always given.
+    ///   - credentials: `<access key id>:<secret access key>`.
+    public func signAWS(provider: String?, credentials: String?) throws(CurlError) {
+        let code = ccurl_set_aws_sigv4(handle, provider, credentials)
+        guard code == CURLE_OK else {
+            throw CurlError(code: Int32(code.rawValue), message: "this libcurl cannot sign AWS requests (needs 7.75 or later)")
+        }
+    }
+
     /// Sends one request and waits for the whole response.
     ///
     /// - Parameters:

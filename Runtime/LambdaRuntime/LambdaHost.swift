@@ -30,18 +30,34 @@ public enum LambdaHost {
                 errorType: "Runtime.UnknownHandler",
                 errorMessage: "no function named '\(name)' (set _HANDLER to one of: \(known))"))
         }
-        let handler: any Handler
+        let identity = FunctionIdentity(environment: env, defaultName: name)
+        var handler: any Handler
+        var refreshing: RefreshingHandler?
         do {
-            handler = try function.makeHandler(InitContext(environment: env, logger: logger))
+            try Metrics.shared.configure(environment: env, function: identity.name)
+            // Secrets first: `<NAME>_SECRET_ARN` / `<NAME>_PARAMETER` become `<NAME>`, and the function reads
+            // its configuration from the filled-in environment as it always does.
+            let resolver = try SecretResolver(environment: env)
+            let resolved = resolver.isEmpty ? env : try resolver.resolve()
+            if !resolver.isEmpty {
+                logger.info("secrets read", ["variables": .string(resolver.references.map(\.variable).joined(separator: ","))])
+            }
+            let make: (Environment) throws -> any Handler = { try function.makeHandler(InitContext(environment: $0, logger: logger)) }
+            handler = try make(resolved)
+            if !resolver.isEmpty {
+                let r = RefreshingHandler(handler: handler, values: resolved, resolver: resolver, logger: logger, rebuild: make)
+                refreshing = r
+                handler = r
+            }
         } catch {
             let reported = error as? LambdaReportableError
             return initFailed(client, logger, InitError(
                 errorType: reported?.errorType ?? "Runtime.InitError",
                 errorMessage: reported?.errorMessage ?? String(describing: error)))
         }
-        let identity = FunctionIdentity(environment: env, defaultName: name)
         do {
-            try serve(handler: handler, client: client, identity: identity, logger: logger)
+            try serve(handler: handler, client: client, identity: identity, logger: logger,
+                      betweenInvocations: { refreshing?.refreshIfDue() })
         } catch {
             logger.error("leaving the invocation loop", ["reason": .string(error.description)])
             return 1
@@ -64,8 +80,12 @@ public enum LambdaHost {
     ///
     /// An invocation ends with the next `GET /next`: work a function scheduled with
     /// `Context.afterResponse` runs after its answer is posted and before that GET.
+    ///
+    /// `betweenInvocations` runs after that work, still before the GET: secrets are refreshed there, so a
+    /// caller never waits for it.
     public static func serve(handler: any Handler, client: any RuntimeAPIClient, identity: FunctionIdentity,
-                             logger: Logger, maxInvocations: Int = .max) throws(RuntimeAPIError) {
+                             logger: Logger, maxInvocations: Int = .max,
+                             betweenInvocations: () -> Void = {}) throws(RuntimeAPIError) {
         var served = 0
         let traceEnvironment = TraceIdEnvironment()
         let pending = PendingWork()
@@ -76,6 +96,8 @@ public enum LambdaHost {
             served += 1
             traceEnvironment.set(inv.traceId)
             requestLogger[metadataKey: "requestId"] = .string(inv.requestId)
+            Metrics.shared.setRequestId(inv.requestId)
+            if served == 1 { Metrics.shared.count("ColdStart") }
             let context = Context(
                 requestId: inv.requestId, deadlineMs: inv.deadlineMs, invokedFunctionArn: inv.invokedFunctionArn,
                 traceId: inv.traceId, clientContext: inv.clientContext, cognitoIdentity: inv.cognitoIdentity,
@@ -88,6 +110,7 @@ public enum LambdaHost {
             }
             try post(outcome, for: inv, client: client, logger: requestLogger)
             pending.runAll()
+            betweenInvocations()
         }
     }
 

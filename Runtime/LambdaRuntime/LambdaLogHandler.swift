@@ -109,6 +109,11 @@ public struct LambdaLogHandler: LogHandler {
             }
             line += "\n"
         }
+        Self.write(&line, to: fd)
+    }
+
+    /// Writes one finished line in a single `write(2)` (retrying short writes); metrics lines use it too.
+    public static func write(_ line: inout String, to fd: Int32) {
         line.withUTF8 { buffer in
             guard let base = buffer.baseAddress else { return }
             var offset = 0

@@ -24,4 +24,9 @@ CURLcode ccurl_restrict_protocols(CURL *h);
 
 CURLcode ccurl_getinfo_long(CURL *h, CURLINFO i, long *v);
 
+/* AWS Signature V4 signing by libcurl (7.75+): `provider` is "aws:amz:<region>:<service>", `userpwd` is
+ * "<access key id>:<secret access key>". NULL for both turns signing off again (the handle is reused).
+ * Returns CURLE_NOT_BUILT_IN on a libcurl without it, so the caller can say so instead of sending unsigned. */
+CURLcode ccurl_set_aws_sigv4(CURL *h, const char *provider, const char *userpwd);
+
 #endif
