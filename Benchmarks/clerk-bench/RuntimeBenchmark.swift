@@ -83,11 +83,13 @@ enum RuntimeBenchmark {
             }
             FileIO.write(fd: open(startFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600), String(wallNs()))
             let child = try Subprocess(path: binary, environment: environment("127.0.0.1:" + port))
+            // The kernel's ru_maxrss of a posix_spawn child counts the spawner's memory (the child shares it
+            // until exec), and the runtime leaves as soon as the mock closes, so sample its own high-water mark
+            // (VmHWM, which only grows) while it runs.
+            let sampler = HighWaterSampler(pid: child.pid)
             let out = String(decoding: (mock.stdoutFD.flatMap { try? FileIO.readAll(fd: $0) }) ?? [], as: UTF8.self)
             _ = mock.wait()
-            // The kernel's ru_maxrss of a posix_spawn child counts the spawner's memory (the child shares
-            // it until exec), so read the runtime's own high-water mark before stopping it.
-            let hwmKiB = highWaterMarkKiB(pid: child.pid)
+            let hwmKiB = sampler.stop()
             child.kill(SIGTERM)
             let exit = child.wait()
             guard let line = out.split(separator: "\n").first(where: { $0.hasPrefix("RESULT") }) else {
@@ -104,6 +106,30 @@ enum RuntimeBenchmark {
         } catch {
             print("neutral mock run failed: \(error)")
             return nil
+        }
+    }
+
+    /// Reads a process's `VmHWM` every 20 ms on a thread of its own, keeping the largest value seen.
+    final class HighWaterSampler: @unchecked Sendable {
+        private let lock = ConditionLock()
+        private var running = true
+        private var peak: Int64?
+
+        init(pid: pid_t) {
+            Threads.detach { [self] in
+                while lock.withLock({ running }) {
+                    if let v = RuntimeBenchmark.highWaterMarkKiB(pid: pid) { lock.withLock { peak = max(peak ?? 0, v) } }
+                    usleep(20_000)
+                }
+            }
+        }
+
+        /// Stops sampling (one last read first) and answers the peak, nil when the process could not be read.
+        func stop() -> Int64? {
+            lock.withLock {
+                running = false
+                return peak
+            }
         }
     }
 
