@@ -222,7 +222,11 @@ public final class KafkaPublisher {
         }
         // Wait for the reports of what went in; at the deadline, purge the rest so their reports come now.
         func pending() -> Bool { (0..<produced).contains { slots[$0].state == 0 } }
-        while pending() && Self.nowMs() < deadline { rd_kafka_poll(rk, 20) }
+        // rd_kafka_flush sends what lingers at once and serves the delivery reports on this thread as they
+        // come; a poll loop waited for linger.ms and the poll interval on every batch (bench-outbox: 28 ms per
+        // 500 messages against 10 ms for the broker's own round trip).
+        if pending() { _ = rd_kafka_flush(rk, Int32(max(0, deadline - Self.nowMs()))) }
+        while pending() && Self.nowMs() < deadline { rd_kafka_poll(rk, 5) }
         if pending() {
             _ = rd_kafka_purge(rk, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
             // Purged messages report at the next poll; half a second is plenty and stays inside the caller's margin.
