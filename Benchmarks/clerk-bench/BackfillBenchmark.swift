@@ -37,6 +37,15 @@ enum BackfillBenchmark {
                 print("round \(round): first run \(fmt(Double(n) / seconds, 0)) users/s (created \(summary.users.created)); "
                       + "second run \(fmt(Double(n) / secondSeconds, 0)) users/s (unchanged \(second.users.unchanged))")
             }
+            // Where the time goes: the pages alone (HTTP on loopback, decoding each user and its raw JSON).
+            let api = try ClerkBackendAPI(baseURL: standIn.baseURL, secretKey: standIn.secretKey)
+            let fetchStarted = Clock.monotonicNs()
+            var offset = 0
+            while offset < n {
+                offset += try api.usersWithJSON(limit: 500, offset: offset, deadlineMs: Int64.max / 4).count
+            }
+            let fetch = Double(n) / (Double(Clock.monotonicNs() - fetchStarted) / 1e9)
+            print("pages alone: \(fmt(fetch, 0)) users/s (Backend API stand-in on loopback, decoded)")
             // The floor: the same users as plain rows, one multi-row INSERT per page of 500.
             try db.query("CREATE TEMP TABLE floor_users (clerk_user_id text, email text)")
             let started = Clock.monotonicNs()

@@ -116,6 +116,8 @@ extension BackfillStore {
 
     /// Live local organizations and memberships of `environment` this run did not see in Clerk.
     public func organizationsMissingInClerk(run: BackfillRun, environment: String) throws(PostgresError) -> Int {
+        // Fresh statistics first, for the same reason as `usersMissingInClerk`.
+        try connection.query("ANALYZE organizations, organization_memberships, backfill_seen")
         let rows = try connection.query("""
             SELECT (SELECT count(*) FROM organizations o
                      WHERE o.environment = $1 AND o.deleted_at IS NULL

@@ -162,6 +162,11 @@ public struct BackfillStore {
 
     /// Live local users of `environment` that this run did not see in Clerk (reported, never deleted).
     public func usersMissingInClerk(run: BackfillRun, environment: String) throws(PostgresError) -> Int {
+        // Fresh statistics first: right after a first backfill into an empty database the planner still
+        // believes `users` is empty and picks a nested loop that scans every seen id per user (20,000 users:
+        // 32 s here, against 40 ms for the hash anti-join it picks with statistics). A table the
+        // connecting role does not own is skipped with a warning, not an error.
+        try connection.query("ANALYZE users, backfill_seen")
         let rows = try connection.query("""
             SELECT count(*) AS n FROM users u
              WHERE u.environment = $1 AND u.deleted_at IS NULL

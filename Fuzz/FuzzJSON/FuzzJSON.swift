@@ -15,6 +15,10 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     // The strict reader builds exactly what the validator accepts.
     let read = (try? JSONValue.parseStrict(bytes)) != nil
     if read != valid { fatalError("parseStrict and validate disagree") }
+    // Every element the array splitter cuts out is itself one valid document.
+    if let ranges = try? JSONScanner.arrayElementRanges(bytes) {
+        for r in ranges where (try? JSONScanner.validate(Array(bytes[r]))) == nil { fatalError("an element range is not a value") }
+    }
     return 0
 }
 

@@ -48,6 +48,34 @@ public struct JSONScanner {
         }
     }
 
+    /// The byte ranges of the elements of `input`, which must be one well-formed JSON array: each element
+    /// exactly as it was sent, without decoding it (a page of Clerk's users, kept as its raw payload).
+    public static func arrayElementRanges(_ input: [UInt8]) throws -> [Range<Int>] {
+        try validate(input)
+        return try input.withUnsafeBytes { raw in
+            var s = JSONScanner(bytes: raw)
+            var out: [Range<Int>] = []
+            s.skipSpace()
+            try s.expect(UInt8(ascii: "["))
+            s.skipSpace()
+            if s.i < raw.count, raw[s.i] == UInt8(ascii: "]") { return out }
+            while true {
+                s.skipSpace()
+                let start = s.i
+                try s.skip(depth: 1)
+                out.append(start..<s.i)
+                s.skipSpace()
+                guard s.i < raw.count else { throw Malformed() }
+                if raw[s.i] == UInt8(ascii: ",") {
+                    s.i += 1
+                    continue
+                }
+                try s.expect(UInt8(ascii: "]"))
+                return out
+            }
+        }
+    }
+
     private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     private mutating func skipSpace() {

@@ -74,4 +74,14 @@ final class JSONScannerTests: XCTestCase {
             XCTAssertNoThrow(try JSONScanner.scan(Array(good.utf8)) { _, _ in }, good)
         }
     }
+
+    func testArrayElementRangesCutEachElementAsSent() throws {
+        let page = Array(#" [ {"id":"user_1","n":[1,2]} , "x\"]" ,3,null,{"a":{"b":[]}}] "#.utf8)
+        let parts = try JSONScanner.arrayElementRanges(page).map { String(decoding: page[$0], as: UTF8.self) }
+        XCTAssertEqual(parts, [#"{"id":"user_1","n":[1,2]}"#, #""x\"]""#, "3", "null", #"{"a":{"b":[]}}"#])
+        XCTAssertEqual(try JSONScanner.arrayElementRanges(Array("[]".utf8)), [])
+        for bad in ["{}", "[1,]", "[1 2]", "[", #"[{"a":1,"a":2}]"#, "[01]"] {
+            XCTAssertThrowsError(try JSONScanner.arrayElementRanges(Array(bad.utf8)), bad)
+        }
+    }
 }
