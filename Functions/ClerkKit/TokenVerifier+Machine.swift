@@ -17,20 +17,7 @@ extension TokenVerifier {
         case .sessionToken, .apiKey:
             throw .malformed("not a machine JWT")
         }
-        let instance: Instance
-        if instances.contains(where: { $0.issuer != nil }) {
-            guard let iss = parsed.issuer.map(Instance.normalize),
-                  let match = instances.first(where: { $0.issuer == iss }) else { throw .issuerMismatch }
-            instance = match
-        } else {
-            instance = instances[0]
-        }
-        let (key, declared) = try instance.keys.key(for: parsed.keyId, nowMs: nowMs)
-        if let declared, declared != parsed.algorithm { throw .algorithmNotAllowed }
-        let valid = parsed.signingInput.withUnsafeBytes {
-            key.verify(shaBits: algorithm.shaBits, input: $0, signature: parsed.signature)
-        }
-        guard valid else { throw .invalidSignature }
+        let instance = try signedBy(parsed, algorithm: algorithm, nowMs: nowMs)
 
         // Signed: now the claims. Registered claims of the wrong type make the token malformed.
         var sub: String?, iss: String?, clientId: String?, scope: String?

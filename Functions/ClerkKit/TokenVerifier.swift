@@ -67,21 +67,7 @@ public final class TokenVerifier: @unchecked Sendable {
         if let typ = parsed.type, typ != "JWT" { throw .malformed("typ is not JWT") }
         if parsed.category == Self.machineTokenCategory { throw .malformed("a machine token, not a session token") }
 
-        // The issuer only chooses whose keys to try; the signature then vouches for it.
-        let instance: Instance
-        if instances.contains(where: { $0.issuer != nil }) {
-            guard let iss = parsed.issuer.map(Instance.normalize),
-                  let match = instances.first(where: { $0.issuer == iss }) else { throw .issuerMismatch }
-            instance = match
-        } else {
-            instance = instances[0]
-        }
-        let (key, declared) = try instance.keys.key(for: parsed.keyId, nowMs: nowMs)
-        if let declared, declared != parsed.algorithm { throw .algorithmNotAllowed }
-        let valid = parsed.signingInput.withUnsafeBytes {
-            key.verify(shaBits: algorithm.shaBits, input: $0, signature: parsed.signature)
-        }
-        guard valid else { throw .invalidSignature }
+        let instance = try signedBy(parsed, algorithm: algorithm, nowMs: nowMs)
 
         let claims = try SessionClaims(payload: parsed.payload)
         guard let sub = claims.subject, !sub.isEmpty else { throw .malformed("sub is missing") }
@@ -96,5 +82,28 @@ public final class TokenVerifier: @unchecked Sendable {
         guard let iss = claims.issuer, iss.hasPrefix("https://") else { throw .issuerMismatch }
         if claims.sessionStatus == "pending" && !acceptPendingSessions { throw .sessionPending }
         return VerifiedSession(claims: claims, environment: instance.environment, payload: parsed.payload)
+    }
+}
+
+extension TokenVerifier {
+    /// The instance whose key signed `parsed`, or the reason it is refused: the issuer only chooses whose keys
+    /// to try (it is the one claim read before the signature), the key must agree with the algorithm, then
+    /// the signature vouches for everything. Session and machine JWTs both go through here.
+    func signedBy(_ parsed: ParsedToken, algorithm: TokenAlgorithm, nowMs: Int64) throws(TokenError) -> Instance {
+        let instance: Instance
+        if instances.contains(where: { $0.issuer != nil }) {
+            guard let iss = parsed.issuer.map(Instance.normalize),
+                  let match = instances.first(where: { $0.issuer == iss }) else { throw .issuerMismatch }
+            instance = match
+        } else {
+            instance = instances[0]
+        }
+        let (key, declared) = try instance.keys.key(for: parsed.keyId, nowMs: nowMs)
+        if let declared, declared != parsed.algorithm { throw .algorithmNotAllowed }
+        let valid = parsed.signingInput.withUnsafeBytes {
+            key.verify(shaBits: algorithm.shaBits, input: $0, signature: parsed.signature)
+        }
+        guard valid else { throw .invalidSignature }
+        return instance
     }
 }
