@@ -123,6 +123,13 @@ public struct BackfillStore {
         var progress = run.counts["users"] ?? BackfillCounts()
         try connection.query("BEGIN")
         do {
+            // The user-link locks of the whole page, up front and sorted: applied one by one, each new user's
+            // trigger took its bucket in page order, so a page beside another backfill's page, or beside an
+            // organization's members (sorted), could wait on each other for good (40P01 with two processes).
+            try connection.query("""
+                SELECT count(pg_advisory_xact_lock(1869768552, t.bucket)) AS n
+                  FROM (SELECT DISTINCT hashtext($1 || ':' || u) & 127 AS bucket FROM unnest($2::text[]) u ORDER BY 1) t
+                """, [environment, PostgresArray(users.map { Optional($0.clerkUserId) })])
             let rows = try connection.query(Self.applyUsersSQL, [
                 environment, run.id,
                 PostgresArray(users.map { Optional($0.clerkUserId) }), PostgresArray(users.map(\.email)),

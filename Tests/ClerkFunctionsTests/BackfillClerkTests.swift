@@ -201,18 +201,21 @@ final class BackfillClerkTests: XCTestCase {
         XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'organization.created'"), 40)
     }
 
-    /// Two backfills at once (two processes: a schedule and a person, or two environments' runs): both finish,
+    /// Backfills at once (processes: a schedule and a person, or two environments' runs): all finish,
     /// no user is created twice, every membership is linked, and neither is aborted by a deadlock.
     func testTwoBackfillProcessesAtOnce() throws {
-        for i in 0..<600 { standIn.addUser(id: "user_p\(i)", email: "p\(i)@example.com") }
-        for o in 0..<30 {
-            let members = (0..<20).map { m in ("orgmem_p\(o)_\(m)", "user_p\((o * 37 + m * 29) % 600)", "org:member") }
+        for i in 0..<2000 { standIn.addUser(id: "user_p\(i)", email: "p\(i)@example.com") }
+        for o in 0..<60 {
+            let members = (0..<20).map { m in ("orgmem_p\(o)_\(m)", "user_p\((o * 37 + m * 29) % 2000)", "org:member") }
             standIn.addOrganization(id: "org_p\(o)", name: "P\(o)", slug: "p\(o)", members: members)
         }
         var childEnv = childEnvironment(env)
         childEnv["AWS_LAMBDA_LOG_LEVEL"] = "error"
-        let runs = try (0..<2).map { _ in try Subprocess(path: BuiltProducts.clerkFunctions, arguments: ["backfill"], environment: childEnv,
-                                                          captureOutput: true) }
+        // Three runs, a little apart, so that one is among the organizations while another still applies users.
+        let runs = try (0..<3).map { i -> Subprocess in
+            usleep(UInt32(i) * 150_000)
+            return try Subprocess(path: BuiltProducts.clerkFunctions, arguments: ["backfill"], environment: childEnv, captureOutput: true)
+        }
         for run in runs {
             let err = (run.stderrFD.flatMap { try? FileIO.readAll(fd: $0) }) ?? []
             _ = run.stdoutFD.flatMap { try? FileIO.readAll(fd: $0) }
@@ -220,10 +223,10 @@ final class BackfillClerkTests: XCTestCase {
             XCTAssertEqual(exit.code, 0, String(decoding: err, as: UTF8.self))
             XCTAssertFalse(String(decoding: err, as: UTF8.self).contains("40P01"), "no deadlock")
         }
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM users"), 600)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'user.created'"), 600, "no user twice")
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM organizations"), 30)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships"), 600)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM users"), 2000)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'user.created'"), 2000, "no user twice")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organizations"), 60)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships"), 1200)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE user_id IS NULL OR organization_id IS NULL"), 0,
                        "every membership linked")
     }
