@@ -284,20 +284,10 @@ public final class AMQPPublisher {
 
     /// Takes one message from `queue` (basic.get with ack), for tests and tools; nil when empty.
     public func get(_ queue: String) throws(AMQPError) -> [UInt8]? {
-        try connect()
-        try declare(queue)
-        guard let c = conn else { return nil }
-        let reply = amqp_basic_get(c, channel, amqp_cstring_bytes(queue), 1)
-        guard clerk_amqp_reply_ok(reply) == 1 else { close(); throw .connectionFailed("basic.get failed") }
-        guard reply.reply.id == AMQP_BASIC_GET_OK_METHOD else { return nil }
-        var message = amqp_message_t()
-        let read = amqp_read_message(c, channel, &message, 0)
-        guard clerk_amqp_reply_ok(read) == 1 else { close(); throw .connectionFailed("message read failed") }
-        defer { amqp_destroy_message(&message) }
-        return Array(UnsafeRawBufferPointer(start: message.body.bytes, count: message.body.len))
+        try getWithHeaders(queue)?.body
     }
 
-    /// Like `get`, with the message's string headers (tests check the trace header with it).
+    /// One message from `queue` with its string headers (tests check the trace header with it); nil when empty.
     public func getWithHeaders(_ queue: String) throws(AMQPError) -> (body: [UInt8], headers: [String: String])? {
         try connect()
         try declare(queue)
