@@ -1,7 +1,6 @@
 # The two commands: `make run` (build, local database, replay events/) and `make test` (the whole suite).
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
-RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --gc-sections
 
 .PHONY: run test fuzz deps build release package bench-runtime bench-webhooks bench-tokens bench-outbox bench-backfill bench-coldstart bench-machine clean
 
@@ -23,8 +22,7 @@ fuzz:
 	scripts/fuzz.sh
 
 release: deps
-	swift build $(RELEASE_FLAGS) --product bootstrap
-	swift build $(RELEASE_FLAGS) --product clerk-bench
+	scripts/build-release.sh bootstrap clerk-bench
 
 # The Lambda deployment package: .build/lambda/<arch>/function.zip (bootstrap + lib/).
 package: deps

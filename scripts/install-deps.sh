@@ -13,6 +13,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ "${CLERK_NEED_BROKER:-}" = 1 ] && [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] \
    && ! PATH="$PATH:/usr/sbin:/sbin" command -v rabbitmq-server >/dev/null 2>&1; then missing+=(rabbitmq-server); fi
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+# gcc builds the benchmarks' C floor; g++ brings the static libstdc++.a the release build links (build-release.sh).
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v patchelf >/dev/null 2>&1 || missing+=(patchelf)
 command -v zip >/dev/null 2>&1 || missing+=(zip)
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)

@@ -15,7 +15,7 @@ arch=$(uname -m); [ "$arch" = aarch64 ] && arch=arm64   # Lambda's name for it
 out=".build/lambda/$arch"
 stage="$out/stage"
 "$root/scripts/install-deps.sh" >&2   # patchelf, zip, strip (sam build calls this script directly)
-swift build -c release --static-swift-stdlib -Xlinker --gc-sections --product bootstrap >&2
+"$root/scripts/build-release.sh" bootstrap >&2
 rm -rf "$stage" "$out/function.zip"
 mkdir -p "$stage/lib"
 cp .build/release/bootstrap "$stage/bootstrap"
