@@ -1,6 +1,5 @@
 import JSON
 import ClerkKit
-import FoundationEssentials
 import LambdaRuntime
 import Store
 
@@ -36,7 +35,7 @@ struct APIKeyIssuer {
 
     /// Ensures the user has an active key; throws `APIKeyConflict` when another delivery holds the user's
     /// key or this one lost it, and other errors when a retry could help (database or profile service).
-    func ensureKey(userId: UUID, change: UserChange, connection: PostgresConnection, context: Context) throws -> Outcome {
+    func ensureKey(userId: PostgresUUID, change: UserChange, connection: PostgresConnection, context: Context) throws -> Outcome {
         let keys = APIKeyStore(connection: connection)
         if try keys.hasActiveKey(userId: userId) { return .alreadyActive }
         let key = APIKey.mint()

@@ -1,5 +1,5 @@
 import JSON
-import FoundationEssentials
+import ClerkKit
 import LambdaRuntime
 
 /// Why an HTTP event could not be read.
@@ -72,10 +72,10 @@ public struct APIRequest: Sendable {
     }
 
     /// Reads an event; throws when it is not an HTTP request event.
-    public static func decode(_ bytes: [UInt8], decoder: JSONDecoder = JSONCoding.decoder) throws -> APIRequest {
+    public static func decode(_ bytes: [UInt8], decoder: StrictJSONDecoder = JSONCoding.decoder) throws -> APIRequest {
         let raw: Raw
         do {
-            raw = try decoder.decode(Raw.self, from: Data(bytes))
+            raw = try decoder.decode(Raw.self, from: bytes)
         } catch {
             throw APIRequestError.notAnHTTPEvent(DecodingErrorText.describe(error))
         }
@@ -98,8 +98,8 @@ public struct APIRequest: Sendable {
         var body: [UInt8] = []
         if let text = raw.body {
             if raw.isBase64Encoded == true {
-                guard let data = Data(base64Encoded: text) else { throw APIRequestError.invalidBase64Body }
-                body = Array(data)
+                guard let data = Base64.decode(text) else { throw APIRequestError.invalidBase64Body }
+                body = data
             } else {
                 body = Array(text.utf8)
             }
@@ -139,6 +139,6 @@ public struct APIResponse: Encodable, Sendable {
 
     /// The encoded event response.
     public func encoded() -> [UInt8] {
-        (try? Array(JSONCoding.encoder.encode(self))) ?? Array("{\"statusCode\":500}".utf8)
+        (try? JSONCoding.encoder.encode(self)) ?? Array("{\"statusCode\":500}".utf8)
     }
 }

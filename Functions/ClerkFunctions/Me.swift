@@ -1,6 +1,5 @@
 import JSON
 import ClerkKit
-import FoundationEssentials
 import LambdaRuntime
 import Store
 
@@ -58,7 +57,7 @@ public struct MeFunction: Handler {
         let store = UserStore(connection: database.connection)
         do {
             let user: StoredUser?
-            if let id = request.authorizer["userId"]?.stringValue.flatMap(UUID.init(uuidString:)) {
+            if let id = request.authorizer["userId"]?.stringValue.flatMap(PostgresUUID.init(uuidString:)) {
                 user = try store.find(id: id)
             } else {
                 guard let verifier else {

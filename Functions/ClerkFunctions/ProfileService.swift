@@ -1,7 +1,6 @@
 import HTTPClient
 import JSON
 import ClerkKit
-import FoundationEssentials
 import LambdaRuntime
 
 /// What the profile service made of a delivery.
@@ -56,7 +55,7 @@ final class ProfileServiceClient: @unchecked Sendable {
     func deliver(_ body: Body, remainingMs: Int64) throws -> ProfileDelivery {
         let budget = min(Int64(timeoutMs), remainingMs - 1000)
         guard budget >= 300 else { throw ProfileServiceUnavailable(description: "no time left in the invocation") }
-        let json = try Array(JSONCoding.encoder.encode(body))
+        let json = try JSONCoding.encoder.encode(body)
         if http == nil { http = try HTTPClient() }
         var headers = ["Content-Type: application/json"]
         if let bearer { headers.append("Authorization: Bearer \(bearer)") }

@@ -1,6 +1,5 @@
 import JSON
 import ClerkKit
-import FoundationEssentials
 import LambdaRuntime
 import Store
 
@@ -80,7 +79,7 @@ struct QueueEventHandler: Sendable {
     /// The batch in `event`, or nil when it is not a queue event (an HTTP request, say).
     func batch(_ event: [UInt8]) throws -> Batch? {
         guard contains(event, "\"Records\"") || contains(event, "\"rmqMessagesByQueue\"") else { return nil }
-        guard let raw = try? JSONCoding.decoder.decode(Raw.self, from: Data(event)) else { return nil }
+        guard let raw = try? JSONCoding.decoder.decode(Raw.self, from: event) else { return nil }
         if let records = raw.Records {
             return Batch(source: .sqs, messages: records.map { r in
                 var headers: [String: String] = [:]
@@ -94,7 +93,7 @@ struct QueueEventHandler: Sendable {
                 for (i, m) in list.enumerated() {
                     var headers: [String: String] = [:]
                     for (k, v) in m.basicProperties?.headers ?? [:] { if case .text(let s) = v { headers[k.lowercased()] = s } }
-                    let body = Data(base64Encoded: m.data).map(Array.init) ?? []
+                    let body = Base64.decode(m.data) ?? []
                     messages.append(Message(id: m.basicProperties?.messageId ?? "\(queue)#\(i)", body: body, headers: headers))
                 }
             }

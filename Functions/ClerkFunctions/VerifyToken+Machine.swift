@@ -1,7 +1,7 @@
 import ClerkKit
-import FoundationEssentials
 import JSON
 import LambdaRuntime
+import Store
 
 extension VerifyTokenFunction {
     /// Checks a machine credential (API key, M2M or OAuth access token), then `CLERK_REQUIRED_SCOPES`, then
@@ -43,7 +43,7 @@ extension VerifyTokenFunction {
 
     /// `tokenType`, `subject`, `scopes` (comma-separated), `environment`, `clientId` for OAuth tokens, and
     /// `userId` with `clerkUserId` for user subjects only (authorizer context values are strings).
-    static func machineContext(_ m: MachineIdentity, _ userId: UUID?) -> [String: String] {
+    static func machineContext(_ m: MachineIdentity, _ userId: PostgresUUID?) -> [String: String] {
         var out = ["tokenType": m.tokenType.rawValue, "subject": m.subject, "scopes": m.scopes.joined(separator: ","),
                    "environment": m.environment]
         if m.tokenType == .oauthToken { out["clientId"] = m.clientId ?? "" }

@@ -1,6 +1,5 @@
 import JSON
 import ClerkKit
-import FoundationEssentials
 import LambdaRuntime
 import Store
 
@@ -65,9 +64,9 @@ public struct VerifyTokenFunction: Handler {
 
     /// The outcome of checking one token, before it is shaped for the caller.
     enum Outcome {
-        case allowed(VerifiedSession, userId: UUID)
+        case allowed(VerifiedSession, userId: PostgresUUID)
         /// A machine credential; `userId` only when its subject is a user.
-        case allowedMachine(MachineIdentity, userId: UUID?)
+        case allowedMachine(MachineIdentity, userId: PostgresUUID?)
         case denied(reason: String)
         case unavailable(reason: String)
     }
@@ -76,7 +75,7 @@ public struct VerifyTokenFunction: Handler {
     public func handle(_ bytes: [UInt8], context: Context) throws -> [UInt8] {
         let event: Event
         do {
-            event = try decoder.decode(Event.self, from: Data(bytes))
+            event = try decoder.decode(Event.self, from: bytes)
         } catch {
             throw InvalidEventError("not an authorizer event or {\"token\": …}: \(DecodingErrorText.describe(error))")
         }
@@ -135,7 +134,7 @@ public struct VerifyTokenFunction: Handler {
 
     /// What resolving a Clerk user to its internal row gave.
     enum UserResolution {
-        case found(UUID)
+        case found(PostgresUUID)
         case refused(Outcome)
     }
 
@@ -176,7 +175,7 @@ public struct VerifyTokenFunction: Handler {
         }
     }
 
-    private func contextValues(_ session: VerifiedSession, _ userId: UUID) -> [String: String] {
+    private func contextValues(_ session: VerifiedSession, _ userId: PostgresUUID) -> [String: String] {
         ["tokenType": ClerkTokenType.sessionToken.rawValue, "userId": userId.postgresText, "clerkUserId": session.claims.subject ?? "",
          "sessionId": session.claims.sessionId ?? "", "environment": session.environment]
             .merging(Self.organizationContext(session)) { own, _ in own }

@@ -1,5 +1,4 @@
 import ClerkKit
-import FoundationEssentials
 import LambdaRuntime
 import Store
 

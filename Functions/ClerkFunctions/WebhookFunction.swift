@@ -1,6 +1,5 @@
 import JSON
 import ClerkKit
-import FoundationEssentials
 import LambdaRuntime
 import Store
 

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import HTTPClient
 import JSON
 #if canImport(Glibc)
@@ -19,7 +18,7 @@ public final class ClerkBackendAPI {
     public let baseURL: String
     private let headers: [String]
     private let client: HTTPClient
-    private let decoder = JSONDecoder()
+    private let decoder = JSONCoding.decoder
     /// At most this many tries of one call.
     public var maxAttempts = 5
     /// One request never waits longer than this, whatever the deadline.
@@ -123,7 +122,7 @@ public final class ClerkBackendAPI {
 
     private func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws(ClerkAPIError) -> T {
         do {
-            return try decoder.decode(T.self, from: Data(body))
+            return try decoder.decode(T.self, from: body)
         } catch {
             throw .malformedResponse(DecodingErrorText.describe(error))
         }

@@ -1,4 +1,4 @@
-import FoundationEssentials
+import JSON
 
 /// A Clerk webhook body: `{"type", "object", "data", "timestamp", "instance_id", "event_attributes"}`,
 /// decoded in one pass: `type` decides what `data` is. Unknown fields are ignored.
@@ -137,11 +137,11 @@ public struct ClerkDeletedObject: Decodable, Sendable {
 
 /// Reads Clerk events with one decoder made at init.
 public struct ClerkEventDecoder: Sendable {
-    private let decoder = JSONDecoder()
+    private let decoder = JSONCoding.decoder
 
     /// Creates a decoder.
     public init() {}
 
     /// Decodes a webhook body.
-    public func event(_ body: [UInt8]) throws -> ClerkEvent { try decoder.decode(ClerkEvent.self, from: Data(body)) }
+    public func event(_ body: [UInt8]) throws -> ClerkEvent { try decoder.decode(ClerkEvent.self, from: body) }
 }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import JSON
 
 /// The parts of Clerk's `OrganizationJSON` this project stores (timestamps in epoch milliseconds).

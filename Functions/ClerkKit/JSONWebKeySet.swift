@@ -1,4 +1,4 @@
-import FoundationEssentials
+import JSON
 
 /// A verification key from a JWKS, with the algorithm it declares (if any).
 public struct JSONWebKey: Sendable {
@@ -47,7 +47,7 @@ public enum JSONWebKeySet {
     /// The usable keys, and in `skipped` those refused: not RSA signature keys, an unknown `alg`, no `kid`
     /// (a kid-less key could stand in for any token's), or weak (`e` even or below 3, modulus under 2048 bits).
     public static func parse(_ bytes: [UInt8], skipped: inout [Skipped]) throws(ParseError) -> [String: JSONWebKey] {
-        guard let doc = try? JSONDecoder().decode(Document.self, from: Data(bytes)) else { throw .notJSON }
+        guard let doc = try? JSONCoding.decoder.decode(Document.self, from: bytes) else { throw .notJSON }
         var result: [String: JSONWebKey] = [:]
         for k in doc.keys {
             guard k.kty == "RSA", k.use == nil || k.use == "sig", k.alg.map({ TokenAlgorithm(rawValue: $0) != nil }) ?? true else {

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// API keys, stored only as SHA-256 hex digests, and the gateway mapping messages that follow them.
 public struct APIKeyStore {
@@ -20,7 +19,7 @@ public struct APIKeyStore {
     }
 
     /// Whether the user already has a usable key.
-    public func hasActiveKey(userId: UUID) throws(PostgresError) -> Bool {
+    public func hasActiveKey(userId: PostgresUUID) throws(PostgresError) -> Bool {
         try connection.query("SELECT 1 FROM api_keys WHERE user_id = $1 AND status = 'active'", [userId]).count > 0
     }
 
@@ -28,7 +27,7 @@ public struct APIKeyStore {
     /// revoking (and unmapping) any key left pending by an earlier attempt whose lease is over: one
     /// transaction, the user row locked, so overlapping deliveries (other processes included) take turns.
     /// A pending key whose lease is still live belongs to a delivery in flight: nothing changes (`leased`).
-    public func claimPendingKey(userId: UUID, clerkUserId: String, keyHash: String, leaseMs: Int) throws -> Claim {
+    public func claimPendingKey(userId: PostgresUUID, clerkUserId: String, keyHash: String, leaseMs: Int) throws -> Claim {
         try connection.transaction { c in
             guard let row = try c.query("SELECT deleted_at IS NOT NULL AS deleted FROM users WHERE id = $1 FOR UPDATE", [userId]).first
             else { return .userDeleted }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// One organization as the Backend API lists it, ready to apply.
 public struct BackfillOrganization: Sendable {

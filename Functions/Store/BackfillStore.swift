@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// One user as the Backend API lists it, ready to apply.
 public struct BackfillUser: Sendable {
@@ -100,16 +99,25 @@ public struct BackfillStore {
             ON CONFLICT (environment) WHERE finished_at IS NULL DO NOTHING
             """, [environment])
         let rows = try connection.query("""
-            SELECT id, phase, next_offset, org_offset, counts::text AS counts FROM backfill_runs
+            SELECT id, phase, next_offset, org_offset FROM backfill_runs
              WHERE environment = $1 AND finished_at IS NULL
             """, [environment])
         guard let row = rows.first else { throw .query(sqlState: "XX000", message: "no open backfill run") }
-        var counts: [String: BackfillCounts] = [:]
-        let text = try row.decode("counts", as: String.self)
-        if let parsed = try? JSONDecoder().decode([String: [String: Int]].self, from: Data(text.utf8)) {
-            for (k, v) in parsed { counts[k] = BackfillCounts(json: v) }
+        // The saved counts, flattened by PostgreSQL (`{"users": {"created": 3}}` as rows), so the Store needs
+        // no JSON reader of its own.
+        let runId = try row.decode("id", as: Int64.self)
+        var sections: [String: [String: Int]] = [:]
+        for c in try connection.query("""
+            SELECT s.key AS section, n.key AS name, n.value::text AS n
+              FROM backfill_runs r, jsonb_each(r.counts) s, jsonb_each(s.value) n
+             WHERE r.id = $1 AND jsonb_typeof(s.value) = 'object' AND jsonb_typeof(n.value) = 'number'
+            """, [runId]) {
+            guard let n = Int(try c.decode("n", as: String.self)) else { continue }
+            sections[try c.decode("section", as: String.self), default: [:]][try c.decode("name", as: String.self)] = n
         }
-        return BackfillRun(id: try row.decode("id", as: Int64.self), phase: try row.decode("phase", as: String.self),
+        var counts: [String: BackfillCounts] = [:]
+        for (k, v) in sections { counts[k] = BackfillCounts(json: v) }
+        return BackfillRun(id: runId, phase: try row.decode("phase", as: String.self),
                            nextOffset: try row.decode("next_offset", as: Int.self), orgOffset: try row.decode("org_offset", as: Int.self),
                            counts: counts)
     }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// One organization event to apply, in the store's own terms.
 public struct OrganizationChange: Sendable {
@@ -102,7 +101,7 @@ public struct OrganizationSyncResult: Sendable, Equatable {
     /// How it was applied (the user rules: processed, duplicate, stale).
     public var status: SyncStatus
     /// The internal id of the organization or membership, when a row exists.
-    public var id: UUID?
+    public var id: PostgresUUID?
 }
 
 /// A live membership as `me` shows it.
@@ -148,11 +147,11 @@ public struct OrganizationStore {
         guard let row = rows.first else { throw .query(sqlState: "XX000", message: "sync function returned no row") }
         let outcome = try row.decode("o_outcome", as: String.self)
         guard let status = SyncStatus(rawValue: outcome) else { throw .decoding(column: "o_outcome", expected: "SyncStatus") }
-        return OrganizationSyncResult(status: status, id: try row.decodeIfPresent("o_id", as: UUID.self))
+        return OrganizationSyncResult(status: status, id: try row.decodeIfPresent("o_id", as: PostgresUUID.self))
     }
 
     /// The user's live memberships in live organizations, by organization name.
-    public func memberships(userId: UUID) throws(PostgresError) -> [StoredMembership] {
+    public func memberships(userId: PostgresUUID) throws(PostgresError) -> [StoredMembership] {
         try connection.query("""
             SELECT o.clerk_org_id, o.slug, o.name, m.role
               FROM organization_memberships m JOIN organizations o ON o.id = m.organization_id

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// A Swift value sent as a statement parameter, in PostgreSQL's text format.
 public protocol PostgresEncodable: Sendable {
@@ -43,11 +42,6 @@ extension Bool: PostgresEncodable, PostgresDecodable {
     }
 }
 
-extension UUID: PostgresEncodable, PostgresDecodable {
-    public var postgresText: String { uuidString.lowercased() }
-    public init?(postgresText: String) { self.init(uuidString: postgresText) }
-}
-
 /// A point in time sent and read as epoch milliseconds: bind it with `to_timestamp($n / 1000.0)` and read
 /// `(extract(epoch from col) * 1000)::bigint`, which avoids parsing date text on the hot path.
 public struct EpochMillis: PostgresEncodable, PostgresDecodable, Sendable, Equatable, Comparable {
@@ -57,7 +51,7 @@ public struct EpochMillis: PostgresEncodable, PostgresDecodable, Sendable, Equat
     public init(_ value: Int64) { self.value = value }
     public var postgresText: String { String(value) }
     public init?(postgresText: String) {
-        guard let v = Int64(postgresText) ?? Double(postgresText).map({ Int64($0) }) else { return nil }
+        guard let v = Int64(postgresText) ?? Double(postgresText).flatMap({ Int64(exactly: $0.rounded()) }) else { return nil }
         value = v
     }
     public static func < (a: EpochMillis, b: EpochMillis) -> Bool { a.value < b.value }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// One user event to apply, in the store's own terms (the store knows nothing of Clerk's JSON).
 public struct UserChange: Sendable {
@@ -97,7 +96,7 @@ public struct SyncResult: Sendable, Equatable {
     /// How it was applied.
     public var status: SyncStatus
     /// The internal user id, when a row exists.
-    public var userId: UUID?
+    public var userId: PostgresUUID?
 }
 
 /// Users, their subscription and usage rows, and the delivery log.
@@ -119,14 +118,14 @@ public struct UserStore {
         guard let row = rows.first else { throw .query(sqlState: "XX000", message: "sync function returned no row") }
         let outcome = try row.decode("o_outcome", as: String.self)
         guard let status = SyncStatus(rawValue: outcome) else { throw .decoding(column: "o_outcome", expected: "SyncStatus") }
-        return SyncResult(status: status, userId: try row.decodeIfPresent("o_user_id", as: UUID.self))
+        return SyncResult(status: status, userId: try row.decodeIfPresent("o_user_id", as: PostgresUUID.self))
     }
 }
 
 /// A user row as the API shows it.
 public struct StoredUser: Sendable, Equatable {
     /// The internal id.
-    public var id: UUID
+    public var id: PostgresUUID
     /// `user_…`.
     public var clerkUserId: String
     /// `development` or `production`.
@@ -169,7 +168,7 @@ extension UserStore {
     }
 
     /// The user with internal id `id`.
-    public func find(id: UUID) throws(PostgresError) -> StoredUser? {
+    public func find(id: PostgresUUID) throws(PostgresError) -> StoredUser? {
         try connection.query(Self.selectUser + " WHERE u.id = $1", [id]).first.map(Self.decode)
     }
 
@@ -182,7 +181,7 @@ extension UserStore {
     /// The internal id for a Clerk user, creating a minimal row (with its free subscription and usage)
     /// when the webhook has not arrived yet. Concurrent first calls create exactly one row.
     public func findOrCreate(clerkUserId: String, environment: String) throws(PostgresError)
-        -> (id: UUID, deleted: Bool, created: Bool)
+        -> (id: PostgresUUID, deleted: Bool, created: Bool)
     {
         let lookup = "SELECT id, deleted_at IS NOT NULL AS deleted FROM users WHERE clerk_user_id = $1 AND environment = $2"
         for _ in 0..<3 {

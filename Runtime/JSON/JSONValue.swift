@@ -58,7 +58,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// Parses `bytes` as JSON.
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
-        try JSONCoding.decoder.decode(JSONValue.self, from: Data(bytes))
+        try JSONCoding.decoder.decode(JSONValue.self, from: bytes)
     }
 
     /// Compact JSON text with sorted keys.

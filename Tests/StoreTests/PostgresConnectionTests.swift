@@ -35,7 +35,7 @@ final class PostgresConnectionTests: XCTestCase {
     }
 
     func testParametersAndTypedDecoding() throws {
-        let id = UUID()
+        let id = PostgresUUID.random()
         let row = try XCTUnwrap(db.query(
             "SELECT $1::int AS i, $2::bigint AS b, $3::bool AS t, $4::text AS s, $5::text AS n, $6::uuid AS u, $7::float8 AS d",
             [42, Int64(1) << 40, true, "héllo 'quoted'", nil, id, 2.5]).first)
@@ -44,7 +44,7 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(try row.decode("t", as: Bool.self), true)
         XCTAssertEqual(try row.decode("s", as: String.self), "héllo 'quoted'")
         XCTAssertNil(try row.decodeIfPresent("n", as: String.self))
-        XCTAssertEqual(try row.decode("u", as: UUID.self), id)
+        XCTAssertEqual(try row.decode("u", as: PostgresUUID.self), id)
         XCTAssertEqual(try row.decode("d", as: Double.self), 2.5)
         XCTAssertThrowsError(try row.decode("s", as: Int.self)) { error in
             guard case PostgresError.decoding(column: "s", _) = error else { return XCTFail("\(error)") }
