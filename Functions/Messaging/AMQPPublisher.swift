@@ -97,8 +97,12 @@ public final class AMQPPublisher {
         nextTag = 1
     }
 
-    private func connect() throws(AMQPError) {
+    /// Connects unless connected. Opening the socket, the TLS handshake, login, channel and confirm mode
+    /// each wait at most the smaller of `timeoutMs` and what is left before `deadline`, so a broker that
+    /// accepts and then stalls cannot hold a relay past its budget.
+    private func connect(deadline: Int64? = nil) throws(AMQPError) {
         if conn != nil { return }
+        let limitMs = Self.limit(timeoutMs, deadline)
         // amqp_parse_url points `info` into the string it parses: keep every use inside its lifetime.
         var copy = Array(url.utf8CString)
         let result: Result<amqp_connection_state_t, AMQPError> = copy.withUnsafeMutableBufferPointer { buffer in
@@ -131,7 +135,7 @@ public final class AMQPPublisher {
                 amqp_destroy_connection(c)
                 return .failure(.connectionFailed("cannot create a socket"))
             }
-            var tv = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
+            var tv = timeval(tv_sec: limitMs / 1000, tv_usec: (limitMs % 1000) * 1000)
             let opened = amqp_socket_open_noblock(socket, info.host, info.port, &tv)
             guard opened == AMQP_STATUS_OK.rawValue else {
                 amqp_destroy_connection(c)
@@ -148,6 +152,8 @@ public final class AMQPPublisher {
                     return .failure(.connectionFailed(why))
                 }
             }
+            // rabbitmq-c's login has its own clock (12 s by default), apart from the RPC timeout.
+            _ = amqp_set_handshake_timeout(c, &tv)
             _ = amqp_set_rpc_timeout(c, &tv)
             // "amqp://host/" names the empty vhost by the URI rules; nobody means that: use the default "/".
             let vhost = (info.vhost == nil || info.vhost.pointee == 0) ? "/" : String(cString: info.vhost)
@@ -176,8 +182,12 @@ public final class AMQPPublisher {
         conn = c
     }
 
-    private func declare(_ queue: String) throws(AMQPError) {
+    private func declare(_ queue: String, deadline: Int64? = nil) throws(AMQPError) {
         guard let c = conn, !declared.contains(queue) else { return }
+        // A warm connection keeps the RPC timeout it was opened with: bound this call by the budget left now.
+        let limitMs = Self.limit(timeoutMs, deadline)
+        var tv = timeval(tv_sec: limitMs / 1000, tv_usec: (limitMs % 1000) * 1000)
+        _ = amqp_set_rpc_timeout(c, &tv)
         _ = amqp_queue_declare(c, channel, amqp_cstring_bytes(queue), 0, 1, 0, 0, amqp_empty_table)
         guard clerk_amqp_reply_ok(amqp_get_rpc_reply(c)) == 1 else {
             close()
@@ -206,6 +216,12 @@ public final class AMQPPublisher {
         return try publishOnce(messages, deadline: deadline)
     }
 
+    /// `timeoutMs`, or less when `deadline` is nearer (at least 1 ms: rabbitmq-c reads 0 as "no timeout").
+    private static func limit(_ timeoutMs: Int, _ deadline: Int64?) -> Int {
+        guard let deadline else { return max(1, timeoutMs) }
+        return Int(max(1, min(Int64(timeoutMs), deadline - nowMs())))
+    }
+
     private static func nowMs() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -215,8 +231,8 @@ public final class AMQPPublisher {
     private func publishOnce(_ messages: [AMQPMessage], deadline: Int64) throws(AMQPError) -> Int {
         guard !messages.isEmpty else { return 0 }
         do {
-            try connect()
-            for q in Set(messages.map(\.queue)) { try declare(q) }
+            try connect(deadline: deadline)
+            for q in Set(messages.map(\.queue)) { try declare(q, deadline: deadline) }
         } catch {
             close()
             throw error
