@@ -1,5 +1,4 @@
 import JSON
-import FoundationEssentials
 
 /// A Lambda function's body: raw event bytes in, raw response bytes out.
 ///
@@ -81,8 +80,8 @@ public struct InvalidEventError: LambdaReportableError, CustomStringConvertible 
 /// Turns a `CodableHandler` into a byte `Handler`, with one decoder and encoder made at init.
 public struct CodableAdapter<Wrapped: CodableHandler>: Handler {
     private let wrapped: Wrapped
-    private let decoder: JSONDecoder
-    private let encoder: JSONEncoder
+    private let decoder: StrictJSONDecoder
+    private let encoder: CompactJSONEncoder
 
     /// Wraps `handler`.
     public init(_ handler: Wrapped) {
@@ -94,11 +93,11 @@ public struct CodableAdapter<Wrapped: CodableHandler>: Handler {
     public func handle(_ event: [UInt8], context: Context) throws -> [UInt8] {
         let decoded: Wrapped.Event
         do {
-            decoded = try decoder.decode(Wrapped.Event.self, from: Data(event))
+            decoded = try decoder.decode(Wrapped.Event.self, from: event)
         } catch {
             throw InvalidEventError("event is not a valid \(Wrapped.Event.self): \(DecodingErrorText.describe(error))")
         }
         let output = try wrapped.handle(decoded, context: context)
-        return Array(try encoder.encode(output))
+        return try encoder.encode(output)
     }
 }
