@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// Short, value-free descriptions of decoding errors (they name the path, never the data).
 public enum DecodingErrorText {
     /// Describes `error` by coding path and kind.

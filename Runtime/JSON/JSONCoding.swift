@@ -1,21 +1,9 @@
-import FoundationEssentials
-
-// TEMPORARY (replaced by the json-coders branch): the [UInt8] API over Foundation's coders.
-public struct StrictJSONDecoder: Sendable {
-    public init() {}
-    public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        try JSONDecoder().decode(type, from: Data(bytes))
-    }
-}
-public struct CompactJSONEncoder: Sendable {
-    public init() {}
-    public func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try e.encode(value))
-    }
-}
+/// One JSON encoder and decoder per process: creating them per invocation (per response, per event)
+/// cost allocations on every hot path. Both are stateless values, safe to share across threads.
 public enum JSONCoding {
+    /// Compact output with sorted keys and unescaped slashes (stable, readable responses).
     public static let encoder = CompactJSONEncoder()
+
+    /// The decoder: the strict scanner's rules, Foundation's `JSONDecoder` semantics.
     public static let decoder = StrictJSONDecoder()
 }

@@ -22,8 +22,9 @@ public struct JSONScanner {
         public init() {}
     }
 
-    private let bytes: UnsafeRawBufferPointer
-    private var i = 0
+    // Internal (not private) so the node reader (JSONScanner+Node.swift) reads with the same primitives.
+    let bytes: UnsafeRawBufferPointer
+    var i = 0
 
     /// Visits every top-level member as (key, value); members of objects named in `descend` are visited
     /// too, as ("parent.child", value).
@@ -76,13 +77,13 @@ public struct JSONScanner {
         }
     }
 
-    private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-    private mutating func skipSpace() {
+    mutating func skipSpace() {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
     }
 
-    private mutating func expect(_ c: UInt8) throws {
+    mutating func expect(_ c: UInt8) throws {
         guard i < bytes.count, bytes[i] == c else { throw Malformed() }
         i += 1
     }
@@ -142,14 +143,20 @@ public struct JSONScanner {
         }
     }
 
-    private mutating func literal(_ word: StaticString) throws {
+    mutating func literal(_ word: StaticString) throws {
         let n = word.utf8CodeUnitCount
         guard i + n <= bytes.count else { throw Malformed() }
         for k in 0..<n where bytes[i + k] != word.utf8Start[k] { throw Malformed() }
         i += n
     }
 
-    private mutating func number() throws -> Double {
+    private mutating func number() throws -> Double { try numberToken().value }
+
+    /// The text of the number at `i`, validated (JSON grammar, no leading zero, within `Double`'s range): the
+    /// decoder converts it to the target type itself, so integers beyond 2^53 stay exact.
+    mutating func numberLiteral() throws -> String { try numberToken().text }
+
+    private mutating func numberToken() throws -> (text: String, value: Double) {
         let start = i
         if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
         var digits = 0
@@ -171,14 +178,12 @@ public struct JSONScanner {
             guard exp > 0 else { throw Malformed() }
         }
         // `1e400` would read as infinity: an `exp` that never comes.
-        guard let value = Double(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)),
-              value.isFinite else {
-            throw Malformed()
-        }
-        return value
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+        guard let value = Double(text), value.isFinite else { throw Malformed() }
+        return (text, value)
     }
 
-    private mutating func string() throws -> String {
+    mutating func string() throws -> String {
         try expect(UInt8(ascii: "\""))
         let start = i
         var ascii = true

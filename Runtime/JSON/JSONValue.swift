@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// Any JSON value, for payloads whose shape is open (raw webhook data, token claims, unknown events).
 public enum JSONValue: Sendable, Equatable, Codable {
     case null
@@ -56,7 +54,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         return nil
     }
 
-    /// Parses `bytes` as JSON.
+    /// Parses `bytes` as JSON, with the strict scanner's rules. Throws `DecodingError.dataCorrupted`.
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         try JSONCoding.decoder.decode(JSONValue.self, from: bytes)
     }

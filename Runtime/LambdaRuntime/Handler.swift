@@ -1,5 +1,4 @@
 import JSON
-import FoundationEssentials
 
 /// A Lambda function's body: raw event bytes in, raw response bytes out.
 ///
