@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-.PHONY: run test fuzz deps build release package bench-runtime bench-webhooks bench-tokens bench-outbox bench-backfill bench-coldstart bench-machine clean
+.PHONY: run test fuzz deps build release package order-file bench-runtime bench-webhooks bench-tokens bench-outbox bench-backfill bench-coldstart bench-machine clean
 
 deps:
 	@scripts/install-deps.sh
@@ -23,6 +23,10 @@ fuzz:
 
 release: deps
 	scripts/build-release.sh bootstrap clerk-bench
+
+# Regenerates Functions/bootstrap/bootstrap.order (the link order of what a Lambda process runs) under valgrind.
+order-file: deps
+	scripts/order-file.sh
 
 # The Lambda deployment package: .build/lambda/<arch>/function.zip (bootstrap + lib/).
 package: deps

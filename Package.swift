@@ -62,7 +62,9 @@ let package = Package(
             name: "DevTools", dependencies: ["ClerkFunctions", "ClerkKit", "COpenSSL", "JSON", "LambdaRuntime"],
             path: "Functions/DevTools"),
         // What the Lambda zip ships: the registry and the Lambda host, nothing local.
-        .executableTarget(name: "bootstrap", dependencies: ["ClerkFunctions", "LambdaRuntime"], path: "Functions/bootstrap"),
+        .executableTarget(
+            name: "bootstrap", dependencies: ["ClerkFunctions", "LambdaRuntime"], path: "Functions/bootstrap",
+            exclude: ["bootstrap.order"]),
         // The developer CLI: invoke, list, migrate, sign-webhook, sign-token, dev-keys, emulate, serve.
         .executableTarget(
             name: "clerk-functions",
