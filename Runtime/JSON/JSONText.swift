@@ -51,17 +51,25 @@ extension StringProtocol {
 }
 
 extension String {
-    /// Every occurrence of `target` replaced by `replacement` (FoundationEssentials has no
-    /// `replacingOccurrences(of:with:)`).
+    /// Every occurrence of `target` replaced by `replacement`, matched byte for byte in UTF-8
+    /// (FoundationEssentials has no `replacingOccurrences(of:with:)`; `firstRange(of:)` would link Swift's
+    /// 1.2 MB string-processing and regex libraries into `bootstrap` for this one helper).
     public func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var out = ""
-        var rest = Substring(self)
-        while let r = rest.firstRange(of: target) {
-            out += rest[..<r.lowerBound]
-            out += replacement
-            rest = rest[r.upperBound...]
+        let needle = Array(target.utf8)
+        guard !needle.isEmpty else { return self }
+        let hay = Array(utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(hay.count)
+        var i = 0
+        while i < hay.count {
+            if hay[i] == needle[0], hay.count - i >= needle.count, hay[i..<(i + needle.count)].elementsEqual(needle) {
+                out.append(contentsOf: replacement.utf8)
+                i += needle.count
+            } else {
+                out.append(hay[i])
+                i += 1
+            }
         }
-        return out + rest
+        return String(decoding: out, as: UTF8.self)
     }
 }
