@@ -61,6 +61,27 @@ final class PackageTests: XCTestCase {
         XCTAssertTrue(entries.contains("/var/task/lib"))
     }
 
+    /// What keeps the shipped binary small (README, "Size and memory"): none of FoundationEssentials, Swift's
+    /// string-processing and regex libraries, or the shared libstdc++ is linked. A stripped binary still
+    /// names every Swift module it links in its type metadata, and every shared library in its dynamic strings.
+    func testTheShippedBinaryLinksNeitherFoundationNorStringProcessing() throws {
+        let binary = try FileIO.read(root + "/var/task/bootstrap")
+        func has(_ text: String) -> Bool {
+            let needle = Array(text.utf8)
+            guard let first = needle.first, binary.count >= needle.count else { return false }
+            var i = 0
+            while i <= binary.count - needle.count {
+                if binary[i] == first, binary[i..<(i + needle.count)].elementsEqual(needle) { return true }
+                i += 1
+            }
+            return false
+        }
+        XCTAssertTrue(has("13LambdaRuntime"), "the check reads module names from the metadata")
+        XCTAssertFalse(has("20FoundationEssentials"), "FoundationEssentials is linked into bootstrap")
+        XCTAssertFalse(has("17_StringProcessing"), "_StringProcessing is linked into bootstrap")
+        XCTAssertFalse(has("libstdc++.so"), "bootstrap loads the shared libstdc++")
+    }
+
     func testHealthAnswersFromTheChroot() throws {
         let api = try LocalRuntimeAPI()
         let p = try start(api, ["_HANDLER": "health", "DATABASE_URL": try tcpDatabaseURL])
