@@ -41,6 +41,9 @@ public final class LocalHarness {
     /// The base logger (standard error).
     public let logger: Logger
     private var handlers: [String: any Handler] = [:]
+    /// `environment` with `<NAME>_SECRET_ARN` / `<NAME>_PARAMETER` read, as `bootstrap` does at init: done
+    /// once, on the first function's setup, so a developer can point `invoke` at the deployed secrets.
+    private var resolved: Environment?
 
     /// Creates a harness.
     public init(registry: FunctionRegistry, environment: Environment, logger: Logger? = nil) {
@@ -69,7 +72,15 @@ public final class LocalHarness {
             handler = cached
         } else {
             do {
-                handler = try descriptor.makeHandler(InitContext(environment: environment, logger: functionLogger))
+                let env: Environment
+                if let resolved {
+                    env = resolved
+                } else {
+                    let resolver = try SecretResolver(environment: environment)
+                    env = resolver.isEmpty ? environment : try resolver.resolve()
+                    resolved = env
+                }
+                handler = try descriptor.makeHandler(InitContext(environment: env, logger: functionLogger))
             } catch {
                 throw .initFailed(LambdaErrorObject(error))
             }

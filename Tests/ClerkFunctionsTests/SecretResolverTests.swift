@@ -1,3 +1,5 @@
+import ClerkFunctions
+import ClerkKit
 import JSON
 import LocalHosting
 import LambdaRuntime
@@ -40,6 +42,25 @@ final class SecretResolverTests: XCTestCase {
             let signed = r["signedHeaders"].map { "\($0)" } ?? ""
             XCTAssertTrue(signed.contains("x-amz-security-token"), "the session token is signed: \(signed)")
         }
+    }
+
+    func testTheLocalHarnessReadsTheDeployedSecretsAsBootstrapDoes() throws {
+        // `clerk-functions invoke` against the deployed configuration: the webhook secret lives only in the
+        // stand-in, so a delivery signed with it is accepted only if the harness read the reference.
+        let fixture = try WebhookFixture()
+        let secret = WebhookSigner.newSecret()
+        let aws = try AWSSecretsStandIn(secrets: [webhookArn: #"{"production":"\#(secret)"}"#])
+        var env = aws.environment
+        env["DATABASE_URL"] = TestDatabase.url
+        env["PROD_CLERK_WEBHOOK_SECRET_SECRET_ARN"] = webhookArn + "#production"
+        let harness = LocalHarness(registry: Functions.registry, environment: Environment(env))
+        let body = fixture.userBody(type: "user.created", id: "user_from_secret", updatedAt: 1)
+        for _ in 0..<2 {
+            let response = try JSONValue.parse(harness.invoke("onUserCreated", event: fixture.signed(body, secret: secret)))
+            XCTAssertEqual(response["statusCode"]?.doubleValue, 200, response.serialized())
+        }
+        XCTAssertNotNil(try fixture.user("user_from_secret"))
+        XCTAssertEqual(aws.requests.count, 1, "read once for the harness, not per invocation")
     }
 
     func testAStandInThatIsGivenOtherCredentialsRefusesTheSignature() throws {
