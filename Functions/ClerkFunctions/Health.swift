@@ -21,7 +21,7 @@ public struct HealthFunction: Handler {
 
     public func handle(_ event: [UInt8], context: Context) throws -> [UInt8] {
         do {
-            try database.connection.query("SELECT 1")
+            try database.connection.ping()
             return APIResponse.json(200, Body(status: "ok", database: "ok")).encoded()
         } catch {
             context.logger.warn("health check failed", ["errorClass": .string(error.errorClass), "sqlState": .string(error.sqlState)])

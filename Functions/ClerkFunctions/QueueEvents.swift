@@ -137,9 +137,14 @@ struct QueueEventHandler: Sendable {
             for (message, failure) in failures {
                 guard case .permanent(let reason) = failure else { continue }
                 // Kept, not lost: the body waits in queue_rejects for a person.
-                _ = try? function.database.connection.query(
-                    "INSERT INTO queue_rejects (source, message_id, reason, body) VALUES ($1, $2, $3, $4)",
-                    ["rabbitmq", message.id, reason, String(decoding: message.body, as: UTF8.self)])
+                do {
+                    try DeliveryRejection(connection: function.database.connection)
+                        .keep(source: "rabbitmq", messageId: message.id, reason: reason, body: message.body)
+                } catch {
+                    // Not kept: send it back rather than lose it (the queue's own dead-lettering takes over).
+                    context.logger.warn("queued event could not be kept", ["messageId": .string(message.id), "sqlState": .string(error.sqlState)])
+                    throw QueueBatchRetry(failed: failures.count)
+                }
             }
             if !retryable.isEmpty { throw QueueBatchRetry(failed: retryable.count) }
             return Array(#"{"batchItemFailures":[],"applied":\#(applied),"rejected":\#(failures.count)}"#.utf8)

@@ -9,7 +9,6 @@ public struct DeliveryRejection {
     /// Records the rejection once per delivery id and environment; NUL is removed from what is stored.
     public func record(deliveryId: String, environment: String, eventType: String, clerkUserId: String?,
                        source: String, reason: String, rawBody: String) throws(PostgresError) {
-        func clean(_ s: String) -> String { s.contains("\u{0}") ? String(s.unicodeScalars.filter { $0 != "\u{0}" }) : s }
         try connection.query("""
             WITH d AS (
                 INSERT INTO webhook_deliveries (svix_id, environment, event_type, clerk_user_id, outcome, processed_at)
@@ -20,4 +19,14 @@ public struct DeliveryRejection {
             """, [clean(deliveryId), clean(environment), clean(eventType), clerkUserId.map(clean), clean(source), clean(reason),
                   clean(rawBody)])
     }
+
+    /// Keeps a queued message that never became a delivery (no signature, not JSON, not an event) in
+    /// `queue_rejects` for a person to look at; NUL is removed, since `text` cannot hold it and the body
+    /// would otherwise be lost with the refused insert.
+    public func keep(source: String, messageId: String, reason: String, body: [UInt8]) throws(PostgresError) {
+        try connection.query("INSERT INTO queue_rejects (source, message_id, reason, body) VALUES ($1, $2, $3, $4)",
+                             [clean(source), clean(messageId), clean(reason), clean(String(decoding: body, as: UTF8.self))])
+    }
+
+    private func clean(_ s: String) -> String { s.contains("\u{0}") ? String(s.unicodeScalars.filter { $0 != "\u{0}" }) : s }
 }

@@ -63,6 +63,11 @@ public final class PostgresConnection {
         _ = try runOnce("SET TIME ZONE 'UTC'", [])
     }
 
+    /// One round trip that needs nothing but a working session (reconnecting first if it was lost): `health`'s check.
+    public func ping() throws(PostgresError) {
+        try query("SELECT 1")
+    }
+
     /// Runs one statement with `parameters` bound to `$1…$n` (nil binds NULL) and returns its rows.
     @discardableResult
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError) -> PostgresRows {

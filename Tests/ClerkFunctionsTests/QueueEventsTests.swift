@@ -57,6 +57,19 @@ final class QueueEventsTests: XCTestCase {
         XCTAssertEqual(try f.user("user_victim")?["deleted"], "false")
     }
 
+    func testAnUnsignedAmazonMQMessageWithARawNULIsKeptWithoutIt() throws {
+        // Before: the insert into queue_rejects failed on the NUL (text cannot hold it), the failure was
+        // swallowed, and the message, acknowledged, was gone.
+        var body = f.deletedBody(id: "user_nul")
+        body.insert(0, at: 10)
+        let out = try JSONValue.parse(f.harness.invoke("onUserDeleted", event: rmq([("r-nul", body, nil)])))
+        XCTAssertEqual(out["rejected"]?.doubleValue, 1)
+        let kept = try XCTUnwrap(f.db.query("SELECT message_id, reason, body FROM queue_rejects").first)
+        XCTAssertEqual(try kept.decode("message_id", as: String.self), "r-nul")
+        XCTAssertEqual(try kept.decode("reason", as: String.self), "signature_required")
+        XCTAssertEqual(try kept.decode("body", as: String.self), String(decoding: f.deletedBody(id: "user_nul"), as: UTF8.self))
+    }
+
     func testQueuedNULIsRemovedAndADataErrorIsRecordedNotRetried() throws {
         let withNUL = f.userBody(type: "user.created", id: "user_qn", updatedAt: 1, firstName: "Ada\\u0000X")
         let outOfRange = Array(String(decoding: f.userBody(type: "user.created", id: "user_qr", updatedAt: 1), as: UTF8.self)
