@@ -211,6 +211,10 @@ final class JSONCodersTests: XCTestCase {
         XCTAssertEqual(value.serialized(), text)
         XCTAssertEqual(try ours(value), try foundation(value))
         XCTAssertEqual(try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), value)
+        // Integral numbers are written as their digits (timestamps in ms), -0 as 0, by both encoders.
+        let numbers = try JSONValue.parse(Array("[1735732800123,-0.0,1e15,8999999999999999,-7,0.5]".utf8))
+        XCTAssertEqual(numbers.serialized(), "[1735732800123,0,1000000000000000,8999999999999999,-7,0.5]")
+        XCTAssertEqual(try ours(numbers), try foundation(numbers))
         struct Wrapper: Codable, Equatable { var v: JSONValue; var w: [JSONValue] }
         let wrapped = Wrapper(v: value, w: [.null, .string("x")])
         XCTAssertEqual(try decode(try ours(wrapped), as: Wrapper.self), wrapped)
@@ -303,7 +307,7 @@ final class JSONCodersTests: XCTestCase {
 
     // MARK: Hostile input
 
-    func testMalformedDocumentsAreOneErrorThatEchoesNothing() {
+    func testMalformedDocumentsAreOneErrorThatEchoesNothing() throws {
         let inputs = [
             #"{"id":"secret-value","id":"x"}"#,                  // a name twice
             #"{"a":"secret-value"} x"#,                         // trailing garbage
@@ -327,6 +331,21 @@ final class JSONCodersTests: XCTestCase {
         for bytes: [UInt8] in [[0x22, 0xC3, 0x28, 0x22], [0x22, 0xFF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x7B, 0x22, 0x80, 0x22, 0x3A, 0x31, 0x7D]] {
             XCTAssertEqual(failure(bytes: bytes, JSONValue.self), "malformed JSON at the top level", "invalid UTF-8 \(bytes)")
         }
+        // Duplicates in small objects (names scanned) and large ones (names indexed), byte-equal or only
+        // canonically equal (one String to Swift, so one name to the validator too).
+        let many = (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        for doc in ["{\(many),\"k3\":1}", "{\(many),\"k39\":1}", "{\"k16\":0,\(many)}", #"{"\u00e9":1,"e\u0301":2}"#,
+                    "{\(many),\"\\u00e9\":1,\"e\\u0301\":2}"] {
+            XCTAssertEqual(failure(doc, JSONValue.self), "malformed JSON at the top level", doc)
+            XCTAssertThrowsError(try JSONScanner.validate(Array(doc.utf8)))
+        }
+        let big = try decode("{\(many)}", as: [String: Int].self)
+        XCTAssertEqual(big.count, 40)
+        XCTAssertEqual(big["k17"], 17)
+        struct Far: Decodable { var k0: Int; var k39: Int; var k16: Int; var absent: Int? }
+        let far = try decode("{\(many)}", as: Far.self)
+        XCTAssertEqual([far.k0, far.k39, far.k16], [0, 39, 16])
+        XCTAssertNil(far.absent)
         // Depth 64 is the limit, as the validator's.
         let deep = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
         XCTAssertNoThrow(try decode(deep, as: JSONValue.self))
