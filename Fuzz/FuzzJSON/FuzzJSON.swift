@@ -1,8 +1,27 @@
 import FuzzSupport
 import JSON
 
-/// libFuzzer entry: the JSON scanner (whole-document validation and the member walk tokens use) and the
-/// strict reader built on it.
+/// A small Codable shape for the typed decoder: optionals, integers of two widths, nesting, a dictionary
+/// and an enum with associated values (synthesized coding).
+struct Probe: Codable, Equatable {
+    enum Shape: Codable, Equatable {
+        case circle(r: Double)
+        case rect(Int, Int)
+        case point
+    }
+
+    var id: String?
+    var n: Int64?
+    var u: UInt8?
+    var d: Double?
+    var b: Bool?
+    var items: [Probe]?
+    var tags: [String: Int]?
+    var shape: Shape?
+}
+
+/// libFuzzer entry: the JSON scanner (whole-document validation and the member walk tokens use), the strict
+/// reader built on it, and the Codable decoder and encoder.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data else { return 0 }
@@ -13,11 +32,26 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     // A document the member walk accepts is an object the validator accepts too.
     if scanned && !valid { fatalError("scan accepted what validate refused") }
     // The strict reader builds exactly what the validator accepts.
-    let read = (try? JSONValue.parseStrict(bytes)) != nil
-    if read != valid { fatalError("parseStrict and validate disagree") }
+    let read = try? JSONValue.parseStrict(bytes)
+    if (read != nil) != valid { fatalError("parseStrict and validate disagree") }
     // Every element the array splitter cuts out is itself one valid document.
     if let ranges = try? JSONScanner.arrayElementRanges(bytes) {
         for r in ranges where (try? JSONScanner.validate(Array(bytes[r]))) == nil { fatalError("an element range is not a value") }
+    }
+    // The Codable decoder reads exactly what the validator accepts, the same value as the strict reader,
+    // and what the encoder writes of it reads back equal.
+    let decoder = StrictJSONDecoder()
+    let encoder = CompactJSONEncoder()
+    let decoded = try? decoder.decode(JSONValue.self, from: bytes)
+    if (decoded != nil) != valid { fatalError("StrictJSONDecoder and validate disagree") }
+    if let decoded {
+        if decoded != read { fatalError("StrictJSONDecoder and parseStrict read different values") }
+        guard let again = try? encoder.encode(decoded) else { fatalError("a decoded JSONValue did not encode") }
+        if (try? decoder.decode(JSONValue.self, from: again)) != decoded { fatalError("JSONValue did not round-trip") }
+    }
+    if let probe = try? decoder.decode(Probe.self, from: bytes) {
+        guard let again = try? encoder.encode(probe) else { fatalError("a decoded Probe did not encode") }
+        if (try? decoder.decode(Probe.self, from: again)) != probe { fatalError("Probe did not round-trip") }
     }
     return 0
 }

@@ -1,9 +1,9 @@
 /// A keyed container over one object's members. The error paths are built only when thrown.
 struct JSONKeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let members: [String: JSONNode]
+    let members: JSONMembers
     let codingPath: [any CodingKey]
 
-    var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }
+    var allKeys: [Key] { members.pairs.compactMap { Key(stringValue: $0.key) } }
 
     func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
 

@@ -1,5 +1,5 @@
-/// The `Decoder` over one node of a parsed document; a struct of two words, so passing it as `any Decoder`
-/// allocates nothing. It is its own single-value container.
+/// The `Decoder` over one node of a parsed document; a struct (no reference counting of its own), and its
+/// own single-value container.
 struct JSONNodeDecoder: Decoder, SingleValueDecodingContainer {
     let node: JSONNode
     let codingPath: [any CodingKey]

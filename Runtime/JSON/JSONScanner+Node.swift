@@ -19,7 +19,7 @@ extension JSONScanner {
         case UInt8(ascii: "{"):
             guard depth < 64 else { throw Malformed() }
             i += 1
-            var members: [String: JSONNode] = [:]
+            var members = JSONMembers()
             skipSpace()
             if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
             while true {
@@ -30,7 +30,7 @@ extension JSONScanner {
                 skipSpace()
                 let value = try node(depth: depth + 1)
                 // A name twice: one reader would take the first, another the last.
-                guard members.updateValue(value, forKey: key) == nil else { throw Malformed() }
+                guard members.add(key, value) else { throw Malformed() }
                 skipSpace()
                 guard i < bytes.count else { throw Malformed() }
                 if bytes[i] == UInt8(ascii: ",") { i += 1; continue }

@@ -23,7 +23,9 @@ public enum JSONValue: Sendable, Equatable, Codable {
         case .null: try c.encodeNil()
         case .bool(let b): try c.encode(b)
         case .number(let d):
-            if d.rounded() == d, abs(d) < 9.0e15 { try c.encode(Int64(d)) } else { try c.encode(d) }
+            // Both encoders write an integral Double below 2^53 as its digits (Swift's `1000.0`, less the `.0`),
+            // as an Int64 would; -0 as 0. No `rounded()` test: that needs libm, which this module does not link.
+            try c.encode(d == 0 ? 0 : d)
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(o)
