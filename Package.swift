@@ -107,7 +107,7 @@ if Context.environment["CLERK_FUZZ"] != nil {
         ("FuzzJSON", ["JSON"]),
         ("FuzzToken", ["ClerkKit", "DevTools", .product(name: "Logging", package: "swift-log")]),
         ("FuzzWebhook", ["ClerkKit"]),
-        ("FuzzEvents", ["ClerkFunctions", "ClerkKit"]),
+        ("FuzzEvents", ["ClerkFunctions", "ClerkKit", "Store"]),
         ("FuzzHTTPRequest", ["LocalHosting"]),
         ("FuzzClerkPayloads", ["ClerkKit"]),
     ]

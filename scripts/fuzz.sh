@@ -29,6 +29,10 @@ for p in files:
     data = open(p, "rb").read()
     put("FuzzJSON", os.path.basename(p), data)
     put("FuzzEvents", os.path.basename(p), data)
+# me's request: the authorizer context's userId is read as a UUID (and the bare text is tried as one too).
+put("FuzzEvents", "authorizer-uuid", json.dumps({"version": "2.0", "rawPath": "/me", "requestContext": {
+    "http": {"method": "GET"}, "authorizer": {"lambda": {"userId": "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"}}}}))
+put("FuzzEvents", "uuid", "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0")
 # FuzzClerkPayloads: the first byte picks the decoder (0 webhook body, 1 user, 2 users page, 3 organizations
 # page, 4 memberships page, 5 JWKS, 6 machine-token verify answer, 7 token type detection).
 for p in sorted(glob.glob("events/payloads/*.json")):

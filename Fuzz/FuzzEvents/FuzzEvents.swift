@@ -1,5 +1,6 @@
 import FuzzSupport
 import ClerkKit
+import Store
 @testable import ClerkFunctions
 
 let queue = QueueEventHandler(
@@ -15,9 +16,21 @@ public func fuzzEvents(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     if let request = try? APIRequest.decode(bytes) {
         _ = request.header("authorization")
         _ = request.cookie("__session")
+        // `me` reads the authorizer's userId as a UUID.
+        if let id = request.authorizer["userId"]?.stringValue { checkUUID(id) }
     }
+    checkUUID(String(decoding: bytes, as: UTF8.self))
     _ = try? queue.batch(bytes)
     return 0
+}
+
+/// A UUID that parses prints as one lowercase spelling, which parses back to the same bytes.
+func checkUUID(_ text: String) {
+    guard let id = PostgresUUID(uuidString: text) else { return }
+    let printed = id.uuidString
+    if printed.utf8.count != 36 || printed != printed.lowercased() || PostgresUUID(uuidString: printed) != id {
+        fatalError("PostgresUUID does not round-trip")
+    }
 }
 
 /// The process entry SwiftPM links for a testable executable (`main` is an alias of it): libFuzzer's
