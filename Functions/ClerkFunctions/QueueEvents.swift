@@ -12,6 +12,16 @@ struct QueueBatchRetry: LambdaReportableError {
     var errorMessage: String { "\(failed) message(s) hit a retryable failure; the batch will be redelivered" }
 }
 
+/// A queue event (it names `Records` or `rmqMessagesByQueue`) that does not decode: answering it as an HTTP
+/// request (400) would be a success to Lambda, which acknowledges the whole batch, good messages included.
+/// Failing sends it back to the queue, whose own redrive or dead-lettering then takes over.
+struct QueueBatchUnreadable: LambdaReportableError {
+    /// What the decoder refused (a kind and a path, never a value).
+    let reason: String
+    var errorType: String { "QueueBatchUnreadable" }
+    var errorMessage: String { "the queue batch could not be read (\(reason)); it goes back to the queue" }
+}
+
 /// Clerk events delivered by a queue instead of HTTP: SQS (`Records[]`) and Amazon MQ for RabbitMQ
 /// (`rmqMessagesByQueue`, base64 `data`). Each message body is a Clerk event with the original Svix headers
 /// as message attributes / AMQP headers, verified; a message without them is refused unless
@@ -76,10 +86,16 @@ struct QueueEventHandler: Sendable {
         var rmqMessagesByQueue: [String: [RMQMessage]]?
     }
 
-    /// The batch in `event`, or nil when it is not a queue event (an HTTP request, say).
+    /// The batch in `event`, or nil when it is not a queue event (an HTTP request, say); throws
+    /// `QueueBatchUnreadable` for a queue event that does not decode (the decoder's strict rules included).
     func batch(_ event: [UInt8]) throws -> Batch? {
         guard contains(event, "\"Records\"") || contains(event, "\"rmqMessagesByQueue\"") else { return nil }
-        guard let raw = try? JSONCoding.decoder.decode(Raw.self, from: event) else { return nil }
+        let raw: Raw
+        do {
+            raw = try JSONCoding.decoder.decode(Raw.self, from: event)
+        } catch {
+            throw QueueBatchUnreadable(reason: DecodingErrorText.describe(error))
+        }
         if let records = raw.Records {
             return Batch(source: .sqs, messages: records.map { r in
                 var headers: [String: String] = [:]

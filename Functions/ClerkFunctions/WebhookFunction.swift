@@ -35,7 +35,14 @@ public struct WebhookFunction: Handler {
     }
 
     public func handle(_ event: [UInt8], context: Context) throws -> [UInt8] {
-        if let batch = try queue.batch(event) { return try queue.handle(batch, function: self, context: context) }
+        let batch: QueueEventHandler.Batch?
+        do {
+            batch = try queue.batch(event)
+        } catch let error as QueueBatchUnreadable {
+            context.logger.warn("queue batch unreadable, sent back", ["reason": .string(error.reason)])
+            throw error
+        }
+        if let batch { return try queue.handle(batch, function: self, context: context) }
         let response = respond(to: event, context: context)
         publishOutboxIfCheap(context)
         return response.encoded()

@@ -174,4 +174,35 @@ final class QueueEventsTests: XCTestCase {
         guard case .array(let failed)? = unsigned["batchItemFailures"] else { return XCTFail("\(unsigned)") }
         XCTAssertEqual(failed.count, 1)
     }
+
+    func testAnAmazonMQBatchTheDecoderRefusesGoesBackInsteadOfBeingAcknowledged() throws {
+        // Before: one message whose AMQP headers nest tables deeper than the decoder's 64 levels (anyone who
+        // can publish can send one) made the whole event unreadable; it was then answered as a malformed HTTP
+        // request (400), a success to Lambda, so the batch, the good signed message with it, was acknowledged
+        // and lost. Called directly: the local harness refuses such an event before the handler, Lambda does not.
+        let body = f.userBody(type: "user.created", id: "user_deep", updatedAt: 1)
+        let signed = try JSONValue.parse(rmq([("good", body, f.prodSecret)]))
+        guard case .array(var list)? = signed["rmqMessagesByQueue"]?["clerk-events::/"] else { return XCTFail("\(signed)") }
+        var deep = JSONValue.string("x")
+        for _ in 0..<70 { deep = .object(["t": deep]) }
+        list.append(.object(["basicProperties": .object(["headers": .object(["x-nested": deep]), "messageId": .string("deep")]),
+                             "data": .string(Base64.encode(body))]))
+        let event = Array(JSONValue.object(["eventSource": .string("aws:rmq"), "rmqMessagesByQueue": .object(["clerk-events::/": .array(list)])])
+            .serialized().utf8)
+        let handler = try XCTUnwrap(Functions.registry["onUserCreated"]).makeHandler(InitContext(environment: f.harness.environment, logger: f.harness.logger))
+        let context = Context(requestId: "req-deep", deadlineMs: Clock.nowMs() + 30_000, invokedFunctionArn: "arn:aws:lambda:local:0:function:onUserCreated",
+                              traceId: "Root=1-0-0", function: FunctionIdentity(name: "onUserCreated"), logger: f.harness.logger)
+        XCTAssertThrowsError(try handler.handle(event, context: context)) { error in
+            XCTAssertEqual(LambdaErrorObject(error).errorType, "QueueBatchUnreadable")
+        }
+        XCTAssertTrue(f.logs.contains("queue batch unreadable"), f.logs)
+        XCTAssertTrue(f.logs.contains("\"reason\":\"malformed JSON at the top level\""), f.logs)
+        XCTAssertFalse(f.logs.contains("malformed_request"), "not answered as an HTTP request")
+        // An SQS event whose records lack what every SQS record has: also sent back, not answered 400.
+        let broken = Array(#"{"Records":[{"eventSource":"aws:sqs"}]}"#.utf8)
+        XCTAssertThrowsError(try handler.handle(broken, context: context)) { error in
+            XCTAssertEqual(LambdaErrorObject(error).errorType, "QueueBatchUnreadable")
+        }
+        XCTAssertTrue(f.logs.contains("missing key messageId at Records.0"), f.logs)
+    }
 }
