@@ -54,7 +54,8 @@ put("FuzzClerkPayloads", "m2m", b"\x06" + json.dumps({"object": "machine_to_mach
 put("FuzzClerkPayloads", "apikey", b"\x06" + json.dumps({"object": "api_key", "id": "ak_1", "subject": "user_1", "scopes": [],
     "revoked": False, "expired": False, "expiration": None}).encode())
 put("FuzzClerkPayloads", "type", b"\x07" + b"mt_" + b"a" * 32)
-for i, doc in enumerate(['{"a":[1,-2.5e3,true,false,null,{"b":"\\u00e9\\ud83d\\ude00"}]}', '[]', '"x"', '0', '{"o":{"id":"org_1"}}']):
+for i, doc in enumerate(['{"a":[1,-2.5e3,true,false,null,{"b":"\\u00e9\\ud83d\\ude00"}]}', '[]', '"x"', '0', '{"o":{"id":"org_1"}}',
+                          '[' * 512 + ']' * 512, '{"a":' * 511 + '[1]' + '}' * 511]):  # the nesting limit, exactly
     put("FuzzJSON", f"sample{i}", doc)
 now = 1700000000
 claims = {"sub": "user_fuzz", "iss": "https://clerk.fuzz.example", "iat": now, "nbf": now - 10, "exp": now + 60,

@@ -1,7 +1,7 @@
 extension JSONScanner {
     /// Reads `input` as one JSON value into a tree, in one pass with exactly `validate`'s rules (any kind at
     /// the top level, no duplicate names, no leading zeros, numbers within `Double`'s range, valid UTF-8,
-    /// containers nested at most 64 deep). Throws `Malformed`.
+    /// containers nested at most `maxDepth` deep). Throws `Malformed`.
     static func node(_ input: [UInt8]) throws -> JSONNode {
         try input.withUnsafeBytes { raw in
             var s = JSONScanner(bytes: raw)
@@ -17,7 +17,7 @@ extension JSONScanner {
         guard i < bytes.count else { throw Malformed() }
         switch bytes[i] {
         case UInt8(ascii: "{"):
-            guard depth < 64 else { throw Malformed() }
+            guard depth < Self.maxDepth else { throw Malformed() }
             i += 1
             var members = JSONMembers()
             skipSpace()
@@ -38,7 +38,7 @@ extension JSONScanner {
                 return .object(members)
             }
         case UInt8(ascii: "["):
-            guard depth < 64 else { throw Malformed() }
+            guard depth < Self.maxDepth else { throw Malformed() }
             i += 1
             var items: [JSONNode] = []
             skipSpace()

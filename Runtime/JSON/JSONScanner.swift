@@ -2,10 +2,15 @@
 /// (and, on request, those of a named nested object). Token verification reads a dozen fields of a small
 /// object per request, and the harness checks every event is JSON; a generic `Decoder` made both several
 /// times slower than the work around them. Anything that is not well-formed JSON is an error; nesting is
-/// bounded (64 levels). Stricter than RFC 8259 where a second reading could differ: a member name twice in
+/// bounded (`maxDepth`). Stricter than RFC 8259 where a second reading could differ: a member name twice in
 /// one object, a number leading zero or out of `Double`'s range, and strings that are not valid UTF-8 are
 /// all refused, so one document has exactly one meaning.
 public struct JSONScanner {
+    /// How deep containers may nest: Foundation's `JSONDecoder` limit, so no document it read is refused for
+    /// depth (a user's own `unsafe_metadata` is inside every webhook about them, and nested past a smaller
+    /// limit it stopped that user's sync). Every reader here is linear in the input, whatever the depth.
+    public static let maxDepth = 512
+
     /// A member's value; objects and arrays are reported by kind only.
     public enum Value: Equatable, Sendable {
         case string(String)
@@ -260,7 +265,7 @@ public struct JSONScanner {
 
     /// Skips one value (object or array included), validating it.
     private mutating func skip(depth: Int) throws {
-        guard depth < 64, i < bytes.count else { throw Malformed() }
+        guard depth < Self.maxDepth, i < bytes.count else { throw Malformed() }
         switch bytes[i] {
         case UInt8(ascii: "{"):
             try object(prefix: "skip", descend: [], depth: depth, visit: { _, _ in })

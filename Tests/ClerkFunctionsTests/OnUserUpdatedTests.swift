@@ -23,6 +23,24 @@ final class OnUserUpdatedTests: XCTestCase {
         XCTAssertEqual(try f.count("subscriptions"), 1, "an update adds no second subscription")
     }
 
+    func testAUsersOwnDeeplyNestedMetadataDoesNotStopTheirSync() throws {
+        // unsafe_metadata is the user's to write and rides in every event about them. The strict decoder
+        // refused documents nested past 64 levels, so 100 levels of it stopped every later update (400
+        // malformed_json); Foundation's reader, and now ours, allow 512.
+        let deep = String(repeating: #"{"a":"#, count: 100) + "1" + String(repeating: "}", count: 100)
+        let body = String(decoding: f.userBody(updatedAt: 3000, firstName: "Nested"), as: UTF8.self)
+            .replacingAll(#""public_metadata":{}"#, with: #""public_metadata":{},"unsafe_metadata":"# + deep)
+        let r = try f.invoke("onUserUpdated", f.signed(Array(body.utf8)))
+        XCTAssertEqual(r.status, 200, r.body.serialized())
+        XCTAssertEqual(try f.user()?["first_name"], "Nested")
+        // Past Foundation's limit too, it is refused as before, with its reason.
+        let deeper = String(repeating: #"{"a":"#, count: 600) + "1" + String(repeating: "}", count: 600)
+        let refused = String(decoding: f.userBody(updatedAt: 4000, firstName: "Deeper"), as: UTF8.self)
+            .replacingAll(#""public_metadata":{}"#, with: #""public_metadata":{},"unsafe_metadata":"# + deeper)
+        XCTAssertEqual(try f.invoke("onUserUpdated", f.signed(Array(refused.utf8))).status, 400)
+        XCTAssertEqual(try f.user()?["first_name"], "Nested")
+    }
+
     func testAnOlderUpdateIsStaleAndChangesNothing() throws {
         _ = try f.invoke("onUserUpdated", f.signed(f.userBody(updatedAt: 2000, firstName: "Newer")))
         let before = try f.user()

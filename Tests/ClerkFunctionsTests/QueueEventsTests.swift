@@ -176,7 +176,7 @@ final class QueueEventsTests: XCTestCase {
     }
 
     func testAnAmazonMQBatchTheDecoderRefusesGoesBackInsteadOfBeingAcknowledged() throws {
-        // Before: one message whose AMQP headers nest tables deeper than the decoder's 64 levels (anyone who
+        // Before: one message whose AMQP headers nest tables deeper than the decoder's 512 levels (anyone who
         // can publish can send one) made the whole event unreadable; it was then answered as a malformed HTTP
         // request (400), a success to Lambda, so the batch, the good signed message with it, was acknowledged
         // and lost. Called directly: the local harness refuses such an event before the handler, Lambda does not.
@@ -184,7 +184,7 @@ final class QueueEventsTests: XCTestCase {
         let signed = try JSONValue.parse(rmq([("good", body, f.prodSecret)]))
         guard case .array(var list)? = signed["rmqMessagesByQueue"]?["clerk-events::/"] else { return XCTFail("\(signed)") }
         var deep = JSONValue.string("x")
-        for _ in 0..<70 { deep = .object(["t": deep]) }
+        for _ in 0..<600 { deep = .object(["t": deep]) }
         list.append(.object(["basicProperties": .object(["headers": .object(["x-nested": deep]), "messageId": .string("deep")]),
                              "data": .string(Base64.encode(body))]))
         let event = Array(JSONValue.object(["eventSource": .string("aws:rmq"), "rmqMessagesByQueue": .object(["clerk-events::/": .array(list)])])
