@@ -32,7 +32,13 @@ else
   echo "build-release: no static libstdc++.a (g++'s); linking the shared libstdc++" >&2
 fi
 
+# lld ships in the toolchain's bin/; `swift` on PATH may be a proxy (swiftly), so ask the compiler where its
+# toolchain is when the folder beside `swift` has none.
 lld="$(dirname "$(readlink -f "$(command -v swift)")")/ld.lld"
+if [ ! -x "$lld" ]; then
+  resources=$(swift -print-target-info 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["paths"]["runtimeResourcePath"])' 2>/dev/null || true)
+  [ -n "$resources" ] && lld="$(cd "$resources/../.." 2>/dev/null && pwd)/bin/ld.lld"
+fi
 if [ -x "$lld" ]; then
   # A toolset names the linker for the link steps only (-Xswiftc -use-ld would not reach them).
   printf '{"schemaVersion": "1.0", "linker": {"path": "%s"}}\n' "$lld" > .build/lld-toolset.json
