@@ -27,7 +27,8 @@ public struct BackfillSummary: Sendable {
 ///
 /// The run's position is saved with each page of users and with each organization (with all its
 /// memberships), in that work's own transaction: a run killed midway is resumed by the next one, which
-/// redoes nothing.
+/// redoes nothing. The position is the last item applied, not only an offset (`BackfillCursor`), so items
+/// Clerk deletes in between do not make the next read skip others.
 public struct Backfill {
     /// What to backfill.
     public enum Kind: String, Sendable, CaseIterable { case users, organizations }
@@ -55,24 +56,27 @@ public struct Backfill {
         summary.users = run.counts["users"] ?? BackfillCounts()
         summary.organizations = run.counts["organizations"] ?? BackfillCounts()
         summary.memberships = run.counts["memberships"] ?? BackfillCounts()
-        if run.nextOffset > 0 { progress("resuming at user \(run.nextOffset)") }
+        let pageSize = max(self.pageSize, 2)
+        if run.users.offset > 0 { progress("resuming after user \(run.users.offset)") }
         if only.contains(.users) && run.phase == "users" {
+            var cursor = run.users
             while true {
                 guard deadlineMs - Clock.nowMs() > reserveMs else { return summary }
-                let page = try api.usersWithJSON(limit: pageSize, offset: run.nextOffset, deadlineMs: deadlineMs)
-                if page.isEmpty { break }
-                let users = page.map { Self.record($0.user, json: $0.json) }
-                let counts = try store.applyUsers(users, run: run, environment: environment, dryRun: dryRun)
-                summary.users.add(counts)
-                run.nextOffset += page.count
-                progress("users: \(run.nextOffset) read, \(summary.users.created) created, \(summary.users.updated) updated, "
-                         + "\(summary.users.unchanged) unchanged, \(summary.users.stale) stale")
-                if dryRun && page.count == pageSize {
-                    // A dry run saves no position: page on in memory.
-                    continue
+                let read = try cursor.read(pageSize: pageSize, key: Self.key) { offset in
+                    try api.usersWithJSON(limit: pageSize, offset: offset, deadlineMs: deadlineMs)
                 }
-                if page.count < pageSize { break }
-                run = try store.openRun(environment: environment)
+                let next = cursor.advanced(pastAllOf: read, key: Self.key)
+                if next != cursor {
+                    let users = read.fresh.map { Self.record(read.page[$0].user, json: read.page[$0].json) }
+                    let counts = try store.applyUsers(users, run: run, cursor: next, environment: environment, dryRun: dryRun)
+                    summary.users.add(counts)
+                    // A dry run saves nothing: it pages on from its cursor in memory.
+                    if !dryRun { run = try store.openRun(environment: environment) }
+                    cursor = next
+                }
+                progress("users: \(cursor.offset) read, \(summary.users.created) created, \(summary.users.updated) updated, "
+                         + "\(summary.users.unchanged) unchanged, \(summary.users.stale) stale")
+                if read.page.count < pageSize { break }
             }
             // A resumed run starts at the organizations.
             if !dryRun { try store.setPhase("organizations", run: run) }
@@ -88,15 +92,20 @@ public struct Backfill {
         return summary
     }
 
-    /// Organizations from `run.orgOffset` on, each with all its memberships in one transaction; false when
-    /// the deadline stopped it (the next run resumes at the next organization).
+    /// Organizations from the run's position on, each with all its memberships in one transaction; false
+    /// when the deadline stopped it (the next run resumes at the next organization).
     func organizations(_ run: inout BackfillRun, _ summary: inout BackfillSummary, dryRun: Bool, deadlineMs: Int64,
                        reserveMs: Int64, progress: (String) -> Void) throws -> Bool {
-        if run.orgOffset > 0 { progress("resuming at organization \(run.orgOffset)") }
+        let pageSize = max(self.pageSize, 2)
+        if run.organizations.offset > 0 { progress("resuming after organization \(run.organizations.offset)") }
+        var cursor = run.organizations
         while true {
             guard deadlineMs - Clock.nowMs() > reserveMs else { return false }
-            let page = try api.organizationsWithJSON(limit: pageSize, offset: run.orgOffset, deadlineMs: deadlineMs)
-            for (org, json) in page.organizations {
+            let read = try cursor.read(pageSize: pageSize, key: Self.key) { offset in
+                try api.organizationsWithJSON(limit: pageSize, offset: offset, deadlineMs: deadlineMs).organizations
+            }
+            for index in read.fresh {
+                let (org, json) = read.page[index]
                 guard deadlineMs - Clock.nowMs() > reserveMs else { return false }
                 var members: [BackfillMembership] = []
                 while true {
@@ -106,19 +115,29 @@ public struct Backfill {
                     members += list.data.map(Self.record)
                     if list.data.isEmpty || list.data.count < pageSize || members.count >= list.totalCount { break }
                 }
+                let next = cursor.advanced(past: index, of: read, id: org.id, createdMs: org.createdAt)
                 let counts = try store.applyOrganization(Self.record(org, json: json), memberships: members, run: run,
-                                                         environment: environment, dryRun: dryRun)
+                                                         cursor: next, environment: environment, dryRun: dryRun)
                 summary.organizations.add(counts.organizations)
                 summary.memberships.add(counts.memberships)
                 run.counts["organizations"] = summary.organizations
                 run.counts["memberships"] = summary.memberships
-                run.orgOffset += 1
+                cursor = next
+                run.organizations = next
             }
-            progress("organizations: \(run.orgOffset) read, \(summary.organizations.created) created, "
+            progress("organizations: \(cursor.offset) read, \(summary.organizations.created) created, "
                      + "\(summary.organizations.updated) updated; memberships: \(summary.memberships.created) created, "
                      + "\(summary.memberships.updated) updated, \(summary.memberships.stale) stale")
-            if page.organizations.count < pageSize { return true }
+            if read.page.count < pageSize { return true }
         }
+    }
+
+    /// A listed user's place in Clerk's order.
+    static func key(_ item: (user: ClerkUser, json: String)) -> (id: String, createdMs: Int64?) { (item.user.id, item.user.createdAt) }
+
+    /// A listed organization's place in Clerk's order.
+    static func key(_ item: (organization: ClerkOrganization, json: String)) -> (id: String, createdMs: Int64?) {
+        (item.organization.id, item.organization.createdAt)
     }
 
     /// The stored form of one listed organization (NUL removed).

@@ -60,11 +60,12 @@ public struct BackfillMembership: Sendable {
 }
 
 extension BackfillStore {
-    /// Applies one organization and all its memberships and saves the run's position (one more
-    /// organization done), in one transaction; returns the organization's and the memberships' counts.
+    /// Applies one organization and all its memberships and saves the run's position (`cursor`, past it),
+    /// in one transaction; returns the organization's and the memberships' counts.
     /// With `dryRun`, the same work runs and is rolled back.
     public func applyOrganization(_ org: BackfillOrganization, memberships: [BackfillMembership], run: BackfillRun,
-                                  environment: String, dryRun: Bool) throws -> (organizations: BackfillCounts, memberships: BackfillCounts)
+                                  cursor: BackfillCursor, environment: String, dryRun: Bool)
+        throws -> (organizations: BackfillCounts, memberships: BackfillCounts)
     {
         var orgCounts = BackfillCounts()
         var memberCounts = BackfillCounts()
@@ -100,10 +101,10 @@ extension BackfillStore {
                 var memberProgress = run.counts["memberships"] ?? BackfillCounts()
                 memberProgress.add(memberCounts)
                 try connection.query("""
-                    UPDATE backfill_runs SET org_offset = org_offset + 1,
+                    UPDATE backfill_runs SET org_offset = $4, org_anchor_id = $5, org_anchor_ms = $6,
                            counts = counts || jsonb_build_object('organizations', $2::jsonb, 'memberships', $3::jsonb),
                            updated_at = now() WHERE id = $1
-                    """, [run.id, orgProgress.json, memberProgress.json])
+                    """, [run.id, orgProgress.json, memberProgress.json, cursor.offset, cursor.anchorId, cursor.anchorCreatedMs])
             }
             try connection.query(dryRun ? "ROLLBACK" : "COMMIT")
         } catch {

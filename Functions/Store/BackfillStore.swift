@@ -75,10 +75,10 @@ public struct BackfillRun: Sendable {
     public var id: Int64
     /// `users`, `organizations` or `done`.
     public var phase: String
-    /// Users already applied (the next page's offset).
-    public var nextOffset: Int
-    /// Organizations already applied.
-    public var orgOffset: Int
+    /// Where the users phase stands.
+    public var users: BackfillCursor
+    /// Where the organizations phase stands.
+    public var organizations: BackfillCursor
     /// Counts so far, by kind.
     public var counts: [String: BackfillCounts]
 }
@@ -99,8 +99,8 @@ public struct BackfillStore {
             ON CONFLICT (environment) WHERE finished_at IS NULL DO NOTHING
             """, [environment])
         let rows = try connection.query("""
-            SELECT id, phase, next_offset, org_offset FROM backfill_runs
-             WHERE environment = $1 AND finished_at IS NULL
+            SELECT id, phase, next_offset, org_offset, user_anchor_id, user_anchor_ms, org_anchor_id, org_anchor_ms
+              FROM backfill_runs WHERE environment = $1 AND finished_at IS NULL
             """, [environment])
         guard let row = rows.first else { throw .query(sqlState: "XX000", message: "no open backfill run") }
         // The saved counts, flattened by PostgreSQL (`{"users": {"created": 3}}` as rows), so the Store needs
@@ -117,14 +117,21 @@ public struct BackfillStore {
         }
         var counts: [String: BackfillCounts] = [:]
         for (k, v) in sections { counts[k] = BackfillCounts(json: v) }
-        return BackfillRun(id: runId, phase: try row.decode("phase", as: String.self),
-                           nextOffset: try row.decode("next_offset", as: Int.self), orgOffset: try row.decode("org_offset", as: Int.self),
-                           counts: counts)
+        return BackfillRun(
+            id: runId, phase: try row.decode("phase", as: String.self),
+            users: BackfillCursor(offset: try row.decode("next_offset", as: Int.self),
+                                  anchorId: try row.decodeIfPresent("user_anchor_id", as: String.self),
+                                  anchorCreatedMs: try row.decodeIfPresent("user_anchor_ms", as: Int64.self)),
+            organizations: BackfillCursor(offset: try row.decode("org_offset", as: Int.self),
+                                          anchorId: try row.decodeIfPresent("org_anchor_id", as: String.self),
+                                          anchorCreatedMs: try row.decodeIfPresent("org_anchor_ms", as: Int64.self)),
+            counts: counts)
     }
 
-    /// Applies one page of users and saves the run's position, in one transaction; returns the page's counts.
-    /// With `dryRun`, the same work runs and is rolled back (counts are exact, nothing stays).
-    public func applyUsers(_ users: [BackfillUser], run: BackfillRun, environment: String, dryRun: Bool)
+    /// Applies one page of users and saves the run's position (`cursor`, past them), in one transaction;
+    /// returns the page's counts. With `dryRun`, the same work runs and is rolled back (counts are exact,
+    /// nothing stays).
+    public func applyUsers(_ users: [BackfillUser], run: BackfillRun, cursor: BackfillCursor, environment: String, dryRun: Bool)
         throws -> BackfillCounts
     {
         var counts = BackfillCounts()
@@ -158,9 +165,9 @@ public struct BackfillStore {
             progress.add(counts)
             if !dryRun {
                 try connection.query("""
-                    UPDATE backfill_runs SET next_offset = next_offset + $2,
+                    UPDATE backfill_runs SET next_offset = $2, user_anchor_id = $4, user_anchor_ms = $5,
                            counts = jsonb_set(counts, '{users}', $3::jsonb), updated_at = now() WHERE id = $1
-                    """, [run.id, users.count, progress.json])
+                    """, [run.id, cursor.offset, progress.json, cursor.anchorId, cursor.anchorCreatedMs])
             }
             try connection.query(dryRun ? "ROLLBACK" : "COMMIT")
         } catch {

@@ -120,6 +120,12 @@ public enum Schema {
             DROP INDEX outbox_pending_idx;
             CREATE INDEX outbox_pending_idx ON outbox (id) WHERE published_at IS NULL AND set_aside_at IS NULL;
             """),
+        // A backfill's position is the last item it applied, not only an offset: deletions in Clerk move
+        // the offsets under a paused run (`BackfillCursor`).
+        Migration(version: 11, name: "backfill anchors", sql: """
+            ALTER TABLE backfill_runs ADD COLUMN user_anchor_id text, ADD COLUMN user_anchor_ms bigint,
+                                      ADD COLUMN org_anchor_id text, ADD COLUMN org_anchor_ms bigint;
+            """),
     ]
 
     /// Applies one Clerk user event in a single statement (one round trip, one transaction):

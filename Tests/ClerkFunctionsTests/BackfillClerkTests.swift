@@ -107,8 +107,63 @@ final class BackfillClerkTests: XCTestCase {
             guard let o = r.path.range(of: "offset=") else { return nil }
             return Int(r.path[o.upperBound...].prefix { $0.isNumber })
         }
-        XCTAssertEqual(offsets.first, afterKill, "the second run starts where the first stopped")
+        XCTAssertEqual(offsets.first, afterKill - 1, "the second run starts where the first stopped, on its last user")
         XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'user.created'"), 1500, "no user twice")
+    }
+
+    /// Users Clerk deletes while a run is paused (before its position, and the last one it applied) make
+    /// the next invocation skip nobody: resumed at the bare offset, it skipped one user per deletion.
+    func testUsersDeletedWhileARunIsPausedMakeItSkipNobody() throws {
+        for i in 0..<1200 { standIn.addUser(id: "user_d\(i)", email: "d\(i)@example.com") }
+        // One page per invocation: the page takes 1.5 s and the function stops with 2 s left of its 3 s.
+        standIn.delayMs = 1500
+        let harness = LocalHarness(registry: Functions.registry, environment: Environment(env), logger: Logger(level: .error))
+        let first = try JSONValue.parse(try harness.invoke("backfillClerk", event: Array("{}".utf8), timeoutMs: 3000))["production"]
+        XCTAssertEqual(first?["complete"]?.boolValue, false)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM users"), 500)
+        for id in ["user_d10", "user_d20", "user_d499"] { standIn.removeUser(id: id) }
+        standIn.delayMs = 0
+        let second = try invoke()["production"]
+        XCTAssertEqual(second?["complete"]?.boolValue, true)
+        XCTAssertEqual(second?["users"]?["created"]?.doubleValue, 1200, "the saved counts carry over")
+        let missing = try db.query("""
+            SELECT count(*) AS n FROM generate_series(0, 1199) i
+             WHERE NOT EXISTS (SELECT 1 FROM users WHERE clerk_user_id = 'user_d' || i)
+            """).first?.decode("n", as: Int.self)
+        XCTAssertEqual(missing, 0, "user_d500...d502 moved under the saved offset and were skipped")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'user.created'"), 1200, "no user twice")
+    }
+
+    /// Organizations Clerk deletes while a run is stopped (the first one, and the last one applied) make the
+    /// next run skip none, and it applies none twice.
+    func testOrganizationsDeletedWhileARunIsStoppedMakeItSkipNone() throws {
+        standIn.addUser(id: "user_k", email: "k@example.com")
+        for i in 0..<40 { standIn.addOrganization(id: "org_k\(i)", name: "K\(i)", slug: "k\(i)", members: [("orgmem_k\(i)", "user_k", "org:member")]) }
+        standIn.delayMs = 150
+        var childEnv = childEnvironment(env)
+        childEnv["AWS_LAMBDA_LOG_LEVEL"] = "error"
+        let first = try Subprocess(path: BuiltProducts.clerkFunctions, arguments: ["backfill"], environment: childEnv)
+        let started = Clock.monotonicNs()
+        while try count("SELECT count(*) AS n FROM organizations") < 3 && Clock.monotonicNs() - started < 60_000_000_000 { usleep(20_000) }
+        first.kill(SIGKILL)
+        _ = first.wait()
+        let afterKill = try count("SELECT count(*) AS n FROM organizations")
+        XCTAssertGreaterThanOrEqual(afterKill, 3)
+        XCTAssertLessThan(afterKill, 38)
+        standIn.removeOrganization(id: "org_k0")
+        standIn.removeOrganization(id: "org_k\(afterKill - 1)")
+        standIn.delayMs = 0
+        let before = standIn.requests.count
+        let second = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: ["backfill", "--only", "organizations"], environment: childEnv)
+        XCTAssertEqual(second.exit.code, 0, second.stderr.text)
+        let missing = try db.query("""
+            SELECT count(*) AS n FROM generate_series(0, 39) i
+             WHERE NOT EXISTS (SELECT 1 FROM organizations WHERE clerk_org_id = 'org_k' || i)
+            """).first?.decode("n", as: Int.self)
+        XCTAssertEqual(missing, 0, "the two organizations after the saved offset were skipped")
+        let memberCalls = standIn.requests.dropFirst(before).filter { $0.path.contains("/memberships?") }.count
+        XCTAssertEqual(memberCalls, 40 - afterKill, "no organization twice")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'organization.created'"), 40)
     }
 
     func testOrganizationsAndMembershipsFollowTheWebhookRules() throws {

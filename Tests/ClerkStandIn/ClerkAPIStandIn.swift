@@ -22,7 +22,8 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
     private let lock = ConditionLock()
     private var users: [String] = []          // UserJSON texts, in creation order
     private var userIds: [String] = []
-    private var organizations: [(id: String, json: String)] = []
+    private var userCreated: [Int64] = []
+    private var organizations: [(id: String, json: String, created: Int64)] = []
     private var memberships: [String: [String]] = [:]
     private var cues: [(status: Int, retryAfter: String?)] = []
     private var _requests: [LoopbackHTTPServer.Request] = []
@@ -56,7 +57,9 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
 
     /// Adds a user (UserJSON with the fields this project reads; timestamps in ms).
     public func addUser(id: String, email: String?, firstName: String? = "Ada", lastName: String? = "Lovelace",
-                        username: String? = nil, createdAt: Int64 = 1_735_732_800_123, updatedAt: Int64 = 1_735_732_800_158) {
+                        username: String? = nil, createdAt: Int64? = nil, updatedAt: Int64 = 1_735_732_800_158) {
+        // Users added one after another were created one after another (Clerk lists by `created_at`).
+        let createdAt = createdAt ?? lock.withLock { 1_735_732_800_123 - 1_000_000 + Int64(users.count) }
         let emailId = "idn_" + id.dropFirst(5)
         let emails = email.map { #"[{"id":"\#(emailId)","object":"email_address","email_address":"\#($0)","verification":{"status":"verified"},"linked_to":[]}]"# } ?? "[]"
         func text(_ s: String?) -> String { s.map { JSONText.quoted($0) } ?? "null" }
@@ -64,6 +67,7 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
         lock.withLock {
             users.append(json)
             userIds.append(id)
+            userCreated.append(createdAt)
         }
     }
 
@@ -73,6 +77,7 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
             if let i = userIds.firstIndex(of: id) {
                 userIds.remove(at: i)
                 users.remove(at: i)
+                userCreated.remove(at: i)
             }
         }
     }
@@ -80,13 +85,22 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
     /// Adds an organization and its memberships (`(membershipId, userId, role)`).
     public func addOrganization(id: String, name: String, slug: String, members: [(String, String, String)] = [],
                                 updatedAt: Int64 = 1_735_732_900_000) {
-        let org = #"{"object":"organization","id":"\#(id)","name":\#(JSONText.quoted(name)),"slug":\#(JSONText.quoted(slug)),"image_url":"https://img.clerk.com/\#(id)","has_image":false,"members_count":\#(members.count),"public_metadata":{"plan":"team"},"private_metadata":{},"created_at":1735732800000,"updated_at":\#(updatedAt)}"#
+        let createdAt = lock.withLock { 1_735_732_800_000 + Int64(organizations.count) }
+        let org = #"{"object":"organization","id":"\#(id)","name":\#(JSONText.quoted(name)),"slug":\#(JSONText.quoted(slug)),"image_url":"https://img.clerk.com/\#(id)","has_image":false,"members_count":\#(members.count),"public_metadata":{"plan":"team"},"private_metadata":{},"created_at":\#(createdAt),"updated_at":\#(updatedAt)}"#
         let list = members.map { m in
             #"{"object":"organization_membership","id":"\#(m.0)","role":"\#(m.2)","permissions":["org:sys_profile:read"],"public_metadata":{},"created_at":1735732800000,"updated_at":\#(updatedAt),"organization":\#(org),"public_user_data":{"user_id":"\#(m.1)","identifier":"x","first_name":null,"last_name":null,"image_url":"","has_image":false}}"#
         }
         lock.withLock {
-            organizations.append((id, org))
+            organizations.append((id, org, createdAt))
             memberships[id] = list
+        }
+    }
+
+    /// Removes an organization and its memberships (as a deletion in Clerk would).
+    public func removeOrganization(id: String) {
+        lock.withLock {
+            organizations.removeAll { $0.id == id }
+            memberships[id] = nil
         }
     }
 
@@ -178,7 +192,8 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
                 }
                 return .json(200, found.json)
             case ("GET", 2) where parts == ["v1", "users"]:
-                let page = users.dropFirst(offset).prefix(limit)
+                let order = Self.order(userCreated, by: query["order_by"])
+                let page = order.dropFirst(offset).prefix(limit).map { users[$0] }
                 return .json(200, "[" + page.joined(separator: ",") + "]")
             case ("GET", 3) where parts[0] == "v1" && parts[1] == "users":
                 guard let i = userIds.firstIndex(of: parts[2]) else {
@@ -186,7 +201,8 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
                 }
                 return .json(200, users[i])
             case ("GET", 2) where parts == ["v1", "organizations"]:
-                let page = organizations.dropFirst(offset).prefix(limit).map(\.json)
+                let order = Self.order(organizations.map(\.created), by: query["order_by"])
+                let page = order.dropFirst(offset).prefix(limit).map { organizations[$0].json }
                 return .json(200, #"{"data":[\#(page.joined(separator: ","))],"total_count":\#(organizations.count)}"#)
             case ("GET", 4) where parts[0] == "v1" && parts[1] == "organizations" && parts[3] == "memberships":
                 guard let all = memberships[parts[2]] else { return .json(404, #"{"errors":[{"code":"resource_not_found"}]}"#) }
@@ -195,6 +211,15 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
             default:
                 return .json(404, #"{"errors":[{"code":"resource_not_found"}]}"#)
             }
+        }
+    }
+
+    /// Positions in `created` as Clerk lists them for `order_by` (`+created_at`/`created_at` oldest first;
+    /// `-created_at`, Clerk's default, newest first); ties keep their order of creation.
+    static func order(_ created: [Int64], by orderBy: String?) -> [Int] {
+        let ascending = orderBy == "%2Bcreated_at" || orderBy == "+created_at" || orderBy == "created_at"
+        return created.indices.sorted { a, b in
+            created[a] == created[b] ? a < b : (ascending ? created[a] < created[b] : created[a] > created[b])
         }
     }
 

@@ -1,0 +1,67 @@
+import Store
+
+extension BackfillCursor {
+    /// One read of a Clerk list: where it started, the page Clerk returned, and the positions in it this pass
+    /// has not applied yet (to apply now, in order).
+    struct Read<Item> {
+        /// The offset the page was read at.
+        var start: Int
+        /// The page as Clerk returned it.
+        var page: [Item]
+        /// Positions in `page` not applied yet.
+        var fresh: [Int]
+    }
+
+    /// Reads the next page with something to apply, through `fetch(offset)` (at most `pageSize` items, oldest
+    /// first); a page shorter than `pageSize` is the list's end.
+    ///
+    /// Clerk lists by offset only, so the cursor checks where each read lands:
+    /// - it reads from one before `offset`, so a page that begins with the anchor proves nothing moved;
+    /// - a page that begins with an item not yet applied (or an empty page) means items before it were
+    ///   deleted and the list moved back under the offset: it steps back a page at a time until a page
+    ///   begins with an applied item, or reaches the list's start; from there it reads on, page after page,
+    ///   to the first page holding something not applied;
+    /// - otherwise (the anchor itself was deleted, or items were added) it keeps what is not applied.
+    /// Items added after the pass began are read at the end of the list (oldest first), not skipped.
+    func read<Item>(pageSize requested: Int, key: (Item) -> (id: String, createdMs: Int64?),
+                    fetch: (_ offset: Int) throws -> [Item]) throws -> Read<Item> {
+        // A page re-reads the anchor: it needs room for one more item.
+        let pageSize = max(requested, 2)
+        var start = anchorId == nil ? offset : max(offset - 1, 0)
+        // Whether a page at or before `start` began with an applied item: nothing before `start` is unread.
+        var placed = anchorId == nil && offset == 0
+        while true {
+            let page = try fetch(start)
+            let fresh = page.indices.filter { i in
+                let k = key(page[i])
+                return !hasApplied(id: k.id, createdMs: k.createdMs)
+            }
+            if !placed {
+                let landedPastUnread = page.isEmpty || fresh.first == page.startIndex
+                if start > 0 && landedPastUnread {
+                    start = max(start - pageSize, 0)
+                    continue
+                }
+                placed = true
+            }
+            if fresh.isEmpty && page.count >= pageSize {
+                start += page.count
+                continue
+            }
+            return Read(start: start, page: page, fresh: fresh)
+        }
+    }
+
+    /// The cursor past position `index` of `read`, whose item is `id` created at `createdMs` (just applied).
+    func advanced<Item>(past index: Int, of read: Read<Item>, id: String, createdMs: Int64?) -> BackfillCursor {
+        BackfillCursor(offset: read.start + index + 1, anchorId: id, anchorCreatedMs: createdMs)
+    }
+
+    /// The cursor past the whole of `read`: anchored on its last fresh item (unchanged when the page, the
+    /// list's end, held nothing new).
+    func advanced<Item>(pastAllOf read: Read<Item>, key: (Item) -> (id: String, createdMs: Int64?)) -> BackfillCursor {
+        guard let last = read.fresh.last else { return self }
+        let k = key(read.page[last])
+        return BackfillCursor(offset: read.start + read.page.count, anchorId: k.id, anchorCreatedMs: k.createdMs)
+    }
+}
