@@ -40,6 +40,31 @@ final class BackfillClerkTests: XCTestCase {
 
     func count(_ sql: String) throws -> Int { try db.query(sql).first?.decode("n", as: Int.self) ?? -1 }
 
+    /// The CLI's environment, logging errors only.
+    var quietChildEnvironment: [String: String] {
+        var childEnv = childEnvironment(env)
+        childEnv["AWS_LAMBDA_LOG_LEVEL"] = "error"
+        return childEnv
+    }
+
+    /// Starts `clerk-functions backfill` and kills it once `sql` counts at least `n`; returns the count then.
+    func killBackfill(once sql: String, reaches n: Int, environment childEnv: [String: String]) throws -> Int {
+        let first = try Subprocess(path: BuiltProducts.clerkFunctions, arguments: ["backfill"], environment: childEnv)
+        let started = Clock.monotonicNs()
+        while try count(sql) < n && Clock.monotonicNs() - started < 60_000_000_000 { usleep(20_000) }
+        first.kill(SIGKILL)
+        _ = first.wait()
+        return try count(sql)
+    }
+
+    /// Forty organizations of one member each, served slowly, and a backfill killed after the third.
+    func killedAmongFortyOrganizations(environment childEnv: [String: String]) throws -> Int {
+        standIn.addUser(id: "user_k", email: "k@example.com")
+        for i in 0..<40 { standIn.addOrganization(id: "org_k\(i)", name: "K\(i)", slug: "k\(i)", members: [("orgmem_k\(i)", "user_k", "org:member")]) }
+        standIn.delayMs = 150
+        return try killBackfill(once: "SELECT count(*) AS n FROM organizations", reaches: 3, environment: childEnv)
+    }
+
     func testNewUsersGetTheirRowsAndAStaleOrDeletedLocalCopyIsNotOverwritten() throws {
         for i in 0..<1200 { standIn.addUser(id: "user_bf\(i)", email: "bf\(i)@example.com", updatedAt: 1_735_732_800_000 + Int64(i)) }
         // Local: bf0 newer than Clerk's copy, bf1 deleted, bf2 exactly Clerk's copy, and one Clerk no longer has.
@@ -87,14 +112,8 @@ final class BackfillClerkTests: XCTestCase {
     func testAKilledRunResumesWithoutRedoingWork() throws {
         for i in 0..<1500 { standIn.addUser(id: "user_k\(i)", email: "k\(i)@example.com") }
         standIn.delayMs = 700
-        var childEnv = childEnvironment(env)
-        childEnv["AWS_LAMBDA_LOG_LEVEL"] = "error"
-        let first = try Subprocess(path: BuiltProducts.clerkFunctions, arguments: ["backfill"], environment: childEnv)
-        let started = Clock.monotonicNs()
-        while try count("SELECT count(*) AS n FROM users") < 500 && Clock.monotonicNs() - started < 30_000_000_000 { usleep(20_000) }
-        first.kill(SIGKILL)
-        _ = first.wait()
-        let afterKill = try count("SELECT count(*) AS n FROM users")
+        let childEnv = quietChildEnvironment
+        let afterKill = try killBackfill(once: "SELECT count(*) AS n FROM users", reaches: 500, environment: childEnv)
         XCTAssertTrue(afterKill == 500 || afterKill == 1000, "whole pages only: \(afterKill)")
         standIn.delayMs = 0
         let pagesBefore = standIn.requests.filter { $0.path.hasPrefix("/v1/users?") }.count
@@ -137,17 +156,8 @@ final class BackfillClerkTests: XCTestCase {
     /// Organizations Clerk deletes while a run is stopped (the first one, and the last one applied) make the
     /// next run skip none, and it applies none twice.
     func testOrganizationsDeletedWhileARunIsStoppedMakeItSkipNone() throws {
-        standIn.addUser(id: "user_k", email: "k@example.com")
-        for i in 0..<40 { standIn.addOrganization(id: "org_k\(i)", name: "K\(i)", slug: "k\(i)", members: [("orgmem_k\(i)", "user_k", "org:member")]) }
-        standIn.delayMs = 150
-        var childEnv = childEnvironment(env)
-        childEnv["AWS_LAMBDA_LOG_LEVEL"] = "error"
-        let first = try Subprocess(path: BuiltProducts.clerkFunctions, arguments: ["backfill"], environment: childEnv)
-        let started = Clock.monotonicNs()
-        while try count("SELECT count(*) AS n FROM organizations") < 3 && Clock.monotonicNs() - started < 60_000_000_000 { usleep(20_000) }
-        first.kill(SIGKILL)
-        _ = first.wait()
-        let afterKill = try count("SELECT count(*) AS n FROM organizations")
+        let childEnv = quietChildEnvironment
+        let afterKill = try killedAmongFortyOrganizations(environment: childEnv)
         XCTAssertGreaterThanOrEqual(afterKill, 3)
         XCTAssertLessThan(afterKill, 38)
         standIn.removeOrganization(id: "org_k0")
@@ -231,17 +241,8 @@ final class BackfillClerkTests: XCTestCase {
 
     /// Killed during the organizations, the CLI's next run resumes at the next organization.
     func testAKilledRunResumesAtTheNextOrganization() throws {
-        standIn.addUser(id: "user_k", email: "k@example.com")
-        for i in 0..<40 { standIn.addOrganization(id: "org_k\(i)", name: "K\(i)", slug: "k\(i)", members: [("orgmem_k\(i)", "user_k", "org:member")]) }
-        standIn.delayMs = 150
-        var childEnv = childEnvironment(env)
-        childEnv["AWS_LAMBDA_LOG_LEVEL"] = "error"
-        let first = try Subprocess(path: BuiltProducts.clerkFunctions, arguments: ["backfill"], environment: childEnv)
-        let started = Clock.monotonicNs()
-        while try count("SELECT count(*) AS n FROM organizations") < 3 && Clock.monotonicNs() - started < 60_000_000_000 { usleep(20_000) }
-        first.kill(SIGKILL)
-        _ = first.wait()
-        let afterKill = try count("SELECT count(*) AS n FROM organizations")
+        let childEnv = quietChildEnvironment
+        let afterKill = try killedAmongFortyOrganizations(environment: childEnv)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships"), afterKill, "an organization and its members together")
         XCTAssertLessThan(afterKill, 40)
         standIn.delayMs = 0
