@@ -142,6 +142,12 @@ struct QueueEventHandler: Sendable {
                 applied += 1
             }
         }
+        let rejected = failures.filter { if case .permanent = $0.1 { return true } else { return false } }.count
+        // Per message, as this invocation decided it: an alarm on Rejected finds messages set aside for a
+        // person (SQS: on their way to the dead-letter queue), one on Retried a broker redelivering in a loop.
+        Metrics.shared.emit([("QueueApplied", Double(applied), .count), ("QueueRejected", Double(rejected), .count),
+                             ("QueueRetried", Double(failures.count - rejected), .count)],
+                            dimensions: [("source", batch.source.rawValue)])
         function.publishOutboxIfCheap(context)
         switch batch.source {
         case .sqs:

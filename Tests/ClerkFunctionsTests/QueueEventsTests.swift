@@ -5,6 +5,9 @@ import ClerkKit
 import LambdaRuntime
 import TestSupport
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The user handlers fed by SQS and Amazon MQ: partial batch failures, signatures when present or required.
 final class QueueEventsTests: XCTestCase {
@@ -146,6 +149,34 @@ final class QueueEventsTests: XCTestCase {
         XCTAssertEqual(try reject.decode("message_id", as: String.self), "r2")
         XCTAssertEqual(try reject.decode("reason", as: String.self), "signature_mismatch")
         XCTAssertTrue(try reject.decode("body", as: String.self).contains("user_r2"), "kept, not lost")
+    }
+
+    /// One EMF line per batch counts what happened to its messages, by source.
+    func testABatchCountsItsOutcomesInEmbeddedMetricFormat() throws {
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        try Metrics.shared.configure(environment: Environment(["CLERK_METRICS_NAMESPACE": "ClerkTest"]), function: "clerkWebhook", fd: fds[1])
+        defer {
+            try? Metrics.shared.configure(environment: Environment(["CLERK_METRICS": "false"]), function: "")
+            close(fds[0])
+        }
+        _ = try f.harness.invoke("clerkWebhook", event: rmq([
+            ("m1", f.userBody(type: "user.created", id: "user_m1", updatedAt: 1), f.devSecret),
+            ("m2", f.userBody(type: "user.created", id: "user_m2", updatedAt: 1), WebhookSigner.newSecret()),
+            ("m3", f.userBody(type: "user.created", id: "user_m3", updatedAt: 1), f.prodSecret),
+        ]))
+        _ = try f.harness.invoke("clerkWebhook", event: sqs([("s1", f.userBody(type: "user.created", id: "user_s1", updatedAt: 1), nil)]))
+        close(fds[1])
+        let lines = try String(decoding: FileIO.readAll(fd: fds[0]), as: UTF8.self).split(separator: "\n")
+            .map { try JSONValue.parse(Array($0.utf8)) }.filter { $0["QueueApplied"] != nil }
+        XCTAssertEqual(lines.count, 2)
+        let rabbit = try XCTUnwrap(lines.first { $0["source"]?.stringValue == "rabbitmq" })
+        XCTAssertEqual(rabbit["QueueApplied"]?.doubleValue, 2)
+        XCTAssertEqual(rabbit["QueueRejected"]?.doubleValue, 1)
+        XCTAssertEqual(rabbit["QueueRetried"]?.doubleValue, 0)
+        XCTAssertEqual(rabbit["function"]?.stringValue, "clerkWebhook")
+        let queue = try XCTUnwrap(lines.first { $0["source"]?.stringValue == "sqs" })
+        XCTAssertEqual(queue["QueueRejected"]?.doubleValue, 1, "unsigned, and signatures are required")
     }
 
     func testAmazonMQReturnsTheWholeBatchWhenARetryCouldHelp() throws {
