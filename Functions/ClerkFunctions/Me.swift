@@ -72,12 +72,14 @@ public struct MeFunction: Handler {
                 }
                 // `me` answers for a signed-in person: a machine token (an M2M JWT verifies against the same keys)
                 // is not one.
-                guard ClerkTokenType.detect(token) == .sessionToken else {
+                let parsed = ClerkTokenType.isOpaque(token) ? nil : try? ParsedToken.parse(token)
+                guard (parsed.map(ClerkTokenType.detect) ?? ClerkTokenType.detect(token)) == .sessionToken else {
                     log.warn("me refused", ["reason": "token_type_not_accepted"])
                     return .error(401, "token_type_not_accepted", "me takes session tokens")
                 }
                 do {
-                    let session = try verifier.verify(token, nowMs: Clock.nowMs())
+                    let session = try parsed.map { p throws(TokenError) in try verifier.verify(p, nowMs: Clock.nowMs()) }
+                        ?? verifier.verify(token, nowMs: Clock.nowMs())
                     user = try store.find(clerkUserId: session.claims.subject ?? "", environment: session.environment)
                 } catch let error as TokenError {
                     var metadata: Logger.Metadata = ["reason": .string(error.reason)]

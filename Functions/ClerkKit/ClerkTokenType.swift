@@ -44,6 +44,13 @@ public enum ClerkTokenType: String, Sendable, CaseIterable, Hashable {
         return machine ? .m2mToken : .sessionToken
     }
 
+    /// The type of a JWT already parsed (for the session verifier, which then reads it no second time): the
+    /// same answer as `detect(_:)` gives for the token's text.
+    public static func detect(_ parsed: ParsedToken) -> ClerkTokenType {
+        if let typ = parsed.type, isAccessTokenType(typ) { return .oauthToken }
+        return parsed.subject?.hasPrefix("mch_") == true ? .m2mToken : .sessionToken
+    }
+
     /// RFC 9068's `typ` of a JWT access token (media types compare case-insensitively).
     static func isAccessTokenType(_ typ: String) -> Bool {
         let t = typ.lowercased()

@@ -87,6 +87,8 @@ public struct ParsedToken: Sendable {
     public let category: String?
     /// `iss`, unverified: only for choosing the instance.
     public let issuer: String?
+    /// `sub` when it is a string, unverified: only for telling the token's type (`ClerkTokenType`).
+    public let subject: String?
     /// The payload JSON bytes (for callers that want every claim).
     public let payload: [UInt8]
     /// `header.payload` as sent: what the signature covers.
@@ -122,10 +124,11 @@ public struct ParsedToken: Sendable {
             throw .malformed("header is not a JWT header")
         }
         guard let alg else { throw .malformed("header has no alg") }
-        var issuer: String?
+        var issuer: String?, subject: String?
         do {
-            // Well-formed (one spelling, no duplicate names) and an object; nothing but `iss` is read yet.
+            // Well-formed (one spelling, no duplicate names) and an object; nothing but `iss` and `sub` is read yet.
             try JSONScanner.scan(payload) { key, value in
+                if key == "sub", case .string(let s) = value { subject = s }
                 guard key == "iss" else { return }
                 guard case .string(let s) = value else { throw JSONScanner.Malformed() }
                 issuer = s
@@ -133,7 +136,7 @@ public struct ParsedToken: Sendable {
         } catch {
             throw .malformed("payload is not a claims object")
         }
-        return ParsedToken(algorithm: alg, keyId: kid, type: typ, category: cat,
-                           issuer: issuer, payload: payload, signingInput: Array(bytes[..<d2]), signature: signature)
+        return ParsedToken(algorithm: alg, keyId: kid, type: typ, category: cat, issuer: issuer, subject: subject,
+                           payload: payload, signingInput: Array(bytes[..<d2]), signature: signature)
     }
 }

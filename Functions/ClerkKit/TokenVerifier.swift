@@ -61,7 +61,11 @@ public final class TokenVerifier: @unchecked Sendable {
 
     /// Verifies `token` at `nowMs` (epoch ms).
     public func verify(_ token: String, nowMs: Int64) throws(TokenError) -> VerifiedSession {
-        let parsed = try ParsedToken.parse(token)
+        try verify(ParsedToken.parse(token), nowMs: nowMs)
+    }
+
+    /// Verifies a token already split and decoded (`ParsedToken.parse`) at `nowMs` (epoch ms).
+    public func verify(_ parsed: ParsedToken, nowMs: Int64) throws(TokenError) -> VerifiedSession {
         guard let algorithm = TokenAlgorithm(rawValue: parsed.algorithm) else { throw .algorithmNotAllowed }
         if let typ = parsed.type, typ != "JWT" { throw .malformed("typ is not JWT") }
         if parsed.category == Self.machineTokenCategory { throw .malformed("a machine token, not a session token") }

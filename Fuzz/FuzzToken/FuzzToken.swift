@@ -20,16 +20,28 @@ public func fuzzToken(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let now: Int64 = 1_700_000_000_000
     if data[0] & 1 == 0 {
         let text = String(decoding: rest, as: UTF8.self)
-        _ = try? ParsedToken.parse(text)
-        _ = try? verifier.verify(text, nowMs: now)
+        check(text, now: now)
     } else {
         let parts = rest.split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: false)
         let payload = String(decoding: parts[0], as: UTF8.self)
         let header = parts.count > 1 ? String(decoding: parts[1], as: UTF8.self) : nil
         guard let token = try? signer.sign(payloadJSON: payload, header: header) else { return 0 }
-        _ = try? verifier.verify(token, nowMs: now)
+        check(token, now: now)
     }
     return 0
+}
+
+/// Parses and verifies `text` both ways verifyToken may: the type told from the parsed token must be the
+/// type told from the text (the handler parses once for both), and verifying the parsed token must end as
+/// verifying the text does.
+func check(_ text: String, now: Int64) {
+    let byText = try? verifier.verify(text, nowMs: now)
+    guard let parsed = try? ParsedToken.parse(text) else { return }
+    if ClerkTokenType.detect(parsed) != ClerkTokenType.detect(text) { fatalError("token type differs when parsed first") }
+    let byParsed = try? verifier.verify(parsed, nowMs: now)
+    if (byText == nil) != (byParsed == nil) || byText?.claims.subject != byParsed?.claims.subject {
+        fatalError("verification differs when parsed first")
+    }
 }
 
 /// The process entry SwiftPM links for a testable executable (`main` is an alias of it): libFuzzer's

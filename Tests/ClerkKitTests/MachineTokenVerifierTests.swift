@@ -39,6 +39,11 @@ final class MachineTokenVerifierTests: XCTestCase {
             XCTAssertEqual(ClerkTokenType.detect(try f.token(claims: oauth, header: #"{"alg":"RS256","kid":"k","typ":"\#(typ)"}"#)), .oauthToken)
         }
         XCTAssertEqual(ClerkTokenType.detect(try f.token(claims: oauth)), .sessionToken, "typ JWT and a user: a session token")
+        // verifyToken parses once and tells the type from the parsed token: the same answers.
+        for token in [try f.token(sub: "user_1"), try f.token(claims: m2m), try f.token(claims: oauth),
+                      try f.token(claims: oauth, header: #"{"alg":"RS256","kid":"k","typ":"AT+JWT"}"#)] {
+            XCTAssertEqual(ClerkTokenType.detect(try ParsedToken.parse(token)), ClerkTokenType.detect(token))
+        }
         for junk in ["", "x", "a.b.c", "not.a.token", "eyJ.eyJ.x", "Mt_123", " ak_123", "AK_123"] {
             XCTAssertEqual(ClerkTokenType.detect(junk), .sessionToken, junk)
         }
