@@ -16,16 +16,20 @@ public struct DeliveryRejection {
                 ON CONFLICT (svix_id, environment) DO NOTHING RETURNING svix_id)
             INSERT INTO queue_rejects (source, message_id, reason, body)
             SELECT $5, svix_id, $6, $7 FROM d
+            ON CONFLICT (source, message_id, reason, md5(body)) DO NOTHING
             """, [clean(deliveryId), clean(environment), clean(eventType), clerkUserId.map(clean), clean(source), clean(reason),
                   clean(rawBody)])
     }
 
     /// Keeps a queued message that never became a delivery (no signature, not JSON, not an event) in
-    /// `queue_rejects` for a person to look at; NUL is removed, since `text` cannot hold it and the body
-    /// would otherwise be lost with the refused insert.
+    /// `queue_rejects` for a person to look at, once: the same message (source, id, reason and body) refused
+    /// again, by a redelivery or by two relays at once, adds nothing (migration 11). NUL is removed, since
+    /// `text` cannot hold it and the body would otherwise be lost with the refused insert.
     public func keep(source: String, messageId: String, reason: String, body: [UInt8]) throws(PostgresError) {
-        try connection.query("INSERT INTO queue_rejects (source, message_id, reason, body) VALUES ($1, $2, $3, $4)",
-                             [clean(source), clean(messageId), clean(reason), clean(String(decoding: body, as: UTF8.self))])
+        try connection.query("""
+            INSERT INTO queue_rejects (source, message_id, reason, body) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (source, message_id, reason, md5(body)) DO NOTHING
+            """, [clean(source), clean(messageId), clean(reason), clean(String(decoding: body, as: UTF8.self))])
     }
 
     private func clean(_ s: String) -> String { s.contains("\u{0}") ? String(s.unicodeScalars.filter { $0 != "\u{0}" }) : s }

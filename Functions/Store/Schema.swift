@@ -126,6 +126,19 @@ public enum Schema {
             ALTER TABLE backfill_runs ADD COLUMN user_anchor_id text, ADD COLUMN user_anchor_ms bigint,
                                       ADD COLUMN org_anchor_id text, ADD COLUMN org_anchor_ms bigint;
             """),
+        // A refused message is kept once: Amazon MQ redelivers a whole batch (a retryable failure elsewhere in
+        // it, a timed-out relay), and each redelivery used to add a row, which a person replaying the table
+        // replayed again. The key is the whole message, body included, because the id alone is not one:
+        // a message without an AMQP id is named by its place in its batch. md5 only keeps the index entry
+        // small (a body is often past btree's limit). Rows already kept twice are collapsed to the first.
+        Migration(version: 12, name: "refused messages kept once", sql: """
+            DELETE FROM queue_rejects WHERE id IN (
+                SELECT id FROM (
+                    SELECT id, row_number() OVER (PARTITION BY source, message_id, reason, body ORDER BY id) AS copy
+                      FROM queue_rejects WHERE message_id IS NOT NULL AND body IS NOT NULL) c
+                 WHERE copy > 1);
+            CREATE UNIQUE INDEX queue_rejects_message_idx ON queue_rejects (source, message_id, reason, md5(body));
+            """),
     ]
 
     /// Applies one Clerk user event in a single statement (one round trip, one transaction):
