@@ -95,7 +95,8 @@ let package = Package(
         .testTarget(name: "ClerkKitTests", dependencies: ["ClerkKit", "JSON", "HTTPClient", "TestSupport"]),
         .testTarget(
             name: "ClerkFunctionsTests",
-            dependencies: ["ClerkFunctions", "ClerkKit", "Store", "Messaging", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "TestSupport"]),
+            dependencies: ["ClerkFunctions", "ClerkKit", "Store", "Messaging", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "TestSupport",
+                           .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]
 )

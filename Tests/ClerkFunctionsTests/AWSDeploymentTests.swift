@@ -3,6 +3,7 @@ import LocalHosting
 import ClerkFunctions
 import ClerkKit
 import LambdaRuntime
+import Messaging
 import TestSupport
 import XCTest
 
@@ -100,6 +101,36 @@ final class AWSDeploymentTests: XCTestCase {
         XCTAssertNotNil(seen["ColdStart"])
         XCTAssertEqual(seen["WebhookOutcome/200"]?["eventType"], "user.created")
         XCTAssertEqual(seen["WebhookOutcome/401"]?["eventType"], "unknown", "before verification the type is not trusted")
+    }
+
+    /// The broker URL (its password in it) and the profile service's key as template.yaml passes them with
+    /// `RabbitMqUrlSecretArn` and `ProfileServiceApiKeySecretArn`: plain-text secrets, read whole at init. The
+    /// key reaches the profile service, the user's event reaches the broker, and neither reaches a log line.
+    func testBrokerURLAndProfileServiceKeyFromSecretsManager() throws {
+        let secret = WebhookSigner.newSecret()
+        let brokerArn = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:clerk/rabbitmq-url-AbCdEf"
+        let keyArn = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:clerk/profile-key-AbCdEf"
+        let profileKey = "pk_live_" + WebhookSigner.newSecret().dropFirst("whsec_".count)
+        let aws = try AWSSecretsStandIn(secrets: [webhookArn: #"{"production":"\#(secret)"}"#, brokerArn: TestBroker.url, keyArn: profileKey])
+        let consumer = AMQPPublisher(url: TestBroker.url)
+        while try consumer.get("user-events") != nil {}
+        let profile = try ProfileReceiver()
+        let api = try LocalRuntimeAPI()
+        let p = try start(api, aws, ["PROFILE_SERVICE_URL": profile.url, "RABBITMQ_URL_SECRET_ARN": brokerArn,
+                                     "PROFILE_SERVICE_API_KEY_SECRET_ARN": keyArn])
+        XCTAssertEqual(try status(api, f.signed(f.userBody(type: "user.created", updatedAt: 1), secret: secret)), 200)
+        // The outbox is published after the response, before the next invocation: this answer means it is done.
+        XCTAssertEqual(try status(api, f.signed(f.userBody(updatedAt: 2), secret: WebhookSigner.newSecret())), 401)
+        let (out, log) = finish(api, p)
+        XCTAssertEqual(profile.received.first?.header("authorization"), "Bearer " + profileKey)
+        let event = try XCTUnwrap(try consumer.get("user-events"), "published with the URL from the secret: \(log)")
+        XCTAssertEqual(try JSONValue.parse(event)["type"]?.stringValue, "user.created")
+        XCTAssertFalse(log.contains("outbox publish deferred"), log)
+        let read = Set(aws.requests.compactMap { $0["id"]?.stringValue })
+        XCTAssertTrue(read.isSuperset(of: [brokerArn, keyArn]), "\(read)")
+        for value in [profileKey, TestBroker.url] {
+            XCTAssertFalse(log.contains(value) || out.contains(value), "no secret in any log line")
+        }
     }
 
     func testMetricsOffWritesNoEMFAndTheTraceIdReachesTheProfileService() throws {

@@ -4,6 +4,7 @@ import ClerkFunctions
 import LambdaRuntime
 import TestSupport
 import XCTest
+import Yams
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,7 +54,11 @@ final class TemplateTests: XCTestCase {
         let values = [("SubnetIds", "subnet-0a1b2c3d,subnet-0e1f2a3b"), ("SecurityGroupIds", "sg-0123456789abcdef0"),
                       ("DatabaseSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1234-AbCdEf"),
                       ("WebhookSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:clerk/webhook-AbCdEf"),
-                      ("ClerkSecretKeySecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:clerk/key-AbCdEf")]
+                      ("ClerkSecretKeySecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:clerk/key-AbCdEf"),
+                      ("ClerkMachineSecretKeySecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:clerk/machine-AbCdEf"),
+                      ("ProfileServiceApiKeySecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:profile/key-AbCdEf"),
+                      ("RabbitMqUrlSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rabbitmq/url-AbCdEf"),
+                      ("KafkaPasswordSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:AmazonMSK_clerk-AbCdEf")]
         for (name, value) in values {
             guard let at = text.range(of: "\n  \(name):\n"), let d = text.range(of: "Default: \"\"", range: at.upperBound..<text.endIndex) else {
                 XCTFail("parameter \(name) with Default \"\" not found")
@@ -81,25 +86,137 @@ final class TemplateTests: XCTestCase {
         XCTAssertEqual(sam.exit.code, 0, "sam validate: \(sam.stdout.text)\(sam.stderr.text)")
     }
 
-    /// Least privilege: a function reads exactly the secrets its environment names, and names none it cannot read.
-    func testEachFunctionMayReadExactlyTheSecretsItNames() {
-        // Resources are the lines indented by exactly two spaces; a block runs to the next one.
-        var blocks: [String] = []
-        for line in template.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("  "), !line.hasPrefix("   "), line.count > 2 { blocks.append("") }
-            if !blocks.isEmpty { blocks[blocks.count - 1] += line.trimmingWhitespace().isEmpty ? "" : String(line.dropFirst(2)) + "\n" }
+    /// A credential the functions can read from Secrets Manager: the `*SecretArn` parameter naming the secret, the
+    /// variables its reference fills (with the JSON field picked), the plain `NoEcho` parameter it replaces, the
+    /// secret the stack creates when the parameter is empty, and the handlers that read it.
+    struct SecretSource {
+        var parameter: String
+        var variables: [(name: String, field: String?)]
+        var plain: String?
+        var created: String?
+        var readers: Set<String>
+    }
+
+    static let webhookHandlers: Set<String> = ["clerkWebhook", "onUserCreated", "onUserUpdated", "onUserDeleted", "onOrganizationEvent"]
+
+    /// Who reads what, from the code: `DatabaseSession` (every function), `WebhookConfig` (the webhook handlers),
+    /// `ClerkAPIConfig` (verifyToken's profiles just in time and machine tokens, backfillClerk), `MachineTokenConfig`
+    /// (verifyToken), `ProfileServiceClient` (built by every webhook handler, but used only for `user.created`, in
+    /// `WebhookFunction.apply`: clerkWebhook and onUserCreated), `OutboxRelay` (every webhook handler publishes
+    /// after a delivery, and publishOutbox).
+    static let secretSources: [SecretSource] = [
+        SecretSource(parameter: "DatabaseSecretArn", variables: [("DATABASE_PASSWORD", "password")], plain: nil, created: nil,
+                     readers: webhookHandlers.union(["verifyToken", "me", "health", "publishOutbox", "backfillClerk"])),
+        SecretSource(parameter: "WebhookSecretArn", variables: [("PROD_CLERK_WEBHOOK_SECRET", "production"), ("DEV_CLERK_WEBHOOK_SECRET", "development")],
+                     plain: nil, created: "WebhookSigningSecret", readers: webhookHandlers),
+        SecretSource(parameter: "ClerkSecretKeySecretArn", variables: [("PROD_CLERK_SECRET_KEY", "production")], plain: nil,
+                     created: "ClerkSecretKeySecret", readers: ["verifyToken", "backfillClerk"]),
+        SecretSource(parameter: "ClerkMachineSecretKeySecretArn", variables: [("CLERK_MACHINE_SECRET_KEY", nil)], plain: "ClerkMachineSecretKey",
+                     created: nil, readers: ["verifyToken"]),
+        SecretSource(parameter: "ProfileServiceApiKeySecretArn", variables: [("PROFILE_SERVICE_API_KEY", nil)], plain: "ProfileServiceApiKey",
+                     created: nil, readers: ["clerkWebhook", "onUserCreated"]),
+        SecretSource(parameter: "RabbitMqUrlSecretArn", variables: [("RABBITMQ_URL", nil)], plain: "RabbitMqUrl", created: nil,
+                     readers: webhookHandlers.union(["publishOutbox"])),
+        SecretSource(parameter: "KafkaPasswordSecretArn", variables: [("KAFKA_PASSWORD", "password")], plain: "KafkaPassword", created: nil,
+                     readers: webhookHandlers.union(["publishOutbox"])),
+    ]
+
+    static func arn(_ parameter: String) -> String { "arn:aws:secretsmanager:eu-central-1:123456789012:secret:\(parameter)-AbCdEf" }
+    static func plainValue(_ parameter: String) -> String { "plain-value-of-\(parameter)" }
+
+    /// Parameters that deploy every function (both queue consumers), every plain credential given, no secret ARN.
+    static var plainParameters: [String: String] {
+        var given = ["ClerkIssuer": "https://clerk.example.com", "DatabaseUrl": "postgresql://app@db.internal:5432/app",
+                     "EventsQueueArn": "arn:aws:sqs:eu-central-1:123456789012:clerk-events",
+                     "EventsBrokerArn": "arn:aws:mq:eu-central-1:123456789012:broker:clerk:b-1234",
+                     "ProfileServiceUrl": "https://profiles.example.com", "KafkaBrokers": "b-1.msk.example.com:9096"]
+        for source in secretSources { if let plain = source.plain { given[plain] = plainValue(plain) } }
+        return given
+    }
+
+    func parsed(_ given: [String: String]) throws -> CloudFormationTemplate {
+        try CloudFormationTemplate(text: template, parameters: given)
+    }
+
+    /// Every `*SecretArn` parameter is known to the table below it, and every `NoEcho` credential but the
+    /// database URL (whose secret holds only the password) has a `*SecretArn` counterpart.
+    func testEverySecretParameterAndEveryNoEchoCredentialIsAccountedFor() throws {
+        let t = try parsed(Self.plainParameters)
+        // The Amazon MQ event source reads EventsBrokerSecretArn, not the function (SAM grants it).
+        let arnParameters = Set(t.parameterNames { _ in true }.filter { $0.hasSuffix("SecretArn") }).subtracting(["EventsBrokerSecretArn"])
+        XCTAssertEqual(arnParameters, Set(Self.secretSources.map(\.parameter)))
+        let noEcho = t.parameterNames { $0["NoEcho"]?.bool == true }
+        for name in noEcho where name != "DatabaseUrl" {
+            XCTAssertTrue(t.parameters[name + "SecretArn"] != nil, "\(name) has no \(name)SecretArn")
+            XCTAssertEqual(Self.secretSources.first { $0.parameter == name + "SecretArn" }?.plain, name)
         }
-        blocks = blocks.filter { $0.contains("Type: AWS::Serverless::Function") }
-        XCTAssertFalse(blocks.isEmpty)
-        for block in blocks {
-            let name = String(block.prefix { $0 != ":" })
-            let webhook = block.contains("PROD_CLERK_WEBHOOK_SECRET_SECRET_ARN")
-            XCTAssertEqual(webhook, block.contains("SecretArn: !If [CreateWebhookSecret"), name)
-            let key = block.contains("PROD_CLERK_SECRET_KEY_SECRET_ARN")
-            XCTAssertEqual(key, block.contains("SecretArn: !If [CreateClerkSecretKeySecret"), name)
-            // Every function stores or reads data, so each may read the database's secret (when there is one).
-            XCTAssertTrue(block.contains("SecretArn: !Ref DatabaseSecretArn"), name)
+        XCTAssertEqual(Set(noEcho), Set(Self.secretSources.compactMap(\.plain)).union(["DatabaseUrl"]))
+    }
+
+    /// Least privilege, both sides of every condition: with one secret ARN given at a time (and with none), exactly
+    /// the functions that read that credential get its reference (`<NAME>_SECRET_ARN`, with the field) and may
+    /// read that secret; the others get neither; without the ARN, its readers and only they get the plain value.
+    func testExactlyTheReadersOfEachCredentialGetItsReferenceAndPermissionWhenItsArnIsGiven() throws {
+        var scenarios: [(String, [String: String])] = [("no secret ARN given", Self.plainParameters)]
+        for source in Self.secretSources {
+            var given = Self.plainParameters
+            given[source.parameter] = Self.arn(source.parameter)
+            if let plain = source.plain { given[plain] = "" }
+            scenarios.append((source.parameter + " given", given))
         }
+        var deployedHandlers: Set<String> = []
+        for (scenario, given) in scenarios {
+            let t = try parsed(given)
+            XCTAssertEqual(try t.failingRules(), [], scenario)
+            let functions = try t.functions()
+            XCTAssertTrue(Set(functions.map(\.id)).isSuperset(of: ["SqsEventsFunction", "MqEventsFunction"]), "\(scenario): the queue consumers too")
+            for function in functions {
+                let at = "\(scenario), \(function.id)"
+                deployedHandlers.insert(function.handler)
+                var grants: [String] = []
+                for source in Self.secretSources {
+                    let reads = source.readers.contains(function.handler)
+                    let given = given[source.parameter].flatMap { $0.isEmpty ? nil : $0 }
+                    let secret = given ?? source.created.map { "{Ref \($0)}" }
+                    for (name, field) in source.variables {
+                        let reference = function.environment[name + "_SECRET_ARN"]
+                        let value = function.environment[name]
+                        if reads, let secret {
+                            XCTAssertEqual(reference, secret + (field.map { "#" + $0 } ?? ""), "\(at): \(name)_SECRET_ARN")
+                            XCTAssertNil(value, "\(at): \(name) is set next to its reference (an init error)")
+                        } else if reads {
+                            XCTAssertNil(reference, "\(at): \(name)_SECRET_ARN without \(source.parameter)")
+                            XCTAssertEqual(value, source.plain.map(Self.plainValue), "\(at): \(name) from the plain parameter")
+                        } else {
+                            XCTAssertNil(reference, "\(at) does not read \(name) but gets its reference")
+                            XCTAssertNil(value, "\(at) does not read \(name) but gets its value")
+                        }
+                    }
+                    if reads, let secret { grants.append(secret) }
+                }
+                XCTAssertEqual(function.readableSecrets.sorted(), grants.sorted(), "\(at): may read exactly the secrets it names")
+            }
+        }
+        let registered = Set(Functions.registry.functions.map(\.name)).subtracting(Functions.internalOnly)
+        XCTAssertEqual(deployedHandlers, registered)
+        for source in Self.secretSources { XCTAssertTrue(source.readers.isSubset(of: registered), source.parameter) }
+    }
+
+    /// With a credential's secret ARN given, its plain `NoEcho` value reaches no function's environment, even if
+    /// it is given too: a condition chooses between them, and a rule refuses the pair at deploy time.
+    func testNoPlainCredentialReachesAFunctionWhenItsSecretIsGiven() throws {
+        var given = Self.plainParameters
+        for source in Self.secretSources { given[source.parameter] = Self.arn(source.parameter) }
+        let t = try parsed(given)
+        for function in try t.functions() {
+            for (name, value) in function.environment {
+                for plain in Self.secretSources.compactMap(\.plain) {
+                    XCTAssertFalse(value.contains(Self.plainValue(plain)), "\(function.id): \(name) carries \(plain) next to its secret")
+                }
+            }
+        }
+        let pairs = Self.secretSources.compactMap(\.plain)
+        XCTAssertEqual(try t.failingRules(), pairs.map { "One" + $0 }.sorted(), "each pair is refused by its rule")
     }
 
     func testSamValidateLint() throws {
