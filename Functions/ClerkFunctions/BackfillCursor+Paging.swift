@@ -20,7 +20,8 @@ extension BackfillCursor {
     /// - a page that begins with an item not yet applied (or an empty page) means items before it were
     ///   deleted and the list moved back under the offset: it steps back a page at a time until a page
     ///   begins with an applied item, or reaches the list's start; from there it reads on, page after page,
-    ///   to the first page holding something not applied;
+    ///   each one overlapping the last by an item and checked the same way, to the first page holding
+    ///   something not applied;
     /// - otherwise (the anchor itself was deleted, or items were added) it keeps what is not applied.
     /// Items added after the pass began are read at the end of the list (oldest first), not skipped.
     func read<Item>(pageSize requested: Int, key: (Item) -> (id: String, createdMs: Int64?),
@@ -45,7 +46,11 @@ extension BackfillCursor {
                 placed = true
             }
             if fresh.isEmpty && page.count >= pageSize {
-                start += page.count
+                // On by the page less one: the next page must begin with this page's last (applied) item, or
+                // an item Clerk deleted in between moved the list back under it and it steps back again
+                // (paging on by a whole page skipped the item after each such deletion).
+                start += page.count - 1
+                placed = false
                 continue
             }
             return Read(start: start, page: page, fresh: fresh)
