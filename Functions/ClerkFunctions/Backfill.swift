@@ -71,7 +71,15 @@ public struct Backfill {
                     let counts = try store.applyUsers(users, run: run, cursor: next, environment: environment, dryRun: dryRun)
                     summary.users.add(counts)
                     // A dry run saves nothing: it pages on from its cursor in memory.
-                    if !dryRun { run = try store.openRun(environment: environment) }
+                    if !dryRun {
+                        // Another process may have finished this pass meanwhile: stop, rather than carry this
+                        // position into the next pass (which would start it midway).
+                        guard let reloaded = try store.reload(run) else {
+                            progress("another backfill finished this pass")
+                            return summary
+                        }
+                        run = reloaded
+                    }
                     cursor = next
                 }
                 progress("users: \(cursor.offset) read, \(summary.users.created) created, \(summary.users.updated) updated, "

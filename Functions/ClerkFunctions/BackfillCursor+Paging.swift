@@ -1,4 +1,18 @@
+import LambdaRuntime
 import Store
+
+/// A Backend API list that kept moving under one read of the backfill (items with equal `created_at` listed
+/// in a different order on every request, or an answer that ignores `offset`): the run stops with its
+/// position saved, rather than skip items silently or ask Clerk for pages forever.
+public struct BackfillListUnsettled: LambdaReportableError, CustomStringConvertible {
+    /// How many pages the read asked for.
+    public let requests: Int
+    public var errorType: String { "BackfillListUnsettled" }
+    public var errorMessage: String { description }
+    public var description: String {
+        "Clerk's list did not settle after \(requests) page requests; the position is saved and the next run resumes there"
+    }
+}
 
 extension BackfillCursor {
     /// One read of a Clerk list: where it started, the page Clerk returned, and the positions in it this pass
@@ -28,12 +42,23 @@ extension BackfillCursor {
                     fetch: (_ offset: Int) throws -> [Item]) throws -> Read<Item> {
         // A page re-reads the anchor: it needs room for one more item.
         let pageSize = max(requested, 2)
-        var start = anchorId == nil ? offset : max(offset - 1, 0)
+        // A position saved before the anchor existed (an offset alone) cannot be checked: start over.
+        var start = anchorId == nil ? 0 : max(offset - 1, 0)
         // Whether a page at or before `start` began with an applied item: nothing before `start` is unread.
-        var placed = anchorId == nil && offset == 0
+        var placed = anchorId == nil
+        // Stepping back to the start (a page at a time) and reading on to here again (a page less one at a time)
+        // takes no more than this; more means the list is not holding still (see `BackfillListUnsettled`).
+        let budget = offset / pageSize + offset / (pageSize - 1) + 8
+        var requests = 0
         while true {
+            guard requests < budget else { throw BackfillListUnsettled(requests: requests) }
+            requests += 1
             let page = try fetch(start)
+            // Within a page that holds the anchor, what follows it is not applied, whatever its `created_at`
+            // says (a list out of `created_at` order must not hide it); elsewhere `created_at` tells.
+            let anchorIndex = anchorId.flatMap { id in page.firstIndex { key($0).id == id } }
             let fresh = page.indices.filter { i in
+                if let a = anchorIndex, i > a { return true }
                 let k = key(page[i])
                 return !hasApplied(id: k.id, createdMs: k.createdMs)
             }

@@ -98,11 +98,24 @@ public struct BackfillStore {
             INSERT INTO backfill_runs (environment) VALUES ($1)
             ON CONFLICT (environment) WHERE finished_at IS NULL DO NOTHING
             """, [environment])
+        guard let run = try load("environment = $1", environment) else {
+            throw .query(sqlState: "XX000", message: "no open backfill run")
+        }
+        return run
+    }
+
+    /// `run` as saved now, or nil when it is finished (another process completed the pass).
+    public func reload(_ run: BackfillRun) throws(PostgresError) -> BackfillRun? {
+        try load("id = $1", run.id)
+    }
+
+    /// The open run matching `condition` (on `value`), with its counts.
+    private func load(_ condition: String, _ value: any PostgresEncodable) throws(PostgresError) -> BackfillRun? {
         let rows = try connection.query("""
             SELECT id, phase, next_offset, org_offset, user_anchor_id, user_anchor_ms, org_anchor_id, org_anchor_ms
-              FROM backfill_runs WHERE environment = $1 AND finished_at IS NULL
-            """, [environment])
-        guard let row = rows.first else { throw .query(sqlState: "XX000", message: "no open backfill run") }
+              FROM backfill_runs WHERE \(condition) AND finished_at IS NULL
+            """, [value])
+        guard let row = rows.first else { return nil }
         // The saved counts, flattened by PostgreSQL (`{"users": {"created": 3}}` as rows), so the Store needs
         // no JSON reader of its own.
         let runId = try row.decode("id", as: Int64.self)

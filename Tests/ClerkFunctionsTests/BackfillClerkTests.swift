@@ -176,6 +176,24 @@ final class BackfillClerkTests: XCTestCase {
         XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'organization.created'"), 40)
     }
 
+    /// Another process finishes the pass while this one is among the users: this one stops, instead of
+    /// opening the next pass and saving its own position there (which started that pass midway).
+    func testARunFinishedByAnotherProcessIsNotCarriedIntoTheNextPass() throws {
+        for i in 0..<30 { standIn.addUser(id: "user_f\(i)", email: "f\(i)@example.com") }
+        let api = try XCTUnwrap(try ClerkAPIConfig(environment: Environment(env)).client(for: "production"))
+        var backfill = Backfill(api: api, connection: db, environment: "production", logger: Logger(level: .error))
+        backfill.pageSize = 10
+        let other = try TestDatabase.connect()
+        var pages = 0
+        let summary = try backfill.run(deadlineMs: Clock.nowMs() + 60_000) { line in
+            guard line.hasPrefix("users:") else { return }
+            pages += 1
+            if pages == 1 { _ = try? other.query("UPDATE backfill_runs SET phase = 'done', finished_at = now() WHERE finished_at IS NULL") }
+        }
+        XCTAssertFalse(summary.complete)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM backfill_runs WHERE finished_at IS NULL"), 0, "no pass opened midway")
+    }
+
     func testOrganizationsAndMembershipsFollowTheWebhookRules() throws {
         standIn.addUser(id: "user_o1", email: "o1@example.com")
         // 1203 organizations: three pages of 500; the first has 620 members (two membership pages).

@@ -104,6 +104,48 @@ final class BackfillCursorTests: XCTestCase {
         let list = List(30)
         let (_, applied) = try pass(list, from: BackfillCursor(offset: 20), pageSize: 10)
         XCTAssertEqual(applied, (0..<30).map { "i\($0)" })
+        XCTAssertEqual(list.reads, 4, "straight to the start, then 0, 9, 18, 27")
+    }
+
+    /// Items with one `created_at` listed in a new order on every request (nothing promises their order):
+    /// the read stops with an error after a bounded number of requests, neither looping nor skipping quietly.
+    func testTiesListedInANewOrderEachTimeStopTheRunInsteadOfLooping() throws {
+        let list = List(30) { _ in 5 }
+        var generator = SystemRandomNumberGenerator()
+        list.beforeRead = { _ in list.items.shuffle(using: &generator) }
+        var cursor = BackfillCursor()
+        var stopped: BackfillListUnsettled?
+        for _ in 0..<100 {
+            do {
+                let read = try cursor.read(pageSize: 3, key: Self.key) { list.page($0, 3) }
+                cursor = cursor.advanced(pastAllOf: read, key: Self.key)
+                if read.page.count < 3 { break }
+            } catch let error as BackfillListUnsettled {
+                stopped = error
+                break
+            }
+        }
+        XCTAssertLessThan(list.reads, 1_000, "no request storm")
+        if let stopped { XCTAssertTrue(stopped.description.contains("the next run resumes"), stopped.description) }
+    }
+
+    /// A Backend API that ignores `offset` (the same page every time) ends the read with an error.
+    func testAnAnswerThatIgnoresTheOffsetEndsWithAnError() throws {
+        let list = List(30)
+        let (paused, _) = try pass(list, from: BackfillCursor(), pageSize: 10, pages: 2)
+        XCTAssertThrowsError(try paused.read(pageSize: 10, key: Self.key) { _ in list.page(0, 10) }) { error in
+            XCTAssertTrue(error is BackfillListUnsettled, "\(error)")
+        }
+        XCTAssertLessThan(list.reads, 30)
+    }
+
+    /// An item listed after the anchor is applied even when its `created_at` is older (a list out of order).
+    func testAnItemAfterTheAnchorIsAppliedWhateverItsCreatedAt() throws {
+        let list = List(30)
+        let (paused, first) = try pass(list, from: BackfillCursor(), pageSize: 10, pages: 1)
+        list.items[10].created = 1
+        let (_, rest) = try pass(list, from: paused, pageSize: 10)
+        XCTAssertEqual(first + rest, (0..<30).map { "i\($0)" })
     }
 
     func testTheAnchorDeletedAtTheListsEndFinishes() throws {
