@@ -34,6 +34,8 @@ struct CloudFormationTemplate {
         var environment: [String: String]
         /// The `SecretArn` of every `AWSSecretsManagerGetSecretValuePolicy` among its `Policies`.
         var readableSecrets: [String]
+        /// The `KeyId` of every `KMSDecryptPolicy` among its `Policies`.
+        var decryptableKeys: [String] = []
     }
 
     let root: Node
@@ -97,9 +99,17 @@ struct CloudFormationTemplate {
                 if !text.isEmpty { environment[name] = text }
             }
             var secrets: [String] = []
+            var keys: [String] = []
             if let policies = properties["Policies"] {
                 guard case .list(let list) = try evaluate(policies) else { throw Unsupported(description: "\(id): Policies is not a list") }
                 for case .map(let policy) in list {
+                    if let kms = policy["KMSDecryptPolicy"] {
+                        guard case .map(let arguments) = kms, let key = arguments["KeyId"]?.string else {
+                            throw Unsupported(description: "\(id): KMSDecryptPolicy without a KeyId")
+                        }
+                        keys.append(key)
+                        continue
+                    }
                     guard let template = policy["AWSSecretsManagerGetSecretValuePolicy"] else { continue }
                     guard case .map(let arguments) = template, let arn = arguments["SecretArn"]?.string else {
                         throw Unsupported(description: "\(id): AWSSecretsManagerGetSecretValuePolicy without a SecretArn")
@@ -107,7 +117,7 @@ struct CloudFormationTemplate {
                     secrets.append(arn)
                 }
             }
-            out.append(Function(id: id, handler: handler, environment: environment, readableSecrets: secrets))
+            out.append(Function(id: id, handler: handler, environment: environment, readableSecrets: secrets, decryptableKeys: keys))
         }
         return out.sorted { $0.id < $1.id }
     }

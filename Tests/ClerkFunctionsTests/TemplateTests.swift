@@ -58,7 +58,8 @@ final class TemplateTests: XCTestCase {
                       ("ClerkMachineSecretKeySecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:clerk/machine-AbCdEf"),
                       ("ProfileServiceApiKeySecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:profile/key-AbCdEf"),
                       ("RabbitMqUrlSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rabbitmq/url-AbCdEf"),
-                      ("KafkaPasswordSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:AmazonMSK_clerk-AbCdEf")]
+                      ("KafkaPasswordSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:AmazonMSK_clerk-AbCdEf"),
+                      ("KafkaSecretKmsKeyId", "1234abcd-12ab-34cd-56ef-1234567890ab")]
         for (name, value) in values {
             guard let at = text.range(of: "\n  \(name):\n"), let d = text.range(of: "Default: \"\"", range: at.upperBound..<text.endIndex) else {
                 XCTFail("parameter \(name) with Default \"\" not found")
@@ -200,6 +201,24 @@ final class TemplateTests: XCTestCase {
         let registered = Set(Functions.registry.functions.map(\.name)).subtracting(Functions.internalOnly)
         XCTAssertEqual(deployedHandlers, registered)
         for source in Self.secretSources { XCTAssertTrue(source.readers.isSubset(of: registered), source.parameter) }
+    }
+
+    /// MSK's SASL/SCRAM secret is encrypted with a customer-managed KMS key: with its id given, exactly the
+    /// functions that read the Kafka secret may decrypt with that key; without the secret or the id, none may.
+    func testTheKafkaSecretsKMSKeyIsDecryptableByItsReadersOnly() throws {
+        let kafka = try XCTUnwrap(Self.secretSources.first { $0.parameter == "KafkaPasswordSecretArn" })
+        var given = Self.plainParameters
+        given["KafkaSecretKmsKeyId"] = "1234abcd-12ab-34cd-56ef-1234567890ab"
+        let withoutSecret = try parsed(given)
+        for function in try withoutSecret.functions() { XCTAssertEqual(function.decryptableKeys, [], "\(function.id): no secret, no key") }
+        given["KafkaPasswordSecretArn"] = Self.arn("KafkaPasswordSecretArn")
+        given["KafkaPassword"] = ""
+        for function in try parsed(given).functions() {
+            XCTAssertEqual(function.decryptableKeys, kafka.readers.contains(function.handler) ? ["1234abcd-12ab-34cd-56ef-1234567890ab"] : [],
+                           function.id)
+        }
+        given["KafkaSecretKmsKeyId"] = ""
+        for function in try parsed(given).functions() { XCTAssertEqual(function.decryptableKeys, [], "\(function.id): the key policy decides") }
     }
 
     /// With a credential's secret ARN given, its plain `NoEcho` value reaches no function's environment, even if
