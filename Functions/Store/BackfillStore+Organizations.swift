@@ -129,18 +129,6 @@ extension BackfillStore {
         return try rows.first?.decode("n", as: Int.self) ?? 0
     }
 
-    private static func tally(_ rows: PostgresRows, into counts: inout BackfillCounts) throws {
-        for row in rows {
-            let n = try row.decode("n", as: Int.self)
-            switch try row.decode("result", as: String.self) {
-            case "created": counts.created += n
-            case "updated": counts.updated += n
-            case "stale": counts.stale += n
-            default: counts.unchanged += n
-            }
-        }
-    }
-
     /// A JSON string literal (permission names go to the database as a JSON array per membership).
     static func jsonString(_ s: String) -> String {
         var out = "\""
@@ -165,13 +153,7 @@ extension BackfillStore {
         ), seen AS (
             INSERT INTO backfill_seen (run_id, kind, clerk_id) SELECT $2, 'organization', clerk_org_id FROM input ON CONFLICT DO NOTHING
         ), classified AS (
-            SELECT i.*, CASE
-                WHEN o.id IS NULL THEN 'create'
-                WHEN o.deleted_at IS NOT NULL THEN 'stale'
-                WHEN i.updated_ms IS NULL OR o.clerk_updated_at IS NULL THEN 'update'
-                WHEN to_timestamp(i.updated_ms / 1000.0) < o.clerk_updated_at THEN 'stale'
-                WHEN to_timestamp(i.updated_ms / 1000.0) = o.clerk_updated_at THEN 'unchanged'
-                ELSE 'update' END AS action
+            SELECT i.*, \(action(against: "o"))
               FROM input i LEFT JOIN organizations o ON o.clerk_org_id = i.clerk_org_id AND o.environment = $1
         ), applied AS (
             SELECT c.action, (clerk_apply_organization_event(
@@ -180,11 +162,7 @@ extension BackfillStore {
                        c.created_ms, c.updated_ms)).o_outcome AS outcome
               FROM classified c WHERE c.action IN ('create', 'update')
         )
-        SELECT CASE WHEN outcome = 'processed' THEN CASE WHEN action = 'create' THEN 'created' ELSE 'updated' END
-                    WHEN outcome = 'stale' THEN 'stale' ELSE 'unchanged' END AS result, count(*) AS n
-          FROM applied GROUP BY 1
-        UNION ALL
-        SELECT action, count(*) FROM classified WHERE action IN ('stale', 'unchanged') GROUP BY 1
+        \(tallySQL)
         """
 
     /// One organization's memberships in one statement, likewise through `clerk_apply_membership_event`
@@ -197,13 +175,7 @@ extension BackfillStore {
             INSERT INTO backfill_seen (run_id, kind, clerk_id)
             SELECT $2, 'membership', clerk_membership_id FROM input ON CONFLICT DO NOTHING
         ), classified AS (
-            SELECT i.*, CASE
-                WHEN m.id IS NULL THEN 'create'
-                WHEN m.deleted_at IS NOT NULL THEN 'stale'
-                WHEN i.updated_ms IS NULL OR m.clerk_updated_at IS NULL THEN 'update'
-                WHEN to_timestamp(i.updated_ms / 1000.0) < m.clerk_updated_at THEN 'stale'
-                WHEN to_timestamp(i.updated_ms / 1000.0) = m.clerk_updated_at THEN 'unchanged'
-                ELSE 'update' END AS action
+            SELECT i.*, \(action(against: "m"))
               FROM input i LEFT JOIN organization_memberships m
                 ON m.clerk_membership_id = i.clerk_membership_id AND m.environment = $1
         ), applied AS (
@@ -213,11 +185,7 @@ extension BackfillStore {
                        ARRAY(SELECT jsonb_array_elements_text(c.permissions::jsonb)), c.created_ms, c.updated_ms)).o_outcome AS outcome
               FROM classified c WHERE c.action IN ('create', 'update')
         )
-        SELECT CASE WHEN outcome = 'processed' THEN CASE WHEN action = 'create' THEN 'created' ELSE 'updated' END
-                    WHEN outcome = 'stale' THEN 'stale' ELSE 'unchanged' END AS result, count(*) AS n
-          FROM applied GROUP BY 1
-        UNION ALL
-        SELECT action, count(*) FROM classified WHERE action IN ('stale', 'unchanged') GROUP BY 1
+        \(tallySQL)
         """
 }
 

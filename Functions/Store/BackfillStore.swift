@@ -166,15 +166,7 @@ public struct BackfillStore {
                 PostgresArray(users.map { Optional(#"{"data":"# + $0.rawJSON + "}") }),
                 PostgresArray(users.map(\.createdAtMs)), PostgresArray(users.map(\.updatedAtMs)),
             ])
-            for row in rows {
-                let n = try row.decode("n", as: Int.self)
-                switch try row.decode("result", as: String.self) {
-                case "created": counts.created += n
-                case "updated": counts.updated += n
-                case "stale": counts.stale += n
-                default: counts.unchanged += n
-                }
-            }
+            try Self.tally(rows, into: &counts)
             progress.add(counts)
             if !dryRun {
                 try connection.query("""
@@ -215,6 +207,43 @@ public struct BackfillStore {
         try connection.query("UPDATE backfill_runs SET phase = 'done', finished_at = now(), updated_at = now() WHERE id = $1", [run.id])
     }
 
+    /// How a listed item compares with its stored row `alias` (joined as `i` to the input), as the webhooks
+    /// order versions: no row yet `create`; a tombstone or a newer row `stale`; the same version `unchanged`;
+    /// otherwise `update`. One text for users, organizations and memberships, so their rules cannot drift.
+    static func action(against alias: String) -> String {
+        """
+        CASE
+                        WHEN \(alias).id IS NULL THEN 'create'
+                        WHEN \(alias).deleted_at IS NOT NULL THEN 'stale'
+                        WHEN i.updated_ms IS NULL OR \(alias).clerk_updated_at IS NULL THEN 'update'
+                        WHEN to_timestamp(i.updated_ms / 1000.0) < \(alias).clerk_updated_at THEN 'stale'
+                        WHEN to_timestamp(i.updated_ms / 1000.0) = \(alias).clerk_updated_at THEN 'unchanged'
+                        ELSE 'update' END AS action
+        """
+    }
+
+    /// The counts by result of a statement's `applied` and `classified` steps (what `tally` reads).
+    static let tallySQL = """
+        SELECT CASE WHEN outcome = 'processed' THEN CASE WHEN action = 'create' THEN 'created' ELSE 'updated' END
+                    WHEN outcome = 'stale' THEN 'stale' ELSE 'unchanged' END AS result, count(*) AS n
+          FROM applied GROUP BY 1
+        UNION ALL
+        SELECT action, count(*) FROM classified WHERE action IN ('stale', 'unchanged') GROUP BY 1
+        """
+
+    /// Adds the rows of `tallySQL` to `counts`.
+    static func tally(_ rows: PostgresRows, into counts: inout BackfillCounts) throws {
+        for row in rows {
+            let n = try row.decode("n", as: Int.self)
+            switch try row.decode("result", as: String.self) {
+            case "created": counts.created += n
+            case "updated": counts.updated += n
+            case "stale": counts.stale += n
+            default: counts.unchanged += n
+            }
+        }
+    }
+
     /// Classifies each user against the stored row first: equal `clerk_updated_at` is `unchanged` and an
     /// older copy or a tombstone `stale`, both without a call; the rest go through `clerk_apply_user_event`
     /// (which checks the order again under its row lock) with a delivery id per run, user and version.
@@ -227,13 +256,7 @@ public struct BackfillStore {
             INSERT INTO backfill_seen (run_id, kind, clerk_id)
             SELECT $2, 'user', clerk_user_id FROM input ON CONFLICT DO NOTHING
         ), classified AS (
-            SELECT i.*, CASE
-                WHEN u.id IS NULL THEN 'create'
-                WHEN u.deleted_at IS NOT NULL THEN 'stale'
-                WHEN i.updated_ms IS NULL OR u.clerk_updated_at IS NULL THEN 'update'
-                WHEN to_timestamp(i.updated_ms / 1000.0) < u.clerk_updated_at THEN 'stale'
-                WHEN to_timestamp(i.updated_ms / 1000.0) = u.clerk_updated_at THEN 'unchanged'
-                ELSE 'update' END AS action
+            SELECT i.*, \(action(against: "u"))
               FROM input i LEFT JOIN users u ON u.clerk_user_id = i.clerk_user_id AND u.environment = $1
         ), applied AS (
             SELECT c.action, (clerk_apply_user_event(
@@ -242,10 +265,6 @@ public struct BackfillStore {
                        c.body, c.created_ms, c.updated_ms)).o_outcome AS outcome
               FROM classified c WHERE c.action IN ('create', 'update')
         )
-        SELECT CASE WHEN outcome = 'processed' THEN CASE WHEN action = 'create' THEN 'created' ELSE 'updated' END
-                    WHEN outcome = 'stale' THEN 'stale' ELSE 'unchanged' END AS result, count(*) AS n
-          FROM applied GROUP BY 1
-        UNION ALL
-        SELECT action, count(*) FROM classified WHERE action IN ('stale', 'unchanged') GROUP BY 1
+        \(tallySQL)
         """
 }
