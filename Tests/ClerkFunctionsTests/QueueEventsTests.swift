@@ -14,6 +14,8 @@ final class QueueEventsTests: XCTestCase {
     var f: WebhookFixture!
 
     override func setUpWithError() throws { f = try WebhookFixture() }
+    // XCTest keeps every test case alive to the end of the run: the fixture's connections would add up past max_connections.
+    override func tearDown() { f = nil }
 
     func sqs(_ messages: [(id: String, body: [UInt8], signedWith: String?)]) throws -> [UInt8] {
         let records: [JSONValue] = try messages.map { m in

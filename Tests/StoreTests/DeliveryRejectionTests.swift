@@ -13,6 +13,8 @@ final class DeliveryRejectionTests: XCTestCase {
         try TestDatabase.reset(db)
     }
 
+    override func tearDown() { db = nil }
+
     /// `source|message_id|reason|body`, a body past 1 KiB as its length (a failure message stays readable).
     func rows(_ c: PostgresConnection) throws -> [String] {
         try c.query("SELECT source, message_id, reason, body FROM queue_rejects ORDER BY id").map {
