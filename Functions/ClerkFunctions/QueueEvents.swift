@@ -142,32 +142,39 @@ struct QueueEventHandler: Sendable {
                 applied += 1
             }
         }
-        let rejected = failures.filter { if case .permanent = $0.1 { return true } else { return false } }.count
         // Per message, as this invocation decided it: an alarm on Rejected finds messages set aside for a
         // person (SQS: on their way to the dead-letter queue), one on Retried a broker redelivering in a loop.
-        Metrics.shared.emit([("QueueApplied", Double(applied), .count), ("QueueRejected", Double(rejected), .count),
-                             ("QueueRetried", Double(failures.count - rejected), .count)],
-                            dimensions: [("source", batch.source.rawValue)])
+        // A refusal Amazon MQ could not keep goes back with its batch, so it counts as retried.
+        func count(rejected: Int) {
+            Metrics.shared.emit([("QueueApplied", Double(applied), .count), ("QueueRejected", Double(rejected), .count),
+                                 ("QueueRetried", Double(failures.count - rejected), .count)],
+                                dimensions: [("source", batch.source.rawValue)])
+        }
         function.publishOutboxIfCheap(context)
         switch batch.source {
         case .sqs:
+            count(rejected: failures.filter { if case .permanent = $0.1 { return true } else { return false } }.count)
             // Every failed message goes back; SQS's redrive policy moves a hopeless one to its dead-letter queue.
             let items = failures.map { JSONValue.object(["itemIdentifier": .string($0.0.id)]) }
             return Array(JSONValue.object(["batchItemFailures": .array(items)]).serialized().utf8)
         case .rabbitmq:
             let retryable = failures.filter { if case .retryable = $0.1 { return true } else { return false } }
+            var kept = 0
             for (message, failure) in failures {
                 guard case .permanent(let reason) = failure else { continue }
                 // Kept, not lost: the body waits in queue_rejects for a person.
                 do {
                     try DeliveryRejection(connection: function.database.connection)
                         .keep(source: "rabbitmq", messageId: message.id, reason: reason, body: message.body)
+                    kept += 1
                 } catch {
                     // Not kept: send it back rather than lose it (the queue's own dead-lettering takes over).
                     context.logger.warn("queued event could not be kept", ["messageId": .string(message.id), "sqlState": .string(error.sqlState)])
+                    count(rejected: kept)
                     throw QueueBatchRetry(failed: failures.count)
                 }
             }
+            count(rejected: kept)
             if !retryable.isEmpty { throw QueueBatchRetry(failed: retryable.count) }
             return Array(#"{"batchItemFailures":[],"applied":\#(applied),"rejected":\#(failures.count)}"#.utf8)
         }

@@ -130,8 +130,10 @@ public enum Schema {
         // it, a timed-out relay), and each redelivery used to add a row, which a person replaying the table
         // replayed again. The key is the whole message, body included, because the id alone is not one:
         // a message without an AMQP id is named by its place in its batch. md5 only keeps the index entry
-        // small (a body is often past btree's limit). Rows already kept twice are collapsed to the first.
+        // small (a body is often past btree's limit). Rows already kept twice are collapsed to the first; the
+        // lock makes the DELETE see every copy the index will, including one a running older version was keeping.
         Migration(version: 12, name: "refused messages kept once", sql: """
+            LOCK TABLE queue_rejects IN SHARE ROW EXCLUSIVE MODE;
             DELETE FROM queue_rejects WHERE id IN (
                 SELECT id FROM (
                     SELECT id, row_number() OVER (PARTITION BY source, message_id, reason, body ORDER BY id) AS copy

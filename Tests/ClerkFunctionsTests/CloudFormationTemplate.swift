@@ -32,7 +32,8 @@ struct CloudFormationTemplate {
         /// Globals' variables merged with its own (its own win, as SAM merges them); empty values left out,
         /// because `Environment` treats "" as unset.
         var environment: [String: String]
-        /// The `SecretArn` of every `AWSSecretsManagerGetSecretValuePolicy` among its `Policies`.
+        /// The `SecretArn` of every `AWSSecretsManagerGetSecretValuePolicy` among its `Policies` (any policy but
+        /// these and `KMSDecryptPolicy` throws).
         var readableSecrets: [String]
         /// The `KeyId` of every `KMSDecryptPolicy` among its `Policies`.
         var decryptableKeys: [String] = []
@@ -102,7 +103,13 @@ struct CloudFormationTemplate {
             var keys: [String] = []
             if let policies = properties["Policies"] {
                 guard case .list(let list) = try evaluate(policies) else { throw Unsupported(description: "\(id): Policies is not a list") }
-                for case .map(let policy) in list {
+                for entry in list {
+                    // Only the two templates below are read; any other policy (a managed one, an inline statement,
+                    // another template) could grant any secret, so it stops the evaluation instead of being skipped.
+                    guard case .map(let policy) = entry, policy.count == 1,
+                          let name = policy.keys.first, ["KMSDecryptPolicy", "AWSSecretsManagerGetSecretValuePolicy"].contains(name) else {
+                        throw Unsupported(description: "\(id): a policy other than KMSDecryptPolicy or AWSSecretsManagerGetSecretValuePolicy")
+                    }
                     if let kms = policy["KMSDecryptPolicy"] {
                         guard case .map(let arguments) = kms, let key = arguments["KeyId"]?.string else {
                             throw Unsupported(description: "\(id): KMSDecryptPolicy without a KeyId")

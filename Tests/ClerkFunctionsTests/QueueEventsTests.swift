@@ -14,6 +14,8 @@ final class QueueEventsTests: XCTestCase {
     var f: WebhookFixture!
 
     override func setUpWithError() throws { f = try WebhookFixture() }
+    // XCTest keeps every test case alive to the end of the run: the fixture's connections would add up past max_connections.
+    override func tearDown() { f = nil }
 
     func sqs(_ messages: [(id: String, body: [UInt8], signedWith: String?)]) throws -> [UInt8] {
         let records: [JSONValue] = try messages.map { m in
@@ -177,6 +179,44 @@ final class QueueEventsTests: XCTestCase {
         XCTAssertEqual(rabbit["function"]?.stringValue, "clerkWebhook")
         let queue = try XCTUnwrap(lines.first { $0["source"]?.stringValue == "sqs" })
         XCTAssertEqual(queue["QueueRejected"]?.doubleValue, 1, "unsigned, and signatures are required")
+    }
+
+    /// A refused Amazon MQ message that cannot be kept (here: the disk is full) sends the batch back: it counts as
+    /// retried, not as rejected. Before, it counted as QueueRejected (an alarm looking for set-aside messages found
+    /// none) and QueueRetried stayed 0 while the broker redelivered the batch in a loop.
+    func testAnAmazonMQRejectThatCannotBeKeptCountsAsRetried() throws {
+        try f.db.query("""
+            CREATE OR REPLACE FUNCTION queue_rejects_full() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'could not extend file' USING ERRCODE = '53100'; END $$
+            """)
+        try f.db.query("CREATE TRIGGER queue_rejects_full BEFORE INSERT ON queue_rejects FOR EACH ROW EXECUTE FUNCTION queue_rejects_full()")
+        defer {
+            _ = try? f.db.query("DROP TRIGGER IF EXISTS queue_rejects_full ON queue_rejects")
+            _ = try? f.db.query("DROP FUNCTION IF EXISTS queue_rejects_full()")
+        }
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        try Metrics.shared.configure(environment: Environment(["CLERK_METRICS_NAMESPACE": "ClerkTest"]), function: "clerkWebhook", fd: fds[1])
+        defer {
+            try? Metrics.shared.configure(environment: Environment(["CLERK_METRICS": "false"]), function: "")
+            close(fds[0])
+        }
+        XCTAssertThrowsError(try f.harness.invoke("clerkWebhook", event: rmq([
+            ("k1", f.userBody(type: "user.created", id: "user_k1", updatedAt: 1), f.devSecret),
+            ("k2", f.userBody(type: "user.created", id: "user_k2", updatedAt: 1), WebhookSigner.newSecret()),
+        ]))) { error in
+            guard case .functionError(let object)? = error as? HarnessError else { return XCTFail("\(error)") }
+            XCTAssertEqual(object.errorType, "QueueBatchRetry")
+        }
+        close(fds[1])
+        let lines = try String(decoding: FileIO.readAll(fd: fds[0]), as: UTF8.self).split(separator: "\n")
+            .map { try JSONValue.parse(Array($0.utf8)) }.filter { $0["QueueApplied"] != nil }
+        let line = try XCTUnwrap(lines.first)
+        XCTAssertEqual(lines.count, 1)
+        XCTAssertEqual(line["QueueApplied"]?.doubleValue, 1)
+        XCTAssertEqual(line["QueueRejected"]?.doubleValue, 0, "nothing was set aside")
+        XCTAssertEqual(line["QueueRetried"]?.doubleValue, 1, "the refused message comes back with its batch")
+        XCTAssertEqual(try f.count("queue_rejects"), 0)
     }
 
     func testAmazonMQReturnsTheWholeBatchWhenARetryCouldHelp() throws {

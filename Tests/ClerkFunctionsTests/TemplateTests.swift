@@ -238,6 +238,33 @@ final class TemplateTests: XCTestCase {
         XCTAssertEqual(try t.failingRules(), pairs.map { "One" + $0 }.sorted(), "each pair is refused by its rule")
     }
 
+    /// A policy the evaluator does not read (a managed policy such as `SecretsManagerReadWrite`, an inline
+    /// statement, another SAM policy template) could grant any secret, so it must stop the evaluation rather than
+    /// be skipped: otherwise the least-privilege test above passes a function that may read every secret.
+    func testAPolicyTheEvaluatorDoesNotReadIsRefusedNotSkipped() throws {
+        func template(_ policy: String) -> String {
+            """
+            Resources:
+              F:
+                Type: AWS::Serverless::Function
+                Properties:
+                  Handler: me
+                  Policies:
+            \(policy)
+            """
+        }
+        let read = try CloudFormationTemplate(text: template("        - AWSSecretsManagerGetSecretValuePolicy:\n            SecretArn: arn:x"),
+                                              parameters: [:])
+        XCTAssertEqual(try read.functions().map(\.readableSecrets), [["arn:x"]])
+        for policy in ["        - SecretsManagerReadWrite",
+                       "        - Statement:\n            - Effect: Allow\n              Action: secretsmanager:GetSecretValue\n              Resource: '*'",
+                       "        - SSMParameterReadPolicy:\n            ParameterName: clerk/*",
+                       "        - AWSSecretsManagerGetSecretValuePolicy:\n            SecretArn: arn:x\n          KMSDecryptPolicy:\n            KeyId: k"] {
+            let t = try CloudFormationTemplate(text: template(policy), parameters: [:])
+            XCTAssertThrowsError(try t.functions(), "unexamined: \(policy)")
+        }
+    }
+
     func testSamValidateLint() throws {
         let r = try Subprocess.run(path: tool("sam"), arguments: ["validate", "--lint", "--template", BuiltProducts.packageRoot + "/template.yaml",
                                                                   "--region", "us-east-1"],

@@ -1,3 +1,4 @@
+import Dispatch
 import Store
 import TestSupport
 import XCTest
@@ -11,6 +12,8 @@ final class DeliveryRejectionTests: XCTestCase {
         db = try TestDatabase.connect()
         try TestDatabase.reset(db)
     }
+
+    override func tearDown() { db = nil }
 
     /// `source|message_id|reason|body`, a body past 1 KiB as its length (a failure message stays readable).
     func rows(_ c: PostgresConnection) throws -> [String] {
@@ -52,6 +55,49 @@ final class DeliveryRejectionTests: XCTestCase {
         try store.keep(source: "rabbitmq", messageId: "msg_1", reason: "malformed_json", body: Array("{}".utf8))
         XCTAssertEqual(try rows(db), ["rabbitmq|msg_1|data_error 22008|{}", "rabbitmq|msg_1|malformed_json|{}"])
         XCTAssertEqual(try db.query("SELECT count(*) AS n FROM webhook_deliveries WHERE outcome = 'rejected'").first?.decode("n", as: Int.self), 2)
+    }
+
+    /// A copy an older version is keeping while migration 12 runs (functions keep running during a deploy): before,
+    /// the DELETE did not see it (not committed yet), CREATE UNIQUE INDEX waited for it and then failed on it, and
+    /// the failed migration stopped every later one until someone ran it again.
+    func testMigration12CollapsesACopyKeptWhileItRuns() throws {
+        try db.query("DROP SCHEMA IF EXISTS migrate_rejects_race CASCADE")
+        try db.query("CREATE SCHEMA migrate_rejects_race")
+        defer { _ = try? db.query("DROP SCHEMA migrate_rejects_race CASCADE") }
+        let c = try PostgresConnection(url: TestDatabase.url)
+        try c.query("SET search_path TO migrate_rejects_race")
+        try Migrator.migrate(c, migrations: Schema.migrations.filter { $0.version < 12 })
+        let insert = "INSERT INTO queue_rejects (source, message_id, reason, body) VALUES ('rabbitmq', 'm1', 'malformed_json', '{1}')"
+        try c.query(insert)
+        let older = try PostgresConnection(url: TestDatabase.url)
+        try older.query("SET search_path TO migrate_rejects_race")
+        try older.query("BEGIN")
+        try older.query(insert)  // the older version's plain INSERT, not committed yet
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var outcome = "not run"
+        DispatchQueue.global().async {
+            defer { done.signal() }
+            do {
+                let m = try PostgresConnection(url: TestDatabase.url)
+                try m.query("SET search_path TO migrate_rejects_race")
+                outcome = "applied \(try Migrator.migrate(m))"
+            } catch {
+                outcome = "failed: \(error)"
+            }
+        }
+        // The migration waits on the uncommitted insert's lock (at the LOCK, or before at CREATE INDEX).
+        var waiting = 0
+        for _ in 0..<3000 where waiting == 0 {
+            waiting = try db.query("""
+                SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation = 'migrate_rejects_race.queue_rejects'::regclass
+                """).first?.decode("n", as: Int.self) ?? 0
+            if waiting == 0 { usleep(20_000) }
+        }
+        XCTAssertEqual(waiting, 1, "the migration reached the table while the insert was in flight")
+        try older.query("COMMIT")
+        done.wait()
+        XCTAssertEqual(outcome, "applied \(Schema.migrations.filter { $0.version >= 12 }.map(\.version))")
+        XCTAssertEqual(try c.query("SELECT count(*) AS n FROM queue_rejects").first?.decode("n", as: Int.self), 1)
     }
 
     func testMigration12CollapsesCopiesAndKeepsEverythingElse() throws {
