@@ -13,6 +13,9 @@ final class AWSDeploymentTests: XCTestCase {
     let webhookArn = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:clerk/webhook-AbCdEf"
     var f: WebhookFixture!
 
+    // XCTest keeps every test case alive until the run ends: release its connections and servers now.
+    override func tearDown() { f = nil }
+
     override func setUpWithError() throws { f = try WebhookFixture() }
 
     func start(_ api: LocalRuntimeAPI, _ aws: AWSSecretsStandIn, _ extra: [String: String] = [:]) throws -> Subprocess {

@@ -18,6 +18,9 @@ final class BrokerTLSTests: XCTestCase {
     var tlsURL = ""
     var caFile = ""
 
+    // XCTest keeps every test case alive until the run ends: release its connections and servers now.
+    override func tearDown() { f = nil }
+
     override func setUpWithError() throws {
         // Never skipped: scripts/with-broker.sh always opens the TLS listener.
         tlsURL = try XCTUnwrap(Environment.process()["RABBITMQ_TLS_URL"], "RABBITMQ_TLS_URL is not set: run the tests through scripts/with-broker.sh")

@@ -10,6 +10,9 @@ import XCTest
 final class ClerkWebhookTests: XCTestCase {
     var f: WebhookFixture!
 
+    // XCTest keeps every test case alive until the run ends: release its connections and servers now.
+    override func tearDown() { f = nil }
+
     override func setUpWithError() throws { f = try WebhookFixture() }
 
     func testRoutesEachUserEventByType() throws {

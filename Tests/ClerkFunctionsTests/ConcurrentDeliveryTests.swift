@@ -14,6 +14,9 @@ final class ConcurrentDeliveryTests: XCTestCase {
     var profile: ProfileReceiver!
     var f: WebhookFixture!
 
+    // XCTest keeps every test case alive until the run ends: release its connections and servers now.
+    override func tearDown() { profile = nil; f = nil }
+
     override func setUpWithError() throws {
         profile = try ProfileReceiver()
         f = try WebhookFixture(extra: ["PROFILE_SERVICE_URL": profile.url, "PROFILE_SERVICE_TIMEOUT_MS": "10000"])

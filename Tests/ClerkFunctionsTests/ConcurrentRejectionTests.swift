@@ -30,6 +30,9 @@ import Glibc
 final class ConcurrentRejectionTests: XCTestCase {
     var f: WebhookFixture!
 
+    // XCTest keeps every test case alive until the run ends: release its connections and servers now.
+    override func tearDown() { f = nil }
+
     override func setUpWithError() throws { f = try WebhookFixture() }
 
     /// `clerk-functions invoke FUNCTION --event -` in a child process, started now; its output when it ends.

@@ -9,6 +9,9 @@ import XCTest
 final class OnUserCreatedTests: XCTestCase {
     var f: WebhookFixture!
 
+    // XCTest keeps every test case alive until the run ends: release its connections and servers now.
+    override func tearDown() { f = nil }
+
     override func setUpWithError() throws { f = try WebhookFixture() }
 
     func testCreatesTheUserWithAFreeSubscriptionAndZeroedUsage() throws {

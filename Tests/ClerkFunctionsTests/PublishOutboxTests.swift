@@ -13,6 +13,9 @@ final class PublishOutboxTests: XCTestCase {
     var f: WebhookFixture!
     var consumer: AMQPPublisher!
 
+    // XCTest keeps every test case alive until the run ends: release its connections and servers now.
+    override func tearDown() { f = nil; consumer = nil }
+
     override func setUpWithError() throws {
         f = try WebhookFixture(extra: ["RABBITMQ_URL": TestBroker.url])
         consumer = AMQPPublisher(url: TestBroker.url)

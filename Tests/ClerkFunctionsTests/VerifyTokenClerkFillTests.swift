@@ -16,6 +16,9 @@ final class VerifyTokenClerkFillTests: XCTestCase {
     var standIn: ClerkAPIStandIn!
     var harness: LocalHarness!
 
+    // XCTest keeps every test case alive until the run ends: release its connections and servers now.
+    override func tearDown() { tokens = nil; db = nil; standIn = nil; harness = nil }
+
     override func setUpWithError() throws {
         tokens = try TokenFixture()
         db = try TestDatabase.connect()

@@ -11,6 +11,9 @@ import XCTest
 final class WebhookRejectionTests: XCTestCase {
     var f: WebhookFixture!
 
+    // XCTest keeps every test case alive until the run ends: release its connections and servers now.
+    override func tearDown() { f = nil }
+
     override func setUpWithError() throws { f = try WebhookFixture() }
 
     func assertRejected(_ event: [UInt8], function: String = "onUserCreated", status: Int, code: String,

@@ -8,6 +8,9 @@ import XCTest
 final class PostgresConnectionTests: XCTestCase {
     var db: PostgresConnection!
 
+    // XCTest keeps every test case alive until the run ends: release its connections and servers now.
+    override func tearDown() { db = nil }
+
     override func setUpWithError() throws {
         db = try TestDatabase.connect()
         try TestDatabase.reset(db)
