@@ -196,6 +196,13 @@ struct QueueEventHandler: Sendable {
             log.warn("queued event rejected", ["reason": "signature_required"])
             return .permanent("signature_required")
         }
+        // An unsigned message names its own delivery id. Svix's ids are about 30 bytes and an AMQP id at most
+        // 255; a longer one cannot be indexed (PostgreSQL's btree limit), so its every delivery failed and its
+        // batch came back for good.
+        guard deliveryId.utf8.count <= 256 else {
+            log.warn("queued event rejected", ["reason": "delivery_id_too_long"])
+            return .permanent("delivery_id_too_long")
+        }
         var log = log
         // NUL (raw or \u0000), which PostgreSQL cannot store, removed after the signature check.
         let (body, nulRemoved) = PostgresText.removingNUL(fromJSON: message.body)

@@ -23,7 +23,7 @@ public struct DeliveryRejection {
 
     /// Keeps a queued message that never became a delivery (no signature, not JSON, not an event) in
     /// `queue_rejects` for a person to look at, once: the same message (source, id, reason and body) refused
-    /// again, by a redelivery or by two relays at once, adds nothing (migration 11). NUL is removed, since
+    /// again, by a redelivery or by two relays at once, adds nothing (migration 12). NUL is removed, since
     /// `text` cannot hold it and the body would otherwise be lost with the refused insert.
     public func keep(source: String, messageId: String, reason: String, body: [UInt8]) throws(PostgresError) {
         try connection.query("""

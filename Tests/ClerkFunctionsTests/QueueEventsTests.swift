@@ -90,6 +90,26 @@ final class QueueEventsTests: XCTestCase {
         XCTAssertTrue(f.logs.contains("\"nulRemoved\":1"), f.logs)
     }
 
+    /// With the signature check off, a message names its own delivery id: one too long to index is kept as a
+    /// refusal, and its batch is not sent back for good.
+    func testAnUnsignedMessageWithAnOverlongDeliveryIdIsKeptNotRetriedForever() throws {
+        let open = try WebhookFixture(extra: ["CLERK_QUEUE_REQUIRE_SIGNATURE": "false"])
+        let body = open.userBody(type: "user.created", id: "user_long", updatedAt: 1)
+        let event = JSONValue.object([
+            "eventSource": .string("aws:rmq"), "eventSourceArn": .string("arn:aws:mq:us-east-1:1:broker:b"),
+            "rmqMessagesByQueue": .object(["clerk-events::/": .array([.object([
+                "basicProperties": .object(["messageId": .string("long-1"), "headers": .object([
+                    "svix-id": .object(["bytes": .array(Array(repeating: .number(120), count: 3000))])])]),
+                "redelivered": .bool(false), "data": .string(Base64.encode(body))])])]),
+        ])
+        let out = try JSONValue.parse(open.harness.invoke("clerkWebhook", event: Array(event.serialized().utf8)))
+        XCTAssertEqual(out["rejected"]?.doubleValue, 1)
+        let kept = try XCTUnwrap(open.db.query("SELECT message_id, reason FROM queue_rejects").first)
+        XCTAssertEqual(try kept.decode("message_id", as: String.self), "long-1")
+        XCTAssertEqual(try kept.decode("reason", as: String.self), "delivery_id_too_long")
+        XCTAssertNil(try open.user("user_long", environment: "production"))
+    }
+
     func testTurningTheSignatureCheckOffIsExplicitAndLogged() throws {
         let open = try WebhookFixture(extra: ["CLERK_QUEUE_REQUIRE_SIGNATURE": "false"])
         let out = try JSONValue.parse(open.harness.invoke("onUserCreated", event: sqs([
