@@ -49,6 +49,25 @@ final class QueueEventsTests: XCTestCase {
 
     func users() throws -> Int { try f.count("users") }
 
+    /// The queue batches' EMF lines that `body` writes (metrics on, into a pipe, for its duration).
+    func queueMetrics(_ body: () throws -> Void) throws -> [JSONValue] {
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        defer { close(fds[0]) }
+        try Metrics.shared.configure(environment: Environment(["CLERK_METRICS_NAMESPACE": "ClerkTest"]), function: "clerkWebhook", fd: fds[1])
+        do {
+            try body()
+        } catch {
+            try? Metrics.shared.configure(environment: Environment(["CLERK_METRICS": "false"]), function: "")
+            close(fds[1])
+            throw error
+        }
+        try Metrics.shared.configure(environment: Environment(["CLERK_METRICS": "false"]), function: "")
+        close(fds[1])
+        return try String(decoding: FileIO.readAll(fd: fds[0]), as: UTF8.self).split(separator: "\n")
+            .map { try JSONValue.parse(Array($0.utf8)) }.filter { $0["QueueApplied"] != nil }
+    }
+
     func testAnUnsignedQueuedEventIsRefusedByDefault() throws {
         // Before: an unsigned SQS record tombstoned a user. Anyone able to write to the queue could do it.
         _ = try f.invoke("onUserCreated", f.signed(f.userBody(type: "user.created", id: "user_victim", updatedAt: 1)))
@@ -175,22 +194,14 @@ final class QueueEventsTests: XCTestCase {
 
     /// One EMF line per batch counts what happened to its messages, by source.
     func testABatchCountsItsOutcomesInEmbeddedMetricFormat() throws {
-        var fds: [Int32] = [0, 0]
-        XCTAssertEqual(pipe(&fds), 0)
-        try Metrics.shared.configure(environment: Environment(["CLERK_METRICS_NAMESPACE": "ClerkTest"]), function: "clerkWebhook", fd: fds[1])
-        defer {
-            try? Metrics.shared.configure(environment: Environment(["CLERK_METRICS": "false"]), function: "")
-            close(fds[0])
+        let lines = try queueMetrics {
+            _ = try f.harness.invoke("clerkWebhook", event: rmq([
+                ("m1", f.userBody(type: "user.created", id: "user_m1", updatedAt: 1), f.devSecret),
+                ("m2", f.userBody(type: "user.created", id: "user_m2", updatedAt: 1), WebhookSigner.newSecret()),
+                ("m3", f.userBody(type: "user.created", id: "user_m3", updatedAt: 1), f.prodSecret),
+            ]))
+            _ = try f.harness.invoke("clerkWebhook", event: sqs([("s1", f.userBody(type: "user.created", id: "user_s1", updatedAt: 1), nil)]))
         }
-        _ = try f.harness.invoke("clerkWebhook", event: rmq([
-            ("m1", f.userBody(type: "user.created", id: "user_m1", updatedAt: 1), f.devSecret),
-            ("m2", f.userBody(type: "user.created", id: "user_m2", updatedAt: 1), WebhookSigner.newSecret()),
-            ("m3", f.userBody(type: "user.created", id: "user_m3", updatedAt: 1), f.prodSecret),
-        ]))
-        _ = try f.harness.invoke("clerkWebhook", event: sqs([("s1", f.userBody(type: "user.created", id: "user_s1", updatedAt: 1), nil)]))
-        close(fds[1])
-        let lines = try String(decoding: FileIO.readAll(fd: fds[0]), as: UTF8.self).split(separator: "\n")
-            .map { try JSONValue.parse(Array($0.utf8)) }.filter { $0["QueueApplied"] != nil }
         XCTAssertEqual(lines.count, 2)
         let rabbit = try XCTUnwrap(lines.first { $0["source"]?.stringValue == "rabbitmq" })
         XCTAssertEqual(rabbit["QueueApplied"]?.doubleValue, 2)
@@ -214,23 +225,15 @@ final class QueueEventsTests: XCTestCase {
             _ = try? f.db.query("DROP TRIGGER IF EXISTS queue_rejects_full ON queue_rejects")
             _ = try? f.db.query("DROP FUNCTION IF EXISTS queue_rejects_full()")
         }
-        var fds: [Int32] = [0, 0]
-        XCTAssertEqual(pipe(&fds), 0)
-        try Metrics.shared.configure(environment: Environment(["CLERK_METRICS_NAMESPACE": "ClerkTest"]), function: "clerkWebhook", fd: fds[1])
-        defer {
-            try? Metrics.shared.configure(environment: Environment(["CLERK_METRICS": "false"]), function: "")
-            close(fds[0])
+        let lines = try queueMetrics {
+            XCTAssertThrowsError(try f.harness.invoke("clerkWebhook", event: rmq([
+                ("k1", f.userBody(type: "user.created", id: "user_k1", updatedAt: 1), f.devSecret),
+                ("k2", f.userBody(type: "user.created", id: "user_k2", updatedAt: 1), WebhookSigner.newSecret()),
+            ]))) { error in
+                guard case .functionError(let object)? = error as? HarnessError else { return XCTFail("\(error)") }
+                XCTAssertEqual(object.errorType, "QueueBatchRetry")
+            }
         }
-        XCTAssertThrowsError(try f.harness.invoke("clerkWebhook", event: rmq([
-            ("k1", f.userBody(type: "user.created", id: "user_k1", updatedAt: 1), f.devSecret),
-            ("k2", f.userBody(type: "user.created", id: "user_k2", updatedAt: 1), WebhookSigner.newSecret()),
-        ]))) { error in
-            guard case .functionError(let object)? = error as? HarnessError else { return XCTFail("\(error)") }
-            XCTAssertEqual(object.errorType, "QueueBatchRetry")
-        }
-        close(fds[1])
-        let lines = try String(decoding: FileIO.readAll(fd: fds[0]), as: UTF8.self).split(separator: "\n")
-            .map { try JSONValue.parse(Array($0.utf8)) }.filter { $0["QueueApplied"] != nil }
         let line = try XCTUnwrap(lines.first)
         XCTAssertEqual(lines.count, 1)
         XCTAssertEqual(line["QueueApplied"]?.doubleValue, 1)
