@@ -47,7 +47,8 @@ bench-webhooks: release
 bench-tokens: release
 	.build/release/clerk-bench tokens
 
-# An opaque machine-token check from the cache, and one through the Backend API stand-in next to a bare loopback round trip.
+# An opaque machine-token check from the cache, and one through the Backend API stand-in next to a bare loopback round trip;
+# then 10,000 random opaque tokens with and without the per-container caps (calls made, time, what real tokens got).
 bench-machine: release
 	.build/release/clerk-bench machine
 

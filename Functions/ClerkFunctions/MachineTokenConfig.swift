@@ -8,7 +8,9 @@ import LambdaRuntime
 /// the instances' (`CLERK_SECRET_KEY`, `PROD_`/`DEV_CLERK_SECRET_KEY`), and for M2M tokens
 /// `CLERK_MACHINE_SECRET_KEY` when set (its environment is `CLERK_ENVIRONMENT`, default `production`).
 /// `CLERK_MACHINE_TOKEN_CACHE_TTL` (60 s), `CLERK_MACHINE_TOKEN_NEGATIVE_TTL` (10 s),
-/// `CLERK_MACHINE_TOKEN_TIMEOUT_MS` (3000) and `CLERK_REQUIRED_SCOPES` (a comma list) tune the checks.
+/// `CLERK_MACHINE_TOKEN_TIMEOUT_MS` (3000), `CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND` (10),
+/// `CLERK_MACHINE_TOKEN_MAX_CONCURRENT_LOOKUPS` (4) and `CLERK_REQUIRED_SCOPES` (a comma list) tune the
+/// checks; any other `CLERK_MACHINE_TOKEN_…` name is taken for a misspelling and is an init error.
 struct MachineTokenConfig: Sendable {
     /// The accepted types.
     let accepted: Set<ClerkTokenType>
@@ -17,7 +19,14 @@ struct MachineTokenConfig: Sendable {
     /// The machine-token verifier; nil when only session tokens are accepted.
     let verifier: MachineTokenVerifier?
 
+    /// The `CLERK_MACHINE_TOKEN_…` settings (a setting's `_SECRET_ARN`/`_PARAMETER` reference aside).
+    static let settings: Set<String> = [
+        "CLERK_MACHINE_TOKEN_CACHE_TTL", "CLERK_MACHINE_TOKEN_NEGATIVE_TTL", "CLERK_MACHINE_TOKEN_TIMEOUT_MS",
+        "CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND", "CLERK_MACHINE_TOKEN_MAX_CONCURRENT_LOOKUPS",
+    ]
+
     init(environment env: Environment, api: ClerkAPIConfig, keys: TokenVerifier) throws {
+        try Self.checkNames(env)
         accepted = try Self.acceptedTypes(env["CLERK_ACCEPTS_TOKEN"])
         requiredScopes = Self.list(env["CLERK_REQUIRED_SCOPES"])
         let machineTypes = accepted.subtracting([.sessionToken])
@@ -45,7 +54,22 @@ struct MachineTokenConfig: Sendable {
             instances: instances, machine: machine, jwtVerifier: keys,
             cacheTTLSeconds: try Self.whole(env, "CLERK_MACHINE_TOKEN_CACHE_TTL", default: 60),
             negativeTTLSeconds: try Self.whole(env, "CLERK_MACHINE_TOKEN_NEGATIVE_TTL", default: 10),
-            callBudgetMs: try Self.whole(env, "CLERK_MACHINE_TOKEN_TIMEOUT_MS", default: 3000))
+            callBudgetMs: try Self.whole(env, "CLERK_MACHINE_TOKEN_TIMEOUT_MS", default: 3000),
+            lookupsPerSecond: try Self.whole(env, "CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND",
+                                             default: MachineTokenVerifier.defaultLookupsPerSecond, in: 1...10_000),
+            maxConcurrentLookups: try Self.whole(env, "CLERK_MACHINE_TOKEN_MAX_CONCURRENT_LOOKUPS",
+                                                 default: MachineTokenVerifier.defaultMaxConcurrentLookups, in: 1...256))
+    }
+
+    /// A `CLERK_MACHINE_TOKEN_…` variable that is none of the settings would be silently ignored: a typo
+    /// in a limit must not leave the default in force unnoticed.
+    static func checkNames(_ env: Environment) throws {
+        for name in env.values.keys.sorted() where name.hasPrefix("CLERK_MACHINE_TOKEN_") && !settings.contains(name) {
+            var base = Substring(name)
+            for suffix in ["_SECRET_ARN", "_PARAMETER"] where base.hasSuffix(suffix) { base = base.dropLast(suffix.count) }
+            if settings.contains(String(base)) { continue }
+            throw ConfigError.invalid(name, why: "not a setting; the machine-token settings are \(settings.sorted().joined(separator: ", "))")
+        }
     }
 
     /// Parses `CLERK_ACCEPTS_TOKEN`.
@@ -71,9 +95,12 @@ struct MachineTokenConfig: Sendable {
         (text ?? "").split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 
-    private static func whole(_ env: Environment, _ name: String, default value: Int) throws -> Int {
+    private static func whole(_ env: Environment, _ name: String, default value: Int, in range: ClosedRange<Int> = 0...Int.max) throws -> Int {
         guard let text = env[name] else { return value }
-        guard let v = Int(text), v >= 0 else { throw ConfigError.invalid(name, why: "a whole number is expected") }
+        guard let v = Int(text), range.contains(v) else {
+            throw ConfigError.invalid(name, why: range.upperBound == .max ? "a whole number is expected"
+                                                : "a whole number from \(range.lowerBound) to \(range.upperBound) is expected")
+        }
         return v
     }
 }

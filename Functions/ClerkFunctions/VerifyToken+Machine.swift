@@ -15,6 +15,7 @@ extension VerifyTokenFunction {
         } catch {
             var metadata: Logger.Metadata = ["reason": .string(error.reason), "tokenType": .string(type.rawValue), "shape": .string(shape)]
             if let detail = error.detail { metadata["detail"] = .string(detail) }
+            if let code = error.clerkCode { metadata["clerkCode"] = .string(code) }
             if error.isInfrastructure {
                 log.error("machine token could not be checked", metadata: metadata)
                 return .unavailable(reason: error.reason)

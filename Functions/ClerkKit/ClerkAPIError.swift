@@ -8,8 +8,8 @@ public enum ClerkAPIError: Error, Equatable, CustomStringConvertible {
     case rateLimited(retryAfterSeconds: Int)
     /// A transport failure, timeout or 5xx that outlasted the retries within the deadline.
     case unavailable(String)
-    /// Another 4xx: the request itself was refused.
-    case rejected(status: Int)
+    /// Another 4xx: the request itself was refused; `code` is Clerk's `errors[0].code` when it sent a plain one.
+    case rejected(status: Int, code: String? = nil)
     /// A 2xx whose body is not the documented shape.
     case malformedResponse(String)
 
@@ -31,7 +31,7 @@ public enum ClerkAPIError: Error, Equatable, CustomStringConvertible {
         case .unauthorized(let s): "Clerk refused the secret key (HTTP \(s))"
         case .rateLimited(let s): "Clerk rate-limited the call (Retry-After \(s) s)"
         case .unavailable(let why): "Clerk's Backend API is unavailable: \(why)"
-        case .rejected(let s): "Clerk refused the request (HTTP \(s))"
+        case .rejected(let s, let code): "Clerk refused the request (HTTP \(s)\(code.map { ", \($0)" } ?? ""))"
         case .malformedResponse(let why): "Clerk's answer is not the documented shape: \(why)"
         }
     }

@@ -8,9 +8,10 @@ import Glibc
 ///
 /// Every call carries `Authorization: Bearer <secret key>` and the `Clerk-API-Version` header Clerk's SDK
 /// sends; its timeout is what is left of the caller's deadline. A `429` waits out `Retry-After` when that
-/// fits before the deadline, a `5xx` or transport failure is retried with jittered backoff from 125 ms (as
-/// the SDK does), and every failure comes back as a `ClerkAPIError`. The secret never reaches an error or a
-/// log line. One instance per warm container: not thread-safe (one easy handle).
+/// fits before the deadline (unless the caller would rather stop calling, `waitsOutRateLimit`), a `5xx` or
+/// transport failure is retried with jittered backoff from 125 ms (as the SDK does), and every failure comes
+/// back as a `ClerkAPIError` (a refused request with Clerk's `errors[0].code`). The secret never reaches an
+/// error or a log line. One instance per warm container: not thread-safe (one easy handle).
 public final class ClerkBackendAPI {
     /// The API version header value Clerk's SDK sends at the snapshot this project follows.
     public static let apiVersion = "2026-05-12"
@@ -108,9 +109,11 @@ public final class ClerkBackendAPI {
             "GET", "/v1/organizations/\(organizationId)/memberships?limit=\(limit)&offset=\(offset)", body: nil, deadlineMs: deadlineMs))
     }
 
-    /// `POST path` with a JSON body; returns the answer's body (machine-token verification uses it).
-    public func post(_ path: String, json: [UInt8], deadlineMs: Int64) throws(ClerkAPIError) -> [UInt8] {
-        try send("POST", path, body: json, deadlineMs: deadlineMs)
+    /// `POST path` with a JSON body; returns the answer's body (machine-token verification uses it). With
+    /// `waitsOutRateLimit` false a 429 is thrown at once (`rateLimited`), for a caller that stops calling
+    /// for the `Retry-After` rather than holding its request.
+    public func post(_ path: String, json: [UInt8], deadlineMs: Int64, waitsOutRateLimit: Bool = true) throws(ClerkAPIError) -> [UInt8] {
+        try send("POST", path, body: json, deadlineMs: deadlineMs, waitsOutRateLimit: waitsOutRateLimit)
     }
 
     /// Ids go into paths: only Clerk's id alphabet (letters, digits, `_`) may.
@@ -129,7 +132,8 @@ public final class ClerkBackendAPI {
     }
 
     /// One call with Clerk's retry rules, all within `deadlineMs`.
-    private func send(_ method: String, _ path: String, body: [UInt8]?, deadlineMs: Int64) throws(ClerkAPIError) -> [UInt8] {
+    private func send(_ method: String, _ path: String, body: [UInt8]?, deadlineMs: Int64,
+                      waitsOutRateLimit: Bool = true) throws(ClerkAPIError) -> [UInt8] {
         var attempt = 0
         var backoffMs = 125
         var last = ClerkAPIError.unavailable("no attempt fitted before the deadline")
@@ -160,17 +164,28 @@ public final class ClerkBackendAPI {
             case 429:
                 let wait = Self.retryAfterSeconds(response.header("retry-after"))
                 last = .rateLimited(retryAfterSeconds: wait)
-                guard sleepWithin(deadlineMs, ms: max(wait * 1000, jittered(backoffMs))) else { throw last }
+                guard waitsOutRateLimit, sleepWithin(deadlineMs, ms: max(wait * 1000, jittered(backoffMs))) else { throw last }
                 backoffMs *= 2
             case 500..<600:
                 last = .unavailable("HTTP \(response.status)")
                 if !sleepWithin(deadlineMs, ms: jittered(backoffMs)) { throw last }
                 backoffMs *= 2
             default:
-                throw .rejected(status: response.status)
+                throw .rejected(status: response.status, code: Self.errorCode(response.body))
             }
         }
         throw last
+    }
+
+    /// Clerk's `errors[0].code` from an error body (`{"errors":[{"code":…,"message":…}]}`), when it is a plain
+    /// code (letters, digits, `_`, `.`, `-`, at most 64): what a log line may carry of Clerk's answer.
+    static func errorCode(_ body: [UInt8]) -> String? {
+        guard body.count <= 65_536, let json = try? JSONValue.parseStrict(body), case .array(let errors)? = json["errors"],
+              let code = errors.first?["code"]?.stringValue else { return nil }
+        let plain = code.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || c == 0x5F || c == 0x2E || c == 0x2D
+        }
+        return plain && !code.isEmpty && code.utf8.count <= 64 ? code : nil
     }
 
     /// `Retry-After` in seconds (a bounded decimal; an HTTP date or garbage counts as one second).

@@ -7,10 +7,11 @@ import Synchronization
 ///
 /// Clerk bills per verification and a gateway asks per request, so opaque answers are cached by the token's
 /// SHA-256 (never the token): a token that passed until the sooner of its `expiration` and `cacheTTLSeconds`,
-/// a refusal (unknown, revoked, expired) for `negativeTTLSeconds`. Outages and a refused secret key are
-/// never cached. Calls go one at a time through one lock (a `ClerkBackendAPI` is one easy handle), and the
-/// cache is consulted again under it, so concurrent first checks of one token in a warm container make one
-/// call.
+/// a refusal (unknown, revoked, expired: Clerk's 404 or its answer) for `negativeTTLSeconds`. Outages, a
+/// refused secret key, a refused request (400, 422) and rate limits are never cached. Calls go one at a time
+/// through one lock (a `ClerkBackendAPI` is one easy handle), and the cache is consulted again under it, so
+/// concurrent first checks of one token in a warm container make one call. Uncached lookups are bounded
+/// (`MachineTokenThrottle`): per second, at once, and not at all while Clerk's `Retry-After` runs.
 public final class MachineTokenVerifier: Sendable {
     /// A Backend API client and the environment of the instance it speaks for.
     public struct Client {
@@ -38,14 +39,21 @@ public final class MachineTokenVerifier: Sendable {
     private let positiveTTLMs: Int64
     private let negativeTTLMs: Int64
     private let callBudgetMs: Int64
+    private let throttle: MachineTokenThrottle
     /// Entries of each cache map (10,000 by default: about 3 MB at most).
     public static let defaultMaxEntries = 10_000
+    /// Uncached lookups (Backend API calls) per second per container, by default.
+    public static let defaultLookupsPerSecond = 10
+    /// Distinct tokens looked up at once per container, by default.
+    public static let defaultMaxConcurrentLookups = 4
 
     /// `instances` verify every opaque type, tried in order (a 404 moves on to the next instance);
     /// `machine` (the `CLERK_MACHINE_SECRET_KEY` client), when given, verifies M2M tokens instead.
     /// `jwtVerifier` holds the instances' keys for the JWT forms.
     public init(instances: sending [Client], machine: sending Client? = nil, jwtVerifier: TokenVerifier, cacheTTLSeconds: Int = 60,
-                negativeTTLSeconds: Int = 10, callBudgetMs: Int = 3000, maxEntries: Int = MachineTokenVerifier.defaultMaxEntries) {
+                negativeTTLSeconds: Int = 10, callBudgetMs: Int = 3000, maxEntries: Int = MachineTokenVerifier.defaultMaxEntries,
+                lookupsPerSecond: Int = MachineTokenVerifier.defaultLookupsPerSecond,
+                maxConcurrentLookups: Int = MachineTokenVerifier.defaultMaxConcurrentLookups) {
         clients = Mutex(Clients(instances: instances, machine: machine))
         cache = MachineTokenCache(maxEntries: maxEntries)
         jwt = jwtVerifier
@@ -54,7 +62,15 @@ public final class MachineTokenVerifier: Sendable {
         positiveTTLMs = ms(cacheTTLSeconds)
         negativeTTLMs = ms(negativeTTLSeconds)
         self.callBudgetMs = Int64(min(max(callBudgetMs, 200), 30_000))
+        throttle = MachineTokenThrottle(lookupsPerSecond: lookupsPerSecond, maxConcurrentLookups: maxConcurrentLookups)
     }
+
+    /// The cap on uncached lookups per second.
+    public var lookupsPerSecond: Int { throttle.lookupsPerSecond }
+    /// The cap on distinct tokens looked up at once.
+    public var maxConcurrentLookups: Int { throttle.maxConcurrentLookups }
+    /// Distinct tokens being looked up at Clerk now (tests, the benchmark).
+    public var lookupsInProgress: Int { throttle.inProgress }
 
     /// Backend API calls made so far (tests, the benchmark).
     public var apiCalls: Int { clients.withLock { $0.calls } }
@@ -71,10 +87,13 @@ public final class MachineTokenVerifier: Sendable {
                 throw .jwt(error)
             }
         }
-        // Not Clerk's alphabet or length: no call (and no bill) for what cannot be a token.
+        // What cannot occur in a token Clerk issues: no call (and no bill).
         guard Self.isPlausibleOpaque(token) else { throw .invalid }
         let key = TokenDigest(token)
         if let verdict = cache.lookUp(key, nowMs: nowMs) { return try Self.unwrap(verdict) }
+        // Past the caches every check costs a billed call against the instance's rate limit: bounded here.
+        try throttle.enter(key, nowMs: nowMs)
+        defer { throttle.leave(key) }
         let verdict: MachineTokenCache.Verdict = clients.withLock { c in
             // Someone may have asked while this caller waited for the lock.
             if let again = cache.lookUp(key, nowMs: nowMs) { return again }
@@ -100,11 +119,14 @@ public final class MachineTokenVerifier: Sendable {
         }
     }
 
-    /// `ak_`/`mt_`/`oat_` then Clerk's token alphabet (letters, digits, `_`, `-`), at most 512 bytes.
+    /// 8 to 512 bytes of visible ASCII without quotes or backslash. Clerk's SDK tells machine tokens by their
+    /// prefix alone and Clerk's own fixture key is standard base64 (`+`, `/`, `=`), so the alphabet is not
+    /// narrowed further: this only spares a billed call for what cannot be a token (whitespace, control
+    /// characters, quotes, non-ASCII, a length no token has).
     static func isPlausibleOpaque(_ token: String) -> Bool {
         let bytes = token.utf8
         return bytes.count >= 8 && bytes.count <= 512 && bytes.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || c == 0x5F || c == 0x2D
+            c > 0x20 && c < 0x7F && c != 0x22 && c != 0x27 && c != 0x60 && c != 0x5C
         }
     }
 
@@ -124,24 +146,37 @@ public final class MachineTokenVerifier: Sendable {
         let body = Array(("{\"\(field)\":" + JSONText.quoted(token) + "}").utf8)
         let deadline = ClerkBackendAPI.nowMs() + callBudgetMs
         for client in candidates {
+            do throws(MachineTokenError) {
+                try throttle.takeCall(nowMs: nowMs)
+            } catch {
+                return .refused(error)
+            }
             c.calls += 1
             do throws(ClerkAPIError) {
-                let answer = try client.api.post(path, json: body, deadlineMs: deadline)
+                let answer = try client.api.post(path, json: body, deadlineMs: deadline, waitsOutRateLimit: false)
                 return Self.read(answer, type: type, environment: client.environment, nowMs: nowMs)
             } catch {
-                switch error {
-                case .notFound: continue  // perhaps the other instance's token
-                case .unauthorized: return .refused(.clerkUnauthorized)
-                // Clerk judging the request malformed: the token is the only thing the caller chose.
-                case .rejected(let status) where status == 400 || status == 422: return .refused(.invalid)
-                case .rejected(let status): return .refused(.clerkUnavailable("Clerk answered HTTP \(status)"))
-                case .rateLimited: return .refused(.clerkUnavailable("rate limited"))
-                case .unavailable(let why): return .refused(.clerkUnavailable(why))
-                case .malformedResponse(let why): return .refused(.clerkUnavailable(why))
-                }
+                if case .notFound = error { continue }  // perhaps the other instance's token
+                return .refused(failure(error, nowMs: nowMs))
             }
         }
         return .refused(.invalid)
+    }
+
+    /// What a failed call means. Only a 404 (above) or Clerk's answer says anything about the token
+    /// (Clerk's spec documents 404 as "not found"; its SDK maps every other status to an unexpected error):
+    /// a 400 or 422 refuses our request (an API version, a body shape), not the caller's token.
+    private func failure(_ error: ClerkAPIError, nowMs: Int64) -> MachineTokenError {
+        switch error {
+        case .notFound: return .invalid
+        case .unauthorized: return .clerkUnauthorized
+        case .rejected(let status, let code): return .clerkRejected(status: status, code: code)
+        case .rateLimited(let seconds):
+            throttle.quiet(forSeconds: seconds, nowMs: nowMs)
+            return .clerkRateLimited(retryAfterSeconds: min(max(seconds, 1), MachineTokenThrottle.maxQuietSeconds))
+        case .unavailable(let why): return .clerkUnavailable(why)
+        case .malformedResponse(let why): return .clerkUnavailable(why)
+        }
     }
 
     /// Clerk's APIKeyJSON, M2MTokenJSON or OAuth access token JSON, read strictly: an answer without a

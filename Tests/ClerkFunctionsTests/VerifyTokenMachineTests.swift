@@ -1,4 +1,4 @@
-import ClerkFunctions
+@testable import ClerkFunctions
 import ClerkKit
 import DevTools
 import JSON
@@ -375,6 +375,48 @@ final class VerifyTokenMachineTests: XCTestCase {
         XCTAssertEqual(verifier.apiCalls, 1)
     }
 
+    /// A lookup that finds `maxConcurrentLookups` others in progress fails fast instead of queueing for the
+    /// Backend API client; checks of the token already being looked up wait for that answer instead.
+    func testLookupsBeyondTheConcurrencyCapAreRefusedAtOnce() throws {
+        let slow = "ak_live_slowOne1Aa2Bb3Cc4Dd5Ee", second = "ak_live_slowTwo1Aa2Bb3Cc4Dd5Ee"
+        standIn.addMachineToken(.apiKey, token: slow, subject: "org_1")
+        standIn.addMachineToken(.apiKey, token: second, subject: "org_2")
+        standIn.delayMs = 2000
+        let api = try ClerkBackendAPI(baseURL: standIn.baseURL, secretKey: standIn.secretKey)
+        let keys = JWKSCache(source: .remote(url: tokens.jwksURL, headers: []), logger: Logger(level: .critical))
+        let v = MachineTokenVerifier(instances: [.init(environment: "production", api: api)],
+                                     jwtVerifier: TokenVerifier(instances: [.init(issuer: nil, environment: "production", keys: keys)]),
+                                     callBudgetMs: 8000, maxConcurrentLookups: 2)
+        let done = ConditionLock()
+        final class Box: @unchecked Sendable { var subjects: [String] = [] }
+        let box = Box()
+        func start(_ token: String) {
+            Threads.detach {
+                let subject = (try? v.verify(token, type: .apiKey, nowMs: Clock.nowMs()))?.subject ?? "error"
+                done.withLock { box.subjects.append(subject) }
+                done.broadcast()
+            }
+        }
+        /// Polls state no thread signals (the stand-in's log, the verifier's count), with a bound.
+        func eventually(_ condition: () -> Bool) -> Bool {
+            for _ in 0..<10_000 where !condition() { usleep(1000) }
+            return condition()
+        }
+        start(slow)
+        XCTAssertTrue(eventually { standIn.requests.count == 1 }, "the first lookup is at Clerk")
+        start(second)
+        start(slow)  // the same token: joins, does not take a place
+        XCTAssertTrue(eventually { v.lookupsInProgress == 2 }, "the second waits for the client")
+        XCTAssertThrowsError(try v.verify("ak_live_slowThree1Aa2Bb3Cc4Dd", type: .apiKey, nowMs: Clock.nowMs())) { error in
+            XCTAssertEqual((error as? MachineTokenError)?.reason, "lookups_throttled")
+            XCTAssertEqual((error as? MachineTokenError)?.isInfrastructure, true)
+        }
+        XCTAssertTrue(done.wait(timeoutMs: 30_000) { box.subjects.count == 3 })
+        XCTAssertEqual(box.subjects.sorted(), ["org_1", "org_1", "org_2"])
+        XCTAssertEqual(standIn.machineVerifyCalls, 2, "the third check was refused before any call")
+        XCTAssertEqual(v.lookupsInProgress, 0)
+    }
+
     func testTwoContainersResolveOneUserRowForAUserKey() throws {
         let key = "ak_live_twoContainers1Aa2Bb3Cc"
         standIn.addUser(id: "user_two", email: "two@example.com")
@@ -433,6 +475,94 @@ final class VerifyTokenMachineTests: XCTestCase {
         XCTAssertEqual(standIn.machineVerifyCalls, 3, "a configuration error is never cached")
         XCTAssertTrue(logs.contains(#""reason":"clerk_api_unauthorized""#))
         XCTAssertFalse(logs.contains("sk_test_not_the_one"), "nor is the secret key logged")
+    }
+
+    /// Clerk's own fixture key shape (`ak_` + 44 characters of standard base64) was refused as
+    /// `token_invalid` without asking Clerk.
+    func testAKeyInClerksBase64AlphabetPasses() throws {
+        let key = "ak_LCWGdaM8mv8K4PC/57IICZQXAeWfCgF30DZaFXHoGn9="
+        standIn.addMachineToken(.apiKey, token: key, subject: "org_2b1M4kQz8RtY6wXc3nVp7LsJfGa", scopes: ["reports:read"])
+        let out = try direct(key)
+        XCTAssertEqual(out["valid"]?.boolValue, true, "\(out)")
+        XCTAssertEqual(out["subject"]?.stringValue, "org_2b1M4kQz8RtY6wXc3nVp7LsJfGa")
+        XCTAssertEqual(try simple(key)["isAuthorized"]?.boolValue, true)
+        XCTAssertEqual(standIn.machineVerifyCalls, 1)
+        // Still refused without a call: what cannot occur in a token Clerk issues.
+        XCTAssertEqual(try direct("ak_LCWGdaM8mv8K4PC/57IICZQX'AeWfCgF30DZaFXHoGn9=")["reason"]?.stringValue, "token_invalid")
+        XCTAssertEqual(try direct("ak_LCWGdaM8mv8K4PC/57IICZQXAeWfCgF30DZaFXHoGn9=\u{00e9}")["reason"]?.stringValue, "token_invalid")
+        XCTAssertEqual(standIn.machineVerifyCalls, 1)
+    }
+
+    /// A 400 or 422 from a verify endpoint refuses our request (an API version Clerk no longer accepts, a body
+    /// shape), not the token: it was cached as `token_invalid` for the negative TTL, denying valid keys.
+    func testA400Or422FromAVerifyEndpointIsAnErrorNotADenial() throws {
+        for status in [400, 422] {
+            let key = "ak_live_clerk\(status)_1Aa2Bb3Cc4Dd5Ee"
+            standIn.addMachineToken(.apiKey, token: key, subject: "org_r")
+            standIn.cue(status)
+            assertErrs("verifyToken.http-api.token.json", key)
+            standIn.cue(status)
+            assertErrs("verifyToken.rest-token.token.json", key)
+            standIn.cue(status)
+            XCTAssertEqual(try direct(key), .object(["valid": .bool(false), "reason": .string("clerk_api_rejected")]), "\(status)")
+            XCTAssertEqual(try direct(key)["valid"]?.boolValue, true, "\(status) was not remembered as a refusal")
+        }
+        XCTAssertEqual(standIn.machineVerifyCalls, 8)
+        XCTAssertTrue(logs.contains(#""reason":"clerk_api_rejected""#))
+        XCTAssertTrue(logs.contains(#""clerkCode":"cued""#), "Clerk's errors[0].code is logged")
+        XCTAssertTrue(logs.contains(#""detail":"Clerk answered HTTP 422""#))
+    }
+
+    // MARK: Clerk's quota
+
+    /// Clerk answering 429: until its `Retry-After` has passed, uncached checks fail fast (the authorizer errs,
+    /// the direct shape says `clerk_api_rate_limited`) and no request reaches Clerk; cached tokens still pass.
+    func testA429StopsUncachedLookupsAndCachedTokensStillPass() throws {
+        let cached = "ak_live_quotaCached1Aa2Bb3Cc4Dd"
+        let fresh = "ak_live_quotaFresh1Ee2Ff3Gg4Hh5"
+        standIn.addMachineToken(.apiKey, token: cached, subject: "org_q")
+        standIn.addMachineToken(.apiKey, token: fresh, subject: "org_q")
+        XCTAssertEqual(try direct(cached)["valid"]?.boolValue, true)
+        standIn.cue(429, retryAfter: "30")
+        XCTAssertEqual(try direct(fresh), .object(["valid": .bool(false), "reason": .string("clerk_api_rate_limited")]))
+        let asked = standIn.requests.count
+        XCTAssertEqual(asked, 2, "the 429 was not waited out and retried")
+        assertErrs("verifyToken.http-api.token.json", fresh)
+        assertErrs("verifyToken.rest-token.token.json", "ak_live_quotaJunk1Ii2Jj3Kk4Ll5Mm")
+        for i in 0..<20 {
+            XCTAssertEqual(try direct("ak_live_quotaJunk\(i)_Nn2Oo3Pp4Qq5")["reason"]?.stringValue, "clerk_api_rate_limited")
+        }
+        XCTAssertEqual(standIn.requests.count, asked, "no request while Clerk is limiting")
+        XCTAssertEqual(try direct(cached)["valid"]?.boolValue, true, "a cached token still passes")
+        XCTAssertEqual(try simple(cached)["isAuthorized"]?.boolValue, true)
+        XCTAssertTrue(logs.contains(#""reason":"clerk_api_rate_limited""#))
+    }
+
+    /// The settings are read at init: a value that is not a whole number in range, or a misspelt name, is an
+    /// init error naming the variable.
+    func testLookupLimitsAreCheckedAtInit() throws {
+        for (name, value) in [("CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND", "0"), ("CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND", "ten"),
+                              ("CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND", "100000"), ("CLERK_MACHINE_TOKEN_MAX_CONCURRENT_LOOKUPS", "0"),
+                              ("CLERK_MACHINE_TOKEN_MAX_CONCURRENT_LOOKUPS", "4.5"), ("CLERK_MACHINE_TOKEN_LOOKUP_PER_SECOND", "5"),
+                              ("CLERK_MACHINE_TOKEN_MAX_CONCURENT_LOOKUPS", "2")] {
+            let h = makeHarness([name: value])
+            XCTAssertThrowsError(try h.invoke("verifyToken", event: Array(#"{"token":"x"}"#.utf8)), name) { error in
+                guard case .initFailed(let object)? = error as? HarnessError else { return XCTFail("\(name): \(error)") }
+                XCTAssertEqual(object.errorType, "Runtime.ConfigError", name)
+                XCTAssertTrue(object.errorMessage.hasPrefix(name + " is invalid"), object.errorMessage)
+            }
+        }
+        let keys = TokenVerifier(instances: [.init(issuer: nil, environment: "production", keys: JWKSCache(
+            source: .remote(url: tokens.jwksURL, headers: []), logger: Logger(level: .critical)))])
+        func limits(_ extra: [String: String]) throws -> (Int, Int) {
+            var values = ["PROD_CLERK_SECRET_KEY": standIn.secretKey, "CLERK_API_URL": standIn.baseURL, "CLERK_ACCEPTS_TOKEN": "api_key"]
+            for (k, v) in extra { values[k] = v }
+            let env = Environment(values)
+            let verifier = try XCTUnwrap(MachineTokenConfig(environment: env, api: ClerkAPIConfig(environment: env), keys: keys).verifier)
+            return (verifier.lookupsPerSecond, verifier.maxConcurrentLookups)
+        }
+        XCTAssertTrue(try limits([:]) == (10, 4), "the defaults")
+        XCTAssertTrue(try limits(["CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND": "25", "CLERK_MACHINE_TOKEN_MAX_CONCURRENT_LOOKUPS": "2"]) == (25, 2))
     }
 
     // MARK: No token anywhere

@@ -16,14 +16,17 @@ final class MachineTokenVerifierTests: XCTestCase {
         standIn = try ClerkAPIStandIn()
     }
 
-    func verifier(maxEntries: Int = 100, instances: [(String, String)]? = nil) throws -> MachineTokenVerifier {
+    /// `lookupsPerSecond` is generous unless a test is about it (the tests below ask more than 10 in one instant).
+    func verifier(maxEntries: Int = 100, instances: [(String, String)]? = nil, lookupsPerSecond: Int = 1000,
+                  maxConcurrent: Int = 4, callBudgetMs: Int = 1000) throws -> MachineTokenVerifier {
         var clients: [MachineTokenVerifier.Client] = []
         for (environment, key) in instances ?? [("production", standIn.secretKey)] {
             clients.append(.init(environment: environment, api: try ClerkBackendAPI(baseURL: standIn.baseURL, secretKey: key)))
         }
         let keys = JWKSCache(source: .remote(url: f.jwksURL, headers: []), logger: Logger(level: .critical))
         return MachineTokenVerifier(instances: clients, jwtVerifier: TokenVerifier(instances: [.init(issuer: nil, environment: "production", keys: keys)]),
-                                    callBudgetMs: 1000, maxEntries: maxEntries)
+                                    callBudgetMs: callBudgetMs, maxEntries: maxEntries, lookupsPerSecond: lookupsPerSecond,
+                                    maxConcurrentLookups: maxConcurrent)
     }
 
     func testTypesAreToldApartAsClerkDoes() throws {
@@ -100,6 +103,186 @@ final class MachineTokenVerifierTests: XCTestCase {
         XCTAssertEqual(reason(#"{"subject":"org_1","scopes":"a"}"#), "clerk_api_unavailable")
         XCTAssertEqual(reason(#"[]"#), "clerk_api_unavailable")
         XCTAssertEqual(reason("<html>"), "clerk_api_unavailable")
+    }
+
+    /// Clerk's own fixture key (clerk/javascript `mockTokens.api_key`): `ak_` then 44 characters of standard
+    /// base64, with `+`, `/` and `=`. Clerk's SDK tells machine tokens by their prefix alone.
+    static let clerkFixtureKey = "ak_LCWGdaM8mv8K4PC/57IICZQXAeWfCgF30DZaFXHoGn9="
+
+    func testClerksFixtureKeyShapeIsAskedOfClerk() throws {
+        standIn.addMachineToken(.apiKey, token: Self.clerkFixtureKey, subject: "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr", scopes: ["read"])
+        let v = try verifier()
+        let identity = try v.verify(Self.clerkFixtureKey, type: .apiKey, nowMs: Clock.nowMs())
+        XCTAssertEqual(identity.subject, "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr")
+        XCTAssertEqual(v.apiCalls, 1)
+        let sent = try XCTUnwrap(standIn.requests.last { $0.path == "/v1/api_keys/verify" })
+        XCTAssertEqual(try JSONValue.parse(sent.body)["secret"]?.stringValue, Self.clerkFixtureKey, "sent as it is")
+        // Base64url, hex and the other prefixes' shapes are asked too (the stand-in answers 404: token_invalid).
+        for shape in ["ak_" + String(repeating: "A-_9", count: 11), "mt_f7f0ba8c3b4843ce7d85fcdd5e71853e",
+                      "oat_8XOIucKvqHVr5tYP123456789abcdefghij", "mt_" + String(repeating: "x", count: 509)] {
+            XCTAssertTrue(MachineTokenVerifier.isPlausibleOpaque(shape), shape)
+        }
+    }
+
+    func testWhatCannotBeATokenIsRefusedWithoutACall() throws {
+        let v = try verifier()
+        let body = "LCWGdaM8mv8K4PC57IICZQXAeWfCgF30"
+        let refused = ["ak_" + body + " x", "ak_" + body + "\tx", "ak_" + body + "\nx", "ak_" + body + "\u{0}",
+                       "ak_" + body + "\u{7F}", "ak_" + body + "\"x", "ak_" + body + "'x", "ak_" + body + "`x",
+                       "ak_" + body + "\\x", "ak_" + body + "é", "ak_" + body + "\u{2028}", "ak_" + body + "\u{FF0B}",
+                       "ak_" + String(repeating: "A", count: 510), "ak_1234", "oat_"]
+        for token in refused {
+            XCTAssertFalse(MachineTokenVerifier.isPlausibleOpaque(token), token.debugDescription)
+            XCTAssertThrowsError(try v.verify(token, type: ClerkTokenType.detect(token), nowMs: Clock.nowMs()), token.debugDescription) { error in
+                XCTAssertEqual(error as? MachineTokenError, .invalid)
+            }
+        }
+        XCTAssertEqual(v.apiCalls, 0)
+        XCTAssertEqual(standIn.machineVerifyCalls, 0)
+    }
+
+    /// Clerk answering 400 or 422 refuses the request (an API version it no longer takes, a body shape), not
+    /// the token: Clerk documents only 404 as "not found", and its SDK maps every other status to an
+    /// unexpected error. The check errs (the authorizer answers 5xx), nothing is cached, and a valid token
+    /// passes as soon as Clerk accepts the request again.
+    func testA400Or422IsOurErrorNotTheTokensAndIsNotRemembered() throws {
+        let v = try verifier()
+        for status in [400, 422] {
+            let key = "ak_live_badRequest\(status)_Aa2Bb3Cc4Dd5"
+            standIn.addMachineToken(.apiKey, token: key, subject: "org_b")
+            standIn.cue(status)
+            let before = standIn.machineVerifyCalls
+            XCTAssertThrowsError(try v.verify(key, type: .apiKey, nowMs: Clock.nowMs()), "\(status)") { error in
+                let e = error as? MachineTokenError
+                XCTAssertEqual(e?.reason, "clerk_api_rejected", "\(status)")
+                XCTAssertEqual(e?.isInfrastructure, true, "\(status): the authorizer errs")
+                XCTAssertEqual(e?.detail, "Clerk answered HTTP \(status)")
+                XCTAssertEqual(e?.clerkCode, "cued", "errors[0].code of the stand-in's body")
+            }
+            XCTAssertEqual(standIn.machineVerifyCalls, before + 1, "\(status) is not retried")
+            XCTAssertEqual(try v.verify(key, type: .apiKey, nowMs: Clock.nowMs()).subject, "org_b", "\(status) was not remembered")
+            XCTAssertEqual(standIn.machineVerifyCalls, before + 2)
+        }
+        XCTAssertEqual(v.cachedCounts.refused, 0)
+    }
+
+    func testClerksErrorCodeIsReadBoundedAndPlain() {
+        func code(_ body: String) -> String? { ClerkBackendAPI.errorCode(Array(body.utf8)) }
+        XCTAssertEqual(code(#"{"errors":[{"message":"Bad Request","long_message":"x","code":"bad_request"}],"clerk_trace_id":"t"}"#), "bad_request")
+        XCTAssertEqual(code(#"{"errors":[{"code":"form_param_missing"},{"code":"second"}]}"#), "form_param_missing")
+        for junk in [#"{"errors":[]}"#, #"{"errors":[{"code":1}]}"#, #"{"errors":{"code":"x"}}"#, "<html>", "",
+                     #"{"errors":[{"code":"has space"}]}"#, #"{"errors":[{"code":"ak_\#(String(repeating: "x", count: 80))"}]}"#,
+                     #"{"errors":[{"code":"café"}]}"#, #"{"errors":[{"code":"a"b"}]}"#] {
+            XCTAssertNil(code(junk), junk)
+        }
+    }
+
+    // MARK: Clerk's quota
+
+    /// A 429 with `Retry-After`: the lookup fails fast with a retryable error and no request reaches Clerk
+    /// until the wait is over (time is the `nowMs` each check passes: no sleeping); cached tokens still pass.
+    func testA429StopsLookupsUntilRetryAfterThenTheyResume() throws {
+        let cached = "ak_live_limitCached1Aa2Bb3Cc4Dd", fresh = "ak_live_limitFresh1Ee2Ff3Gg4Hh5"
+        standIn.addMachineToken(.apiKey, token: cached, subject: "org_c")
+        standIn.addMachineToken(.apiKey, token: fresh, subject: "org_f")
+        let v = try verifier(callBudgetMs: 5000)
+        let t0: Int64 = 1_900_000_000_000
+        XCTAssertEqual(try v.verify(cached, type: .apiKey, nowMs: t0).subject, "org_c")
+        standIn.cue(429, retryAfter: "2")
+        func assertLimited(_ token: String, at now: Int64, line: UInt = #line) {
+            XCTAssertThrowsError(try v.verify(token, type: .apiKey, nowMs: now), line: line) { error in
+                let e = error as? MachineTokenError
+                XCTAssertEqual(e?.reason, "clerk_api_rate_limited", line: line)
+                XCTAssertEqual(e?.isInfrastructure, true, "retryable: the authorizer errs", line: line)
+            }
+        }
+        assertLimited(fresh, at: t0)
+        XCTAssertEqual(standIn.requests.count, 2, "the 429 itself, not waited out and retried")
+        for i in 0..<50 { assertLimited("ak_live_limitJunk\(i)_Ii2Jj3Kk4", at: t0 + Int64(i) * 39) }
+        assertLimited(fresh, at: t0 + 1999)
+        XCTAssertEqual(standIn.requests.count, 2, "no request while Clerk is limiting")
+        XCTAssertEqual(try v.verify(cached, type: .apiKey, nowMs: t0 + 1000).subject, "org_c", "a cached token passes")
+        XCTAssertEqual(try v.verify(fresh, type: .apiKey, nowMs: t0 + 2000).subject, "org_f", "calls resume after Retry-After")
+        XCTAssertEqual(standIn.requests.count, 3)
+        XCTAssertEqual(v.cachedCounts.refused, 0, "a rate limit is never remembered as a refusal")
+    }
+
+    /// A Retry-After that is missing, zero, a date or absurd still quiets the container for a bounded time.
+    func testRetryAfterIsBounded() throws {
+        let token = "ak_live_limitBound1Aa2Bb3Cc4Dd"
+        standIn.addMachineToken(.apiKey, token: token, subject: "org_b")
+        let v = try verifier(callBudgetMs: 5000)
+        var now: Int64 = 1_900_000_000_000
+        for (header, quietMs) in [(nil, 1000), ("0", 1000), ("Wed, 21 Oct 2015 07:28:00 GMT", 1000), ("999999", 60_000)] as [(String?, Int64)] {
+            standIn.cue(429, retryAfter: header)
+            XCTAssertThrowsError(try v.verify(token, type: .apiKey, nowMs: now))
+            let asked = standIn.requests.count
+            XCTAssertThrowsError(try v.verify(token, type: .apiKey, nowMs: now + quietMs - 1), "\(header ?? "none")")
+            XCTAssertEqual(standIn.requests.count, asked, "\(header ?? "none")")
+            XCTAssertEqual(try v.verify(token, type: .apiKey, nowMs: now + quietMs).subject, "org_b", "\(header ?? "none")")
+            now += quietMs + 120_000  // past the cached answer too
+        }
+    }
+
+    /// At most `lookupsPerSecond` uncached lookups reach Clerk per second; the rest fail fast without a call,
+    /// are not remembered, and cached tokens keep passing.
+    func testThePerSecondCapRefusesLookupsBeyondItWithoutCalls() throws {
+        let cached = "ak_live_capCached1Aa2Bb3Cc4Dd5"
+        standIn.addMachineToken(.apiKey, token: cached, subject: "org_c")
+        let v = try verifier(lookupsPerSecond: 3)
+        let t0: Int64 = 1_900_000_000_000
+        XCTAssertEqual(try v.verify(cached, type: .apiKey, nowMs: t0).subject, "org_c")
+        var outcomes: [String] = []
+        for i in 0..<10 {
+            do {
+                _ = try v.verify("ak_flood_\(i)_Aa2Bb3Cc4Dd5", type: .apiKey, nowMs: t0 + Int64(i))
+                outcomes.append("valid")
+            } catch {
+                outcomes.append(error.reason)
+                if i >= 2 { XCTAssertTrue(error.isInfrastructure, "retryable") }
+            }
+        }
+        XCTAssertEqual(outcomes, ["token_invalid", "token_invalid"] + Array(repeating: "lookups_throttled", count: 8))
+        XCTAssertEqual(standIn.machineVerifyCalls, 3, "the cached token's call and two lookups")
+        XCTAssertEqual(try v.verify(cached, type: .apiKey, nowMs: t0 + 10).subject, "org_c", "a cached token passes")
+        // A second later the budget is back: three more lookups, the refused ones included (never remembered).
+        for i in 2..<6 {
+            XCTAssertThrowsError(try v.verify("ak_flood_\(i)_Aa2Bb3Cc4Dd5", type: .apiKey, nowMs: t0 + 1010)) { error in
+                XCTAssertEqual((error as? MachineTokenError)?.reason, i < 5 ? "token_invalid" : "lookups_throttled", "\(i)")
+            }
+        }
+        XCTAssertEqual(standIn.machineVerifyCalls, 6)
+        // A third of a second buys one lookup (334 ms at 3 per second: 1.002 of a call).
+        XCTAssertThrowsError(try v.verify("ak_flood_6_Aa2Bb3Cc4Dd5", type: .apiKey, nowMs: t0 + 1343)) { error in
+            XCTAssertEqual((error as? MachineTokenError)?.reason, "lookups_throttled", "333 ms: 0.999 of a call")
+        }
+        XCTAssertThrowsError(try v.verify("ak_flood_6_Aa2Bb3Cc4Dd5", type: .apiKey, nowMs: t0 + 1344)) { error in
+            XCTAssertEqual((error as? MachineTokenError)?.reason, "token_invalid")
+        }
+        XCTAssertEqual(standIn.machineVerifyCalls, 7)
+    }
+
+    /// The concurrency cap counts distinct tokens: a check of a token already being looked up joins it.
+    func testTheConcurrencyCapCountsDistinctLookups() throws {
+        let throttle = MachineTokenThrottle(lookupsPerSecond: 10, maxConcurrentLookups: 2)
+        let (a, b, c) = (TokenDigest("ak_a"), TokenDigest("ak_b"), TokenDigest("ak_c"))
+        let now: Int64 = 1_900_000_000_000
+        XCTAssertNoThrow(try throttle.enter(a, nowMs: now))
+        XCTAssertNoThrow(try throttle.enter(b, nowMs: now))
+        XCTAssertNoThrow(try throttle.enter(a, nowMs: now), "joins the lookup of a")
+        XCTAssertThrowsError(try throttle.enter(c, nowMs: now)) { error in
+            XCTAssertEqual((error as? MachineTokenError)?.reason, "lookups_throttled")
+        }
+        XCTAssertEqual(throttle.inProgress, 2)
+        throttle.leave(a)
+        XCTAssertThrowsError(try throttle.enter(c, nowMs: now), "a is still being looked up once")
+        throttle.leave(a)
+        XCTAssertEqual(throttle.inProgress, 1)
+        XCTAssertNoThrow(try throttle.enter(c, nowMs: now))
+        throttle.leave(b)
+        throttle.leave(c)
+        throttle.leave(c)  // one leave too many changes nothing
+        XCTAssertEqual(throttle.inProgress, 0)
     }
 
     func testA404MovesOnToTheNextInstance() throws {
