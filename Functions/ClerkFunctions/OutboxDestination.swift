@@ -29,9 +29,11 @@ final class RabbitMQDestination: OutboxDestination {
             let confirmed = try publisher.publish(batch.map {
                 AMQPMessage(queue: $0.queue, body: Array($0.payload.utf8), messageId: "outbox-" + String($0.id), headers: headers)
             }, budgetMs: budgetMs)
-            return OutboxSendResult(confirmed: confirmed, error: confirmed < batch.count ? "not every message was confirmed" : nil)
+            guard confirmed < batch.count else { return OutboxSendResult(confirmed: confirmed, error: nil) }
+            return OutboxSendResult(confirmed: confirmed, error: "not every message was confirmed", outage: KafkaOutage.unavailable.rawValue)
         } catch {
-            return OutboxSendResult(confirmed: 0, error: "\(error)")
+            // RabbitMQ refuses no message for good here (a nack is retried): whatever stopped it is an outage.
+            return OutboxSendResult(confirmed: 0, error: "\(error)", outage: KafkaOutage.unavailable.rawValue)
         }
     }
 }
@@ -56,19 +58,22 @@ final class KafkaDestination: OutboxDestination {
             if !traceId.isEmpty { headers.append(KafkaHeader("trace-id", traceId)) }
             return KafkaMessage(topic: topicPrefix + row.queue, key: key, value: Array(row.payload.utf8), headers: headers)
         }
+        let confirmed: Int
+        let error: String
         do {
-            let confirmed = try publisher.publish(messages, timeoutMs: budgetMs)
+            confirmed = try publisher.publish(messages, timeoutMs: budgetMs)
             guard confirmed < batch.count else { return OutboxSendResult(confirmed: confirmed, error: nil) }
-            return OutboxSendResult(confirmed: confirmed, error: publisher.lastError ?? "not every message was acknowledged",
-                                    refusedForGood: publisher.lastStopWasPermanent)
-        } catch {
-            return OutboxSendResult(confirmed: 0, error: "\(error)", refusedForGood: publisher.lastStopWasPermanent)
+            error = publisher.lastError ?? "not every message was acknowledged"
+        } catch let failure {
+            (confirmed, error) = (0, "\(failure)")
+        }
+        switch publisher.lastStop ?? .outage(.other) {
+        case .message: return OutboxSendResult(confirmed: confirmed, error: error, refusedForGood: true)
+        case .outage(let why): return OutboxSendResult(confirmed: confirmed, error: error, outage: why.rawValue)
         }
     }
 
-    /// The partitioning key and event type of an outbox row: the organization's Clerk id for organization
-    /// events (the membership's when no organization is known), the user's Clerk id for user events, the
-    /// gateway key for API-key mappings.
+    /// The partitioning key (`OutboxPartitionKey`) and event type of an outbox row.
     static func keyAndType(_ row: OutboxMessage) -> (key: String?, type: String) {
         guard let value = try? JSONValue.parse(Array(row.payload.utf8)) else { return (nil, row.queue) }
         func string(_ name: String) -> String? {
@@ -76,12 +81,7 @@ final class KafkaDestination: OutboxDestination {
             return nil
         }
         let type = string("type") ?? string("op").map { "api-key." + $0 } ?? row.queue
-        switch row.queue {
-        // A membership deleted before it was ever stored names no organization: its own id keeps it keyed.
-        case "organization-events": return (string("clerkOrgId") ?? string("clerkMembershipId"), type)
-        case "api-key-mappings": return (string("key"), type)
-        default: return (string("clerkUserId"), type)
-        }
+        return (OutboxPartitionKey.of(queue: row.queue, payload: value), type)
     }
 }
 

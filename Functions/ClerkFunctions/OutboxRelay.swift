@@ -32,6 +32,8 @@ final class OutboxRelay: @unchecked Sendable {
         var busy = false
         /// Rows a broker refused for good, set aside this time.
         var setAside = 0
+        /// The broker and the reason (`authorization`, `topic`, `unavailable`…) when `error` is an outage.
+        var outage: (destination: String, reason: String)?
     }
 
     /// Publishes batches until the outbox is empty, `maxBatches` is reached, time runs short, or another
@@ -40,6 +42,7 @@ final class OutboxRelay: @unchecked Sendable {
         var outcome = Outcome()
         for _ in 0..<maxBatches {
             guard context.remainingTimeMs > 1500 else { break }
+            var outage: (destination: String, reason: String)?
             let batch = try OutboxStore(connection: connection).relay(limit: batchSize) { batch in
                 // Each destination gets what every earlier one confirmed: a row counts once all have it.
                 var confirmed = batch.count
@@ -51,6 +54,7 @@ final class OutboxRelay: @unchecked Sendable {
                     if sent.confirmed < confirmed {
                         failure = "\(destination.name): \(sent.error ?? "not every message was confirmed")"
                         refusedForGood = sent.refusedForGood
+                        outage = sent.refusedForGood ? nil : (destination.name, sent.outage ?? KafkaOutage.other.rawValue)
                     }
                     confirmed = min(confirmed, sent.confirmed)
                 }
@@ -68,7 +72,9 @@ final class OutboxRelay: @unchecked Sendable {
                 break
             }
             if let error = batch.error {
+                // An outage (a topic or an ACL included): every row stays pending, in order, for the next relay.
                 outcome.error = error
+                outcome.outage = outage ?? ("broker", KafkaOutage.other.rawValue)
                 break
             }
             if batch.published < batchSize { break }
@@ -80,9 +86,11 @@ final class OutboxRelay: @unchecked Sendable {
 /// The broker could not take the outbox's messages; they stay pending, nothing is lost.
 struct OutboxPublishError: LambdaReportableError {
     let reason: String
+    /// The outage's class (`authorization`, `topic`, `unavailable`…).
+    let cause: String
     let published: Int
     var errorType: String { "OutboxPublishError" }
-    var errorMessage: String { "published \(published), then: \(reason); the rest stay in the outbox" }
+    var errorMessage: String { "published \(published), then (\(cause)): \(reason); the rest stay in the outbox, in order" }
 }
 
 /// `publishOutbox`: publishes pending outbox rows (scheduled every minute; any event triggers it).
@@ -103,11 +111,15 @@ struct PublishOutboxFunction: Handler {
         }
         let outcome = try relay.publishPending(database.connection, maxBatches: 1000, context: context)
         let pending = try store.pendingCount()
-        Metrics.shared.emit([("OutboxPublished", Double(outcome.published), .count), ("OutboxPending", Double(pending), .count)])
+        Metrics.shared.emit([("OutboxPublished", Double(outcome.published), .count), ("OutboxPending", Double(pending), .count),
+                             ("OutboxSetAside", Double(outcome.setAside), .count)])
         if let error = outcome.error {
-            context.logger.error("outbox publish stopped", ["reason": .string(error), "published": .int(Int64(outcome.published)),
-                                                            "pending": .int(Int64(pending))])
-            throw OutboxPublishError(reason: error, published: outcome.published)
+            let (destination, cause) = outcome.outage ?? ("broker", KafkaOutage.other.rawValue)
+            // Counted by broker and reason (a closed set), so an alarm tells a missing ACL from a cluster that is down.
+            Metrics.shared.count("OutboxBrokerUnavailable", dimensions: [("destination", destination), ("reason", cause)])
+            context.logger.error("outbox publish stopped", ["reason": .string(error), "cause": .string(cause),
+                                                            "published": .int(Int64(outcome.published)), "pending": .int(Int64(pending))])
+            throw OutboxPublishError(reason: error, cause: cause, published: outcome.published)
         }
         if outcome.busy {
             // Not an error: the relay holding the outbox publishes these rows, in order.

@@ -97,16 +97,9 @@ public final class KafkaPublisher {
     private let state: UnsafeMutablePointer<clerk_kafka_state>
     /// What the last `publish` that fell short was told (also when part of a batch went out).
     public private(set) var lastError: String?
-    /// Whether the last `publish` stopped at a message Kafka refuses for good (too large, a topic the
-    /// credentials may not write, a policy): sending it again cannot succeed.
-    public private(set) var lastStopWasPermanent = false
-
-    /// Errors that refuse one message for good, as opposed to an unreachable or busy cluster.
-    static let permanentErrors: Set<Int32> = [
-        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE,
-        RD_KAFKA_RESP_ERR_INVALID_RECORD, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION,
-        RD_KAFKA_RESP_ERR_POLICY_VIOLATION,
-    ].reduce(into: []) { $0.insert($1.rawValue) }
+    /// The class of the error the last `publish` stopped at (nil when it delivered everything): `.message` when
+    /// Kafka refuses that one message for good, confirmed on the message alone; an outage otherwise.
+    public private(set) var lastStop: KafkaErrorClass?
 
     /// Checks the options by making the producer (librdkafka connects in the background, on first use).
     public init(options: Options) throws(KafkaError) {
@@ -179,24 +172,122 @@ public final class KafkaPublisher {
     /// reports. Returns how many leading messages were delivered: everything before that index is stored by
     /// the cluster; nothing after it may be assumed sent (it may still arrive: consumers dedupe on the
     /// outbox id header). Throws only when none was delivered.
+    ///
+    /// A refusal of one message for what it is (`KafkaErrorClass.message`) that came back for a record batch holding
+    /// others is checked message by message: the broker refuses a whole batch when one message in it is too large,
+    /// or when the topic's `max.message.bytes` is below the batch, and only a message refused alone is refused for good.
     public func publish(_ messages: [KafkaMessage], timeoutMs: Int? = nil) throws(KafkaError) -> Int {
         guard !messages.isEmpty else { return 0 }
+        lastError = nil
+        lastStop = nil
+        let deadline = Self.nowMs() + Int64(max(1, min(timeoutMs ?? options.timeoutMs, options.timeoutMs)))
+        var attempt = try send(messages[...], deadline: deadline)
+        if attempt.stop.map(KafkaErrorClass.of) == .message, attempt.sharedBatch {
+            attempt = sendAlone(messages, from: attempt, deadline: deadline)
+        }
+        guard attempt.delivered < messages.count else { return attempt.delivered }
+        let stop = attempt.stop.map(KafkaErrorClass.of) ?? .outage(.other)
+        // A refusal an error callback explains better (a timeout after SASL failed) is counted by that reason.
+        if case .outage(let outage) = stop, outage == .timeout || outage == .other, let code = attempt.clientError,
+           case .outage(let cause) = KafkaErrorClass.of(code), cause != .other {
+            lastStop = .outage(cause)
+        } else {
+            lastStop = stop
+        }
+        if case .outage(let outage)? = lastStop, outage == .topic || outage == .authorization, let p = producer {
+            // librdkafka keeps a topic's error until its next metadata refresh (5 minutes): a fresh producer sees a
+            // fixed ACL or a created topic at the next relay.
+            rd_kafka_destroy(p)
+            producer = nil
+        }
+        let why = attempt.reasons.isEmpty ? "not every message was acknowledged" : attempt.reasons.joined(separator: "; ")
+        lastError = why
+        if attempt.delivered == 0 { throw .notDelivered(why) }
+        return attempt.delivered
+    }
+
+    /// What one `send` did.
+    private struct Attempt {
+        /// Leading messages delivered.
+        var delivered: Int
+        /// The error the send stopped at, if known (a produce call's or the first undelivered delivery report's).
+        var stop: Int32?
+        /// The stop came from a delivery report while later messages were in flight too (maybe in its record batch).
+        var sharedBatch: Bool
+        /// The last error the client's error callback reported.
+        var clientError: Int32?
+        /// Why it fell short, for the error text.
+        var reasons: [String]
+    }
+
+    /// After a batch refused for its size or content, sends the undelivered messages one at a time: each one
+    /// delivered alone counts, and the first one refused alone is the message refused for good.
+    private func sendAlone(_ messages: [KafkaMessage], from batch: Attempt, deadline: Int64) -> Attempt {
+        var result = batch
+        for index in batch.delivered..<messages.count {
+            guard Self.nowMs() < deadline else {
+                result.stop = RD_KAFKA_RESP_ERR__TIMED_OUT.rawValue
+                result.reasons = ["ran out of time sending one message at a time after a batch was refused for its size or content"]
+                return result
+            }
+            let one: Attempt
+            do {
+                one = try send(messages[index...index], deadline: deadline)
+            } catch {
+                return Attempt(delivered: result.delivered, stop: nil, sharedBatch: false, clientError: nil, reasons: ["\(error)"])
+            }
+            if one.delivered == 1 {
+                result.delivered += 1
+                continue
+            }
+            return Attempt(delivered: result.delivered, stop: one.stop, sharedBatch: false, clientError: one.clientError, reasons: one.reasons)
+        }
+        return Attempt(delivered: result.delivered, stop: nil, sharedBatch: false, clientError: nil, reasons: [])
+    }
+
+    /// Produces `messages`, waits for their delivery reports until `deadline`, then purges what is left.
+    private func send(_ messages: ArraySlice<KafkaMessage>, deadline: Int64) throws(KafkaError) -> Attempt {
         let rk: OpaquePointer
         if let p = producer { rk = p } else { rk = try makeProducer(); producer = rk }
         state.pointee.last_error = 0
         state.pointee.fatal = 0
-        lastError = nil
-        lastStopWasPermanent = false
-        let budget = Int64(max(1, min(timeoutMs ?? options.timeoutMs, options.timeoutMs)))
-        let deadline = Self.nowMs() + budget
-        let count = messages.count
-        let slots = UnsafeMutablePointer<clerk_kafka_delivery>.allocate(capacity: count)
-        slots.initialize(repeating: clerk_kafka_delivery(state: 0, error: 0), count: count)
+        let slots = UnsafeMutablePointer<clerk_kafka_delivery>.allocate(capacity: messages.count)
+        slots.initialize(repeating: clerk_kafka_delivery(state: 0, error: 0), count: messages.count)
+        let (produced, refusalCode, refusal) = produce(messages, into: slots, rk: rk, deadline: deadline)
+        let stillPending = awaitReports(rk, slots: slots, produced: produced, deadline: deadline)
+        var delivered = 0
+        while delivered < produced && slots[delivered].state == 1 { delivered += 1 }
+        let firstFailure = (0..<produced).first { slots[$0].state == 2 }.map { Int32(slots[$0].error) }
+        // The message the send stopped at: refused by its delivery report, or at produce time.
+        let stop: Int32? = delivered < produced ? (slots[delivered].state == 2 ? Int32(slots[delivered].error) : nil)
+            : (delivered < messages.count ? refusalCode : nil)
+        if stillPending {
+            // librdkafka still owns pointers into `slots`: leave them allocated rather than risk a write into
+            // freed memory, and start a new producer next time.
+            rd_kafka_destroy(rk)
+            producer = nil
+        } else {
+            slots.deallocate()
+        }
+        if state.pointee.fatal != 0, let p = producer {
+            rd_kafka_destroy(p)
+            producer = nil
+        }
+        var reasons: [String] = []
+        if let refusal { reasons.append(refusal) }
+        if let code = firstFailure { reasons.append(Self.describe(code)) }
+        let clientError = state.pointee.last_error != 0 ? Int32(state.pointee.last_error) : nil
+        if clientError != nil { reasons.append(withUnsafeBytes(of: state.pointee.reason) { Self.cString($0) }) }
+        return Attempt(delivered: delivered, stop: stop, sharedBatch: stop != nil && delivered < produced && produced > delivered + 1,
+                       clientError: clientError, reasons: delivered < messages.count ? reasons : [])
+    }
+
+    /// Hands `messages` to librdkafka in order, each with its delivery slot; stops at the first it refuses.
+    private func produce(_ messages: ArraySlice<KafkaMessage>, into slots: UnsafeMutablePointer<clerk_kafka_delivery>,
+                         rk: OpaquePointer, deadline: Int64) -> (produced: Int, code: Int32?, reason: String?) {
         var produced = 0
-        var refusal: String?
-        var refusalCode: Int32?
-        produce: for message in messages {
-            guard let headers = rd_kafka_headers_new(message.headers.count) else { refusal = "out of memory"; break }
+        for message in messages {
+            guard let headers = rd_kafka_headers_new(message.headers.count) else { return (produced, nil, "out of memory") }
             for header in message.headers {
                 _ = rd_kafka_header_add(headers, header.name, -1, header.value, -1)
             }
@@ -214,13 +305,17 @@ public final class KafkaPublisher {
                     continue
                 }
                 rd_kafka_headers_destroy(headers)
-                refusal = String(cString: rd_kafka_err2str(rd_kafka_resp_err_t(rawValue: rc)))
-                refusalCode = rc
-                break produce
+                return (produced, rc, Self.describe(rc))
             }
             produced += 1
         }
-        // Wait for the reports of what went in; at the deadline, purge the rest so their reports come now.
+        return (produced, nil, nil)
+    }
+
+    /// Serves delivery reports until the first `produced` slots are settled or `deadline`; then purges the rest so
+    /// their reports come now. Returns whether some are still unsettled.
+    private func awaitReports(_ rk: OpaquePointer, slots: UnsafeMutablePointer<clerk_kafka_delivery>, produced: Int,
+                              deadline: Int64) -> Bool {
         func pending() -> Bool { (0..<produced).contains { slots[$0].state == 0 } }
         // rd_kafka_flush sends what lingers at once and serves the delivery reports on this thread as they
         // come; a poll loop waited for linger.ms and the poll interval on every batch (bench-outbox: 28 ms per
@@ -233,36 +328,11 @@ public final class KafkaPublisher {
             let stop = Self.nowMs() + 500
             while pending() && Self.nowMs() < stop { rd_kafka_poll(rk, 20) }
         }
-        var delivered = 0
-        while delivered < produced && slots[delivered].state == 1 { delivered += 1 }
-        let firstFailure = (0..<produced).first { slots[$0].state == 2 }.map { slots[$0].error }
-        // The message the batch stopped at: refused at produce time, or by its delivery report.
-        let stopCode: Int32? = delivered < produced ? (slots[delivered].state == 2 ? Int32(slots[delivered].error) : nil)
-            : (delivered < count ? refusalCode : nil)
-        lastStopWasPermanent = stopCode.map { Self.permanentErrors.contains($0) } ?? false
-        if pending() {
-            // librdkafka still owns pointers into `slots`: leave them allocated rather than risk a write into
-            // freed memory, and start a new producer next time.
-            rd_kafka_destroy(rk)
-            producer = nil
-        } else {
-            slots.deallocate()
-        }
-        if state.pointee.fatal != 0, let p = producer {
-            rd_kafka_destroy(p)
-            producer = nil
-        }
-        if delivered < count {
-            var reasons: [String] = []
-            if let refusal { reasons.append(refusal) }
-            if let code = firstFailure { reasons.append(String(cString: rd_kafka_err2str(rd_kafka_resp_err_t(rawValue: Int32(code))))) }
-            if state.pointee.last_error != 0 { reasons.append(withUnsafeBytes(of: state.pointee.reason) { Self.cString($0) }) }
-            let why = reasons.isEmpty ? "not every message was acknowledged" : reasons.joined(separator: "; ")
-            lastError = why
-            if delivered == 0 { throw .notDelivered(why) }
-        }
-        return delivered
+        return pending()
     }
+
+    /// librdkafka's words for `code`.
+    private static func describe(_ code: Int32) -> String { String(cString: rd_kafka_err2str(rd_kafka_resp_err_t(rawValue: code))) }
 
     private static func cString(_ raw: UnsafeRawBufferPointer) -> String {
         let bytes = raw.prefix { $0 != 0 }

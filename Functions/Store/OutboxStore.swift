@@ -27,14 +27,18 @@ public struct OutboxSendResult: Sendable {
     public var confirmed: Int
     /// Why it stopped short, if it did.
     public var error: String?
-    /// The message right after the confirmed ones was refused for good (too large, not allowed): the relay
-    /// sets its row aside instead of retrying it forever in front of every later row.
+    /// The message right after the confirmed ones was refused for good (too large, an invalid record): the
+    /// relay sets its row aside instead of retrying it forever in front of every later row.
     public var refusedForGood: Bool
+    /// Why no message could be taken (a closed set: `authorization`, `topic`, `unavailable`…), when the send
+    /// stopped short for an outage rather than for one message; every row then stays pending.
+    public var outage: String?
     /// The result.
-    public init(confirmed: Int, error: String?, refusedForGood: Bool = false) {
+    public init(confirmed: Int, error: String?, refusedForGood: Bool = false, outage: String? = nil) {
         self.confirmed = confirmed
         self.error = error
         self.refusedForGood = refusedForGood
+        self.outage = outage
     }
 }
 
@@ -46,9 +50,10 @@ public struct OutboxSendResult: Sendable {
 /// splitting the pending rows between them cannot promise that: a relay stalled on a batch holding the
 /// `set` would let another publish the later `delete` first, leaving a revoked key mapped at the gateway.
 public struct OutboxStore {
-    private let connection: PostgresConnection
+    let connection: PostgresConnection
 
-    /// `pg_try_advisory_xact_lock` key of the relay ("clerkout" in ASCII); the migrations use another.
+    /// `pg_try_advisory_xact_lock` key of the relay ("clerkout" in ASCII), which `requeue` takes too; the
+    /// migrations use another.
     static let relayLockKey: Int64 = 0x636C_6572_6B6F_7574
 
     /// Uses `connection`.
@@ -96,8 +101,7 @@ public struct OutboxStore {
         }
     }
 
-    /// How many rows were set aside (refused for good by a broker; `UPDATE outbox SET set_aside_at = NULL`
-    /// queues them again).
+    /// How many rows were set aside (refused for good by a broker; `requeue` puts them back).
     public func setAsideCount() throws(PostgresError) -> Int {
         guard let row = try connection.query("SELECT count(*) AS n FROM outbox WHERE set_aside_at IS NOT NULL").first else { return 0 }
         return try row.decode("n")

@@ -88,6 +88,39 @@ final class HarnessCLITests: XCTestCase {
         XCTAssertEqual(try JSONValue.parse(Array(envWins.out.utf8))["statusCode"]?.doubleValue, 200)
     }
 
+    /// `outbox requeue` puts set-aside rows back, filtered by queue (or Kafka topic, with `KAFKA_TOPIC_PREFIX`) and by
+    /// when they were set aside (a duration back from now, or an ISO-8601 time), and prints one JSON line.
+    func testOutboxRequeueCommand() throws {
+        let db = try TestDatabase.connect()
+        try TestDatabase.reset(db)
+        try db.query("""
+            INSERT INTO outbox (queue, payload, set_aside_at, last_error) VALUES
+              ('user-events', '{"clerkUserId":"user_old"}', now() - interval '3 hours', 'too large'),
+              ('user-events', '{"clerkUserId":"user_new"}', now() - interval '10 minutes', 'too large'),
+              ('api-key-mappings', '{"op":"set","key":"api_key:x","value":"user_new"}', now() - interval '10 minutes', 'too large')
+            """)
+        func setAside() throws -> [String] {
+            try db.query("SELECT coalesce(payload->>'clerkUserId', payload->>'key') AS who FROM outbox WHERE set_aside_at IS NOT NULL ORDER BY id")
+                .map { try $0.decode("who", as: String.self) }
+        }
+        let env = ["DATABASE_URL": TestDatabase.url, "KAFKA_TOPIC_PREFIX": "prod."]
+        let recent = try run(["outbox", "requeue", "--topic", "prod.user-events", "--since", "1h"], env: env)
+        XCTAssertEqual(recent.code, 0, recent.err)
+        XCTAssertEqual(recent.out, #"{"requeued":{"user-events":1},"resent":{},"moved":{}}"# + "\n")
+        XCTAssertEqual(try setAside(), ["user_old", "api_key:x"])
+        let none = try run(["outbox", "requeue", "--topic", "user-events", "--since", "2030-01-01T00:00:00Z"], env: env)
+        XCTAssertEqual(none.out, #"{"requeued":{},"resent":{},"moved":{}}"# + "\n", none.err)
+        let rest = try run(["outbox", "requeue", "--since", "2020-01-01T00:00:00+02:00"], env: env)
+        XCTAssertEqual(rest.out, #"{"requeued":{"api-key-mappings":1,"user-events":1},"resent":{},"moved":{}}"# + "\n", rest.err)
+        XCTAssertEqual(try setAside(), [])
+        for bad in ["yesterday", "2h30", "-1h", "99999999999d", "2020-13-01", "2020-01-01T00:00:00"] {
+            let r = try run(["outbox", "requeue", "--since", bad], env: env)
+            XCTAssertEqual(r.code, 2, "\(bad): \(r.out) \(r.err)")
+            XCTAssertTrue(r.err.contains("--since"), "\(bad): \(r.err)")
+        }
+        XCTAssertEqual(try run(["outbox", "requeue", "--topic", ""], env: env).code, 2)
+    }
+
     func testMigrateCommand() throws {
         let r = try run(["migrate"], env: ["DATABASE_URL": TestDatabase.url])
         XCTAssertEqual(r.code, 0, r.err)

@@ -42,6 +42,22 @@ final class PublishOutboxKafkaTests: XCTestCase {
         }
     }
 
+    /// The relay of another deployment on the same database (the same outbox, other Kafka settings).
+    func redeployed(_ extra: [String: String]) -> LocalHarness {
+        var env = ["DATABASE_URL": TestDatabase.url, "KAFKA_BROKERS": TestKafka.brokers, "KAFKA_TOPIC_PREFIX": prefix]
+        for (k, v) in extra { env[k] = v }
+        return LocalHarness(registry: Functions.registry, environment: Environment(env), logger: Logger(level: .error, format: .json, fd: 2))
+    }
+
+    /// Each outbox row once, as consumers see them: they dedupe on the `outbox-id` header, keeping the first.
+    func deduped(_ records: [ConsumedRecord]) -> [ConsumedRecord] {
+        var seen = Set<String>()
+        return records.filter { seen.insert($0.headers["outbox-id"] ?? "").inserted }
+    }
+
+    /// `key/event-type` of each record, for order assertions.
+    func keyed(_ records: [ConsumedRecord]) -> [String] { records.map { "\($0.key ?? "-")/\($0.headers["event-type"] ?? "-")" } }
+
     func testWebhookEventsReachKafkaKeyedByUserWithHeaders() throws {
         let f = try fixture()
         _ = try f.invoke("onUserCreated", f.signed(f.userBody(type: "user.created", id: "user_k1", updatedAt: 1)))
@@ -99,6 +115,121 @@ final class PublishOutboxKafkaTests: XCTestCase {
         XCTAssertTrue(f.logs.contains("outbox row set aside"), f.logs)
         let records = KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 2)
         XCTAssertEqual(records.map(\.key), ["user_before", "user_after"])
+    }
+
+    /// The broker refuses a whole record batch as too large (the topic's `max.message.bytes`) when one of its
+    /// messages is: only that message is set aside, and every other row goes out, in order. Before, the first row of
+    /// the refused batch was set aside, whatever its size, one innocent row per relay batch.
+    func testATooLargeRowIsSetAsideAloneWhenTheBrokerRefusedTheBatchItWasIn() throws {
+        try TestKafka.createTopic(prefix + "user-events", config: ["max.message.bytes": "4000"])
+        let f = try fixture()
+        try insertInterleaved(f, users: ["user_a"], perUser: 5)
+        try f.db.query("""
+            INSERT INTO outbox (queue, payload) VALUES
+              ('user-events', jsonb_build_object('type', 'user.updated', 'clerkUserId', 'user_big', 'pad', repeat('x', 6000)))
+            """)
+        for n in 5..<10 {
+            try f.db.query("""
+                INSERT INTO outbox (queue, payload) VALUES ('user-events',
+                  jsonb_build_object('type', 'user.updated', 'clerkUserId', 'user_a', 'n', $1::int))
+                """, [n])
+        }
+        let out = try publish(f)
+        XCTAssertEqual(out["published"]?.doubleValue, 10, out.serialized())
+        XCTAssertEqual(out["setAside"]?.doubleValue, 1, out.serialized())
+        let kept = try f.db.query("SELECT payload->>'clerkUserId' AS who, last_error FROM outbox WHERE set_aside_at IS NOT NULL")
+        XCTAssertEqual(try kept.map { try $0.decode("who", as: String.self) }, ["user_big"], "only the row that is too large")
+        XCTAssertTrue(try XCTUnwrap(kept.first).decode("last_error", as: String.self).lowercased().contains("too large"))
+        let records = KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 10)
+        let seq = records.compactMap { try? JSONValue.parse(Array($0.value.utf8))["n"]?.doubleValue }
+        XCTAssertEqual(seq, (0..<10).map(Double.init), "every other row, once, in order")
+    }
+
+    /// Rows that each fit the topic's `max.message.bytes` but not together in one record batch are sent one at a
+    /// time, never set aside: the batch, not a row, was too large.
+    func testRowsThatFitAloneAreNeverSetAsideWhenTheirBatchIsTooLargeForTheTopic() throws {
+        try TestKafka.createTopic(prefix + "user-events", config: ["max.message.bytes": "1500"])
+        let f = try fixture()
+        try insertInterleaved(f, users: ["user_s1", "user_s2"], perUser: 10)
+        let out = try publish(f)
+        XCTAssertEqual(out["published"]?.doubleValue, 20, out.serialized())
+        XCTAssertNil(out["setAside"], out.serialized())
+        XCTAssertEqual(try OutboxStore(connection: f.db).setAsideCount(), 0)
+        let records = KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 20)
+        for u in ["user_s1", "user_s2"] {
+            let seq = records.filter { $0.key == u }.compactMap { try? JSONValue.parse(Array($0.value.utf8))["n"]?.doubleValue }
+            XCTAssertEqual(seq, (0..<10).map(Double.init), "\(u)'s events, once, in order")
+        }
+    }
+
+    /// A missing MSK ACL on one topic is an outage, not a reason to set rows aside: every row stays pending, in
+    /// order, each relay reports it and counts it (`OutboxBrokerUnavailable`, reason `authorization`); once the ACL
+    /// is fixed the rows go out in order. Before, the topic's rows were set aside one per batch and nothing put
+    /// them back: an API key's `delete` set aside while its `set` went out left the key usable at the gateway.
+    func testAMissingTopicACLKeepsEveryRowPendingInOrderUntilItIsFixed() throws {
+        let proxy = try KafkaACLProxy(target: TestKafka.brokers)
+        proxy.deny([prefix + "api-key-mappings"])
+        let f = try fixture(["KAFKA_BROKERS": proxy.brokers, "KAFKA_TIMEOUT_MS": "2000", "OUTBOX_BATCH_SIZE": "3"])
+        try f.db.query("""
+            INSERT INTO outbox (queue, payload) VALUES
+              ('user-events', '{"type":"user.updated","clerkUserId":"user_1","n":0}'),
+              ('api-key-mappings', '{"op":"set","key":"api_key:a","value":"user_1"}'),
+              ('api-key-mappings', '{"op":"set","key":"api_key:b","value":"user_2"}'),
+              ('user-events', '{"type":"user.updated","clerkUserId":"user_1","n":1}'),
+              ('api-key-mappings', '{"op":"delete","key":"api_key:a"}'),
+              ('api-key-mappings', '{"op":"delete","key":"api_key:b"}'),
+              ('user-events', '{"type":"user.updated","clerkUserId":"user_1","n":2}')
+            """)
+        var metrics: [JSONValue] = []
+        for run in 0..<3 {
+            metrics += try captureMetrics(function: "publishOutbox") {
+                XCTAssertThrowsError(try publish(f), "run \(run)") { error in
+                    XCTAssertTrue("\(error)".contains("authorization"), "\(error)")
+                }
+            }
+        }
+        XCTAssertEqual(try OutboxStore(connection: f.db).setAsideCount(), 0, "nothing set aside")
+        XCTAssertEqual(try pending(f), 6, "the row before the refused topic went out; every other row waits")
+        XCTAssertFalse(f.logs.contains("outbox row set aside"), f.logs)
+        XCTAssertTrue(f.logs.contains("\"cause\":\"authorization\""), f.logs)
+        let outages = metrics.filter { $0["OutboxBrokerUnavailable"] != nil }
+        XCTAssertEqual(outages.count, 3, "counted on each run")
+        XCTAssertEqual(outages.first?["reason"]?.stringValue, "authorization")
+        XCTAssertEqual(outages.first?["destination"]?.stringValue, "kafka")
+        proxy.allowAll()
+        var attempts = 0
+        while try pending(f) > 0 && attempts < 5 {
+            attempts += 1
+            _ = try? publish(f)
+        }
+        XCTAssertEqual(try pending(f), 0, "published after \(attempts) relay(s) once the ACL was fixed")
+        XCTAssertEqual(keyed(deduped(KafkaTestConsumer(topics: [prefix + "api-key-mappings"]).read(count: 4))),
+                       ["api_key:a/api-key.set", "api_key:b/api-key.set", "api_key:a/api-key.delete", "api_key:b/api-key.delete"])
+        let users = deduped(KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 3))
+        XCTAssertEqual(users.compactMap { try? JSONValue.parse(Array($0.value.utf8))["n"]?.doubleValue }, [0, 1, 2])
+        XCTAssertEqual(proxy.unreadable, 0, "the proxy read every Metadata answer")
+    }
+
+    /// A topic name the cluster refuses (a wrong `KAFKA_TOPIC_PREFIX`: `TOPIC_EXCEPTION`) is an outage too; the
+    /// deployment with the right prefix publishes every row, once, in order.
+    func testATopicNameTheClusterRefusesKeepsEveryRowPendingUntilThePrefixIsFixed() throws {
+        let f = try fixture(["KAFKA_TOPIC_PREFIX": "not a topic!", "KAFKA_TIMEOUT_MS": "2000", "OUTBOX_BATCH_SIZE": "4"])
+        try insertInterleaved(f, users: ["user_t1", "user_t2"], perUser: 3)
+        var metrics: [JSONValue] = []
+        for _ in 0..<2 {
+            metrics += try captureMetrics(function: "publishOutbox") { XCTAssertThrowsError(try publish(f)) }
+        }
+        XCTAssertEqual(try OutboxStore(connection: f.db).setAsideCount(), 0, "nothing set aside")
+        XCTAssertEqual(try pending(f), 6)
+        XCTAssertEqual(metrics.filter { $0["OutboxBrokerUnavailable"] != nil }.map { $0["reason"]?.stringValue }, ["topic", "topic"])
+        let out = try JSONValue.parse(redeployed([:]).invoke("publishOutbox", event: Array("{}".utf8)))
+        XCTAssertEqual(out["published"]?.doubleValue, 6, out.serialized())
+        let records = KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 6)
+        XCTAssertEqual(records.count, 6, "each row once")
+        for u in ["user_t1", "user_t2"] {
+            let seq = records.filter { $0.key == u }.compactMap { try? JSONValue.parse(Array($0.value.utf8))["n"]?.doubleValue }
+            XCTAssertEqual(seq, [0, 1, 2], "\(u)'s events in order")
+        }
     }
 
     func testPerKeyOrderAcrossBatches() throws {

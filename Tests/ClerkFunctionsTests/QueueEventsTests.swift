@@ -49,23 +49,9 @@ final class QueueEventsTests: XCTestCase {
 
     func users() throws -> Int { try f.count("users") }
 
-    /// The queue batches' EMF lines that `body` writes (metrics on, into a pipe, for its duration).
+    /// The queue batches' EMF lines that `body` writes.
     func queueMetrics(_ body: () throws -> Void) throws -> [JSONValue] {
-        var fds: [Int32] = [0, 0]
-        XCTAssertEqual(pipe(&fds), 0)
-        defer { close(fds[0]) }
-        try Metrics.shared.configure(environment: Environment(["CLERK_METRICS_NAMESPACE": "ClerkTest"]), function: "clerkWebhook", fd: fds[1])
-        do {
-            try body()
-        } catch {
-            try? Metrics.shared.configure(environment: Environment(["CLERK_METRICS": "false"]), function: "")
-            close(fds[1])
-            throw error
-        }
-        try Metrics.shared.configure(environment: Environment(["CLERK_METRICS": "false"]), function: "")
-        close(fds[1])
-        return try String(decoding: FileIO.readAll(fd: fds[0]), as: UTF8.self).split(separator: "\n")
-            .map { try JSONValue.parse(Array($0.utf8)) }.filter { $0["QueueApplied"] != nil }
+        try captureMetrics(function: "clerkWebhook", body).filter { $0["QueueApplied"] != nil }
     }
 
     func testAnUnsignedQueuedEventIsRefusedByDefault() throws {

@@ -23,6 +23,38 @@ public enum TestKafka {
         let r = try Subprocess.run(path: "/bin/bash", arguments: [script, verb], environment: Environment.process().values)
         guard r.exit.code == 0 else { fatalError("local-kafka.sh \(verb) failed: \(String(decoding: r.stderr, as: UTF8.self))") }
     }
+
+    /// Creates `topic` (one partition) with topic-level `config` such as `max.message.bytes`; throws what the
+    /// broker answered when it did not.
+    public static func createTopic(_ topic: String, config: [String: String] = [:], brokers: String = TestKafka.brokers) throws {
+        var err = [CChar](repeating: 0, count: 512)
+        let conf = rd_kafka_conf_new()
+        _ = rd_kafka_conf_set(conf, "bootstrap.servers", brokers, &err, err.count)
+        guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &err, err.count) else { throw KafkaAdminError(reason: "client") }
+        defer { rd_kafka_destroy(rk) }
+        guard let newTopic = rd_kafka_NewTopic_new(topic, 1, 1, &err, err.count) else { throw KafkaAdminError(reason: "topic \(topic)") }
+        defer { rd_kafka_NewTopic_destroy(newTopic) }
+        for (name, value) in config { _ = rd_kafka_NewTopic_set_config(newTopic, name, value) }
+        let queue = rd_kafka_queue_new(rk)
+        defer { rd_kafka_queue_destroy(queue) }
+        var topics: [OpaquePointer?] = [newTopic]
+        rd_kafka_CreateTopics(rk, &topics, 1, nil, queue)
+        guard let event = rd_kafka_queue_poll(queue, 10_000) else { throw KafkaAdminError(reason: "no answer") }
+        defer { rd_kafka_event_destroy(event) }
+        var count = 0
+        guard let result = rd_kafka_event_CreateTopics_result(event),
+              let first = rd_kafka_CreateTopics_result_topics(result, &count), count == 1, let only = first[0] else {
+            throw KafkaAdminError(reason: String(cString: rd_kafka_event_error_string(event)))
+        }
+        let code = rd_kafka_topic_result_error(only)
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaAdminError(reason: String(cString: rd_kafka_err2name(code))) }
+    }
+}
+
+/// The broker did not do what a test asked of it.
+public struct KafkaAdminError: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "Kafka admin: \(reason)" }
 }
 
 /// A record read back from Kafka.
