@@ -28,7 +28,10 @@ public struct BackfillSummary: Sendable {
 /// The run's position is saved with each page of users and with each organization (with all its
 /// memberships), in that work's own transaction: a run killed midway is resumed by the next one, which
 /// redoes nothing. The position is the last item applied, not only an offset (`BackfillCursor`), so items
-/// Clerk deletes in between do not make the next read skip others.
+/// Clerk deletes in between do not make the next read skip others; all three lists are paged the same way
+/// (`BackfillCursor.walk`). One bad item never stops a run: an item that is not the documented shape, or
+/// that PostgreSQL refuses as data, is set aside (`BackfillSkip`: counted, logged, kept in `queue_rejects`)
+/// and the position moves past it.
 public struct Backfill {
     /// What to backfill.
     public enum Kind: String, Sendable, CaseIterable { case users, organizations }
@@ -56,42 +59,14 @@ public struct Backfill {
         summary.users = run.counts["users"] ?? BackfillCounts()
         summary.organizations = run.counts["organizations"] ?? BackfillCounts()
         summary.memberships = run.counts["memberships"] ?? BackfillCounts()
-        let pageSize = max(self.pageSize, 2)
-        if run.users.offset > 0 { progress("resuming after user \(run.users.offset)") }
+        let limits = Limits(deadlineMs: deadlineMs, reserveMs: reserveMs, dryRun: dryRun)
         if only.contains(.users) && run.phase == "users" {
-            var cursor = run.users
-            while true {
-                guard deadlineMs - Clock.nowMs() > reserveMs else { return summary }
-                let read = try cursor.read(pageSize: pageSize, key: Self.key) { offset in
-                    try api.usersWithJSON(limit: pageSize, offset: offset, deadlineMs: deadlineMs)
-                }
-                let next = cursor.advanced(pastAllOf: read, key: Self.key)
-                if next != cursor {
-                    let users = read.fresh.map { Self.record(read.page[$0].user, json: read.page[$0].json) }
-                    let counts = try store.applyUsers(users, run: run, cursor: next, environment: environment, dryRun: dryRun)
-                    summary.users.add(counts)
-                    // A dry run saves nothing: it pages on from its cursor in memory.
-                    if !dryRun {
-                        // Another process may have finished this pass meanwhile: stop, rather than carry this
-                        // position into the next pass (which would start it midway).
-                        guard let reloaded = try store.reload(run) else {
-                            progress("another backfill finished this pass")
-                            return summary
-                        }
-                        run = reloaded
-                    }
-                    cursor = next
-                }
-                progress("users: \(cursor.offset) read, \(summary.users.created) created, \(summary.users.updated) updated, "
-                         + "\(summary.users.unchanged) unchanged, \(summary.users.stale) stale")
-                if read.page.count < pageSize { break }
-            }
+            guard try users(&run, &summary, limits, progress: progress) else { return summary }
             // A resumed run starts at the organizations.
             if !dryRun { try store.setPhase("organizations", run: run) }
         }
         if only.contains(.organizations) {
-            guard try organizations(&run, &summary, dryRun: dryRun, deadlineMs: deadlineMs, reserveMs: reserveMs,
-                                    progress: progress) else { return summary }
+            guard try organizations(&run, &summary, limits, progress: progress) else { return summary }
             summary.missingInClerk += try store.organizationsMissingInClerk(run: run, environment: environment)
         }
         if only.contains(.users) { summary.missingInClerk += try store.usersMissingInClerk(run: run, environment: environment) }
@@ -100,81 +75,60 @@ public struct Backfill {
         return summary
     }
 
-    /// Organizations from the run's position on, each with all its memberships in one transaction; false
-    /// when the deadline stopped it (the next run resumes at the next organization).
-    func organizations(_ run: inout BackfillRun, _ summary: inout BackfillSummary, dryRun: Bool, deadlineMs: Int64,
-                       reserveMs: Int64, progress: (String) -> Void) throws -> Bool {
+    /// When a run must stop, and whether it keeps its work.
+    struct Limits {
+        var deadlineMs: Int64
+        var reserveMs: Int64
+        var dryRun: Bool
+
+        /// Whether there is time for another request and the work after it.
+        var timeLeft: Bool { deadlineMs - Clock.nowMs() > reserveMs }
+    }
+
+    /// Users from the run's position on, a page per transaction (the items set aside with it); false when the
+    /// deadline, or another process finishing the pass, stopped it.
+    func users(_ run: inout BackfillRun, _ summary: inout BackfillSummary, _ limits: Limits, progress: (String) -> Void) throws -> Bool {
         let pageSize = max(self.pageSize, 2)
-        if run.organizations.offset > 0 { progress("resuming after organization \(run.organizations.offset)") }
-        var cursor = run.organizations
-        while true {
-            guard deadlineMs - Clock.nowMs() > reserveMs else { return false }
-            let read = try cursor.read(pageSize: pageSize, key: Self.key) { offset in
-                try api.organizationsWithJSON(limit: pageSize, offset: offset, deadlineMs: deadlineMs).organizations
-            }
-            for index in read.fresh {
-                let (org, json) = read.page[index]
-                guard deadlineMs - Clock.nowMs() > reserveMs else { return false }
-                var members: [BackfillMembership] = []
-                while true {
-                    // An organization whose members cannot be listed in this invocation resumes at it next time.
-                    guard deadlineMs - Clock.nowMs() > reserveMs else { return false }
-                    let list = try api.memberships(organizationId: org.id, limit: pageSize, offset: members.count, deadlineMs: deadlineMs)
-                    members += list.data.map(Self.record)
-                    if list.data.isEmpty || list.data.count < pageSize || members.count >= list.totalCount { break }
+        if run.users.offset > 0 { progress("resuming after user \(run.users.offset)") }
+        let start = run.users
+        let walked = try start.walk(pageSize: pageSize, key: { $0.key }, canRead: { limits.timeLeft }) { offset in
+            try api.usersWithJSON(limit: pageSize, offset: offset, deadlineMs: limits.deadlineMs)
+        } apply: { read, cursor in
+            let next = cursor.advanced(pastAllOf: read) { $0.key }
+            if next != cursor {
+                let (users, skips) = Self.split(read.fresh.map { read.page[$0] }, kind: .user) { Self.record($0, json: $1) }
+                let outcome = try store.applyUsers(users, skipped: skips, run: run, cursor: next, environment: environment, dryRun: limits.dryRun)
+                summary.users.add(outcome.users)
+                log(outcome.setAside)
+                // A dry run saves nothing: it pages on from its cursor in memory.
+                if !limits.dryRun {
+                    // Another process may have finished this pass meanwhile: stop, rather than carry this
+                    // position into the next pass (which would start it midway).
+                    guard let reloaded = try store.reload(run) else {
+                        progress("another backfill finished this pass")
+                        return nil
+                    }
+                    run = reloaded
                 }
-                let next = cursor.advanced(past: index, of: read, id: org.id, createdMs: org.createdAt)
-                let counts = try store.applyOrganization(Self.record(org, json: json), memberships: members, run: run,
-                                                         cursor: next, environment: environment, dryRun: dryRun)
-                summary.organizations.add(counts.organizations)
-                summary.memberships.add(counts.memberships)
-                run.counts["organizations"] = summary.organizations
-                run.counts["memberships"] = summary.memberships
-                cursor = next
-                run.organizations = next
             }
-            progress("organizations: \(cursor.offset) read, \(summary.organizations.created) created, "
-                     + "\(summary.organizations.updated) updated; memberships: \(summary.memberships.created) created, "
-                     + "\(summary.memberships.updated) updated, \(summary.memberships.stale) stale")
-            if read.page.count < pageSize { return true }
+            progress("users: \(next.offset) read, \(summary.users.created) created, \(summary.users.updated) updated, "
+                     + "\(summary.users.unchanged) unchanged, \(summary.users.stale) stale, \(summary.users.skipped) skipped")
+            return next
         }
+        return walked.finished
     }
 
-    /// A listed user's place in Clerk's order.
-    static func key(_ item: (user: ClerkUser, json: String)) -> (id: String, createdMs: Int64?) { (item.user.id, item.user.createdAt) }
-
-    /// A listed organization's place in Clerk's order.
-    static func key(_ item: (organization: ClerkOrganization, json: String)) -> (id: String, createdMs: Int64?) {
-        (item.organization.id, item.organization.createdAt)
-    }
-
-    /// The stored form of one listed organization (NUL removed).
-    static func record(_ org: ClerkOrganization, json: String) -> BackfillOrganization {
-        BackfillOrganization(clerkOrgId: org.id, name: clean(org.name), slug: clean(org.slug), imageUrl: clean(org.imageUrl),
-                             publicMetadataJSON: cleanJSON(org.publicMetadataJSON), rawJSON: cleanJSON(json),
-                             createdAtMs: org.createdAt, updatedAtMs: org.updatedAt)
-    }
-
-    /// The stored form of one listed membership (NUL removed).
-    static func record(_ m: ClerkMembership) -> BackfillMembership {
-        BackfillMembership(clerkMembershipId: m.id, clerkUserId: m.userId, role: clean(m.role),
-                           permissions: m.permissions.map { clean($0) ?? "" }, createdAtMs: m.createdAt, updatedAtMs: m.updatedAt)
-    }
-
-    /// The stored form of one listed user (NUL removed: PostgreSQL text cannot hold it).
-    static func record(_ user: ClerkUser, json: String) -> BackfillUser {
-        BackfillUser(clerkUserId: user.id, email: clean(user.primaryEmail), firstName: clean(user.firstName),
-                     lastName: clean(user.lastName), username: clean(user.username), imageUrl: clean(user.imageUrl),
-                     rawJSON: cleanJSON(json), createdAtMs: user.createdAt, updatedAtMs: user.updatedAt)
-    }
-
-    static func clean(_ s: String?) -> String? { s.map { PostgresText.removingNUL($0).text } }
-
-    /// JSON without NUL, as the webhooks store it: an escaped backslash before `u0000` stays text (a plain
-    /// replace of `\u0000` would eat that backslash and leave JSON PostgreSQL refuses, on every run).
-    static func cleanJSON(_ json: String) -> String {
-        let (bytes, removed) = PostgresText.removingNUL(fromJSON: Array(json.utf8))
-        return removed == 0 ? json : String(decoding: bytes, as: UTF8.self)
+    /// Logs each item set aside by kind, id (when it has one) and reason; never its body.
+    func log(_ skips: [BackfillSkip]) {
+        for skip in skips {
+            if let id = skip.clerkId {
+                logger.warn("backfill item skipped", ["kind": .string(skip.kind.rawValue), "clerkId": .string(id),
+                                                      "reason": .string(skip.reason), "detail": .string(skip.detail)])
+            } else {
+                logger.warn("backfill item skipped", ["kind": .string(skip.kind.rawValue), "reason": .string(skip.reason),
+                                                      "detail": .string(skip.detail)])
+            }
+        }
     }
 }
 
@@ -208,14 +162,17 @@ struct BackfillFunction: Handler {
             }
             let summary = try Backfill(api: api, connection: database.connection, environment: environment, logger: context.logger)
                 .run(only: only, dryRun: request["dryRun"]?.boolValue ?? false, deadlineMs: context.deadlineMs)
+            let skipped = summary.users.skipped + summary.organizations.skipped + summary.memberships.skipped
             context.logger.info("backfill", ["environment": .string(environment), "complete": .bool(summary.complete),
-                                             "usersCreated": .int(summary.users.created), "usersUpdated": .int(summary.users.updated)])
+                                             "usersCreated": .int(summary.users.created), "usersUpdated": .int(summary.users.updated),
+                                             "skipped": .int(skipped)])
             parts.append(JSONText.quoted(environment) + ":" + summary.json)
             // Progress of this invocation's share of the run; BackfillComplete is 1 once the pass reached the end.
             Metrics.shared.emit([
                 ("BackfillUsersWritten", Double(summary.users.created + summary.users.updated), .count),
                 ("BackfillOrganizationsWritten", Double(summary.organizations.created + summary.organizations.updated), .count),
                 ("BackfillMembershipsWritten", Double(summary.memberships.created + summary.memberships.updated), .count),
+                ("BackfillItemsSkipped", Double(skipped), .count),
                 ("BackfillComplete", summary.complete ? 1 : 0, .none),
             ], dimensions: [("environment", environment == "development" ? "development" : "production")])
         }

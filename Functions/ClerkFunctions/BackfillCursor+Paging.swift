@@ -1,11 +1,11 @@
 import LambdaRuntime
 import Store
 
-/// A Backend API list that kept moving under one read of the backfill (items with equal `created_at` listed
-/// in a different order on every request, or an answer that ignores `offset`): the run stops with its
-/// position saved, rather than skip items silently or ask Clerk for pages forever.
+/// A Backend API list that kept moving under the backfill's reads (items with equal `created_at` listed in a
+/// different order on every request, or an answer that ignores `offset`): the run stops with its position
+/// saved, rather than skip items silently or ask Clerk for pages forever.
 public struct BackfillListUnsettled: LambdaReportableError, CustomStringConvertible {
-    /// How many pages the read asked for.
+    /// How many pages were asked for before it stopped.
     public let requests: Int
     public var errorType: String { "BackfillListUnsettled" }
     public var errorMessage: String { description }
@@ -15,6 +15,41 @@ public struct BackfillListUnsettled: LambdaReportableError, CustomStringConverti
 }
 
 extension BackfillCursor {
+    /// Pages through a list from this cursor to its end: the one paging method of every Backend API list the
+    /// backfill reads (users, organizations, an organization's memberships). `canRead` is asked before each
+    /// read; each read with something not applied yet goes to `apply`, which applies what it takes and answers
+    /// the cursor past it, or nil to stop here (the deadline, another process finished the pass). Returns the
+    /// cursor reached and whether the list's end was reached.
+    ///
+    /// Each read is bounded (`read`); the walk also stops with `BackfillListUnsettled` when it reaches one
+    /// position for the fourth time: an answer that ignores `offset` over items that share one `created_at`
+    /// (which `created_at` cannot tell apart) sends it round in circles between two positions, and it would
+    /// otherwise read until the deadline. A list that changes while it is read may bring it back to a position
+    /// it left, but seldom to the same one again and again.
+    func walk<Item>(pageSize: Int, key: (Item) -> (id: String, createdMs: Int64?), canRead: () -> Bool,
+                    fetch: (_ offset: Int) throws -> [Item],
+                    apply: (_ read: Read<Item>, _ from: BackfillCursor) throws -> BackfillCursor?) throws
+        -> (cursor: BackfillCursor, finished: Bool)
+    {
+        var cursor = self
+        var requests = 0
+        // One position per page read: a few thousand for a million users.
+        var reached: [BackfillCursor: Int] = [self: 1]
+        while true {
+            guard canRead() else { return (cursor, false) }
+            let read = try cursor.read(pageSize: pageSize, key: key) { offset in
+                requests += 1
+                return try fetch(offset)
+            }
+            guard let next = try apply(read, cursor) else { return (cursor, false) }
+            cursor = next
+            if read.page.count < max(pageSize, 2) { return (cursor, true) }
+            let times = (reached[next] ?? 0) + 1
+            guard times < 4 else { throw BackfillListUnsettled(requests: requests) }
+            reached[next] = times
+        }
+    }
+
     /// One read of a Clerk list: where it started, the page Clerk returned, and the positions in it this pass
     /// has not applied yet (to apply now, in order).
     struct Read<Item> {

@@ -59,15 +59,11 @@ public final class ClerkBackendAPI {
                                               body: nil, deadlineMs: deadlineMs))
     }
 
-    /// The same page with each user's JSON as Clerk sent it (what the store keeps as `raw_payload`).
-    public func usersWithJSON(limit: Int, offset: Int, deadlineMs: Int64) throws(ClerkAPIError) -> [(user: ClerkUser, json: String)] {
+    /// The same page item by item, each with its JSON as Clerk sent it (what the store keeps as `raw_payload`);
+    /// a user that is not the documented shape is refused alone (`ClerkListPage`).
+    public func usersWithJSON(limit: Int, offset: Int, deadlineMs: Int64) throws(ClerkAPIError) -> [ClerkListItem<ClerkUser>] {
         let body = try send("GET", "/v1/users?limit=\(limit)&offset=\(offset)&order_by=%2Bcreated_at", body: nil, deadlineMs: deadlineMs)
-        let users = try decode([ClerkUser].self, body)
-        // Each user's JSON exactly as Clerk sent it, cut from the page (decoding every user a second time into a
-        // JSONValue and writing it back cost as much as the rest of the page: bench-backfill).
-        guard let ranges = try? JSONScanner.arrayElementRanges(body) else { throw .malformedResponse("the page is not a strict JSON array") }
-        guard users.count == ranges.count else { throw .malformedResponse("page lengths differ") }
-        return zip(users, ranges).map { ($0, String(decoding: body[$1], as: UTF8.self)) }
+        return try ClerkListPage.items(ClerkUser.self, ofArray: body)
     }
 
     /// One page of a `{data, total_count}` list.
@@ -89,15 +85,10 @@ public final class ClerkBackendAPI {
                                                          body: nil, deadlineMs: deadlineMs))
     }
 
-    /// The same page with each organization's JSON as Clerk sent it (what the store keeps as `raw_payload`).
-    public func organizationsWithJSON(limit: Int, offset: Int, deadlineMs: Int64) throws(ClerkAPIError)
-        -> (organizations: [(organization: ClerkOrganization, json: String)], totalCount: Int)
-    {
+    /// The same page item by item, each with its JSON as Clerk sent it (what the store keeps as `raw_payload`).
+    public func organizationsWithJSON(limit: Int, offset: Int, deadlineMs: Int64) throws(ClerkAPIError) -> [ClerkListItem<ClerkOrganization>] {
         let body = try send("GET", "/v1/organizations?limit=\(limit)&offset=\(offset)&order_by=%2Bcreated_at", body: nil, deadlineMs: deadlineMs)
-        let page = try decode(Page<ClerkOrganization>.self, body)
-        let raw = try decode(Page<JSONValue>.self, body)
-        guard page.data.count == raw.data.count else { throw .malformedResponse("page lengths differ") }
-        return (zip(page.data, raw.data).map { ($0, $1.serialized()) }, page.totalCount)
+        return try ClerkListPage.items(ClerkOrganization.self, ofDataIn: body)
     }
 
     /// `GET /v1/organizations/{id}/memberships?limit&offset`.
@@ -107,6 +98,17 @@ public final class ClerkBackendAPI {
         guard Self.isSafeId(organizationId) else { throw .notFound }
         return try decode(Page<ClerkMembership>.self, try send(
             "GET", "/v1/organizations/\(organizationId)/memberships?limit=\(limit)&offset=\(offset)", body: nil, deadlineMs: deadlineMs))
+    }
+
+    /// `GET /v1/organizations/{id}/memberships?limit&offset&order_by=+created_at` item by item, oldest first (a
+    /// stable order to page by), each with its JSON as Clerk sent it.
+    public func membershipsWithJSON(organizationId: String, limit: Int, offset: Int, deadlineMs: Int64) throws(ClerkAPIError)
+        -> [ClerkListItem<ClerkMembership>]
+    {
+        guard Self.isSafeId(organizationId) else { throw .notFound }
+        let body = try send("GET", "/v1/organizations/\(organizationId)/memberships?limit=\(limit)&offset=\(offset)&order_by=%2Bcreated_at",
+                            body: nil, deadlineMs: deadlineMs)
+        return try ClerkListPage.items(ClerkMembership.self, ofDataIn: body)
     }
 
     /// `POST path` with a JSON body; returns the answer's body (machine-token verification uses it). With

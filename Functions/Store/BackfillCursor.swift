@@ -4,7 +4,7 @@
 /// The offset alone is only a hint: an item Clerk deletes before it shifts every later item one place back,
 /// and a pass that resumed at the bare offset skipped one item per deletion. The anchor lets the next read
 /// check where it landed and step back when it overshot (`BackfillCursor+Paging`).
-public struct BackfillCursor: Sendable, Equatable {
+public struct BackfillCursor: Sendable, Hashable {
     /// The offset just past the anchor when it was read.
     public var offset: Int
     /// The `id` of the last item applied; nil before the first.

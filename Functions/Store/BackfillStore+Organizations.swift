@@ -46,60 +46,53 @@ public struct BackfillMembership: Sendable {
     public var createdAtMs: Int64?
     /// Epoch ms.
     public var updatedAtMs: Int64?
+    /// The OrganizationMembershipJSON as Clerk sent it (kept in `queue_rejects` when PostgreSQL refuses it).
+    public var rawJSON: String
 
     /// Describes a membership.
     public init(clerkMembershipId: String, clerkUserId: String?, role: String?, permissions: [String],
-                createdAtMs: Int64?, updatedAtMs: Int64?) {
+                createdAtMs: Int64?, updatedAtMs: Int64?, rawJSON: String = "") {
         self.clerkMembershipId = clerkMembershipId
         self.clerkUserId = clerkUserId
         self.role = role
         self.permissions = permissions
         self.createdAtMs = createdAtMs
         self.updatedAtMs = updatedAtMs
+        self.rawJSON = rawJSON
     }
 }
 
 extension BackfillStore {
-    /// Applies one organization and all its memberships and saves the run's position (`cursor`, past it),
-    /// in one transaction; returns the organization's and the memberships' counts.
-    /// With `dryRun`, the same work runs and is rolled back.
-    public func applyOrganization(_ org: BackfillOrganization, memberships: [BackfillMembership], run: BackfillRun,
-                                  cursor: BackfillCursor, environment: String, dryRun: Bool)
-        throws -> (organizations: BackfillCounts, memberships: BackfillCounts)
+    /// Applies one organization and all its memberships, keeps the items set aside (`skipped`, and any
+    /// PostgreSQL refuses as data, found within their statements) and saves the run's position (`cursor`, past
+    /// the organization), in one transaction; returns what it came to. `org` is nil when Clerk's organization
+    /// was refused: its memberships (listed under `clerkOrgId`) are applied all the same and wait, unlinked, as
+    /// members of an organization that has not arrived. With `dryRun`, the same work runs and is rolled back.
+    public func applyOrganization(_ org: BackfillOrganization?, clerkOrgId: String?, memberships: [BackfillMembership],
+                                  skipped: [BackfillSkip] = [], run: BackfillRun, cursor: BackfillCursor, environment: String,
+                                  dryRun: Bool) throws -> BackfillOutcome
     {
-        var orgCounts = BackfillCounts()
-        var memberCounts = BackfillCounts()
+        var outcome = BackfillOutcome()
+        outcome.setAside = skipped
         try connection.query("BEGIN")
         do {
-            let orgRows = try connection.query(Self.applyOrganizationSQL, [
-                environment, run.id, org.clerkOrgId, org.name, org.slug, org.imageUrl, org.publicMetadataJSON,
-                #"{"data":"# + org.rawJSON + "}", org.createdAtMs, org.updatedAtMs,
-            ])
-            try Self.tally(orgRows, into: &orgCounts)
-            if !memberships.isEmpty {
-                // The locks a membership event takes, all up front and in one order: the organization's, then the
-                // users' buckets sorted (as the users trigger takes them). Taken one by one in member order, two
-                // backfills, or a backfill beside a page of new users, could wait on each other for good.
-                try connection.query("SELECT clerk_org_lock('organization', $1, $2)", [environment, org.clerkOrgId])
-                try connection.query("""
-                    SELECT count(pg_advisory_xact_lock(1869768552, t.bucket)) AS n
-                      FROM (SELECT DISTINCT hashtext($1 || ':' || u) & 127 AS bucket
-                              FROM unnest($2::text[]) u WHERE u IS NOT NULL ORDER BY 1) t
-                    """, [environment, PostgresArray(memberships.map(\.clerkUserId))])
-                let rows = try connection.query(Self.applyMembershipsSQL, [
-                    environment, run.id, org.clerkOrgId,
-                    PostgresArray(memberships.map { Optional($0.clerkMembershipId) }), PostgresArray(memberships.map(\.clerkUserId)),
-                    PostgresArray(memberships.map(\.role)),
-                    PostgresArray(memberships.map { m in Optional("[" + m.permissions.map(Self.jsonString).joined(separator: ",") + "]") }),
-                    PostgresArray(memberships.map(\.createdAtMs)), PostgresArray(memberships.map(\.updatedAtMs)),
-                ])
-                try Self.tally(rows, into: &memberCounts)
+            if let org {
+                let (counts, refused) = try applyIsolatingDataErrors([org]) { slice in
+                    try applyOrganizationRow(slice, run: run, environment: environment)
+                }
+                outcome.organizations = counts
+                Self.settle(&outcome, refused: refused, kind: .organization) { ($0.clerkOrgId, $0.rawJSON) }
             }
+            if let clerkOrgId, !memberships.isEmpty {
+                outcome.memberships = try applyMemberships(memberships, of: clerkOrgId, run: run, environment: environment, outcome: &outcome)
+            }
+            Self.countSkipped(&outcome)
+            try keep(outcome.setAside, run: run, environment: environment)
             if !dryRun {
                 var orgProgress = run.counts["organizations"] ?? BackfillCounts()
-                orgProgress.add(orgCounts)
+                orgProgress.add(outcome.organizations)
                 var memberProgress = run.counts["memberships"] ?? BackfillCounts()
-                memberProgress.add(memberCounts)
+                memberProgress.add(outcome.memberships)
                 try connection.query("""
                     UPDATE backfill_runs SET org_offset = $4, org_anchor_id = $5, org_anchor_ms = $6,
                            counts = counts || jsonb_build_object('organizations', $2::jsonb, 'memberships', $3::jsonb),
@@ -111,7 +104,51 @@ extension BackfillStore {
             _ = try? connection.query("ROLLBACK")
             throw error
         }
-        return (orgCounts, memberCounts)
+        return outcome
+    }
+
+    /// The organization's statement (one row: `slice` holds it); its counts.
+    private func applyOrganizationRow(_ slice: ArraySlice<BackfillOrganization>, run: BackfillRun, environment: String) throws
+        -> BackfillCounts
+    {
+        var counts = BackfillCounts()
+        for org in slice {
+            let rows = try connection.query(Self.applyOrganizationSQL, [
+                environment, run.id, org.clerkOrgId, org.name, org.slug, org.imageUrl, org.publicMetadataJSON,
+                #"{"data":"# + org.rawJSON + "}", org.createdAtMs, org.updatedAtMs,
+            ])
+            try Self.tally(rows, into: &counts)
+        }
+        return counts
+    }
+
+    /// `memberships` of `clerkOrgId`, those PostgreSQL refuses set aside in `outcome`; their counts.
+    private func applyMemberships(_ memberships: [BackfillMembership], of clerkOrgId: String, run: BackfillRun, environment: String,
+                                  outcome: inout BackfillOutcome) throws -> BackfillCounts
+    {
+        // The locks a membership event takes, all up front and in one order: the organization's, then the
+        // users' buckets sorted (as the users trigger takes them). Taken one by one in member order, two
+        // backfills, or a backfill beside a page of new users, could wait on each other for good.
+        try connection.query("SELECT clerk_org_lock('organization', $1, $2)", [environment, clerkOrgId])
+        try connection.query("""
+            SELECT count(pg_advisory_xact_lock(1869768552, t.bucket)) AS n
+              FROM (SELECT DISTINCT hashtext($1 || ':' || u) & 127 AS bucket
+                      FROM unnest($2::text[]) u WHERE u IS NOT NULL ORDER BY 1) t
+            """, [environment, PostgresArray(memberships.map(\.clerkUserId))])
+        let (counts, refused) = try applyIsolatingDataErrors(memberships) { slice in
+            var counts = BackfillCounts()
+            let rows = try connection.query(Self.applyMembershipsSQL, [
+                environment, run.id, clerkOrgId,
+                PostgresArray(slice.map { Optional($0.clerkMembershipId) }), PostgresArray(slice.map(\.clerkUserId)),
+                PostgresArray(slice.map(\.role)),
+                PostgresArray(slice.map { m in Optional("[" + m.permissions.map(Self.jsonString).joined(separator: ",") + "]") }),
+                PostgresArray(slice.map(\.createdAtMs)), PostgresArray(slice.map(\.updatedAtMs)),
+            ])
+            try Self.tally(rows, into: &counts)
+            return counts
+        }
+        Self.settle(&outcome, refused: refused, kind: .membership) { ($0.clerkMembershipId, $0.rawJSON) }
+        return counts
     }
 
     /// Live local organizations and memberships of `environment` this run did not see in Clerk.

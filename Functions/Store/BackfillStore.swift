@@ -45,6 +45,8 @@ public struct BackfillCounts: Sendable, Equatable {
     public var unchanged = 0
     /// Clerk's copy is older than ours, or ours is a tombstone: not applied, as webhooks would not.
     public var stale = 0
+    /// Set aside (`BackfillSkip`): not the documented shape, or refused by PostgreSQL as data.
+    public var skipped = 0
 
     /// Zero counts.
     public init() {}
@@ -55,10 +57,13 @@ public struct BackfillCounts: Sendable, Equatable {
         updated += other.updated
         unchanged += other.unchanged
         stale += other.stale
+        skipped += other.skipped
     }
 
-    /// `{"created":…,"updated":…,"unchanged":…,"stale":…}`.
-    public var json: String { #"{"created":\#(created),"updated":\#(updated),"unchanged":\#(unchanged),"stale":\#(stale)}"# }
+    /// `{"created":…,"updated":…,"unchanged":…,"stale":…,"skipped":…}`.
+    public var json: String {
+        #"{"created":\#(created),"updated":\#(updated),"unchanged":\#(unchanged),"stale":\#(stale),"skipped":\#(skipped)}"#
+    }
 
     /// Reads `json`'s form back (the run's saved progress); missing fields are zero.
     public init(json: [String: Int]) {
@@ -66,6 +71,7 @@ public struct BackfillCounts: Sendable, Equatable {
         updated = json["updated"] ?? 0
         unchanged = json["unchanged"] ?? 0
         stale = json["stale"] ?? 0
+        skipped = json["skipped"] ?? 0
     }
 }
 
@@ -141,13 +147,15 @@ public struct BackfillStore {
             counts: counts)
     }
 
-    /// Applies one page of users and saves the run's position (`cursor`, past them), in one transaction;
-    /// returns the page's counts. With `dryRun`, the same work runs and is rolled back (counts are exact,
-    /// nothing stays).
-    public func applyUsers(_ users: [BackfillUser], run: BackfillRun, cursor: BackfillCursor, environment: String, dryRun: Bool)
-        throws -> BackfillCounts
+    /// Applies one page of users, keeps the items set aside (`skipped`, and any user PostgreSQL refuses as
+    /// data, found within the page's statement) and saves the run's position (`cursor`, past all of them), in
+    /// one transaction; returns what the page came to. With `dryRun`, the same work runs and is rolled back
+    /// (counts are exact, nothing stays).
+    public func applyUsers(_ users: [BackfillUser], skipped: [BackfillSkip] = [], run: BackfillRun, cursor: BackfillCursor,
+                           environment: String, dryRun: Bool) throws -> BackfillOutcome
     {
-        var counts = BackfillCounts()
+        var outcome = BackfillOutcome()
+        outcome.setAside = skipped
         var progress = run.counts["users"] ?? BackfillCounts()
         try connection.query("BEGIN")
         do {
@@ -158,16 +166,12 @@ public struct BackfillStore {
                 SELECT count(pg_advisory_xact_lock(1869768552, t.bucket)) AS n
                   FROM (SELECT DISTINCT hashtext($1 || ':' || u) & 127 AS bucket FROM unnest($2::text[]) u ORDER BY 1) t
                 """, [environment, PostgresArray(users.map { Optional($0.clerkUserId) })])
-            let rows = try connection.query(Self.applyUsersSQL, [
-                environment, run.id,
-                PostgresArray(users.map { Optional($0.clerkUserId) }), PostgresArray(users.map(\.email)),
-                PostgresArray(users.map(\.firstName)), PostgresArray(users.map(\.lastName)),
-                PostgresArray(users.map(\.username)), PostgresArray(users.map(\.imageUrl)),
-                PostgresArray(users.map { Optional(#"{"data":"# + $0.rawJSON + "}") }),
-                PostgresArray(users.map(\.createdAtMs)), PostgresArray(users.map(\.updatedAtMs)),
-            ])
-            try Self.tally(rows, into: &counts)
-            progress.add(counts)
+            let (counts, refused) = try applyIsolatingDataErrors(users) { slice in try applyUserRows(slice, run: run, environment: environment) }
+            outcome.users = counts
+            Self.settle(&outcome, refused: refused, kind: .user) { ($0.clerkUserId, $0.rawJSON) }
+            Self.countSkipped(&outcome)
+            try keep(outcome.setAside, run: run, environment: environment)
+            progress.add(outcome.users)
             if !dryRun {
                 try connection.query("""
                     UPDATE backfill_runs SET next_offset = $2, user_anchor_id = $4, user_anchor_ms = $5,
@@ -179,6 +183,21 @@ public struct BackfillStore {
             _ = try? connection.query("ROLLBACK")
             throw error
         }
+        return outcome
+    }
+
+    /// One statement of `applyUsersSQL` over `users`; their counts.
+    private func applyUserRows(_ users: ArraySlice<BackfillUser>, run: BackfillRun, environment: String) throws -> BackfillCounts {
+        var counts = BackfillCounts()
+        let rows = try connection.query(Self.applyUsersSQL, [
+            environment, run.id,
+            PostgresArray(users.map { Optional($0.clerkUserId) }), PostgresArray(users.map(\.email)),
+            PostgresArray(users.map(\.firstName)), PostgresArray(users.map(\.lastName)),
+            PostgresArray(users.map(\.username)), PostgresArray(users.map(\.imageUrl)),
+            PostgresArray(users.map { Optional(#"{"data":"# + $0.rawJSON + "}") }),
+            PostgresArray(users.map(\.createdAtMs)), PostgresArray(users.map(\.updatedAtMs)),
+        ])
+        try Self.tally(rows, into: &counts)
         return counts
     }
 

@@ -12,7 +12,11 @@ struct BackfillCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backfill",
         abstract: "Copy Clerk's users, organizations and memberships into DATABASE_URL with the webhooks' rules; a second run resumes or changes nothing.",
-        discussion: "Prints progress on a terminal and ends with one JSON summary line.")
+        discussion: """
+            Prints progress on a terminal and ends with one JSON summary line. An item that is not the documented \
+            shape, or that PostgreSQL refuses as data, is set aside and the run goes on: counted as "skipped", \
+            logged by id and reason, and kept in queue_rejects (source 'backfill') for a person to look at.
+            """)
 
     @Option(help: "production or development (default: CLERK_ENVIRONMENT, else production).")
     var environment: String?

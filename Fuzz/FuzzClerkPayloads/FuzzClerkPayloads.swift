@@ -16,9 +16,15 @@ public func fuzzClerkPayloads(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int
     switch data[0] % 8 {
     case 0: _ = try? events.event(bytes)
     case 1: _ = try? decoder.decode(ClerkUser.self, from: Data(bytes))
-    case 2: _ = try? decoder.decode([ClerkUser].self, from: Data(bytes))
-    case 3: _ = try? decoder.decode(ClerkBackendAPI.Page<ClerkOrganization>.self, from: Data(bytes))
-    case 4: _ = try? decoder.decode(ClerkBackendAPI.Page<ClerkMembership>.self, from: Data(bytes))
+    case 2:
+        _ = try? decoder.decode([ClerkUser].self, from: Data(bytes))
+        _ = try? ClerkListPage.items(ClerkUser.self, ofArray: bytes)
+    case 3:
+        _ = try? decoder.decode(ClerkBackendAPI.Page<ClerkOrganization>.self, from: Data(bytes))
+        _ = try? ClerkListPage.items(ClerkOrganization.self, ofDataIn: bytes)
+    case 4:
+        _ = try? decoder.decode(ClerkBackendAPI.Page<ClerkMembership>.self, from: Data(bytes))
+        _ = try? ClerkListPage.items(ClerkMembership.self, ofDataIn: bytes)
     case 5: _ = try? JSONWebKeySet.parse(bytes)
     case 6:
         // A Backend API verify answer for a machine token, and the token type detection.

@@ -38,6 +38,21 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     if let ranges = try? JSONScanner.arrayElementRanges(bytes) {
         for r in ranges where (try? JSONScanner.validate(Array(bytes[r]))) == nil { fatalError("an element range is not a value") }
     }
+    // Read by structure, a valid array has exactly the strict splitter's elements, and a valid object the
+    // member walk's members; whatever the input, what it finds lies in order within it.
+    let structural = try? JSONScanner.elementRanges(byStructureOf: bytes)
+    if let strict = try? JSONScanner.arrayElementRanges(bytes), structural != strict { fatalError("structure and strict split disagree") }
+    let named = try? JSONScanner.members(byStructureOf: bytes)
+    var topMembers = 0
+    if (try? JSONScanner.scan(bytes) { _, _ in topMembers += 1 }) != nil, named?.count != topMembers {
+        fatalError("structure and member walk disagree")
+    }
+    var end = 0
+    for r in (structural ?? []) + (named ?? []).map(\.value) {
+        if r.lowerBound < 0 || r.upperBound > bytes.count || r.isEmpty { fatalError("a structural range is out of the input") }
+        if r.lowerBound < end { fatalError("structural ranges overlap") }
+        end = r.upperBound
+    }
     // The Codable decoder reads exactly what the validator accepts, the same value as the strict reader,
     // and what the encoder writes of it reads back equal.
     let decoder = StrictJSONDecoder()

@@ -305,6 +305,66 @@ final class BackfillClerkTests: XCTestCase {
                        "every membership linked")
     }
 
+    /// A backfill of the organizations alone, pages of `pageSize`, run in this process.
+    func organizationsBackfill(pageSize: Int) throws -> BackfillSummary {
+        let api = try XCTUnwrap(try ClerkAPIConfig(environment: Environment(env)).client(for: "production"))
+        var backfill = Backfill(api: api, connection: db, environment: "production", logger: Logger(level: .error))
+        backfill.pageSize = pageSize
+        return try backfill.run(only: [.organizations], deadlineMs: Clock.nowMs() + 120_000)
+    }
+
+    /// A membership Clerk deletes between two pages of one organization's members: paged by a bare offset,
+    /// the member after it moved back under the next offset and was skipped, on every run.
+    func testAMembershipDeletedBetweenTwoPagesIsNotSkipped() throws {
+        standIn.addOrganization(id: "org_p", name: "P", slug: "p", members: (0..<10).map { ("orgmem_p\($0)", "user_p\($0)", "org:member") })
+        let pages = RequestCounter()
+        standIn.beforeAnswer = { [weak standIn] path in
+            // Between the first page and the second, one member from each end leaves: whichever end the list
+            // is read from, one of them was on the first page.
+            guard path.contains("/memberships?"), pages.next() == 2 else { return }
+            standIn?.removeMembership(id: "orgmem_p1")
+            standIn?.removeMembership(id: "orgmem_p8")
+        }
+        let summary = try organizationsBackfill(pageSize: 3)
+        XCTAssertTrue(summary.complete)
+        let missing = try db.query("""
+            SELECT string_agg(i::text, ',') AS missing FROM generate_series(0, 9) i
+             WHERE i NOT IN (1, 8) AND NOT EXISTS (SELECT 1 FROM organization_memberships WHERE clerk_membership_id = 'orgmem_p' || i)
+            """).first?.decodeIfPresent("missing", as: String.self)
+        XCTAssertNil(missing, "members that stayed in Clerk were skipped")
+        XCTAssertTrue(standIn.requests.filter { $0.path.contains("/memberships?") }.allSatisfy { $0.path.contains("order_by=%2Bcreated_at") },
+                      "members are read oldest first, a stable order")
+    }
+
+    /// An answer that ignores `offset` (the first page every time): the organization's members cannot be
+    /// listed, so the run stops with `BackfillListUnsettled` after a bounded number of requests instead of
+    /// applying the first page again and again (or asking until the deadline).
+    func testAMembershipListThatIgnoresTheOffsetStopsInBoundedRequests() throws {
+        standIn.addOrganization(id: "org_i", name: "I", slug: "i", members: (0..<10).map { ("orgmem_i\($0)", "user_i\($0)", "org:member") })
+        standIn.ignoresOffset = true
+        XCTAssertThrowsError(try organizationsBackfill(pageSize: 3)) { error in
+            XCTAssertTrue(error is BackfillListUnsettled, "\(error)")
+        }
+        XCTAssertLessThan(standIn.requests.filter { $0.path.contains("/memberships?") }.count, 30, "bounded")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships"), 0, "the organization waits for a list that settles")
+    }
+
+    /// The same when the members share one `created_at` (an import): the cursor cannot tell them apart by time,
+    /// and the walk stops when its reads keep offering only what they offered already.
+    func testAMembershipListOfOneMillisecondThatIgnoresTheOffsetStops() throws {
+        standIn.addRawOrganization(json: ClerkAPIStandIn.organizationJSON(id: "org_t", name: "T", slug: "t", createdAt: 1_735_732_800_000),
+                                   id: "org_t", createdAt: 1_735_732_800_000)
+        for i in 0..<10 {
+            standIn.addRawMembership(organizationId: "org_t", id: "orgmem_t\(i)", createdAt: 1_735_732_800_000, json: ClerkAPIStandIn.membershipJSON(
+                id: "orgmem_t\(i)", userId: "user_t\(i)", role: "org:member", organization: #"{"id":"org_t"}"#, createdAt: 1_735_732_800_000))
+        }
+        standIn.ignoresOffset = true
+        XCTAssertThrowsError(try organizationsBackfill(pageSize: 3)) { error in
+            XCTAssertTrue(error is BackfillListUnsettled, "\(error)")
+        }
+        XCTAssertLessThan(standIn.requests.filter { $0.path.contains("/memberships?") }.count, 60, "bounded")
+    }
+
     /// Names any Clerk user or org admin may type: the literal text `\u0000"` (an escaped backslash before
     /// `u0000` in the JSON), and a real NUL. Both are stored, nothing fails on every run.
     func testHostileNamesAreStoredNotFatal() throws {
@@ -338,4 +398,13 @@ final class BackfillClerkTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("CLERK_SECRET_KEY"), "\(error)")
         }
     }
+}
+
+/// Counts calls from the stand-in's threads.
+final class RequestCounter: @unchecked Sendable {
+    private let lock = ConditionLock()
+    private var n = 0
+
+    /// The number of this call, from 1.
+    func next() -> Int { lock.withLock { n += 1; return n } }
 }

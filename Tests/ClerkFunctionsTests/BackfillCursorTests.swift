@@ -139,6 +139,43 @@ final class BackfillCursorTests: XCTestCase {
         XCTAssertLessThan(list.reads, 30)
     }
 
+    /// An answer that ignores `offset` over items sharing one `created_at` (an import): `created_at` cannot
+    /// tell what was applied, each read offers again what the last ones did, and the walk stops instead of
+    /// reading until the deadline.
+    func testAWalkOverTiesThatIgnoresTheOffsetStops() throws {
+        let list = List(30) { _ in 5 }
+        var applied = 0
+        XCTAssertThrowsError(try BackfillCursor().walk(pageSize: 3, key: Self.key, canRead: { list.reads < 1_000 }) { _ in
+            list.page(0, 3)
+        } apply: { read, from in
+            applied += read.fresh.count
+            return from.advanced(pastAllOf: read, key: Self.key)
+        }) { error in
+            XCTAssertTrue(error is BackfillListUnsettled, "\(error)")
+        }
+        XCTAssertLessThan(list.reads, 50, "bounded")
+    }
+
+    /// `walk` reads to the end, stops when `apply` says so or when `canRead` does, and says which.
+    func testAWalkEndsAtTheListsEndOrWhenToldTo() throws {
+        let list = List(25)
+        var applied: [String] = []
+        let whole = try BackfillCursor().walk(pageSize: 10, key: Self.key, canRead: { true }) { list.page($0, 10) } apply: { read, from in
+            applied += read.fresh.map { read.page[$0].id }
+            return from.advanced(pastAllOf: read, key: Self.key)
+        }
+        XCTAssertTrue(whole.finished)
+        XCTAssertEqual(applied, list.items.map(\.id))
+        XCTAssertEqual(whole.cursor.anchorId, "i24")
+        let stopped = try BackfillCursor().walk(pageSize: 10, key: Self.key, canRead: { true }) { list.page($0, 10) } apply: { _, _ in nil }
+        XCTAssertFalse(stopped.finished)
+        XCTAssertEqual(stopped.cursor, BackfillCursor(), "nothing applied, nothing moved")
+        let reads = list.reads
+        let noTime = try BackfillCursor().walk(pageSize: 10, key: Self.key, canRead: { false }) { list.page($0, 10) } apply: { _, c in c }
+        XCTAssertFalse(noTime.finished)
+        XCTAssertEqual(list.reads, reads, "no request without time for it")
+    }
+
     /// An item listed after the anchor is applied even when its `created_at` is older (a list out of order).
     func testAnItemAfterTheAnchorIsAppliedWhateverItsCreatedAt() throws {
         let list = List(30)
@@ -218,23 +255,28 @@ final class BackfillCursorTests: XCTestCase {
                 }
             }
             let perItem = Bool.random(using: &rng)
-            var cursor = BackfillCursor()
             var applied = Set<String>()
-            while list.reads < 1_000 {
-                let read = try cursor.read(pageSize: pageSize, key: Self.key) { list.page($0, pageSize) }
-                if perItem {
+            // Through `walk`, as the backfill pages every list; the cursor is all that carries over between reads.
+            let walked: (cursor: BackfillCursor, finished: Bool)
+            do {
+                walked = try BackfillCursor().walk(pageSize: pageSize, key: Self.key, canRead: { list.reads < 1_000 }) {
+                    list.page($0, pageSize)
+                } apply: { read, from in
+                    guard perItem else {
+                        applied.formUnion(read.fresh.map { read.page[$0].id })
+                        return from.advanced(pastAllOf: read, key: Self.key)
+                    }
+                    var cursor = from
                     for i in read.fresh {
                         applied.insert(read.page[i].id)
                         cursor = cursor.advanced(past: i, of: read, id: read.page[i].id, createdMs: read.page[i].created)
                     }
-                } else {
-                    applied.formUnion(read.fresh.map { read.page[$0].id })
-                    cursor = cursor.advanced(pastAllOf: read, key: Self.key)
+                    return cursor
                 }
-                if read.page.count < pageSize { break }
-                // Paused and resumed: the cursor is all that carries over.
-                cursor = BackfillCursor(offset: cursor.offset, anchorId: cursor.anchorId, anchorCreatedMs: cursor.anchorCreatedMs)
+            } catch {
+                return XCTFail("trial \(trial), page size \(pageSize), edits \(edits): \(error)")
             }
+            XCTAssertTrue(walked.finished, "trial \(trial) loops")
             XCTAssertLessThan(list.reads, 1_000, "trial \(trial) loops")
             let skipped = stayed.subtracting(gone).subtracting(applied)
             XCTAssertEqual(skipped, [], "trial \(trial), page size \(pageSize), edits \(edits)")

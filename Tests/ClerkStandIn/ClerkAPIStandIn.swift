@@ -6,8 +6,11 @@ import Glibc
 #endif
 
 /// A loopback stand-in for Clerk's Backend API that serves Clerk's documented shapes: users as a bare array
-/// from `GET /v1/users`, `{data, total_count}` from organizations and memberships, `limit`/`offset` paging,
-/// and 429 (with `Retry-After`) or 5xx answers on cue. It checks the bearer secret and the API version header.
+/// from `GET /v1/users`, `{data, total_count}` from organizations and memberships, `limit`/`offset` paging in
+/// `order_by=created_at` order (newest first without it, as Clerk), and 429 (with `Retry-After`) or 5xx answers
+/// on cue. It checks the bearer secret and the API version header. Tests can also put hostile items in a list
+/// (`addRawUser`, `addRawOrganization`, `addRawMembership`), delete items, make lists ignore `offset`, and act
+/// between two requests (`beforeAnswer`).
 /// It also verifies configured opaque machine tokens on Clerk's three verify endpoints (see `addMachineToken`).
 public final class ClerkAPIStandIn: @unchecked Sendable {
     /// The secret key it accepts.
@@ -21,10 +24,11 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
     private var machineTokens: [String: (kind: MachineTokenKind, json: String)] = [:]
     private let lock = ConditionLock()
     private var users: [String] = []          // UserJSON texts, in creation order
-    private var userIds: [String] = []
+    private var userIds: [String?] = []
     private var userCreated: [Int64] = []
-    private var organizations: [(id: String, json: String, created: Int64)] = []
-    private var memberships: [String: [String]] = [:]
+    private var organizations: [(id: String?, json: String, created: Int64)] = []
+    private var memberships: [String: [(id: String?, json: String, created: Int64)]] = [:]
+    private var membershipsAdded: Int64 = 0
     private var cues: [(status: Int, retryAfter: String?)] = []
     private var _requests: [LoopbackHTTPServer.Request] = []
     /// The server.
@@ -45,6 +49,21 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
         set { lock.withLock { _delayMs = newValue } }
     }
     private var _delayMs: UInt32 = 0
+
+    /// Whether the lists answer their first page whatever `offset` asks (a broken API, or a proxy that drops it).
+    public var ignoresOffset: Bool {
+        get { lock.withLock { _ignoresOffset } }
+        set { lock.withLock { _ignoresOffset = newValue } }
+    }
+    private var _ignoresOffset = false
+
+    /// Runs before each answer (outside the stand-in's lock) with the request's path and query: Clerk changing
+    /// between two requests.
+    public var beforeAnswer: (@Sendable (String) -> Void)? {
+        get { lock.withLock { _beforeAnswer } }
+        set { lock.withLock { _beforeAnswer = newValue } }
+    }
+    private var _beforeAnswer: (@Sendable (String) -> Void)?
 
     /// Every request so far.
     public var requests: [LoopbackHTTPServer.Request] { lock.withLock { _requests } }
@@ -71,6 +90,16 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
         }
     }
 
+    /// Adds a user given as raw JSON text (hostile or malformed on purpose), listed by `createdAt`; `id` names it
+    /// for `GET /v1/users/{id}` and `removeUser`.
+    public func addRawUser(json: String, id: String?, createdAt: Int64) {
+        lock.withLock {
+            users.append(json)
+            userIds.append(id)
+            userCreated.append(createdAt)
+        }
+    }
+
     /// Removes a user (as a deletion in Clerk would).
     public func removeUser(id: String) {
         lock.withLock {
@@ -82,18 +111,50 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
         }
     }
 
-    /// Adds an organization and its memberships (`(membershipId, userId, role)`).
+    /// Adds an organization and its memberships (`(membershipId, userId, role)`), the members created one
+    /// after another in that order.
     public func addOrganization(id: String, name: String, slug: String, members: [(String, String, String)] = [],
                                 updatedAt: Int64 = 1_735_732_900_000) {
         let createdAt = lock.withLock { 1_735_732_800_000 + Int64(organizations.count) }
-        let org = #"{"object":"organization","id":"\#(id)","name":\#(JSONText.quoted(name)),"slug":\#(JSONText.quoted(slug)),"image_url":"https://img.clerk.com/\#(id)","has_image":false,"members_count":\#(members.count),"public_metadata":{"plan":"team"},"private_metadata":{},"created_at":\#(createdAt),"updated_at":\#(updatedAt)}"#
-        let list = members.map { m in
-            #"{"object":"organization_membership","id":"\#(m.0)","role":"\#(m.2)","permissions":["org:sys_profile:read"],"public_metadata":{},"created_at":1735732800000,"updated_at":\#(updatedAt),"organization":\#(org),"public_user_data":{"user_id":"\#(m.1)","identifier":"x","first_name":null,"last_name":null,"image_url":"","has_image":false}}"#
-        }
+        let org = Self.organizationJSON(id: id, name: name, slug: slug, members: members.count, createdAt: createdAt, updatedAt: updatedAt)
         lock.withLock {
             organizations.append((id, org, createdAt))
-            memberships[id] = list
+            memberships[id] = []
         }
+        for m in members {
+            let created = lock.withLock { () -> Int64 in
+                membershipsAdded += 1
+                return 1_735_732_800_000 + membershipsAdded
+            }
+            addRawMembership(organizationId: id, id: m.0, createdAt: created, json: Self.membershipJSON(
+                id: m.0, userId: m.1, role: m.2, organization: org, createdAt: created, updatedAt: updatedAt))
+        }
+    }
+
+    /// OrganizationJSON with the fields this project reads.
+    public static func organizationJSON(id: String, name: String, slug: String, members: Int = 0, createdAt: Int64,
+                                        updatedAt: Int64 = 1_735_732_900_000) -> String {
+        #"{"object":"organization","id":"\#(id)","name":\#(JSONText.quoted(name)),"slug":\#(JSONText.quoted(slug)),"image_url":"https://img.clerk.com/\#(id)","has_image":false,"members_count":\#(members),"public_metadata":{"plan":"team"},"private_metadata":{},"created_at":\#(createdAt),"updated_at":\#(updatedAt)}"#
+    }
+
+    /// OrganizationMembershipJSON with the fields this project reads (`organization` is its OrganizationJSON).
+    public static func membershipJSON(id: String, userId: String, role: String, organization: String, createdAt: Int64,
+                                      updatedAt: Int64 = 1_735_732_900_000) -> String {
+        #"{"object":"organization_membership","id":"\#(id)","role":"\#(role)","permissions":["org:sys_profile:read"],"public_metadata":{},"created_at":\#(createdAt),"updated_at":\#(updatedAt),"organization":\#(organization),"public_user_data":{"user_id":"\#(userId)","identifier":"x","first_name":null,"last_name":null,"image_url":"","has_image":false}}"#
+    }
+
+    /// Adds an organization given as raw JSON text (hostile or malformed on purpose), listed by `createdAt`;
+    /// `id` (nil: none) is the key its memberships are listed under.
+    public func addRawOrganization(json: String, id: String?, createdAt: Int64) {
+        lock.withLock {
+            organizations.append((id, json, createdAt))
+            if let id, memberships[id] == nil { memberships[id] = [] }
+        }
+    }
+
+    /// Adds a membership to organization `organizationId` given as raw JSON text, listed by `createdAt`.
+    public func addRawMembership(organizationId: String, id: String?, createdAt: Int64, json: String) {
+        lock.withLock { memberships[organizationId, default: []].append((id, json, createdAt)) }
     }
 
     /// Removes an organization and its memberships (as a deletion in Clerk would).
@@ -101,6 +162,13 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
         lock.withLock {
             organizations.removeAll { $0.id == id }
             memberships[id] = nil
+        }
+    }
+
+    /// Removes a membership (as a member leaving, or removed, in Clerk would).
+    public func removeMembership(id: String) {
+        lock.withLock {
+            for key in memberships.keys { memberships[key]?.removeAll { $0.id == id } }
         }
     }
 
@@ -158,11 +226,12 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
     public var machineVerifyCalls: Int { requests.filter { $0.method == "POST" && $0.path.hasSuffix("/verify") }.count }
 
     private func handle(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response {
-        let (cue, delay): ((status: Int, retryAfter: String?)?, UInt32) = lock.withLock {
+        let (cue, delay, hook): ((status: Int, retryAfter: String?)?, UInt32, (@Sendable (String) -> Void)?) = lock.withLock {
             _requests.append(request)
-            return (cues.isEmpty ? nil : cues.removeFirst(), _delayMs)
+            return (cues.isEmpty ? nil : cues.removeFirst(), _delayMs, _beforeAnswer)
         }
         if delay > 0 { usleep(delay * 1000) }
+        hook?(request.path)
         if let cue {
             var headers = [("Content-Type", "application/json")]
             if let r = cue.retryAfter { headers.append(("Retry-After", r)) }
@@ -178,8 +247,9 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
         guard request.header("clerk-api-version") != nil else { return .json(400, #"{"errors":[{"code":"api_version_missing"}]}"#) }
         let (path, query) = Self.split(request.path)
         let limit = min(max(Int(query["limit"] ?? "") ?? 10, 1), 500)
-        let offset = max(Int(query["offset"] ?? "") ?? 0, 0)
+        let asked = max(Int(query["offset"] ?? "") ?? 0, 0)
         return lock.withLock { () -> LoopbackHTTPServer.Response in
+            let offset = _ignoresOffset ? 0 : asked
             let parts = path.split(separator: "/").map(String.init)
             switch (request.method, parts.count) {
             case ("POST", _) where [MachineTokenKind.apiKey, .m2m, .oauth].contains(where: { $0.path == path }):
@@ -196,7 +266,7 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
                 let page = order.dropFirst(offset).prefix(limit).map { users[$0] }
                 return .json(200, "[" + page.joined(separator: ",") + "]")
             case ("GET", 3) where parts[0] == "v1" && parts[1] == "users":
-                guard let i = userIds.firstIndex(of: parts[2]) else {
+                guard let i = userIds.firstIndex(of: Optional(parts[2])) else {
                     return .json(404, #"{"errors":[{"code":"resource_not_found"}]}"#)
                 }
                 return .json(200, users[i])
@@ -206,7 +276,8 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
                 return .json(200, #"{"data":[\#(page.joined(separator: ","))],"total_count":\#(organizations.count)}"#)
             case ("GET", 4) where parts[0] == "v1" && parts[1] == "organizations" && parts[3] == "memberships":
                 guard let all = memberships[parts[2]] else { return .json(404, #"{"errors":[{"code":"resource_not_found"}]}"#) }
-                let page = all.dropFirst(offset).prefix(limit)
+                let order = Self.order(all.map(\.created), by: query["order_by"])
+                let page = order.dropFirst(offset).prefix(limit).map { all[$0].json }
                 return .json(200, #"{"data":[\#(page.joined(separator: ","))],"total_count":\#(all.count)}"#)
             default:
                 return .json(404, #"{"errors":[{"code":"resource_not_found"}]}"#)

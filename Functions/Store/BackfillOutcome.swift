@@ -1,0 +1,14 @@
+/// What applying one page of users, or one organization with its memberships, came to.
+public struct BackfillOutcome: Sendable {
+    /// Users, by what happened to each.
+    public var users = BackfillCounts()
+    /// Organizations, likewise.
+    public var organizations = BackfillCounts()
+    /// Memberships, likewise.
+    public var memberships = BackfillCounts()
+    /// Every item set aside (Clerk's refused ones and PostgreSQL's), to log: already counted above.
+    public var setAside: [BackfillSkip] = []
+
+    /// Nothing yet.
+    public init() {}
+}
