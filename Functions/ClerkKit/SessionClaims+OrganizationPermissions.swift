@@ -66,13 +66,24 @@ extension SessionClaims {
         return out
     }
 
-    /// The comma-separated elements of `text`, each without surrounding ASCII whitespace (the SDK trims
+    /// The comma-separated elements of `text`, each without what JavaScript's `trim()` strips (the SDK trims
     /// them). Split on the byte, so a combining mark after a comma does not hide it.
     static func elements(_ text: String) -> [String] {
         text.utf8.split(separator: 0x2C, omittingEmptySubsequences: false).map { piece in
-            let isSpace: (UInt8) -> Bool = { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }
-            guard let first = piece.firstIndex(where: { !isSpace($0) }), let last = piece.lastIndex(where: { !isSpace($0) }) else { return "" }
-            return String(decoding: piece[first...last], as: UTF8.self)
+            let scalars = String(decoding: piece, as: UTF8.self).unicodeScalars
+            guard let first = scalars.firstIndex(where: { !isTrimmed($0) }), let last = scalars.lastIndex(where: { !isTrimmed($0) }) else {
+                return ""
+            }
+            return String(scalars[first...last])
+        }
+    }
+
+    /// ECMA-262's WhiteSpace and LineTerminator: tab, vertical tab, form feed, the space separators (Zs),
+    /// U+FEFF, line feed, carriage return, U+2028, U+2029.
+    static func isTrimmed(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x09...0x0D, 0x20, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF: true
+        default: false
         }
     }
 

@@ -141,11 +141,12 @@ final class SessionClaimsOrganizationTests: XCTestCase {
         XCTAssertEqual(detail(#"{"org_id":"org_1","org_permissions":[\#(v1)]}"#), "org_permissions_too_many")
     }
 
-    /// Elements split on the comma byte and lose surrounding ASCII whitespace, as the SDK's `split(',')` and
+    /// Elements split on the comma byte and lose what JavaScript's `trim()` strips, as the SDK's `split(',')` and
     /// `trim()` do: a combining mark after a comma does not hide it (a Swift `Character` would).
-    func testElementsSplitOnBytes() throws {
-        let o = try decode(#"{"v":2,"fea":"u:x, o:a ","o":{"id":"org_1","per":" read ,\u0301w","fpm":"\t3 "}}"#)
-        XCTAssertEqual(o.permissions, ["org:a:read", "org:a:\u{301}w"])
+    func testElementsSplitOnBytesAndTrimAsJavaScriptDoes() throws {
+        let o = try decode(#"{"v":2,"fea":"u:x, o:a\u00a0","o":{"id":"org_1","per":" read\u2028,\u0301w","fpm":"\t3\ufeff"}}"#)
+        XCTAssertEqual(o.permissions.map { Array($0.unicodeScalars) }, [Array("org:a:read".unicodeScalars), Array("org:a:\u{301}w".unicodeScalars)])
+        XCTAssertEqual(detail(#"{"v":2,"fea":"o:a","o":{"id":"org_1","per":"read","fpm":"3\u0085"}}"#), "fpm_not_a_number", "NEL is not trimmed")
         XCTAssertEqual(detail(#"{"v":2,"fea":"o:a,\u0301o:b","o":{"id":"org_1","per":"read","fpm":"1,1"}}"#), "fea_scope_unknown")
     }
 
