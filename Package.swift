@@ -111,6 +111,7 @@ if Context.environment["CLERK_FUZZ"] != nil {
         ("FuzzEvents", ["ClerkFunctions", "ClerkKit", "Store"]),
         ("FuzzHTTPRequest", ["LocalHosting"]),
         ("FuzzClerkPayloads", ["ClerkKit"]),
+        ("FuzzOrgClaims", ["ClerkKit", "JSON"]),
     ]
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
     for (name, dependencies) in fuzzTargets {

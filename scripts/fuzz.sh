@@ -7,7 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"FuzzJSON FuzzToken FuzzWebhook FuzzEvents FuzzHTTPRequest FuzzClerkPayloads"}
+targets=${FUZZ_TARGETS:-"FuzzJSON FuzzToken FuzzWebhook FuzzEvents FuzzHTTPRequest FuzzClerkPayloads FuzzOrgClaims"}
 scratch=.build-fuzz
 for t in $targets; do
   CLERK_FUZZ=1 swift build -c debug --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address \
@@ -54,6 +54,20 @@ put("FuzzClerkPayloads", "m2m", b"\x06" + json.dumps({"object": "machine_to_mach
 put("FuzzClerkPayloads", "apikey", b"\x06" + json.dumps({"object": "api_key", "id": "ak_1", "subject": "user_1", "scopes": [],
     "revoked": False, "expired": False, "expiration": None}).encode())
 put("FuzzClerkPayloads", "type", b"\x07" + b"mt_" + b"a" * 32)
+# FuzzOrgClaims: fea, per and fpm separated by 0xFF; Clerk's fixtures (@clerk/shared jwtPayloadParser.test.ts,
+# @clerk/backend authObjects.test.ts, clerk-sdk-python test_org_permissions_v2.py) and wide masks.
+wide = ",".join("p%02d" % i for i in range(80))
+for i, (fea, per, fpm) in enumerate([
+    ("o:repositories,uo:projects,u:goldprofileborder", "read,create,update,delete,revoke", "7,21,0"),
+    ("u:impersonation,o:leads", "read,manage", "1,1"), ("ou:memberships,u:impersonation", "read,manage", "3,0"),
+    ("o:reservations,u:dashboard,uo:support-chat,o:impersonation", "read,manage", "2,3"),
+    ("o:reservations,o:impersonation", "read,manage", "3"), ("o:impersonation,o:memberships,o:feature3", "read,manage", "1,3"),
+    ("o:billing,o:email,o:fraud,o:instance,o:staging_plans", "manage,read", "3,3,3,3,1"), ("o:leads", "read,manage", "1,3"),
+    ("o:repositories", wide, str((1 << 72) | 1)), ("o:repositories", wide, str((1 << 63) | 1)),
+    ("o:repositories", "read,manage", str((1 << 40) | 1)), ("o:repositories", wide, "-9223372036854775807"),
+    ("o:dashboard,o:teams", "manage,read", "3,2"), ("u:x, o:a\u00a0", " read\u2028,\u0301w", "\t3\ufeff"),
+]):
+    put("FuzzOrgClaims", f"clerk{i}", fea.encode() + b"\xff" + per.encode() + b"\xff" + fpm.encode())
 for i, doc in enumerate(['{"a":[1,-2.5e3,true,false,null,{"b":"\\u00e9\\ud83d\\ude00"}]}', '[]', '"x"', '0', '{"o":{"id":"org_1"}}',
                           '[' * 512 + ']' * 512, '{"a":' * 511 + '[1]' + '}' * 511]):  # the nesting limit, exactly
     put("FuzzJSON", f"sample{i}", doc)

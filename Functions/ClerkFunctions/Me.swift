@@ -5,15 +5,20 @@ import Store
 
 /// `me` (`GET /me`): the signed-in user's profile and live organization memberships from the database.
 ///
-/// Behind the authorizer it reads `userId` from the authorizer context; deployed without one it verifies
-/// the bearer token (or `__session` cookie) itself with the same configuration as `verifyToken`.
+/// Behind the authorizer it reads `userId` and `tokenType` from the authorizer context, and serves the token
+/// types its own `CLERK_ACCEPTS_TOKEN` names (session tokens alone by default: verifyToken may accept a
+/// user's API key or a third-party OAuth token for other routes). Deployed without the authorizer it
+/// verifies the bearer session token (or `__session` cookie) itself with the same configuration as `verifyToken`.
 public struct MeFunction: Handler {
     private let database: DatabaseSession
     private let verifier: TokenVerifier?
+    /// The token types served, by verifyToken's parser of `CLERK_ACCEPTS_TOKEN`.
+    private let accepted: Set<ClerkTokenType>
 
     /// Sets up the database; token settings are optional (only needed without the authorizer).
     public init(_ ctx: InitContext, fetcher: @escaping JWKSFetcher = JWKSCache.curlFetcher) throws {
         database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
+        accepted = try MachineTokenConfig.acceptedTypes(ctx.environment["CLERK_ACCEPTS_TOKEN"])
         // No token settings at all is fine (the authorizer answers for `me`); settings that are wrong, such
         // as a plain-http JWKS URL, are an init error as they are for verifyToken, not a silent 401.
         do {
@@ -49,6 +54,11 @@ public struct MeFunction: Handler {
 
     public func handle(_ event: [UInt8], context: Context) throws -> [UInt8] { respond(event, context).encoded() }
 
+    /// A request `me` does not serve, with its answer (logged where it is made).
+    struct Refusal: Error {
+        let response: APIResponse
+    }
+
     func respond(_ event: [UInt8], _ context: Context) -> APIResponse {
         let log = context.logger
         guard let request = try? APIRequest.decode(event) else {
@@ -58,36 +68,10 @@ public struct MeFunction: Handler {
         do {
             let user: StoredUser?
             if let id = request.authorizer["userId"]?.stringValue.flatMap(PostgresUUID.init(uuidString:)) {
+                try checkAuthorizerTokenType(request.authorizer, log: log)
                 user = try store.find(id: id)
             } else {
-                guard let verifier else {
-                    log.warn("me refused", ["reason": "no_authorizer_context"])
-                    return .error(401, "unauthorized", "no authorizer context and no token configuration")
-                }
-                let header = request.header("authorization")
-                let token = header.flatMap { $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)) : nil } ?? request.cookie("__session")
-                guard let token else {
-                    log.warn("me refused", ["reason": "token_missing"])
-                    return .error(401, "token_missing", "send Authorization: Bearer <session token>")
-                }
-                // `me` answers for a signed-in person: a machine token (an M2M JWT verifies against the same keys)
-                // is not one.
-                let parsed = ClerkTokenType.isOpaque(token) ? nil : try? ParsedToken.parse(token)
-                guard (parsed.map(ClerkTokenType.detect) ?? ClerkTokenType.detect(token)) == .sessionToken else {
-                    log.warn("me refused", ["reason": "token_type_not_accepted"])
-                    return .error(401, "token_type_not_accepted", "me takes session tokens")
-                }
-                do {
-                    let session = try parsed.map { p throws(TokenError) in try verifier.verify(p, nowMs: Clock.nowMs()) }
-                        ?? verifier.verify(token, nowMs: Clock.nowMs())
-                    user = try store.find(clerkUserId: session.claims.subject ?? "", environment: session.environment)
-                } catch let error as TokenError {
-                    var metadata: Logger.Metadata = ["reason": .string(error.reason)]
-                    if let detail = error.detail { metadata["detail"] = .string(detail) }
-                    log.warning("me refused", metadata: metadata)
-                    return error.isInfrastructure
-                        ? .error(503, error.reason, "cannot verify tokens right now") : .error(401, error.reason, "invalid session token")
-                }
+                user = try verifiedUser(request, store: store, log: log)
             }
             guard let user, !user.deleted else {
                 log.info("me: no such user", ["reason": user == nil ? "user_not_found" : "user_deleted"])
@@ -99,9 +83,57 @@ public struct MeFunction: Handler {
                                       email: user.email, firstName: user.firstName, lastName: user.lastName,
                                       username: user.username, imageUrl: user.imageUrl, tier: user.tier,
                                       createdAt: user.createdAtMs, updatedAt: user.updatedAtMs, organizations: memberships))
+        } catch let refusal as Refusal {
+            return refusal.response
         } catch {
             log.error("me could not read the database", ["reason": "database_unavailable"])
             return .error(503, "database_unavailable", "try again shortly")
+        }
+    }
+
+    /// What vouched for the user behind the authorizer must be a type `me` serves: a context without
+    /// `tokenType` (an authorizer of another make, or one older than machine tokens) cannot say, so it fails closed.
+    func checkAuthorizerTokenType(_ authorizer: [String: JSONValue], log: Logger) throws(Refusal) {
+        guard case .string(let name)? = authorizer["tokenType"], !name.isEmpty else {
+            log.warn("me refused", ["reason": "token_type_missing"])
+            throw Refusal(response: .error(403, "token_type_missing", "the authorizer context does not say which token type it verified"))
+        }
+        guard let type = ClerkTokenType(rawValue: name), accepted.contains(type) else {
+            log.warn("me refused", ["reason": "token_type_not_accepted", "tokenType": .string(String(name.prefix(32)))])
+            throw Refusal(response: .error(403, "token_type_not_accepted", "me does not serve this token type"))
+        }
+    }
+
+    /// Without the authorizer: the user of the bearer session token (or `__session` cookie), verified here.
+    /// Machine tokens are not verified here (no Backend API client), whatever the setting says.
+    func verifiedUser(_ request: APIRequest, store: UserStore, log: Logger) throws -> StoredUser? {
+        guard let verifier else {
+            log.warn("me refused", ["reason": "no_authorizer_context"])
+            throw Refusal(response: .error(401, "unauthorized", "no authorizer context and no token configuration"))
+        }
+        let header = request.header("authorization")
+        let token = header.flatMap { $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)) : nil } ?? request.cookie("__session")
+        guard let token else {
+            log.warn("me refused", ["reason": "token_missing"])
+            throw Refusal(response: .error(401, "token_missing", "send Authorization: Bearer <session token>"))
+        }
+        // `me` answers for a signed-in person: a machine token (an M2M JWT verifies against the same keys) is not one.
+        let parsed = ClerkTokenType.isOpaque(token) ? nil : try? ParsedToken.parse(token)
+        let type = parsed.map(ClerkTokenType.detect) ?? ClerkTokenType.detect(token)
+        guard type == .sessionToken, accepted.contains(.sessionToken) else {
+            log.warn("me refused", ["reason": "token_type_not_accepted", "tokenType": .string(type.rawValue)])
+            throw Refusal(response: .error(401, "token_type_not_accepted", "me verifies session tokens"))
+        }
+        do {
+            let session = try parsed.map { p throws(TokenError) in try verifier.verify(p, nowMs: Clock.nowMs()) }
+                ?? verifier.verify(token, nowMs: Clock.nowMs())
+            return try store.find(clerkUserId: session.claims.subject ?? "", environment: session.environment)
+        } catch let error as TokenError {
+            var metadata: Logger.Metadata = ["reason": .string(error.reason)]
+            if let detail = error.detail { metadata["detail"] = .string(detail) }
+            log.warning("me refused", metadata: metadata)
+            throw Refusal(response: error.isInfrastructure
+                ? .error(503, error.reason, "cannot verify tokens right now") : .error(401, error.reason, "invalid session token"))
         }
     }
 }
@@ -109,7 +141,7 @@ public struct MeFunction: Handler {
 extension Functions {
     /// `me`: the profile of the user the authorizer (or the bearer token) identifies.
     public static let me = LambdaFunction(
-        name: "me", summary: "GET /me: the signed-in user's profile and organizations (authorizer context, or a bearer token without one).",
+        name: "me", summary: "GET /me: the signed-in user's profile and organizations (authorizer context of a token type CLERK_ACCEPTS_TOKEN names, session tokens by default; or a bearer session token without one).",
         accepts: ["API Gateway HTTP API v2 with a Lambda authorizer context", "HTTP request with Authorization: Bearer"]
     ) { try MeFunction($0) }
 }

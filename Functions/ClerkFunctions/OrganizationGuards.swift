@@ -28,7 +28,7 @@ struct OrganizationGuards: Sendable {
         }
     }
 
-    /// Whether any guard is on (claims that do not parse then refuse the token instead of being ignored).
+    /// Whether any guard is on (organization claims that do not read then refuse the token instead of being left out).
     var isActive: Bool { requireOrganization || requiredPermission != nil }
 
     /// The refusal reason for `organization`, or nil when it passes.
@@ -40,32 +40,34 @@ struct OrganizationGuards: Sendable {
 }
 
 extension VerifyTokenFunction {
-    /// Reads the token's organization claims and applies the guards; the refusal reason, logged, or nil.
+    /// Reads the token's organization, plans, features and actor, and applies the guards; the refusal
+    /// reason, logged, or nil. An actor that does not read refuses always (an impersonation must not pass
+    /// as the user's own session); an organization that does not read refuses where a guard depends on it;
+    /// anything else that does not read is left out of the context and logged.
     func organizationRefusal(_ session: VerifiedSession, guards: OrganizationGuards, shape: String, log: Logger) -> String? {
-        let organization: SessionClaims.Organization
-        do {
-            organization = try SessionClaims.organization(payload: session.payload)
-        } catch {
-            // Signed by Clerk, so a format we do not know: refuse only where a guard depends on it.
-            guard guards.isActive else {
-                log.warn("organization claims ignored", ["reason": .string(error.reason), "detail": .string(error.detail),
-                                                         "shape": .string(shape), "clerkUserId": .string(session.claims.subject ?? "")])
-                return nil
-            }
-            log.warn("token rejected", ["reason": .string(error.reason), "detail": .string(error.detail), "shape": .string(shape),
-                                        "clerkUserId": .string(session.claims.subject ?? "")])
-            return error.reason
+        let claims = SessionClaims.organization(payload: session.payload)
+        let user = session.claims.subject ?? ""
+        let refusing = claims.problems.first { $0.part == .actor } ?? (guards.isActive ? claims.problems.first { $0.part == .organization } : nil)
+        if let refusing {
+            log.warn("token rejected", ["reason": .string(refusing.reason), "detail": .string(refusing.detail), "shape": .string(shape),
+                                        "clerkUserId": .string(user)])
+            return refusing.reason
         }
-        guard let reason = guards.refusal(organization) else { return nil }
-        log.warn("token rejected", ["reason": .string(reason), "shape": .string(shape), "clerkUserId": .string(session.claims.subject ?? ""),
-                                    "orgId": .string(organization.id ?? "")])
+        for problem in claims.problems {
+            // Signed by Clerk, so a format we do not know: that part is left out, the rest stands.
+            log.warn(problem.part == .organization ? "organization claims ignored" : "session claim ignored",
+                     ["reason": .string(problem.reason), "detail": .string(problem.detail), "shape": .string(shape), "clerkUserId": .string(user)])
+        }
+        guard let reason = guards.refusal(claims) else { return nil }
+        log.warn("token rejected", ["reason": .string(reason), "shape": .string(shape), "clerkUserId": .string(user),
+                                    "orgId": .string(claims.id ?? "")])
         return reason
     }
 
     /// `orgId`, `orgRole`, `orgSlug`, `orgPermissions` (comma-separated), `plan`, `features`, `actor`;
-    /// empty strings when absent (authorizer context values must be strings).
+    /// empty strings when absent or left out (authorizer context values must be strings).
     static func organizationContext(_ session: VerifiedSession) -> [String: String] {
-        let o = (try? SessionClaims.organization(payload: session.payload)) ?? SessionClaims.Organization()
+        let o = SessionClaims.organization(payload: session.payload)
         return ["orgId": o.id ?? "", "orgRole": o.role ?? "", "orgSlug": o.slug ?? "",
                 "orgPermissions": o.permissions.joined(separator: ","), "plan": o.plans ?? "", "features": o.features ?? "",
                 "actor": o.actor ?? ""]

@@ -34,7 +34,7 @@ final class MeTests: XCTestCase {
     func testProfileFromTheAuthorizerContext() throws {
         let created = try webhooks.invoke("onUserCreated", webhooks.signed(webhooks.payload("user.created.json")))
         let id = try XCTUnwrap(created.body["userId"]?.stringValue)
-        let r = try me(request(authorizer: ["userId": id, "clerkUserId": "user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF"]))
+        let r = try me(request(authorizer: ["userId": id, "clerkUserId": "user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF", "tokenType": "session_token"]))
         XCTAssertEqual(r.status, 200)
         XCTAssertEqual(r.body["id"]?.stringValue, id)
         XCTAssertEqual(r.body["email"]?.stringValue, "ada@example.com")
@@ -69,7 +69,7 @@ final class MeTests: XCTestCase {
         _ = try f.invoke("onOrganizationEvent", f.signed(body("org_d", "Delta", "orgmem_d", role: "org:admin", type: "organizationMembership.created")))
         _ = try f.invoke("onOrganizationEvent", f.signed(Array(#"{"type":"organization.deleted","data":{"id":"org_d","deleted":true}}"#.utf8)))
 
-        let r = try me(request(authorizer: ["userId": id]))
+        let r = try me(request(authorizer: ["userId": id, "tokenType": "session_token"]))
         XCTAssertEqual(r.status, 200)
         guard case .array(let list)? = r.body["organizations"] else { return XCTFail("no organizations: \(r.body)") }
         XCTAssertEqual(list.map { $0["id"]?.stringValue }, ["org_2b1M4kQz8RtY6wXc3nVp7LsJfGa", "org_b"], "live ones only, by name")
@@ -99,7 +99,7 @@ final class MeTests: XCTestCase {
         XCTAssertEqual(unknown.body["error"]?.stringValue, "user_not_found")
         _ = try webhooks.invoke("onUserCreated", webhooks.signed(webhooks.userBody(type: "user.created", updatedAt: 1)))
         let deleted = try webhooks.invoke("onUserDeleted", webhooks.signed(webhooks.deletedBody()))
-        let gone = try me(request(authorizer: ["userId": deleted.body["userId"]!.stringValue!]))
+        let gone = try me(request(authorizer: ["userId": deleted.body["userId"]!.stringValue!, "tokenType": "session_token"]))
         XCTAssertEqual(gone.status, 404)
         XCTAssertEqual(gone.body["error"]?.stringValue, "user_deleted")
         XCTAssertTrue(webhooks.logs.contains("\"reason\":\"token_expired\""))
@@ -116,5 +116,80 @@ final class MeTests: XCTestCase {
         // Without Clerk's machine header too: the `mch_` subject says what it is.
         let bare = try me(request(bearer: tokens.token(claims: claims)))
         XCTAssertEqual(bare.body["error"]?.stringValue, "token_type_not_accepted")
+    }
+
+    // MARK: Machine tokens through the authorizer
+
+    /// The context verifyToken (accepting every type, with the Backend API stand-in) gives an opaque machine token
+    /// of a user: as API Gateway hands it to `me`.
+    func authorizerContext(_ kind: ClerkAPIStandIn.MachineTokenKind, token: String, user: String) throws -> JSONValue {
+        let standIn = try ClerkAPIStandIn()
+        standIn.addUser(id: user, email: "\(user)@example.com")
+        standIn.addMachineToken(kind, token: token, subject: user, scopes: ["read"], clientId: kind == .oauth ? "client_partner" : nil)
+        let env = ["DATABASE_URL": TestDatabase.url, "PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL,
+                   "PROD_CLERK_SECRET_KEY": standIn.secretKey, "CLERK_API_URL": standIn.baseURL, "CLERK_ACCEPTS_TOKEN": "any"]
+        let authorizer = LocalHarness(registry: Functions.registry, environment: Environment(env), logger: Logger(level: .error))
+        let event = try BuiltProducts.event("verifyToken.http-api.token.json").text.replacingAll("DEV_SESSION_TOKEN", with: token)
+        let out = try JSONValue.parse(authorizer.invoke("verifyToken", event: Array(event.utf8)))
+        XCTAssertEqual(out["isAuthorized"]?.boolValue, true, "\(out)")
+        return try XCTUnwrap(out["context"])
+    }
+
+    func request(context: JSONValue) -> [UInt8] {
+        Array(#"{"version":"2.0","routeKey":"GET /me","rawPath":"/me","headers":{},"requestContext":{"http":{"method":"GET","path":"/me"},"requestId":"r","authorizer":{"lambda":\#(context.serialized())}},"isBase64Encoded":false}"#.utf8)
+    }
+
+    /// verifyToken accepting API keys and OAuth tokens (for other routes) puts a user's id in the context; `me`
+    /// by default serves session tokens only, so a user's API key or a third-party OAuth client does not get
+    /// the full profile.
+    func testMachineTokensThroughTheAuthorizerAreRefusedByDefault() throws {
+        for (kind, token, user, type) in [(ClerkAPIStandIn.MachineTokenKind.apiKey, "ak_live_9fK2mQ7xR4tW8zP1cV6bN3hJ5sL0dG", "user_keyholder", "api_key"),
+                                          (.oauth, "oat_2xhFjEI5X2qWRvtV13BzSj8H6Dk0ef5a7", "user_oauth", "oauth_token")] {
+            let context = try authorizerContext(kind, token: token, user: user)
+            XCTAssertEqual(context["tokenType"]?.stringValue, type)
+            XCTAssertNotNil(context["userId"]?.stringValue, "a user's machine token carries the user's id")
+            let r = try me(request(context: context))
+            XCTAssertEqual(r.status, 403, type)
+            XCTAssertEqual(r.body["error"]?.stringValue, "token_type_not_accepted", type)
+            XCTAssertNil(r.body["email"], type)
+        }
+        XCTAssertTrue(webhooks.logs.contains("\"reason\":\"token_type_not_accepted\""), webhooks.logs)
+        XCTAssertTrue(webhooks.logs.contains("\"tokenType\":\"oauth_token\""), webhooks.logs)
+    }
+
+    /// `me`'s own CLERK_ACCEPTS_TOKEN (verifyToken's parser) names what it serves behind the authorizer.
+    func testMeServesTheTypesItsSettingNames() throws {
+        webhooks = try WebhookFixture(extra: ["CLERK_ISSUER": tokens.issuer, "CLERK_JWKS_URL": tokens.jwksURL,
+                                              "CLERK_ACCEPTS_TOKEN": "session_token,api_key"])
+        let key = try me(request(context: authorizerContext(.apiKey, token: "ak_live_9fK2mQ7xR4tW8zP1cV6bN3hJ5sL0dG", user: "user_keyholder")))
+        XCTAssertEqual(key.status, 200)
+        XCTAssertEqual(key.body["clerkUserId"]?.stringValue, "user_keyholder")
+        let oauth = try me(request(context: authorizerContext(.oauth, token: "oat_2xhFjEI5X2qWRvtV13BzSj8H6Dk0ef5a7", user: "user_oauth")))
+        XCTAssertEqual(oauth.status, 403)
+        XCTAssertEqual(oauth.body["error"]?.stringValue, "token_type_not_accepted")
+        // Without the authorizer `me` verifies session tokens only: it has no Backend API client for machine tokens.
+        let bare = try me(request(bearer: "ak_live_9fK2mQ7xR4tW8zP1cV6bN3hJ5sL0dG"))
+        XCTAssertEqual(bare.status, 401)
+        XCTAssertEqual(bare.body["error"]?.stringValue, "token_type_not_accepted")
+    }
+
+    /// A context without `tokenType` (an authorizer of another make, or one older than machine tokens) cannot
+    /// say what vouched for the user: refused, not served as a session.
+    func testAnAuthorizerContextWithoutATokenTypeIsRefused() throws {
+        let created = try webhooks.invoke("onUserCreated", webhooks.signed(webhooks.payload("user.created.json")))
+        let id = try XCTUnwrap(created.body["userId"]?.stringValue)
+        let r = try me(request(authorizer: ["userId": id, "clerkUserId": "user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF"]))
+        XCTAssertEqual(r.status, 403)
+        XCTAssertEqual(r.body["error"]?.stringValue, "token_type_missing")
+        XCTAssertNil(r.body["email"])
+        XCTAssertTrue(webhooks.logs.contains("\"reason\":\"token_type_missing\""), webhooks.logs)
+    }
+
+    func testABadSettingIsAnInitError() throws {
+        webhooks = try WebhookFixture(extra: ["CLERK_ACCEPTS_TOKEN": "session_token,cookies"])
+        XCTAssertThrowsError(try me(request(authorizer: ["userId": "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "tokenType": "session_token"]))) { error in
+            guard case .initFailed(let object)? = error as? HarnessError else { return XCTFail("\(error)") }
+            XCTAssertEqual(object.errorType, "Runtime.ConfigError")
+        }
     }
 }

@@ -127,6 +127,56 @@ final class VerifyTokenOrganizationTests: XCTestCase {
         XCTAssertEqual(try db.query("SELECT count(*) AS n FROM users").first?.decode("n", as: Int.self), 0)
     }
 
+    /// Clerk's fixtures that disagree on counts (`@clerk/backend` authObjects.test.ts: two org features, one mask;
+    /// three, two) give Clerk's permissions through a real token, instead of a blank organization.
+    func testClerksCountMismatchFixturesThroughARealToken() throws {
+        let orgs = try v2Token(extra: #""act":{"sub":"actor"},"fea":"o:reservations,o:impersonation","o":{"id":"orgId","rol":"admin","slg":"orgSlug","per":"read,manage","fpm":"3"}"#)
+        let out = try invoke(event("verifyToken.direct.token.json", token: orgs))
+        XCTAssertEqual(out["orgId"]?.stringValue, "orgId")
+        XCTAssertEqual(out["orgPermissions"]?.stringValue, "org:reservations:read,org:reservations:manage")
+        let billing = try v2Token(extra: #""fea":"o:reservations,u:dashboard,uo:support-chat,o:impersonation","pla":"u:pro,o:business","o":{"id":"orgId","rol":"member","slg":"orgSlug","per":"read,manage","fpm":"2,3"}"#)
+        let context = try XCTUnwrap(invoke(event("verifyToken.http-api.token.json", token: billing))["context"])
+        XCTAssertEqual(context["orgPermissions"]?.stringValue, "org:reservations:manage,org:support-chat:read,org:support-chat:manage")
+        XCTAssertEqual(context["plan"]?.stringValue, "u:pro,o:business")
+        XCTAssertFalse(logs.contains("organization claims ignored"), logs)
+        harness = makeHarness(["CLERK_REQUIRED_PERMISSION": "org:support-chat:manage"])
+        XCTAssertEqual(try invoke(event("verifyToken.http-api.token.json", token: billing))["isAuthorized"]?.boolValue, true)
+    }
+
+    /// Organization claims that do not read leave out the organization only: the impersonation, plan and features
+    /// are still in the context, so the API behind the authorizer still sees who is acting.
+    func testAnOrganizationClaimsProblemKeepsActorPlanAndFeatures() throws {
+        let token = try v2Token(extra: #""act":{"sub":"user_support"},"fea":"o:teams,u:premium","pla":"u:free_user","o":{"id":"org_1","rol":"admin","per":"read","fpm":"x"}"#)
+        for file in ["verifyToken.http-api.token.json", "verifyToken.rest-token.token.json"] {
+            let context = try XCTUnwrap(invoke(event(file, token: token))["context"], file)
+            XCTAssertEqual(context["actor"]?.stringValue, "user_support", file)
+            XCTAssertEqual(context["plan"]?.stringValue, "u:free_user", file)
+            XCTAssertEqual(context["features"]?.stringValue, "o:teams,u:premium", file)
+            XCTAssertEqual(context["orgId"]?.stringValue, "", file)
+            XCTAssertEqual(context["orgRole"]?.stringValue, "", file)
+            XCTAssertEqual(context["orgPermissions"]?.stringValue, "", file)
+        }
+        let direct = try invoke(event("verifyToken.direct.token.json", token: token))
+        XCTAssertEqual(direct["valid"]?.boolValue, true)
+        XCTAssertEqual(direct["actor"]?.stringValue, "user_support")
+        XCTAssertTrue(logs.contains("fpm_not_a_number"), logs)
+        harness = makeHarness(["CLERK_REQUIRE_ORG": "true"])
+        XCTAssertEqual(try invoke(event("verifyToken.direct.token.json", token: token))["reason"]?.stringValue, "org_claims_invalid")
+    }
+
+    /// An `act` claim that cannot be read is an impersonation whose actor is unknown: refused with or without a
+    /// guard, never passed on as a session nobody impersonates.
+    func testAnActorClaimThatDoesNotReadIsRefused() throws {
+        for act in [#""act":"user_support""#, #""act":{"iss":"https://dashboard.clerk.com"}"#, #""act":{"sub":7}"#] {
+            let token = try v2Token(extra: act)
+            let out = try invoke(event("verifyToken.http-api.token.json", token: token))
+            XCTAssertEqual(out["isAuthorized"]?.boolValue, false, act)
+            XCTAssertEqual(out["context"]?["reason"]?.stringValue, "actor_claim_invalid", act)
+            XCTAssertEqual(try invoke(event("verifyToken.direct.token.json", token: token))["reason"]?.stringValue, "actor_claim_invalid", act)
+        }
+        XCTAssertTrue(logs.contains("actor_claim_invalid"), logs)
+    }
+
     func testRequireOrgRefusesTokensWithoutAnActiveOrganization() throws {
         harness = makeHarness(["CLERK_REQUIRE_ORG": "true"])
         let none = try invoke(event("verifyToken.http-api.token.json", token: tokens.token(sub: "user_solo")))
