@@ -413,6 +413,14 @@ final class JSONCodersTests: XCTestCase {
         XCTAssertEqual(try decode("{\(many),\"cafe\\u0301\":2}", as: Spellings.self), Spellings(composed: nil, decomposed: 2))
         XCTAssertEqual(Array(try ours(Spellings(composed: 1, decomposed: 2)).utf8),
                        Array("{\"\(Self.decomposed)\":2,\"\(Self.composed)\":1}".utf8))
+        // allKeys names only keys a lookup finds: an enum key's init(stringValue:) matches canonically.
+        enum Keys: String, CodingKey { case composed = "caf\u{E9}" }
+        struct AllKeys: Decodable {
+            var keys: [String]
+            init(from decoder: any Decoder) throws { keys = try decoder.container(keyedBy: Keys.self).allKeys.map(\.stringValue) }
+        }
+        XCTAssertEqual(try decode(#"{"cafe\u0301":1}"#, as: AllKeys.self).keys, [])
+        XCTAssertEqual(try decode(#"{"caf\u00e9":1}"#, as: AllKeys.self).keys.map { Array($0.utf8) }, [Array(Self.composed.utf8)])
     }
 
     /// `JSONObject` reads like the dictionary it replaced, with names as bytes.
