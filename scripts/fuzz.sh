@@ -71,6 +71,26 @@ for i, (fea, per, fpm) in enumerate([
 for i, doc in enumerate(['{"a":[1,-2.5e3,true,false,null,{"b":"\\u00e9\\ud83d\\ude00"}]}', '[]', '"x"', '0', '{"o":{"id":"org_1"}}',
                           '[' * 512 + ']' * 512, '{"a":' * 511 + '[1]' + '}' * 511]):  # the nesting limit, exactly
     put("FuzzJSON", f"sample{i}", doc)
+# FuzzJSON against Foundation: names Swift calls equal but whose bytes differ (composed and decomposed, KELVIN
+# SIGN, reordered marks; raw and escaped), in objects small and large and in the Codable shapes' places;
+# byte-equal duplicates; the other strict cases; numbers at the integer types' limits.
+equivalent = [(r"caf\u00e9", r"cafe\u0301"), ("K", r"\u212a"), (r"\u212b", r"\u00c5"), (r"a\u0301\u0323", r"a\u0323\u0301")]
+filler = ",".join(f'"f{k}":{k}' for k in range(20))
+for i, (a, b) in enumerate(equivalent):
+    raw_a, raw_b = json.loads(f'"{a}"'), json.loads(f'"{b}"')
+    for j, doc in enumerate([f'{{"{a}":1,"{b}":2}}', f'{{"{raw_a}":1,"{raw_b}":2}}', f'{{{filler},"{a}":1,"{b}":[2]}}',
+                             f'{{"tags":{{"{a}":1,"{b}":2}},"items":[{{"tags":{{"{raw_b}":3,"{raw_a}":"x"}}}}]}}',
+                             f'{{"{a}":1,"{a}":2}}', f'{{"{raw_a}":1,"{a}":2}}']):
+        put("FuzzJSON", f"equivalent{i}-{j}", doc.encode())
+for i, doc in enumerate([b'{"id":"x","n":9223372036854775807,"u":255,"d":-0.0,"b":true,"shape":{"rect":{"_0":1,"_1":2}}}',
+                          b'{"shape":{"circle":{"r":1e-5}},"items":[{"n":-9223372036854775808}],"tags":{"a":1,"b":-1}}',
+                          b'[9223372036854775807.0,18446744073709551615,1e3,10.0e-1,2.55e2,-0,1e-50,3.4028235e38,1e39,0.1]',
+                          b'{"a":01}', b'[1e400]', b'{"a":1,"a":2}', b'\xef\xbb\xbf{"a":1}', b'"\xff"', b'[' * 513 + b']' * 513,
+                          rb'{"s":"\ud83d\ude00\u0000\/"}', b'\x00[\x001\x00]',
+                          # Foundation's own readings (its findings): a trailing comma, zero with an exponent, a
+                          # fraction it reads as an integer through Double, underflow.
+                          b'{"a":[1,],}', b'[0e3,0E1,0e10,-0e3]', b'{"n":9007192549740993.5e0,"u":2.55e2}', b'[1.0000000000000001]', b'[1e-400,1e-50,-2e-324]']):
+    put("FuzzJSON", f"strict{i}", doc)
 now = 1700000000
 claims = {"sub": "user_fuzz", "iss": "https://clerk.fuzz.example", "iat": now, "nbf": now - 10, "exp": now + 60,
           "sid": "sess_1", "v": 2, "sts": "active", "azp": "https://app.example", "o": {"id": "org_1", "rol": "admin"}}

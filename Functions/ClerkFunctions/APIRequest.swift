@@ -33,7 +33,7 @@ public struct APIRequest: Sendable {
     /// API Gateway's request id, when present.
     public var requestId: String?
     /// What a Lambda authorizer put in the request context (payload 2.0 `authorizer.lambda`, or 1.0 `authorizer`).
-    public var authorizer: [String: JSONValue]
+    public var authorizer: JSONObject
     /// `2.0` or `1.0`.
     public var payloadVersion: String
 
@@ -104,7 +104,7 @@ public struct APIRequest: Sendable {
                 body = Array(text.utf8)
             }
         }
-        var authorizer: [String: JSONValue] = [:]
+        var authorizer = JSONObject()
         if case .object(let a)? = raw.requestContext?.authorizer {
             if isV2, case .object(let lambda)? = a["lambda"] { authorizer = lambda } else { authorizer = a }
         }

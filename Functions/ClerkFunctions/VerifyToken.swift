@@ -190,7 +190,7 @@ public struct VerifyTokenFunction: Handler {
 
     private func encode(_ value: JSONValue) -> [UInt8] { Array(value.serialized().utf8) }
 
-    private func strings(_ d: [String: String]) -> JSONValue { .object(d.mapValues { .string($0) }) }
+    private func strings(_ d: [String: String]) -> JSONValue { .object(JSONObject(d.mapValues { .string($0) })) }
 
     private func simple(_ outcome: Outcome) throws -> [UInt8] {
         switch outcome {
@@ -230,12 +230,12 @@ public struct VerifyTokenFunction: Handler {
     private func direct(_ outcome: Outcome) -> [UInt8] {
         switch outcome {
         case .allowed(let s, let id):
-            var out = contextValues(s, id).mapValues { JSONValue.string($0) }
+            var out = JSONObject(contextValues(s, id).mapValues { JSONValue.string($0) })
             out["valid"] = .bool(true)
             out["claims"] = (try? JSONValue.parse(s.payload)) ?? .null
             return encode(.object(out))
         case .allowedMachine(let m, let id):
-            var out = Self.machineContext(m, id).mapValues { JSONValue.string($0) }
+            var out = JSONObject(Self.machineContext(m, id).mapValues { JSONValue.string($0) })
             out["valid"] = .bool(true)
             out["claims"] = m.claims
             return encode(.object(out))

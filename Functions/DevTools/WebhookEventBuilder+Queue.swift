@@ -18,7 +18,7 @@ extension WebhookEventBuilder {
         if case .array(let records)? = object["Records"] {
             object["Records"] = .array(records.map { record in
                 guard case .object(var r) = record, let body = r["body"]?.stringValue else { return record }
-                var attributes: [String: JSONValue] = [:]
+                var attributes = JSONObject()
                 if case .object(let existing)? = r["messageAttributes"] {
                     for (k, v) in existing where !k.lowercased().hasPrefix("svix-") && !k.lowercased().hasPrefix("webhook-") { attributes[k] = v }
                 }
@@ -31,15 +31,15 @@ extension WebhookEventBuilder {
             return Array(JSONValue.object(object).serialized().utf8)
         }
         if case .object(let byQueue)? = object["rmqMessagesByQueue"] {
-            var signed: [String: JSONValue] = [:]
+            var signed = JSONObject()
             for (queue, list) in byQueue.sorted(by: { $0.key < $1.key }) {
                 guard case .array(let messages) = list else { signed[queue] = list; continue }
                 signed[queue] = .array(messages.map { message in
                     guard case .object(var m) = message, let data = m["data"]?.stringValue,
                           let body = Data(base64Encoded: data).map(Array.init) else { return message }
-                    var properties: [String: JSONValue] = [:]
+                    var properties = JSONObject()
                     if case .object(let p)? = m["basicProperties"] { properties = p }
-                    var amqpHeaders: [String: JSONValue] = [:]
+                    var amqpHeaders = JSONObject()
                     if case .object(let h)? = properties["headers"] {
                         for (k, v) in h where !k.lowercased().hasPrefix("svix-") && !k.lowercased().hasPrefix("webhook-") { amqpHeaders[k] = v }
                     }

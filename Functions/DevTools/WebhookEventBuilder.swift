@@ -9,7 +9,7 @@ public enum WebhookEventBuilder {
     /// An API Gateway HTTP API v2 event (`POST /webhooks/clerk` unless `path` says otherwise) carrying
     /// `body` byte for byte, with `headers` added to the usual ones.
     public static func httpEvent(body: [UInt8], headers: [String: String], path: String = "/webhooks/clerk") -> [UInt8] {
-        var all: [String: JSONValue] = [
+        var all: JSONObject = [
             "content-type": .string("application/json"),
             "user-agent": .string("Svix-Webhooks/1.62.0 (sender-1a2b3c; +https://www.svix.com/http-sender/)"),
             "host": .string("abc123.execute-api.us-east-1.amazonaws.com"),
@@ -49,13 +49,13 @@ public enum WebhookEventBuilder {
         }
         let request = try APIRequest.decode(event)
         guard case .object(var object) = value else { throw InvalidEventError("event is not a JSON object") }
-        var headers: [String: JSONValue] = [:]
+        var headers = JSONObject()
         if case .object(let h)? = object["headers"] {
             for (k, v) in h where !k.lowercased().hasPrefix("svix-") && !k.lowercased().hasPrefix("webhook-") { headers[k] = v }
         }
         for (k, v) in signer.headers(id: messageId, timestamp: ts, body: request.body) { headers[k] = .string(v) }
         object["headers"] = .object(headers)
-        object.removeValue(forKey: "multiValueHeaders")
+        object["multiValueHeaders"] = nil
         return Array(JSONValue.object(object).serialized().utf8)
     }
 

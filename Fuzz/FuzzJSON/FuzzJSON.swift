@@ -1,27 +1,9 @@
 import FuzzSupport
 import JSON
 
-/// A small Codable shape for the typed decoder: optionals, integers of two widths, nesting, a dictionary
-/// and an enum with associated values (synthesized coding).
-struct Probe: Codable, Equatable {
-    enum Shape: Codable, Equatable {
-        case circle(r: Double)
-        case rect(Int, Int)
-        case point
-    }
-
-    var id: String?
-    var n: Int64?
-    var u: UInt8?
-    var d: Double?
-    var b: Bool?
-    var items: [Probe]?
-    var tags: [String: Int]?
-    var shape: Shape?
-}
-
 /// libFuzzer entry: the JSON scanner (whole-document validation and the member walk tokens use), the strict
-/// reader built on it, and the Codable decoder and encoder.
+/// reader built on it, the Codable decoder and encoder, and the decoder against Foundation's
+/// (`FoundationDifferential`).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data else { return 0 }
@@ -68,6 +50,8 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         guard let again = try? encoder.encode(probe) else { fatalError("a decoded Probe did not encode") }
         if (try? decoder.decode(Probe.self, from: again)) != probe { fatalError("Probe did not round-trip") }
     }
+    // Foundation's decoder reads the same, but for the documented strict cases.
+    FoundationDifferential(bytes, wellFormed: valid).checkAll()
     return 0
 }
 

@@ -10,10 +10,10 @@ extension EncodedJSON {
         case .object(let object):
             out.append(UInt8(ascii: "{"))
             var first = true
-            for (key, value) in object.members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+            for (key, value) in object.members.sorted(by: { $0.key.text.utf8.lexicographicallyPrecedes($1.key.text.utf8) }) {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                EncodedJSON.writeString(key, to: &out)
+                EncodedJSON.writeString(key.text, to: &out)
                 out.append(UInt8(ascii: ":"))
                 value.write(to: &out)
             }

@@ -13,9 +13,9 @@ enum EncodedJSON {
     case deferred(JSONTreeEncoder)
 }
 
-/// An object under construction.
+/// An object under construction; a name is its UTF-8 bytes (two keys Swift calls equal are two members).
 final class EncodedJSONObject {
-    var members: [String: EncodedJSON] = [:]
+    var members: [JSONName: EncodedJSON] = [:]
 }
 
 /// An array under construction.

@@ -3,7 +3,11 @@ struct JSONKeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let members: JSONMembers
     let codingPath: [any CodingKey]
 
-    var allKeys: [Key] { members.pairs.compactMap { Key(stringValue: $0.key) } }
+    /// The keys a lookup finds: a `Key` whose `stringValue` has other bytes than the name (an enum's
+    /// `init(stringValue:)` matches canonically equivalent text) is left out.
+    var allKeys: [Key] {
+        members.pairs.compactMap { pair in Key(stringValue: pair.key).flatMap { $0.stringValue.sameBytes(as: pair.key) ? $0 : nil } }
+    }
 
     func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
 

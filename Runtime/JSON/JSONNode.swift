@@ -36,7 +36,10 @@ enum JSONNode: Sendable {
         case .string(let s): return .string(s)
         case .array(let items): return .array(items.map(\.jsonValue))
         case .object(let members):
-            return .object(Dictionary(members.pairs.map { ($0.key, $0.value.jsonValue) }, uniquingKeysWith: { first, _ in first }))
+            // Names are already unique by their bytes (the reader refused a second one).
+            var object = JSONObject(capacity: members.pairs.count)
+            for (name, value) in members.pairs { object[name] = value.jsonValue }
+            return .object(object)
         }
     }
 }

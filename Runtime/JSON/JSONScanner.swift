@@ -4,7 +4,8 @@
 /// times slower than the work around them. Anything that is not well-formed JSON is an error; nesting is
 /// bounded (`maxDepth`). Stricter than RFC 8259 where a second reading could differ: a member name twice in
 /// one object, a number leading zero or out of `Double`'s range, and strings that are not valid UTF-8 are
-/// all refused, so one document has exactly one meaning.
+/// all refused, so one document has exactly one meaning. A name is its UTF-8 bytes, as RFC 8259 compares
+/// them: "é" composed and "e" + U+0301 are two names (Swift's `String` equality would call them one).
 public struct JSONScanner {
     /// How deep containers may nest: Foundation's `JSONDecoder` limit, so no document it read is refused for
     /// depth (a user's own `unsafe_metadata` is inside every webhook about them, and nested past a smaller
@@ -31,8 +32,9 @@ public struct JSONScanner {
     let bytes: UnsafeRawBufferPointer
     var i = 0
 
-    /// Visits every top-level member as (key, value); members of objects named in `descend` are visited
-    /// too, as ("parent.child", value).
+    /// Visits every top-level member as (key, value); members of objects named in `descend` (by their
+    /// UTF-8 bytes) are visited too, as ("parent.child", value). Names are unique by their bytes, so two
+    /// visited keys may be equal to Swift's `==` (canonical equivalence) yet be two members.
     public static func scan(_ input: [UInt8], descend: Set<String> = [], visit: (String, Value) throws -> Void) throws {
         try input.withUnsafeBytes { raw in
             var s = JSONScanner(bytes: raw)
@@ -97,18 +99,19 @@ public struct JSONScanner {
         try expect(UInt8(ascii: "{"))
         skipSpace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return }
-        // Duplicate names: one reader would take the first, another the last (a claim's two meanings).
+        // Duplicate names: one reader would take the first, another the last (a claim's two meanings). A name
+        // is its bytes: canonically equivalent spellings are two names (JSONName).
         var seen: [String] = []
-        var seenSet: Set<String> = []
+        var seenSet: Set<JSONName> = []
         while true {
             skipSpace()
             let key = try string()
             if seen.count < 16 {
-                guard !seen.contains(key) else { throw Malformed() }
+                guard !seen.contains(where: { $0.sameBytes(as: key) }) else { throw Malformed() }
                 seen.append(key)
-                if seen.count == 16 { seenSet = Set(seen) }
+                if seen.count == 16 { seenSet = Set(seen.map(JSONName.init)) }
             } else {
-                guard seenSet.insert(key).inserted else { throw Malformed() }
+                guard seenSet.insert(JSONName(key)).inserted else { throw Malformed() }
             }
             skipSpace()
             try expect(UInt8(ascii: ":"))
@@ -117,7 +120,7 @@ public struct JSONScanner {
             let name = prefix.isEmpty ? key : prefix + "." + key
             switch bytes[i] {
             case UInt8(ascii: "{"):
-                if prefix.isEmpty && descend.contains(key) {
+                if prefix.isEmpty && descend.contains(where: { $0.sameBytes(as: key) }) {
                     try visit(name, .object)
                     try object(prefix: name, descend: [], depth: depth + 1, visit: visit)
                 } else {

@@ -5,7 +5,8 @@ public enum JSONValue: Sendable, Equatable, Codable {
     case number(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    /// Members by name, a name being its UTF-8 bytes (`JSONObject`).
+    case object(JSONObject)
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
@@ -14,7 +15,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         else if let d = try? c.decode(Double.self) { self = .number(d) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
         else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        else { self = .object(try c.decode(JSONObject.self)) }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -32,7 +33,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
-    /// The member `key` of an object, else nil.
+    /// The member of an object whose name is `key`'s UTF-8 bytes, else nil.
     public subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
         return nil

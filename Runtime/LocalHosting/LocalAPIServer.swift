@@ -45,7 +45,7 @@ public final class LocalAPIServer: @unchecked Sendable {
         guard let route = routes.first(where: { $0.method == request.method && $0.path == path }) else {
             return Self.message(404, "Not Found")
         }
-        var headers: [String: JSONValue] = [:]
+        var headers = JSONObject()
         var cookies: [JSONValue] = []
         for (name, value) in request.headers {
             if name == "cookie" {
@@ -55,7 +55,7 @@ public final class LocalAPIServer: @unchecked Sendable {
             }
         }
         let requestId = Context.makeRequestId()
-        var context: [String: JSONValue] = [
+        var context: JSONObject = [
             "accountId": .string("000000000000"), "apiId": .string("local"), "domainName": .string("127.0.0.1"),
             "http": .object(["method": .string(request.method), "path": .string(path), "protocol": .string("HTTP/1.1"),
                              "sourceIp": .string("127.0.0.1"), "userAgent": headers["user-agent"] ?? .string("")]),

@@ -94,12 +94,12 @@ final class ConcurrentRejectionTests: XCTestCase {
     /// signed with `signedWith` when given.
     func rmq(_ messages: [(id: String?, body: [UInt8], signedWith: String?)]) throws -> [UInt8] {
         let list: [JSONValue] = try messages.map { m in
-            var headers: [String: JSONValue] = [:]
+            var headers = JSONObject()
             if let secret = m.signedWith {
                 let h = WebhookSigner(secret: try WebhookSecret(secret)).headers(id: "msg_\(m.id ?? "anon")", timestamp: Clock.nowSeconds(), body: m.body)
                 for (k, v) in h { headers[k] = .object(["bytes": .array(v.utf8.map { .number(Double($0)) })]) }
             }
-            var properties: [String: JSONValue] = ["contentType": .string("application/json"), "headers": .object(headers)]
+            var properties: JSONObject = ["contentType": .string("application/json"), "headers": .object(headers)]
             if let id = m.id { properties["messageId"] = .string(id) }
             return .object(["basicProperties": .object(properties), "redelivered": .bool(true), "data": .string(Base64.encode(m.body))])
         }

@@ -44,6 +44,38 @@ final class OnUserUpdatedTests: XCTestCase {
         XCTAssertEqual(try f.user()?["first_name"], "Nested")
     }
 
+    func testAUsersOwnCanonicallyEquivalentMetadataNamesDoNotStopTheirSync() throws {
+        // Issue 19: "café" composed and decomposed, "K" and the KELVIN SIGN are two names (their bytes differ)
+        // but one Swift String, so the strict reader called them a duplicate and every update of this user
+        // was 400 malformed_json, retried by Svix, and the row never changed again.
+        let metadata = #"{"caf\u00e9":"composed","cafe\u0301":"decomposed","K":1,"\u212a":2}"#
+        let body = String(decoding: f.userBody(updatedAt: 3000, firstName: "Zo\u{E9}"), as: UTF8.self)
+            .replacingAll(#""public_metadata":{}"#, with: #""public_metadata":{},"unsafe_metadata":"# + metadata)
+        let r = try f.invoke("onUserUpdated", f.signed(Array(body.utf8)))
+        XCTAssertEqual(r.status, 200, r.body.serialized())
+        XCTAssertEqual(r.body["status"]?.stringValue, "processed")
+        let user = try XCTUnwrap(f.user())
+        XCTAssertEqual(user["first_name"], "Zo\u{E9}")
+        XCTAssertEqual(user["updated_ms"], "3000")
+        // jsonb keeps both too (it compares names by bytes): the raw payload is the user's as sent.
+        let stored = try f.db.query("""
+            SELECT m ->> $1 AS composed, m ->> $2 AS decomposed, m ->> 'K' AS ascii, m ->> $3 AS kelvin,
+                   (SELECT count(*) FROM jsonb_object_keys(m))::text AS names
+              FROM (SELECT raw_payload -> 'unsafe_metadata' AS m FROM users WHERE clerk_user_id = 'user_test') u
+            """, ["caf\u{E9}", "cafe\u{301}", "\u{212A}"])
+        let row = try XCTUnwrap(stored.first)
+        XCTAssertEqual(try row.decode("composed", as: String.self), "composed")
+        XCTAssertEqual(try row.decode("decomposed", as: String.self), "decomposed")
+        XCTAssertEqual(try row.decode("ascii", as: String.self), "1")
+        XCTAssertEqual(try row.decode("kelvin", as: String.self), "2")
+        XCTAssertEqual(try row.decode("names", as: String.self), "4")
+        // And the next update of this user applies as any other.
+        let next = String(decoding: f.userBody(updatedAt: 4000, firstName: "Zoe"), as: UTF8.self)
+            .replacingAll(#""public_metadata":{}"#, with: #""public_metadata":{},"unsafe_metadata":"# + metadata)
+        XCTAssertEqual(try f.invoke("onUserUpdated", f.signed(Array(next.utf8))).status, 200)
+        XCTAssertEqual(try f.user()?["first_name"], "Zoe")
+    }
+
     func testAnOlderUpdateIsStaleAndChangesNothing() throws {
         _ = try f.invoke("onUserUpdated", f.signed(f.userBody(updatedAt: 2000, firstName: "Newer")))
         let before = try f.user()

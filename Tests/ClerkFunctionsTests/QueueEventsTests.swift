@@ -19,7 +19,7 @@ final class QueueEventsTests: XCTestCase {
 
     func sqs(_ messages: [(id: String, body: [UInt8], signedWith: String?)]) throws -> [UInt8] {
         let records: [JSONValue] = try messages.map { m in
-            var attributes: [String: JSONValue] = [:]
+            var attributes = JSONObject()
             if let secret = m.signedWith {
                 let h = WebhookSigner(secret: try WebhookSecret(secret)).headers(id: "msg_\(m.id)", timestamp: Clock.nowSeconds() - 3600, body: m.body)
                 for (k, v) in h { attributes[k] = .object(["stringValue": .string(v), "dataType": .string("String")]) }
@@ -33,7 +33,7 @@ final class QueueEventsTests: XCTestCase {
 
     func rmq(_ messages: [(id: String, body: [UInt8], signedWith: String?)]) throws -> [UInt8] {
         let list: [JSONValue] = try messages.map { m in
-            var headers: [String: JSONValue] = [:]
+            var headers = JSONObject()
             if let secret = m.signedWith {
                 let h = WebhookSigner(secret: try WebhookSecret(secret)).headers(id: "msg_\(m.id)", timestamp: Clock.nowSeconds(), body: m.body)
                 // Amazon MQ hands AMQP string headers over as byte arrays.

@@ -75,6 +75,70 @@ final class JSONScannerTests: XCTestCase {
         }
     }
 
+    /// Issue 19: names are compared by their UTF-8 bytes. Swift's `String` equality is canonical
+    /// equivalence, so "café" spelled with U+00E9 and with e + U+0301, or "K" and the KELVIN SIGN, were one
+    /// name twice and the whole document was refused: a user's own `unsafe_metadata` froze their row.
+    static let equivalentPairs: [(String, String)] = [("caf\u{E9}", "cafe\u{301}"), ("K", "\u{212A}"), ("\u{212B}", "\u{C5}"),
+                                                       ("a\u{301}\u{323}", "a\u{323}\u{301}")]
+
+    /// `s` with every non-ASCII scalar (all in the BMP here) written as a `\uXXXX` escape.
+    func escaped(_ s: String) -> String {
+        s.unicodeScalars.map { u in
+            guard !u.isASCII else { return String(u) }
+            let hex = String(u.value, radix: 16)
+            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        }.joined()
+    }
+
+    func testCanonicallyEquivalentNamesAreDistinctMembers() throws {
+        let filler = (0..<20).map { "\"f\($0)\":\($0)" }.joined(separator: ",")
+        for (a, b) in Self.equivalentPairs {
+            XCTAssertEqual(a, b, "Swift's String calls them equal")
+            XCTAssertNotEqual(Array(a.utf8), Array(b.utf8))
+            // Raw UTF-8 and \u escapes; a small object (names scanned) and a large one (names hashed).
+            for doc in [#"{"\#(a)":1,"\#(b)":2}"#, #"{"\#(escaped(a))":1,"\#(escaped(b))":2}"#, "{\(filler),\"\(a)\":1,\"\(b)\":2}",
+                        #"{"o":{"\#(a)":1,"\#(b)":2}}"#, #"[{"\#(b)":1,"\#(escaped(a))":2}]"#] {
+                XCTAssertNoThrow(try JSONScanner.validate(Array(doc.utf8)), doc)
+            }
+            var seen: [[UInt8]: JSONScanner.Value] = [:]
+            try JSONScanner.scan(Array("{\(filler),\"\(a)\":1,\"o\":{\"\(b)\":3,\"\(a)\":4},\"\(b)\":2}".utf8), descend: ["o"]) {
+                seen[Array($0.utf8)] = $1
+            }
+            XCTAssertEqual(seen[Array(a.utf8)], .number(1))
+            XCTAssertEqual(seen[Array(b.utf8)], .number(2))
+            XCTAssertEqual(seen[Array(("o." + a).utf8)], .number(4))
+            XCTAssertEqual(seen[Array(("o." + b).utf8)], .number(3))
+            // The same bytes twice are still one name twice, however each was spelled (raw or escaped).
+            for doc in [#"{"\#(a)":1,"\#(a)":2}"#, #"{"\#(escaped(b))":1,"\#(b)":2}"#, "{\(filler),\"\(a)\":1,\"\(escaped(a))\":2}",
+                        "{\"\(b)\":1,\(filler),\"\(b)\":2}"] {
+                XCTAssertThrowsError(try JSONScanner.validate(Array(doc.utf8)), doc)
+                XCTAssertThrowsError(try JSONScanner.scan(Array(doc.utf8)) { _, _ in }, doc)
+            }
+        }
+    }
+
+    /// Issue 19: a Clerk `user.updated` whose `unsafe_metadata` holds two canonically equivalent names
+    /// decodes (it was `malformed_json`, 400 on every retry), and so does a Backend API page holding that
+    /// user, as `ClerkBackendAPI.usersWithJSON` reads it (the backfill stopped on it, every run).
+    func testAUserWithCanonicallyEquivalentMetadataNamesDecodes() throws {
+        for (a, b) in Self.equivalentPairs {
+            let user = #"""
+                {"id":"user_1","object":"user","first_name":"Zo\#u{E9}","email_addresses":[],"updated_at":2,
+                "unsafe_metadata":{"\#(a)":"first","\#(b)":{"\#(b)":1,"\#(a)":[2]}}}
+                """#
+            let event = try ClerkEventDecoder().event(Array(#"{"data":\#(user),"object":"event","timestamp":3,"type":"user.updated"}"#.utf8))
+            guard case .user(let decoded) = event.payload else { return XCTFail("\(event.payload)") }
+            XCTAssertEqual(decoded.id, "user_1")
+            XCTAssertEqual(decoded.firstName, "Zo\u{E9}")
+            XCTAssertEqual(decoded.updatedAt, 2)
+            let page = Array(#"[{"id":"user_0","email_addresses":[]},\#(user)]"#.utf8)
+            XCTAssertEqual(try StrictJSONDecoder().decode([ClerkUser].self, from: page).map(\.id), ["user_0", "user_1"])
+            let ranges = try JSONScanner.arrayElementRanges(page)
+            XCTAssertEqual(ranges.count, 2)
+            XCTAssertEqual(Array(page[try XCTUnwrap(ranges.last)]), Array(user.utf8))
+        }
+    }
+
     func testArrayElementRangesCutEachElementAsSent() throws {
         let page = Array(#" [ {"id":"user_1","n":[1,2]} , "x\"]" ,3,null,{"a":{"b":[]}}] "#.utf8)
         let parts = try JSONScanner.arrayElementRanges(page).map { String(decoding: page[$0], as: UTF8.self) }

@@ -331,11 +331,11 @@ final class JSONCodersTests: XCTestCase {
         for bytes: [UInt8] in [[0x22, 0xC3, 0x28, 0x22], [0x22, 0xFF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x7B, 0x22, 0x80, 0x22, 0x3A, 0x31, 0x7D]] {
             XCTAssertEqual(failure(bytes: bytes, JSONValue.self), "malformed JSON at the top level", "invalid UTF-8 \(bytes)")
         }
-        // Duplicates in small objects (names scanned) and large ones (names indexed), byte-equal or only
-        // canonically equal (one String to Swift, so one name to the validator too).
+        // Duplicates in small objects (names scanned) and large ones (names indexed), the same bytes however
+        // each was spelled (canonically equal names are two: see testCanonicallyEquivalentNamesAreTwoMembers).
         let many = (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
-        for doc in ["{\(many),\"k3\":1}", "{\(many),\"k39\":1}", "{\"k16\":0,\(many)}", #"{"\u00e9":1,"e\u0301":2}"#,
-                    "{\(many),\"\\u00e9\":1,\"e\\u0301\":2}"] {
+        for doc in ["{\(many),\"k3\":1}", "{\(many),\"k39\":1}", "{\"k16\":0,\(many)}", #"{"\u00e9":1,"é":2}"#,
+                    "{\(many),\"\\u00e9\":1,\"é\":2}"] {
             XCTAssertEqual(failure(doc, JSONValue.self), "malformed JSON at the top level", doc)
             XCTAssertThrowsError(try JSONScanner.validate(Array(doc.utf8)))
         }
@@ -350,6 +350,98 @@ final class JSONCodersTests: XCTestCase {
         let deep = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)
         XCTAssertNoThrow(try decode(deep, as: JSONValue.self))
         XCTAssertNoThrow(try JSONScanner.validate(Array(deep.utf8)))
+    }
+
+    /// A coding key spelled at run time (two spellings Swift's `String` calls equal).
+    struct Name: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.init(stringValue) }
+        init?(intValue: Int) { nil }
+    }
+
+    static let composed = "caf\u{E9}", decomposed = "cafe\u{301}", kelvin = "\u{212A}"
+
+    /// Decodes the member spelled exactly `Self.composed`, and the one spelled `Self.decomposed`.
+    struct Spellings: Codable, Equatable {
+        var composed: Int?
+        var decomposed: Int?
+        init(composed: Int?, decomposed: Int?) { (self.composed, self.decomposed) = (composed, decomposed) }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Name.self)
+            composed = try c.decodeIfPresent(Int.self, forKey: Name(JSONCodersTests.composed))
+            decomposed = try c.decodeIfPresent(Int.self, forKey: Name(JSONCodersTests.decomposed))
+        }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Name.self)
+            try c.encodeIfPresent(composed, forKey: Name(JSONCodersTests.composed))
+            try c.encodeIfPresent(decomposed, forKey: Name(JSONCodersTests.decomposed))
+        }
+    }
+
+    /// Issue 19: member names are their UTF-8 bytes. Swift's `String` equality (canonical equivalence)
+    /// made "café" composed and decomposed one name twice: the document was refused, and a key found the
+    /// other spelling's member.
+    func testCanonicallyEquivalentNamesAreTwoMembers() throws {
+        let doc = #"{"caf\u00e9":1,"cafe\u0301":2,"K":3,"\u212a":4}"#
+        let strict = try JSONValue.parseStrict(Array(doc.utf8))
+        XCTAssertEqual(try JSONValue.parse(Array(doc.utf8)), strict)
+        // Both kept and both written, sorted by bytes (XCTAssertEqual on Strings would call the spellings equal).
+        let expected = "{\"K\":3,\"\(Self.decomposed)\":2,\"\(Self.composed)\":1,\"\(Self.kelvin)\":4}"
+        XCTAssertEqual(Array(strict.serialized().utf8), Array(expected.utf8))
+        XCTAssertEqual(Array(try ours(strict).utf8), Array(expected.utf8))
+        XCTAssertEqual(try JSONValue.parseStrict(Array(strict.serialized().utf8)), strict, "it reads back")
+        XCTAssertEqual(strict[Self.composed], .number(1))
+        XCTAssertEqual(strict[Self.decomposed], .number(2))
+        XCTAssertEqual(strict["K"], .number(3))
+        XCTAssertEqual(strict[Self.kelvin], .number(4))
+        XCTAssertNotEqual(strict, try JSONValue.parseStrict(Array(#"{"caf\u00e9":2,"cafe\u0301":1,"K":3,"\u212a":4}"#.utf8)))
+        XCTAssertEqual(try decode(doc, as: Spellings.self), Spellings(composed: 1, decomposed: 2))
+        // Nested inside a typed value, JSONValue keeps both as well.
+        struct Holder: Decodable { var meta: JSONValue }
+        let held = try decode(#"{"meta":{"K":1,"\u212a":[2]}}"#, as: Holder.self)
+        XCTAssertEqual(Array(held.meta.serialized().utf8), Array("{\"K\":1,\"\(Self.kelvin)\":[2]}".utf8))
+    }
+
+    /// Issue 19: a coding key finds the member spelled with its exact bytes, and only that one; the encoder
+    /// writes two keys Swift calls equal as two members.
+    func testAKeyFindsOnlyTheMemberWithItsBytes() throws {
+        XCTAssertEqual(try decode(#"{"cafe\u0301":2}"#, as: Spellings.self), Spellings(composed: nil, decomposed: 2))
+        XCTAssertEqual(try decode(#"{"caf\u00e9":1}"#, as: Spellings.self), Spellings(composed: 1, decomposed: nil))
+        let many = (0..<20).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        XCTAssertEqual(try decode("{\(many),\"cafe\\u0301\":2}", as: Spellings.self), Spellings(composed: nil, decomposed: 2))
+        XCTAssertEqual(Array(try ours(Spellings(composed: 1, decomposed: 2)).utf8),
+                       Array("{\"\(Self.decomposed)\":2,\"\(Self.composed)\":1}".utf8))
+        // allKeys names only keys a lookup finds: an enum key's init(stringValue:) matches canonically.
+        enum Keys: String, CodingKey { case composed = "caf\u{E9}" }
+        struct AllKeys: Decodable {
+            var keys: [String]
+            init(from decoder: any Decoder) throws { keys = try decoder.container(keyedBy: Keys.self).allKeys.map(\.stringValue) }
+        }
+        XCTAssertEqual(try decode(#"{"cafe\u0301":1}"#, as: AllKeys.self).keys, [])
+        XCTAssertEqual(try decode(#"{"caf\u00e9":1}"#, as: AllKeys.self).keys.map { Array($0.utf8) }, [Array(Self.composed.utf8)])
+    }
+
+    /// `JSONObject` reads like the dictionary it replaced, with names as bytes.
+    func testJSONObjectReadsLikeADictionary() throws {
+        var object: JSONObject = ["a": .number(1), Self.composed: .string("c")]
+        object[Self.decomposed] = .string("d")
+        XCTAssertEqual(object.count, 3)
+        XCTAssertEqual(object[Self.composed], .string("c"))
+        XCTAssertEqual(object[Self.decomposed], .string("d"))
+        XCTAssertEqual(Set(object.names.map { Array($0.utf8) }), Set(["a", Self.composed, Self.decomposed].map { Array($0.utf8) }))
+        object[Self.composed] = nil
+        XCTAssertNil(object[Self.composed])
+        XCTAssertEqual(object[Self.decomposed], .string("d"))
+        var seen: [[UInt8]: JSONValue] = [:]
+        for (name, value) in object { seen[Array(name.utf8)] = value }
+        XCTAssertEqual(seen, [Array("a".utf8): .number(1), Array(Self.decomposed.utf8): .string("d")])
+        XCTAssertEqual(object.mapValues { _ in .null }, ["a": .null, Self.decomposed: .null])
+        XCTAssertEqual(JSONObject(members: [("k", .number(1)), ("k", .number(2))]), ["k": .number(2)], "a later name replaces")
+        XCTAssertEqual(JSONObject(["x": .bool(true)]), ["x": .bool(true)])
+        XCTAssertTrue(JSONObject().isEmpty)
+        XCTAssertEqual(JSONValue.object(object)["a"], .number(1))
     }
 
     func testNonFiniteNumbersAndEmptyValuesDoNotEncode() throws {

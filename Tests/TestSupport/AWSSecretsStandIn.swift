@@ -56,8 +56,8 @@ public final class AWSSecretsStandIn {
 
     /// Replaces what the stand-in serves (rotation).
     public func update(secrets: [String: String], parameters: [String: String] = [:], denied: [String] = []) throws {
-        let object: JSONValue = .object(["secrets": .object(secrets.mapValues { .string($0) }),
-                                         "parameters": .object(parameters.mapValues { .string($0) }),
+        let object: JSONValue = .object(["secrets": .object(JSONObject(secrets.mapValues { JSONValue.string($0) })),
+                                         "parameters": .object(JSONObject(parameters.mapValues { JSONValue.string($0) })),
                                          "denied": .array(denied.map { .string($0) })])
         let tmp = dataPath + ".new"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
