@@ -93,7 +93,7 @@ public struct MeFunction: Handler {
 
     /// What vouched for the user behind the authorizer must be a type `me` serves: a context without
     /// `tokenType` (an authorizer of another make, or one older than machine tokens) cannot say, so it fails closed.
-    func checkAuthorizerTokenType(_ authorizer: [String: JSONValue], log: Logger) throws(Refusal) {
+    func checkAuthorizerTokenType(_ authorizer: JSONObject, log: Logger) throws(Refusal) {
         guard case .string(let name)? = authorizer["tokenType"], !name.isEmpty else {
             log.warn("me refused", ["reason": "token_type_missing"])
             throw Refusal(response: .error(403, "token_type_missing", "the authorizer context does not say which token type it verified"))
