@@ -17,7 +17,7 @@ public enum OutboxRequeue {
         let filter = OutboxRequeueFilter(queue: try topic.map { try queue(topic: $0, prefix: topicPrefix) },
                                          since: try since.map(Self.since))
         let result = try OutboxStore(connection: connection).requeue(filter, partitionKey: OutboxPartitionKey.sql)
-        func counts(_ byQueue: [String: Int]) -> JSONValue { .object(byQueue.mapValues { .number(Double($0)) }) }
+        func counts(_ byQueue: [String: Int]) -> JSONValue { .object(JSONObject(byQueue.mapValues { JSONValue.number(Double($0)) })) }
         // Members in a fixed order (and the queues sorted), so the line reads the same every time.
         return "{\"requeued\":\(counts(result.requeued).serialized()),\"resent\":\(counts(result.resent).serialized())"
             + ",\"moved\":\(counts(result.moved).serialized())}"

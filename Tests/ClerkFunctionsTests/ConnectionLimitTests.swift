@@ -231,7 +231,7 @@ final class ConnectionLimitTests: XCTestCase {
     func sqs(_ messages: [(id: String, body: [UInt8])]) throws -> [UInt8] {
         let signer = WebhookSigner(secret: try WebhookSecret(f.prodSecret))
         let records: [JSONValue] = messages.map { m in
-            var attributes: [String: JSONValue] = [:]
+            var attributes = JSONObject()
             for (k, v) in signer.headers(id: "msg_\(m.id)", timestamp: Clock.nowSeconds(), body: m.body) {
                 attributes[k] = .object(["stringValue": .string(v), "dataType": .string("String")])
             }
@@ -244,7 +244,7 @@ final class ConnectionLimitTests: XCTestCase {
     /// An Amazon MQ batch; each message signed with `secret` (a forged one: any other secret).
     func rmq(_ messages: [(id: String, body: [UInt8], secret: String)]) throws -> [UInt8] {
         let list: [JSONValue] = try messages.map { m in
-            var headers: [String: JSONValue] = [:]
+            var headers = JSONObject()
             let signer = WebhookSigner(secret: try WebhookSecret(m.secret))
             for (k, v) in signer.headers(id: "msg_\(m.id)", timestamp: Clock.nowSeconds(), body: m.body) {
                 headers[k] = .object(["bytes": .array(v.utf8.map { .number(Double($0)) })])
