@@ -31,6 +31,14 @@ struct OrganizationGuards: Sendable {
     /// Whether any guard is on (organization claims that do not read then refuse the token instead of being left out).
     var isActive: Bool { requireOrganization || requiredPermission != nil }
 
+    /// The refusal reason for a machine token (API key, M2M or OAuth token), or nil when no guard is on. As in
+    /// Clerk's SDK (`has()` is false for a machine token), a machine token has no active organization and no
+    /// organization permission, whatever organization owns it.
+    var machineRefusal: String? {
+        if requireOrganization { return "org_required" }
+        return requiredPermission == nil ? nil : "permission_missing"
+    }
+
     /// The refusal reason for `organization`, or nil when it passes.
     func refusal(_ organization: SessionClaims.Organization) -> String? {
         if requireOrganization && (organization.id ?? "").isEmpty { return "org_required" }

@@ -9,6 +9,13 @@ extension VerifyTokenFunction {
     /// never the token (the subject only once Clerk or the signature has vouched for it).
     func checkMachine(_ token: String, type: ClerkTokenType, shape: String, log: Logger) -> Outcome {
         guard let verifier = machine.verifier else { return .denied(reason: "token_type_not_accepted") }
+        // A route that needs an organization or one of its permissions takes no machine token (none carries
+        // either), so the refusal comes before the lookup: no billed call for an answer that cannot change it.
+        if let reason = guards.machineRefusal {
+            log.warn("token rejected", ["reason": .string(reason), "tokenType": .string(type.rawValue), "shape": .string(shape),
+                                        "detail": "a machine token has no organization"])
+            return .denied(reason: reason)
+        }
         let identity: MachineIdentity
         do {
             identity = try verifier.verify(token, type: type, nowMs: Clock.nowMs())

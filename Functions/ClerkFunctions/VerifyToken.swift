@@ -26,7 +26,7 @@ public struct VerifyTokenFunction: Handler {
     private let verifier: TokenVerifier
     private let database: DatabaseSession
     private let directory: ClerkUserDirectory?
-    private let guards: OrganizationGuards
+    let guards: OrganizationGuards
     let machine: MachineTokenConfig
     private let decoder = JSONCoding.decoder
 
@@ -38,6 +38,11 @@ public struct VerifyTokenFunction: Handler {
         directory = try ClerkUserDirectory(config: api)
         machine = try MachineTokenConfig(environment: ctx.environment, api: api, keys: verifier)
         guards = try OrganizationGuards(environment: ctx.environment)
+        if guards.machineRefusal != nil, machine.accepted.contains(where: { $0 != .sessionToken }) {
+            // Allowed (one route may take session tokens alone), but every machine token will be refused: say so once.
+            ctx.logger.warn("an organization guard refuses every machine token CLERK_ACCEPTS_TOKEN accepts",
+                            ["reason": "org_guard_refuses_machine_tokens"])
+        }
     }
 
     private struct Event: Decodable {

@@ -11,7 +11,8 @@ import Synchronization
 /// refused secret key, a refused request (400, 422) and rate limits are never cached. Calls go one at a time
 /// through one lock (a `ClerkBackendAPI` is one easy handle), and the cache is consulted again under it, so
 /// concurrent first checks of one token in a warm container make one call. Uncached lookups are bounded
-/// (`MachineTokenThrottle`): per second, at once, and not at all while Clerk's `Retry-After` runs.
+/// (`MachineTokenThrottle`, on its own monotonic clock): per second, at once, and not at all while Clerk's
+/// `Retry-After` runs.
 public final class MachineTokenVerifier: Sendable {
     /// A Backend API client and the environment of the instance it speaks for.
     public struct Client {
@@ -50,10 +51,20 @@ public final class MachineTokenVerifier: Sendable {
     /// `instances` verify every opaque type, tried in order (a 404 moves on to the next instance);
     /// `machine` (the `CLERK_MACHINE_SECRET_KEY` client), when given, verifies M2M tokens instead.
     /// `jwtVerifier` holds the instances' keys for the JWT forms.
-    public init(instances: sending [Client], machine: sending Client? = nil, jwtVerifier: TokenVerifier, cacheTTLSeconds: Int = 60,
-                negativeTTLSeconds: Int = 10, callBudgetMs: Int = 3000, maxEntries: Int = MachineTokenVerifier.defaultMaxEntries,
-                lookupsPerSecond: Int = MachineTokenVerifier.defaultLookupsPerSecond,
-                maxConcurrentLookups: Int = MachineTokenVerifier.defaultMaxConcurrentLookups) {
+    public convenience init(instances: sending [Client], machine: sending Client? = nil, jwtVerifier: TokenVerifier, cacheTTLSeconds: Int = 60,
+                            negativeTTLSeconds: Int = 10, callBudgetMs: Int = 3000, maxEntries: Int = MachineTokenVerifier.defaultMaxEntries,
+                            lookupsPerSecond: Int = MachineTokenVerifier.defaultLookupsPerSecond,
+                            maxConcurrentLookups: Int = MachineTokenVerifier.defaultMaxConcurrentLookups) {
+        self.init(instances: instances, machine: machine, jwtVerifier: jwtVerifier, cacheTTLSeconds: cacheTTLSeconds,
+                  negativeTTLSeconds: negativeTTLSeconds, callBudgetMs: callBudgetMs, maxEntries: maxEntries,
+                  lookupsPerSecond: lookupsPerSecond, maxConcurrentLookups: maxConcurrentLookups, clock: MachineTokenThrottle.monotonicMs)
+    }
+
+    /// As above, with the throttle's monotonic clock given (tests step it; the caches keep the caller's `nowMs`).
+    init(instances: sending [Client], machine: sending Client? = nil, jwtVerifier: TokenVerifier, cacheTTLSeconds: Int = 60,
+         negativeTTLSeconds: Int = 10, callBudgetMs: Int = 3000, maxEntries: Int = MachineTokenVerifier.defaultMaxEntries,
+         lookupsPerSecond: Int = MachineTokenVerifier.defaultLookupsPerSecond,
+         maxConcurrentLookups: Int = MachineTokenVerifier.defaultMaxConcurrentLookups, clock: @escaping MachineTokenThrottle.MonotonicClock) {
         clients = Mutex(Clients(instances: instances, machine: machine))
         cache = MachineTokenCache(maxEntries: maxEntries)
         jwt = jwtVerifier
@@ -62,7 +73,7 @@ public final class MachineTokenVerifier: Sendable {
         positiveTTLMs = ms(cacheTTLSeconds)
         negativeTTLMs = ms(negativeTTLSeconds)
         self.callBudgetMs = Int64(min(max(callBudgetMs, 200), 30_000))
-        throttle = MachineTokenThrottle(lookupsPerSecond: lookupsPerSecond, maxConcurrentLookups: maxConcurrentLookups)
+        throttle = MachineTokenThrottle(lookupsPerSecond: lookupsPerSecond, maxConcurrentLookups: maxConcurrentLookups, clock: clock)
     }
 
     /// The cap on uncached lookups per second.
@@ -92,7 +103,7 @@ public final class MachineTokenVerifier: Sendable {
         let key = TokenDigest(token)
         if let verdict = cache.lookUp(key, nowMs: nowMs) { return try Self.unwrap(verdict) }
         // Past the caches every check costs a billed call against the instance's rate limit: bounded here.
-        try throttle.enter(key, nowMs: nowMs)
+        try throttle.enter(key)
         defer { throttle.leave(key) }
         let verdict: MachineTokenCache.Verdict = clients.withLock { c in
             // Someone may have asked while this caller waited for the lock.
@@ -147,7 +158,7 @@ public final class MachineTokenVerifier: Sendable {
         let deadline = ClerkBackendAPI.nowMs() + callBudgetMs
         for client in candidates {
             do throws(MachineTokenError) {
-                try throttle.takeCall(nowMs: nowMs)
+                try throttle.takeCall()
             } catch {
                 return .refused(error)
             }
@@ -157,7 +168,7 @@ public final class MachineTokenVerifier: Sendable {
                 return Self.read(answer, type: type, environment: client.environment, nowMs: nowMs)
             } catch {
                 if case .notFound = error { continue }  // perhaps the other instance's token
-                return .refused(failure(error, nowMs: nowMs))
+                return .refused(failure(error))
             }
         }
         return .refused(.invalid)
@@ -166,13 +177,13 @@ public final class MachineTokenVerifier: Sendable {
     /// What a failed call means. Only a 404 (above) or Clerk's answer says anything about the token
     /// (Clerk's spec documents 404 as "not found"; its SDK maps every other status to an unexpected error):
     /// a 400 or 422 refuses our request (an API version, a body shape), not the caller's token.
-    private func failure(_ error: ClerkAPIError, nowMs: Int64) -> MachineTokenError {
+    private func failure(_ error: ClerkAPIError) -> MachineTokenError {
         switch error {
         case .notFound: return .invalid
         case .unauthorized: return .clerkUnauthorized
         case .rejected(let status, let code): return .clerkRejected(status: status, code: code)
         case .rateLimited(let seconds):
-            throttle.quiet(forSeconds: seconds, nowMs: nowMs)
+            throttle.quiet(forSeconds: seconds)
             return .clerkRateLimited(retryAfterSeconds: min(max(seconds, 1), MachineTokenThrottle.maxQuietSeconds))
         case .unavailable(let why): return .clerkUnavailable(why)
         case .malformedResponse(let why): return .clerkUnavailable(why)

@@ -37,6 +37,8 @@ struct CloudFormationTemplate {
         var readableSecrets: [String]
         /// The `KeyId` of every `KMSDecryptPolicy` among its `Policies`.
         var decryptableKeys: [String] = []
+        /// `ReservedConcurrentExecutions`, nil when left out (unreserved).
+        var reservedConcurrency: String?
     }
 
     let root: Node
@@ -124,7 +126,12 @@ struct CloudFormationTemplate {
                     secrets.append(arn)
                 }
             }
-            out.append(Function(id: id, handler: handler, environment: environment, readableSecrets: secrets, decryptableKeys: keys))
+            let reserved = try properties["ReservedConcurrentExecutions"].map { try evaluate($0) }
+            if let reserved, reserved != .noValue, reserved.string == nil {
+                throw Unsupported(description: "\(id): ReservedConcurrentExecutions is not a number")
+            }
+            out.append(Function(id: id, handler: handler, environment: environment, readableSecrets: secrets, decryptableKeys: keys,
+                                reservedConcurrency: reserved?.string))
         }
         return out.sorted { $0.id < $1.id }
     }

@@ -67,8 +67,11 @@ final class TemplateTests: XCTestCase {
             }
             text.replaceSubrange(d, with: "Default: \"\(value)\"")
         }
-        text = text.replacingAll("  WebhookReservedConcurrency:\n    Type: Number\n    Default: 0", with: "  WebhookReservedConcurrency:\n    Type: Number\n    Default: 20")
-        XCTAssertTrue(text.contains("Default: 20"))
+        for (name, value) in [("WebhookReservedConcurrency", 20), ("VerifyTokenReservedConcurrency", 30)] {
+            let unset = "  \(name):\n    Type: Number\n    Default: 0"
+            XCTAssertTrue(text.contains(unset), "parameter \(name) with Default 0 not found")
+            text = text.replacingAll(unset, with: "  \(name):\n    Type: Number\n    Default: \(value)")
+        }
         let path = BuiltProducts.packageRoot + "/.build/template-optional-\(getpid()).yaml"
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         FileIO.write(fd: fd, text)
@@ -263,6 +266,28 @@ final class TemplateTests: XCTestCase {
             let t = try CloudFormationTemplate(text: template(policy), parameters: [:])
             XCTAssertThrowsError(try t.functions(), "unexamined: \(policy)")
         }
+    }
+
+    /// Lambda serves one invocation per container at a time and scales out under load, each new container with
+    /// a full lookup budget: `VerifyTokenReservedConcurrency` is what bounds verifyToken's containers, and so its
+    /// uncached machine-token lookups at Clerk instance-wide (containers × lookups per second). 0, the default,
+    /// leaves it unreserved, as `WebhookReservedConcurrency` does clerkWebhook; each reserves its own function only.
+    func testReservedConcurrencyCapsVerifyTokenAndClerkWebhookOnlyWhenGiven() throws {
+        func reserved(_ given: [String: String]) throws -> [String: String] {
+            var out: [String: String] = [:]
+            for function in try parsed(Self.plainParameters.merging(given) { $1 }).functions() { out[function.id] = function.reservedConcurrency }
+            return out
+        }
+        // The queue consumers run the clerkWebhook handler too and stay unreserved: the parameter caps the HTTP endpoint alone.
+        let singletons = ["PublishOutboxFunction": "1", "BackfillClerkFunction": "1"]
+        XCTAssertEqual(try reserved([:]), singletons, "unreserved by default")
+        XCTAssertEqual(try reserved(["VerifyTokenReservedConcurrency": "0", "WebhookReservedConcurrency": "0"]), singletons)
+        XCTAssertEqual(try reserved(["VerifyTokenReservedConcurrency": "10"]), singletons.merging(["VerifyTokenFunction": "10"]) { $1 })
+        XCTAssertEqual(try reserved(["VerifyTokenReservedConcurrency": "10", "WebhookReservedConcurrency": "20"]),
+                       singletons.merging(["VerifyTokenFunction": "10", "ClerkWebhookFunction": "20"]) { $1 })
+        let t = try parsed(Self.plainParameters)
+        XCTAssertEqual(t.parameterNames { $0["MinValue"]?.int == 0 && $0["Default"]?.int == 0 }.filter { $0.hasSuffix("ReservedConcurrency") },
+                       ["VerifyTokenReservedConcurrency", "WebhookReservedConcurrency"], "0 or more, 0 by default")
     }
 
     func testSamValidateLint() throws {

@@ -319,6 +319,43 @@ final class VerifyTokenMachineTests: XCTestCase {
         XCTAssertTrue(logs.contains(#""missing":"write""#))
     }
 
+    /// Clerk's SDK grants a machine token no active organization and no organization permission (`has()` is
+    /// false for it), so with `CLERK_REQUIRE_ORG` or `CLERK_REQUIRED_PERMISSION` on, every machine type, opaque
+    /// or JWT, is refused in every answer shape, before any billed call; a session token with the permission
+    /// still passes next to them.
+    func testOrganizationGuardsRefuseEveryMachineTokenInEveryShape() throws {
+        let key = "ak_live_guardedKey1Aa2Bb3Cc4Dd5"
+        let opaqueM2M = "mt_secret_guardedM2m1Ee2Ff3Gg4"
+        let opaqueOAuth = "oat_guardedOAuth1Hh2Ii3Jj4Kk5"
+        standIn.addUser(id: "user_guarded", email: "guarded@example.com")
+        standIn.addMachineToken(.apiKey, token: key, subject: "user_guarded", scopes: ["read"])
+        standIn.addMachineToken(.m2m, token: opaqueM2M, subject: "mch_guarded")
+        standIn.addMachineToken(.oauth, token: opaqueOAuth, subject: "user_guarded", clientId: "client_guarded")
+        let machineTokens = [("api_key", key), ("m2m_token", opaqueM2M), ("oauth_token", opaqueOAuth),
+                             ("m2m_token", try m2mJWT()), ("oauth_token", try oauthJWT(sub: "user_guarded"))]
+        let permission = "org:articles:manage"
+        for (guards, reason) in [(["CLERK_REQUIRED_PERMISSION": permission], "permission_missing"), (["CLERK_REQUIRE_ORG": "true"], "org_required"),
+                                 (["CLERK_REQUIRE_ORG": "true", "CLERK_REQUIRED_PERMISSION": permission], "org_required")] {
+            let h = makeHarness(guards)
+            for (type, token) in machineTokens {
+                let at = "\(type) with \(guards.keys.sorted())"
+                XCTAssertEqual(try direct(token, on: h), .object(["valid": .bool(false), "reason": .string(reason)]), at)
+                let answer = try simple(token, on: h)
+                XCTAssertEqual(answer["isAuthorized"]?.boolValue, false, at)
+                XCTAssertEqual(answer["context"]?["reason"]?.stringValue, reason, at)
+                assertErrs("verifyToken.rest-token.token.json", token, on: h, "Unauthorized")
+            }
+            for type in ["api_key", "m2m_token", "oauth_token"] {
+                XCTAssertTrue(logs.split(separator: "\n").contains { $0.contains(#""reason":"\#(reason)""#) && $0.contains(#""tokenType":"\#(type)""#) },
+                              "a log line names \(reason) and \(type)")
+            }
+            let member = try tokens.token(sub: "user_guarded", extra: #""o":{"id":"org_1","rol":"admin","per":"manage","fpm":"1"},"fea":"o:articles""#)
+            XCTAssertEqual(try direct(member, on: h)["valid"]?.boolValue, true, "a session token with the organization and permission")
+        }
+        XCTAssertEqual(standIn.machineVerifyCalls, 0, "refused before any billed call: no answer of Clerk's could let it pass")
+        XCTAssertTrue(logs.contains(#""reason":"org_guard_refuses_machine_tokens""#), "said once at init")
+    }
+
     // MARK: Caches
 
     func testTheCachesEndWithTheirTTLs() throws {

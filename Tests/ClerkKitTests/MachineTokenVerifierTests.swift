@@ -10,10 +10,20 @@ import XCTest
 final class MachineTokenVerifierTests: XCTestCase {
     var f: TokenFixture!
     var standIn: ClerkAPIStandIn!
+    /// The throttle's monotonic clock: still unless a test steps it.
+    var clock: SteppedClock!
 
     override func setUpWithError() throws {
         f = try TokenFixture()
         standIn = try ClerkAPIStandIn()
+        clock = SteppedClock()
+    }
+
+    /// `wallMs`, with the throttle's monotonic clock set to the same reading (the two move together unless a
+    /// test is about them parting).
+    func at(_ wallMs: Int64) -> Int64 {
+        clock.set(wallMs)
+        return wallMs
     }
 
     /// `lookupsPerSecond` is generous unless a test is about it (the tests below ask more than 10 in one instant).
@@ -26,7 +36,7 @@ final class MachineTokenVerifierTests: XCTestCase {
         let keys = JWKSCache(source: .remote(url: f.jwksURL, headers: []), logger: Logger(level: .critical))
         return MachineTokenVerifier(instances: clients, jwtVerifier: TokenVerifier(instances: [.init(issuer: nil, environment: "production", keys: keys)]),
                                     callBudgetMs: callBudgetMs, maxEntries: maxEntries, lookupsPerSecond: lookupsPerSecond,
-                                    maxConcurrentLookups: maxConcurrent)
+                                    maxConcurrentLookups: maxConcurrent, clock: clock.read)
     }
 
     func testTypesAreToldApartAsClerkDoes() throws {
@@ -180,17 +190,17 @@ final class MachineTokenVerifierTests: XCTestCase {
     // MARK: Clerk's quota
 
     /// A 429 with `Retry-After`: the lookup fails fast with a retryable error and no request reaches Clerk
-    /// until the wait is over (time is the `nowMs` each check passes: no sleeping); cached tokens still pass.
+    /// until the wait is over (time is the stepped clock: no sleeping); cached tokens still pass.
     func testA429StopsLookupsUntilRetryAfterThenTheyResume() throws {
         let cached = "ak_live_limitCached1Aa2Bb3Cc4Dd", fresh = "ak_live_limitFresh1Ee2Ff3Gg4Hh5"
         standIn.addMachineToken(.apiKey, token: cached, subject: "org_c")
         standIn.addMachineToken(.apiKey, token: fresh, subject: "org_f")
         let v = try verifier(callBudgetMs: 5000)
         let t0: Int64 = 1_900_000_000_000
-        XCTAssertEqual(try v.verify(cached, type: .apiKey, nowMs: t0).subject, "org_c")
+        XCTAssertEqual(try v.verify(cached, type: .apiKey, nowMs: at(t0)).subject, "org_c")
         standIn.cue(429, retryAfter: "2")
         func assertLimited(_ token: String, at now: Int64, line: UInt = #line) {
-            XCTAssertThrowsError(try v.verify(token, type: .apiKey, nowMs: now), line: line) { error in
+            XCTAssertThrowsError(try v.verify(token, type: .apiKey, nowMs: at(now)), line: line) { error in
                 let e = error as? MachineTokenError
                 XCTAssertEqual(e?.reason, "clerk_api_rate_limited", line: line)
                 XCTAssertEqual(e?.isInfrastructure, true, "retryable: the authorizer errs", line: line)
@@ -201,8 +211,8 @@ final class MachineTokenVerifierTests: XCTestCase {
         for i in 0..<50 { assertLimited("ak_live_limitJunk\(i)_Ii2Jj3Kk4", at: t0 + Int64(i) * 39) }
         assertLimited(fresh, at: t0 + 1999)
         XCTAssertEqual(standIn.requests.count, 2, "no request while Clerk is limiting")
-        XCTAssertEqual(try v.verify(cached, type: .apiKey, nowMs: t0 + 1000).subject, "org_c", "a cached token passes")
-        XCTAssertEqual(try v.verify(fresh, type: .apiKey, nowMs: t0 + 2000).subject, "org_f", "calls resume after Retry-After")
+        XCTAssertEqual(try v.verify(cached, type: .apiKey, nowMs: at(t0 + 1000)).subject, "org_c", "a cached token passes")
+        XCTAssertEqual(try v.verify(fresh, type: .apiKey, nowMs: at(t0 + 2000)).subject, "org_f", "calls resume after Retry-After")
         XCTAssertEqual(standIn.requests.count, 3)
         XCTAssertEqual(v.cachedCounts.refused, 0, "a rate limit is never remembered as a refusal")
     }
@@ -215,11 +225,11 @@ final class MachineTokenVerifierTests: XCTestCase {
         var now: Int64 = 1_900_000_000_000
         for (header, quietMs) in [(nil, 1000), ("0", 1000), ("Wed, 21 Oct 2015 07:28:00 GMT", 1000), ("999999", 60_000)] as [(String?, Int64)] {
             standIn.cue(429, retryAfter: header)
-            XCTAssertThrowsError(try v.verify(token, type: .apiKey, nowMs: now))
+            XCTAssertThrowsError(try v.verify(token, type: .apiKey, nowMs: at(now)))
             let asked = standIn.requests.count
-            XCTAssertThrowsError(try v.verify(token, type: .apiKey, nowMs: now + quietMs - 1), "\(header ?? "none")")
+            XCTAssertThrowsError(try v.verify(token, type: .apiKey, nowMs: at(now + quietMs - 1)), "\(header ?? "none")")
             XCTAssertEqual(standIn.requests.count, asked, "\(header ?? "none")")
-            XCTAssertEqual(try v.verify(token, type: .apiKey, nowMs: now + quietMs).subject, "org_b", "\(header ?? "none")")
+            XCTAssertEqual(try v.verify(token, type: .apiKey, nowMs: at(now + quietMs)).subject, "org_b", "\(header ?? "none")")
             now += quietMs + 120_000  // past the cached answer too
         }
     }
@@ -231,11 +241,11 @@ final class MachineTokenVerifierTests: XCTestCase {
         standIn.addMachineToken(.apiKey, token: cached, subject: "org_c")
         let v = try verifier(lookupsPerSecond: 3)
         let t0: Int64 = 1_900_000_000_000
-        XCTAssertEqual(try v.verify(cached, type: .apiKey, nowMs: t0).subject, "org_c")
+        XCTAssertEqual(try v.verify(cached, type: .apiKey, nowMs: at(t0)).subject, "org_c")
         var outcomes: [String] = []
         for i in 0..<10 {
             do {
-                _ = try v.verify("ak_flood_\(i)_Aa2Bb3Cc4Dd5", type: .apiKey, nowMs: t0 + Int64(i))
+                _ = try v.verify("ak_flood_\(i)_Aa2Bb3Cc4Dd5", type: .apiKey, nowMs: at(t0 + Int64(i)))
                 outcomes.append("valid")
             } catch {
                 outcomes.append(error.reason)
@@ -244,41 +254,68 @@ final class MachineTokenVerifierTests: XCTestCase {
         }
         XCTAssertEqual(outcomes, ["token_invalid", "token_invalid"] + Array(repeating: "lookups_throttled", count: 8))
         XCTAssertEqual(standIn.machineVerifyCalls, 3, "the cached token's call and two lookups")
-        XCTAssertEqual(try v.verify(cached, type: .apiKey, nowMs: t0 + 10).subject, "org_c", "a cached token passes")
+        XCTAssertEqual(try v.verify(cached, type: .apiKey, nowMs: at(t0 + 10)).subject, "org_c", "a cached token passes")
         // A second later the budget is back: three more lookups, the refused ones included (never remembered).
         for i in 2..<6 {
-            XCTAssertThrowsError(try v.verify("ak_flood_\(i)_Aa2Bb3Cc4Dd5", type: .apiKey, nowMs: t0 + 1010)) { error in
+            XCTAssertThrowsError(try v.verify("ak_flood_\(i)_Aa2Bb3Cc4Dd5", type: .apiKey, nowMs: at(t0 + 1010))) { error in
                 XCTAssertEqual((error as? MachineTokenError)?.reason, i < 5 ? "token_invalid" : "lookups_throttled", "\(i)")
             }
         }
         XCTAssertEqual(standIn.machineVerifyCalls, 6)
         // A third of a second buys one lookup (334 ms at 3 per second: 1.002 of a call).
-        XCTAssertThrowsError(try v.verify("ak_flood_6_Aa2Bb3Cc4Dd5", type: .apiKey, nowMs: t0 + 1343)) { error in
+        XCTAssertThrowsError(try v.verify("ak_flood_6_Aa2Bb3Cc4Dd5", type: .apiKey, nowMs: at(t0 + 1343))) { error in
             XCTAssertEqual((error as? MachineTokenError)?.reason, "lookups_throttled", "333 ms: 0.999 of a call")
         }
-        XCTAssertThrowsError(try v.verify("ak_flood_6_Aa2Bb3Cc4Dd5", type: .apiKey, nowMs: t0 + 1344)) { error in
+        XCTAssertThrowsError(try v.verify("ak_flood_6_Aa2Bb3Cc4Dd5", type: .apiKey, nowMs: at(t0 + 1344))) { error in
             XCTAssertEqual((error as? MachineTokenError)?.reason, "token_invalid")
         }
         XCTAssertEqual(standIn.machineVerifyCalls, 7)
     }
 
+    /// The caches and expirations read the caller's wall-clock `nowMs`; the throttle reads its own monotonic
+    /// clock. So a wall clock stepped back an hour (an NTP correction, a restored snapshot) stalls no lookup:
+    /// a monotonic second refills the bucket and a 429's Retry-After ends on time, wherever the wall clock is.
+    func testAWallClockSteppedBackStallsNoLookup() throws {
+        let v = try verifier(lookupsPerSecond: 2, callBudgetMs: 5000)
+        let t0: Int64 = 1_900_000_000_000, hour: Int64 = 3_600_000
+        func outcome(_ token: String, wall: Int64, monotonic: Int64) -> String {
+            clock.set(monotonic)
+            do {
+                return try v.verify(token, type: .apiKey, nowMs: wall).subject
+            } catch {
+                return error.reason
+            }
+        }
+        XCTAssertEqual(outcome("ak_unknown_step1_Aa2Bb3Cc4Dd", wall: t0, monotonic: 0), "token_invalid")
+        XCTAssertEqual(outcome("ak_unknown_step2_Aa2Bb3Cc4Dd", wall: t0, monotonic: 0), "token_invalid")
+        XCTAssertEqual(outcome("ak_unknown_step3_Aa2Bb3Cc4Dd", wall: t0, monotonic: 0), "lookups_throttled")
+        XCTAssertEqual(outcome("ak_unknown_step3_Aa2Bb3Cc4Dd", wall: t0 - hour, monotonic: 1000), "token_invalid",
+                       "a monotonic second later, the wall clock an hour back: the budget is back")
+        standIn.cue(429, retryAfter: "60")
+        XCTAssertEqual(outcome("ak_unknown_step4_Aa2Bb3Cc4Dd", wall: t0 - hour, monotonic: 2000), "clerk_api_rate_limited")
+        XCTAssertEqual(outcome("ak_unknown_step5_Aa2Bb3Cc4Dd", wall: t0 + hour, monotonic: 61_999), "clerk_api_rate_limited",
+                       "nor does a wall clock stepped forward end Clerk's wait early")
+        XCTAssertEqual(outcome("ak_unknown_step5_Aa2Bb3Cc4Dd", wall: t0 - 2 * hour, monotonic: 62_000), "token_invalid",
+                       "sixty monotonic seconds after the 429, the wall clock two hours back: calls resume")
+        XCTAssertEqual(standIn.machineVerifyCalls, 5)
+    }
+
     /// The concurrency cap counts distinct tokens: a check of a token already being looked up joins it.
     func testTheConcurrencyCapCountsDistinctLookups() throws {
-        let throttle = MachineTokenThrottle(lookupsPerSecond: 10, maxConcurrentLookups: 2)
+        let throttle = MachineTokenThrottle(lookupsPerSecond: 10, maxConcurrentLookups: 2, clock: clock.read)
         let (a, b, c) = (TokenDigest("ak_a"), TokenDigest("ak_b"), TokenDigest("ak_c"))
-        let now: Int64 = 1_900_000_000_000
-        XCTAssertNoThrow(try throttle.enter(a, nowMs: now))
-        XCTAssertNoThrow(try throttle.enter(b, nowMs: now))
-        XCTAssertNoThrow(try throttle.enter(a, nowMs: now), "joins the lookup of a")
-        XCTAssertThrowsError(try throttle.enter(c, nowMs: now)) { error in
+        XCTAssertNoThrow(try throttle.enter(a))
+        XCTAssertNoThrow(try throttle.enter(b))
+        XCTAssertNoThrow(try throttle.enter(a), "joins the lookup of a")
+        XCTAssertThrowsError(try throttle.enter(c)) { error in
             XCTAssertEqual((error as? MachineTokenError)?.reason, "lookups_throttled")
         }
         XCTAssertEqual(throttle.inProgress, 2)
         throttle.leave(a)
-        XCTAssertThrowsError(try throttle.enter(c, nowMs: now), "a is still being looked up once")
+        XCTAssertThrowsError(try throttle.enter(c), "a is still being looked up once")
         throttle.leave(a)
         XCTAssertEqual(throttle.inProgress, 1)
-        XCTAssertNoThrow(try throttle.enter(c, nowMs: now))
+        XCTAssertNoThrow(try throttle.enter(c))
         throttle.leave(b)
         throttle.leave(c)
         throttle.leave(c)  // one leave too many changes nothing
