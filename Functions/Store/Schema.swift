@@ -158,6 +158,13 @@ public enum Schema {
             CREATE UNIQUE INDEX queue_rejects_backfill_item_idx ON queue_rejects (message_id, reason)
                 WHERE source = 'backfill' AND message_id ~ '/(user|organization|membership)/[A-Za-z0-9_]+$';
             """),
+        // Where a backfill stands inside one organization's memberships (`BackfillMembershipsPosition`): an
+        // organization with more members than one invocation can list is applied a page at a time, and the
+        // next invocation resumes inside it rather than list it from its first member again, for good.
+        Migration(version: 14, name: "backfill memberships position", sql: """
+            ALTER TABLE backfill_runs ADD COLUMN member_org_id text, ADD COLUMN member_offset integer,
+                                      ADD COLUMN member_anchor_id text, ADD COLUMN member_anchor_ms bigint;
+            """),
     ]
 
     /// Applies one Clerk user event in a single statement (one round trip, one transaction):
