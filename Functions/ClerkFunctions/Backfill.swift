@@ -25,11 +25,12 @@ public struct BackfillSummary: Sendable {
 /// Pages through Clerk's users (500 at a time), then its organizations (500 at a time) and each one's
 /// memberships, into PostgreSQL with the webhooks' rules, resumably.
 ///
-/// The run's position is saved with each page of users and with each organization (with all its
-/// memberships), in that work's own transaction: a run killed midway is resumed by the next one, which
-/// redoes nothing. The position is the last item applied, not only an offset (`BackfillCursor`), so items
-/// Clerk deletes in between do not make the next read skip others; all three lists are paged the same way
-/// (`BackfillCursor.walk`). One bad item never stops a run: an item that is not the documented shape, or
+/// The run's position is saved with each page of users and with each page of an organization's memberships
+/// (the organization itself going with its first page), in that work's own transaction: a run killed midway
+/// is resumed by the next one, which redoes nothing, inside an organization when it stopped there (so one
+/// with more members than an invocation can list still completes). The position is the last item applied,
+/// not only an offset (`BackfillCursor`), so items Clerk deletes in between do not make the next read skip
+/// others; all three lists are paged the same way (`BackfillCursor.walk`). One bad item never stops a run: an item that is not the documented shape, or
 /// that PostgreSQL refuses as data, is set aside (`BackfillSkip`: counted, logged, kept in `queue_rejects`)
 /// and the position moves past it.
 public struct Backfill {

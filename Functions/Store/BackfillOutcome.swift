@@ -1,4 +1,5 @@
-/// What applying one page of users, or one organization with its memberships, came to.
+/// What applying one page of users, or one page of an organization's memberships (the organization itself
+/// with its first page), came to.
 public struct BackfillOutcome: Sendable {
     /// Users, by what happened to each.
     public var users = BackfillCounts()

@@ -63,14 +63,19 @@ public struct BackfillMembership: Sendable {
 }
 
 extension BackfillStore {
-    /// Applies one organization and all its memberships, keeps the items set aside (`skipped`, and any
-    /// PostgreSQL refuses as data, found within their statements) and saves the run's position (`cursor`, past
-    /// the organization), in one transaction; returns what it came to. `org` is nil when Clerk's organization
-    /// was refused: its memberships (listed under `clerkOrgId`) are applied all the same and wait, unlinked, as
-    /// members of an organization that has not arrived. With `dryRun`, the same work runs and is rolled back.
+    /// Applies one organization's page of memberships (with the organization itself, `org`, on its first page),
+    /// keeps the items set aside (`skipped`, and any PostgreSQL refuses as data, found within their statements)
+    /// and saves the run's position, in one transaction; returns what it came to. The position is `cursor` for
+    /// the organizations and `within` inside this organization's memberships: nil on its last page (`cursor`
+    /// then past it), else where its memberships stand (`cursor` then before it), so an organization with more
+    /// members than one invocation can list is resumed inside it. `org` is nil on a later page, or when Clerk's
+    /// organization was refused: its memberships (listed under `clerkOrgId`) are applied all the same and wait,
+    /// unlinked, as members of an organization that has not arrived. With `dryRun`, the same work runs and is
+    /// rolled back.
     public func applyOrganization(_ org: BackfillOrganization?, clerkOrgId: String?, memberships: [BackfillMembership],
-                                  skipped: [BackfillSkip] = [], run: BackfillRun, cursor: BackfillCursor, environment: String,
-                                  dryRun: Bool) throws -> BackfillOutcome
+                                  skipped: [BackfillSkip] = [], run: BackfillRun, cursor: BackfillCursor,
+                                  within: BackfillMembershipsPosition? = nil, environment: String, dryRun: Bool) throws
+        -> BackfillOutcome
     {
         var outcome = BackfillOutcome()
         outcome.setAside = skipped
@@ -88,23 +93,30 @@ extension BackfillStore {
             }
             Self.countSkipped(&outcome)
             try keep(outcome.setAside, run: run, environment: environment)
-            if !dryRun {
-                var orgProgress = run.counts["organizations"] ?? BackfillCounts()
-                orgProgress.add(outcome.organizations)
-                var memberProgress = run.counts["memberships"] ?? BackfillCounts()
-                memberProgress.add(outcome.memberships)
-                try connection.query("""
-                    UPDATE backfill_runs SET org_offset = $4, org_anchor_id = $5, org_anchor_ms = $6,
-                           counts = counts || jsonb_build_object('organizations', $2::jsonb, 'memberships', $3::jsonb),
-                           updated_at = now() WHERE id = $1
-                    """, [run.id, orgProgress.json, memberProgress.json, cursor.offset, cursor.anchorId, cursor.anchorCreatedMs])
-            }
+            if !dryRun { try save(outcome, run: run, cursor: cursor, within: within) }
             try connection.query(dryRun ? "ROLLBACK" : "COMMIT")
         } catch {
             _ = try? connection.query("ROLLBACK")
             throw error
         }
         return outcome
+    }
+
+    /// Saves the run's organizations position `cursor`, its memberships position `within` (cleared when nil)
+    /// and its counts with `outcome` added.
+    private func save(_ outcome: BackfillOutcome, run: BackfillRun, cursor: BackfillCursor,
+                      within: BackfillMembershipsPosition?) throws(PostgresError) {
+        var orgProgress = run.counts["organizations"] ?? BackfillCounts()
+        orgProgress.add(outcome.organizations)
+        var memberProgress = run.counts["memberships"] ?? BackfillCounts()
+        memberProgress.add(outcome.memberships)
+        try connection.query("""
+            UPDATE backfill_runs SET org_offset = $4, org_anchor_id = $5, org_anchor_ms = $6,
+                   member_org_id = $7, member_offset = $8, member_anchor_id = $9, member_anchor_ms = $10,
+                   counts = counts || jsonb_build_object('organizations', $2::jsonb, 'memberships', $3::jsonb),
+                   updated_at = now() WHERE id = $1
+            """, [run.id, orgProgress.json, memberProgress.json, cursor.offset, cursor.anchorId, cursor.anchorCreatedMs,
+                  within?.clerkOrgId, within?.cursor.offset, within?.cursor.anchorId, within?.cursor.anchorCreatedMs])
     }
 
     /// The organization's statement (one row: `slice` holds it); its counts.

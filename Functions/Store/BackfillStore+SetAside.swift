@@ -35,25 +35,56 @@ extension BackfillStore {
         return (counts, refused)
     }
 
-    /// Keeps `skips` in `queue_rejects`, once (the same item refused again, by a second run or by two runs at
-    /// once, adds nothing), and marks their ids seen (Clerk lists them: they are not missing in Clerk), in the
-    /// caller's transaction. `message_id` is `<environment>/<kind>[/<id>]`.
+    /// Keeps `skips` in `queue_rejects` and marks their ids seen (Clerk lists them: they are not missing in
+    /// Clerk), in the caller's transaction. `message_id` is `<environment>/<kind>[/<id>]`. An item with an id
+    /// is kept once per (environment, kind, id, reason), its latest body replacing the one kept before (Clerk's
+    /// copy of an active user changes on every run; one more copy of a person's data per run is not "once").
+    /// An item without an id has nothing else to be known by: it is kept once per body.
     func keep(_ skips: [BackfillSkip], run: BackfillRun, environment: String) throws(PostgresError) {
         guard !skips.isEmpty else { return }
+        let items: [(any PostgresEncodable)?] = [
+            environment, PostgresArray(skips.map { Optional($0.kind.rawValue) }), PostgresArray(skips.map(\.clerkId)),
+            PostgresArray(skips.map { Optional(PostgresText.removingNUL($0.keptReason).text) }),
+            PostgresArray(skips.map { Optional(PostgresText.removingNUL($0.body).text) }),
+        ]
+        // Two runs keeping the same new item at once: each waits for the other's commit here, sorted (taken
+        // last in the transaction, after the organization and user locks). Without it both inserts pass the
+        // conflict check unseen, and the second fails on the body-keyed index (not the one ON CONFLICT names).
         try connection.query("""
-            WITH s AS (
-                SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS t(kind, clerk_id, reason, body)
+            SELECT count(pg_advisory_xact_lock(1869768553, k.key)) AS n
+              FROM (SELECT DISTINCT hashtext(m.message_id || ' ' || m.reason) AS key
+                      FROM (\(Self.keptItemsSQL)) m WHERE m.message_id ~ \(Self.keyedItemPattern) ORDER BY 1) k
+            """, items)
+        try connection.query("""
+            WITH s AS (\(Self.keptItemsSQL)
             ), seen AS (
                 INSERT INTO backfill_seen (run_id, kind, clerk_id)
-                SELECT DISTINCT $1::bigint, kind, clerk_id FROM s WHERE clerk_id IS NOT NULL ON CONFLICT DO NOTHING
+                SELECT DISTINCT $6::bigint, kind, clerk_id FROM s WHERE clerk_id IS NOT NULL ON CONFLICT DO NOTHING
+            ), item AS (
+                SELECT DISTINCT ON (message_id, reason) message_id, reason, body FROM s
+                 WHERE message_id ~ \(Self.keyedItemPattern) ORDER BY message_id, reason, n DESC
+            ), keyed AS (
+                INSERT INTO queue_rejects (source, message_id, reason, body)
+                SELECT 'backfill', message_id, reason, body FROM item ORDER BY message_id, reason
+                ON CONFLICT (message_id, reason) WHERE source = 'backfill' AND message_id ~ \(Self.keyedItemPattern)
+                DO UPDATE SET body = excluded.body, received_at = now() WHERE queue_rejects.body IS DISTINCT FROM excluded.body
             )
             INSERT INTO queue_rejects (source, message_id, reason, body)
-            SELECT DISTINCT 'backfill', $2 || '/' || kind || coalesce('/' || clerk_id, ''), reason, body FROM s
+            SELECT DISTINCT 'backfill', message_id, reason, body FROM s WHERE message_id !~ \(Self.keyedItemPattern)
             ON CONFLICT (source, message_id, reason, md5(body)) DO NOTHING
-            """, [run.id, environment, PostgresArray(skips.map { Optional($0.kind.rawValue) }), PostgresArray(skips.map(\.clerkId)),
-                  PostgresArray(skips.map { Optional(PostgresText.removingNUL($0.keptReason).text) }),
-                  PostgresArray(skips.map { Optional(PostgresText.removingNUL($0.body).text) })])
+            """, items + [run.id])
     }
+
+    /// The items of `keep`'s parameters ($1 the environment, $2…$5 the arrays) as rows: `kind`, `clerk_id`,
+    /// `reason`, `body`, their order `n` and `message_id`.
+    static let keptItemsSQL = """
+        SELECT t.*, $1 || '/' || t.kind || coalesce('/' || t.clerk_id, '') AS message_id
+          FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(kind, clerk_id, reason, body, n)
+        """
+
+    /// The `message_id`s kept once per id: the predicate of migration 13's index, word for word (ON CONFLICT
+    /// finds a partial index by its predicate; rows routed by the same text never meet the other index).
+    static let keyedItemPattern = "'/(user|organization|membership)/[A-Za-z0-9_]+$'"
 
     /// `outcome` with `refused` (what PostgreSQL refused among `kind`'s items) set aside, and every set-aside
     /// item counted as skipped under its kind.

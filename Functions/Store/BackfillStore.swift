@@ -85,6 +85,8 @@ public struct BackfillRun: Sendable {
     public var users: BackfillCursor
     /// Where the organizations phase stands.
     public var organizations: BackfillCursor
+    /// Where the memberships of the organization after `organizations` stand, when it was stopped midway.
+    public var memberships: BackfillMembershipsPosition?
     /// Counts so far, by kind.
     public var counts: [String: BackfillCounts]
 }
@@ -118,7 +120,8 @@ public struct BackfillStore {
     /// The open run matching `condition` (on `value`), with its counts.
     private func load(_ condition: String, _ value: any PostgresEncodable) throws(PostgresError) -> BackfillRun? {
         let rows = try connection.query("""
-            SELECT id, phase, next_offset, org_offset, user_anchor_id, user_anchor_ms, org_anchor_id, org_anchor_ms
+            SELECT id, phase, next_offset, org_offset, user_anchor_id, user_anchor_ms, org_anchor_id, org_anchor_ms,
+                   member_org_id, member_offset, member_anchor_id, member_anchor_ms
               FROM backfill_runs WHERE \(condition) AND finished_at IS NULL
             """, [value])
         guard let row = rows.first else { return nil }
@@ -136,6 +139,13 @@ public struct BackfillStore {
         }
         var counts: [String: BackfillCounts] = [:]
         for (k, v) in sections { counts[k] = BackfillCounts(json: v) }
+        var memberships: BackfillMembershipsPosition?
+        if let org = try row.decodeIfPresent("member_org_id", as: String.self) {
+            memberships = BackfillMembershipsPosition(clerkOrgId: org, cursor: BackfillCursor(
+                offset: try row.decodeIfPresent("member_offset", as: Int.self) ?? 0,
+                anchorId: try row.decodeIfPresent("member_anchor_id", as: String.self),
+                anchorCreatedMs: try row.decodeIfPresent("member_anchor_ms", as: Int64.self)))
+        }
         return BackfillRun(
             id: runId, phase: try row.decode("phase", as: String.self),
             users: BackfillCursor(offset: try row.decode("next_offset", as: Int.self),
@@ -144,7 +154,7 @@ public struct BackfillStore {
             organizations: BackfillCursor(offset: try row.decode("org_offset", as: Int.self),
                                           anchorId: try row.decodeIfPresent("org_anchor_id", as: String.self),
                                           anchorCreatedMs: try row.decodeIfPresent("org_anchor_ms", as: Int64.self)),
-            counts: counts)
+            memberships: memberships, counts: counts)
     }
 
     /// Applies one page of users, keeps the items set aside (`skipped`, and any user PostgreSQL refuses as

@@ -141,6 +141,30 @@ public enum Schema {
                  WHERE copy > 1);
             CREATE UNIQUE INDEX queue_rejects_message_idx ON queue_rejects (source, message_id, reason, md5(body));
             """),
+        // A backfill item with an id is kept once per (environment, kind, id, reason), its latest body: Clerk's
+        // copy of an active user changes between runs (`last_active_at`), and keyed by its body too, each run
+        // kept one more copy of the same person's data. The predicate names such rows by their `message_id`
+        // (`<environment>/<kind>/<id>`, ids in Clerk's alphabet), and `BackfillStore.keep` routes rows by the
+        // same text, so an insert meets only the index it names. Copies kept already collapse to the newest;
+        // the lock makes the DELETE see every copy the index will, one a running older version is keeping too.
+        Migration(version: 13, name: "backfill items kept once per id", sql: """
+            LOCK TABLE queue_rejects IN SHARE ROW EXCLUSIVE MODE;
+            DELETE FROM queue_rejects WHERE id IN (
+                SELECT id FROM (
+                    SELECT id, row_number() OVER (PARTITION BY message_id, reason ORDER BY id DESC) AS copy
+                      FROM queue_rejects
+                     WHERE source = 'backfill' AND message_id ~ '/(user|organization|membership)/[A-Za-z0-9_]+$') c
+                 WHERE copy > 1);
+            CREATE UNIQUE INDEX queue_rejects_backfill_item_idx ON queue_rejects (message_id, reason)
+                WHERE source = 'backfill' AND message_id ~ '/(user|organization|membership)/[A-Za-z0-9_]+$';
+            """),
+        // Where a backfill stands inside one organization's memberships (`BackfillMembershipsPosition`): an
+        // organization with more members than one invocation can list is applied a page at a time, and the
+        // next invocation resumes inside it rather than list it from its first member again, for good.
+        Migration(version: 14, name: "backfill memberships position", sql: """
+            ALTER TABLE backfill_runs ADD COLUMN member_org_id text, ADD COLUMN member_offset integer,
+                                      ADD COLUMN member_anchor_id text, ADD COLUMN member_anchor_ms bigint;
+            """),
     ]
 
     /// Applies one Clerk user event in a single statement (one round trip, one transaction):

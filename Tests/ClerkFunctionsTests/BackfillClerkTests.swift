@@ -275,6 +275,76 @@ final class BackfillClerkTests: XCTestCase {
         XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'organization.created'"), 40)
     }
 
+    /// An organization with more members than one invocation can list: the stand-in holds each page of its
+    /// members until the invocation has no time left for another request, so each invocation lists one page.
+    /// Listed from its first member on every invocation and applied only once all were listed, the
+    /// organization stopped every run there for good; now each page is applied with the organization's
+    /// memberships position, and the next invocation resumes inside the organization.
+    func testAnOrganizationWithMoreMembersThanOneInvocationCanListCompletesOverSeveral() throws {
+        standIn.addOrganization(id: "org_many", name: "Many", slug: "many", members: (0..<10).map { ("orgmem_many\($0)", "user_many\($0)", "org:member") })
+        standIn.addOrganization(id: "org_next", name: "Next", slug: "next", members: [("orgmem_next", "user_next", "org:member")])
+        let stopAt = holdingEachMemberPageUntilTheInvocationMustStop()
+        var invocations = 0
+        var last: BackfillSummary?
+        while last?.complete != true && invocations < 20 {
+            invocations += 1
+            last = try organizationsBackfillWithOneMemberPage(stopAt)
+        }
+        let summary = try XCTUnwrap(last)
+        XCTAssertTrue(summary.complete, "not complete after \(invocations) invocations: \(summary.json)")
+        // Ten members in pages of three (each page re-reads the last member applied): five pages, one per invocation.
+        XCTAssertGreaterThanOrEqual(invocations, 5, "one page of members per invocation")
+        XCTAssertEqual(summary.organizations.created, 2, summary.json)
+        XCTAssertEqual(summary.memberships.created, 11, summary.json)
+        XCTAssertEqual(summary.memberships.updated + summary.memberships.stale + summary.memberships.skipped, 0, summary.json)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE organization_id IS NOT NULL"), 11)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'organizationMembership.created'"), 11,
+                       "every membership applied once")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'organization.created'"), 2)
+        let firstPages = standIn.requests.filter { $0.path.hasPrefix("/v1/organizations/org_many/memberships?") && $0.path.contains("offset=0&") }
+        XCTAssertEqual(firstPages.count, 1, "resumed inside the organization, never from its first member again")
+    }
+
+    /// A run stopped inside an organization that Clerk then deletes: the next organization is listed from its
+    /// first member, not from the deleted one's position.
+    func testAPositionInsideAnOrganizationClerkDeletedIsNotCarriedToTheNext() throws {
+        standIn.addOrganization(id: "org_gone", name: "Gone", slug: "gone", members: (0..<10).map { ("orgmem_gone\($0)", "user_gone\($0)", "org:member") })
+        standIn.addOrganization(id: "org_next", name: "Next", slug: "next", members: (0..<5).map { ("orgmem_next\($0)", "user_next\($0)", "org:member") })
+        let stopped = try organizationsBackfillWithOneMemberPage(holdingEachMemberPageUntilTheInvocationMustStop())
+        XCTAssertFalse(stopped.complete)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM backfill_runs WHERE member_org_id = 'org_gone' AND member_anchor_id = 'orgmem_gone2'"), 1)
+        standIn.beforeAnswer = nil
+        standIn.removeOrganization(id: "org_gone")
+        let summary = try organizationsBackfill(pageSize: 3)
+        XCTAssertTrue(summary.complete)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_org_id = 'org_next' AND organization_id IS NOT NULL"), 5)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM backfill_runs WHERE member_org_id IS NOT NULL"), 0)
+    }
+
+    /// When the current invocation must stop (`organizationsBackfillWithOneMemberPage` sets it).
+    final class StopAt: @unchecked Sendable { var ms: Int64 = 0 }
+
+    /// Makes the stand-in hold each page of members until the invocation has no time left for another request.
+    func holdingEachMemberPageUntilTheInvocationMustStop() -> StopAt {
+        let stopAt = StopAt()
+        standIn.beforeAnswer = { path in
+            guard path.contains("/memberships?") else { return }
+            while Clock.nowMs() <= stopAt.ms { usleep(10_000) }
+        }
+        return stopAt
+    }
+
+    /// One invocation of the organizations (pages of three) with time for one page of members under `stopAt`'s
+    /// hold: time for another request while less than a second of its two has gone (the reserve is one).
+    func organizationsBackfillWithOneMemberPage(_ stopAt: StopAt) throws -> BackfillSummary {
+        let api = try XCTUnwrap(try ClerkAPIConfig(environment: Environment(env)).client(for: "production"))
+        var backfill = Backfill(api: api, connection: db, environment: "production", logger: Logger(level: .error))
+        backfill.pageSize = 3
+        let deadline = Clock.nowMs() + 2000
+        stopAt.ms = deadline - 1000
+        return try backfill.run(only: [.organizations], deadlineMs: deadline, reserveMs: 1000)
+    }
+
     /// Backfills at once (processes: a schedule and a person, or two environments' runs): all finish,
     /// no user is created twice, every membership is linked, and neither is aborted by a deadlock.
     func testTwoBackfillProcessesAtOnce() throws {
@@ -283,6 +353,9 @@ final class BackfillClerkTests: XCTestCase {
             let members = (0..<20).map { m in ("orgmem_p\(o)_\(m)", "user_p\((o * 37 + m * 29) % 2000)", "org:member") }
             standIn.addOrganization(id: "org_p\(o)", name: "P\(o)", slug: "p\(o)", members: members)
         }
+        // And one of three pages of members, applied a page per transaction by each run.
+        standIn.addOrganization(id: "org_pbig", name: "PBig", slug: "pbig",
+                                members: (0..<1100).map { m in ("orgmem_pbig_\(m)", "user_p\((m * 7) % 2000)", "org:member") })
         var childEnv = childEnvironment(env)
         childEnv["AWS_LAMBDA_LOG_LEVEL"] = "error"
         // Three runs, a little apart, so that one is among the organizations while another still applies users.
@@ -299,8 +372,10 @@ final class BackfillClerkTests: XCTestCase {
         }
         XCTAssertEqual(try count("SELECT count(*) AS n FROM users"), 2000)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'user.created'"), 2000, "no user twice")
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM organizations"), 60)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships"), 1200)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organizations"), 61)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships"), 1200 + 1100)
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'organizationMembership.created'"), 1200 + 1100,
+                       "no membership twice")
         XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE user_id IS NULL OR organization_id IS NULL"), 0,
                        "every membership linked")
     }
@@ -338,7 +413,9 @@ final class BackfillClerkTests: XCTestCase {
 
     /// An answer that ignores `offset` (the first page every time): the organization's members cannot be
     /// listed, so the run stops with `BackfillListUnsettled` after a bounded number of requests instead of
-    /// applying the first page again and again (or asking until the deadline).
+    /// applying the first page again and again (or asking until the deadline). The first page, read before
+    /// the list showed it does not move, is applied (members are applied a page at a time); the run's position
+    /// stays inside the organization, so the next run resumes there and nothing after it is taken as listed.
     func testAMembershipListThatIgnoresTheOffsetStopsInBoundedRequests() throws {
         standIn.addOrganization(id: "org_i", name: "I", slug: "i", members: (0..<10).map { ("orgmem_i\($0)", "user_i\($0)", "org:member") })
         standIn.ignoresOffset = true
@@ -346,7 +423,11 @@ final class BackfillClerkTests: XCTestCase {
             XCTAssertTrue(error is BackfillListUnsettled, "\(error)")
         }
         XCTAssertLessThan(standIn.requests.filter { $0.path.contains("/memberships?") }.count, 30, "bounded")
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships"), 0, "the organization waits for a list that settles")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships"), 3, "its first page only")
+        XCTAssertEqual(try count("""
+            SELECT count(*) AS n FROM backfill_runs
+             WHERE finished_at IS NULL AND org_anchor_id IS NULL AND member_org_id = 'org_i' AND member_anchor_id = 'orgmem_i2'
+            """), 1, "the organization waits, its position inside it, for a list that settles")
     }
 
     /// The same when the members share one `created_at` (an import): the cursor cannot tell them apart by time,

@@ -119,6 +119,23 @@ final class BackfillSetAsideTests: XCTestCase {
         XCTAssertEqual(first["complete"]?.boolValue, true)
     }
 
+    /// The same bad user, seen by Clerk a little later on each run (`last_active_at` moves for any active
+    /// user): kept once, its latest body, not one more copy of its personal data per run.
+    func testABadUserIsKeptOnceAcrossRunsEvenWhenClerksCopyChanges() throws {
+        for run in 0..<3 {
+            standIn.removeUser(id: "user_busy")
+            let json = Self.userJSON(id: "user_busy", created: Self.t0, unsafeMetadata: #"{"a":1,"a":2}"#)
+                .replacingOccurrences(of: #""object":"user","#, with: #""object":"user","last_active_at":\#(Self.t0 + Int64(run) * 86_400_000),"#)
+            standIn.addRawUser(json: json, id: "user_busy", createdAt: Self.t0)
+            let summary = try backfill([.users])
+            XCTAssertEqual(summary["users"]?["skipped"]?.doubleValue, 1, summary.serialized())
+        }
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM queue_rejects WHERE message_id = 'production/user/user_busy'"), 1,
+                       "one copy per run of the same item")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM queue_rejects WHERE message_id = 'production/user/user_busy' AND body LIKE '%\"last_active_at\":\(Self.t0 + 2 * 86_400_000),%'"), 1,
+                       "the latest body wins")
+    }
+
     /// OrganizationJSON of `id` (none when nil) created at `created`, with `name`'s JSON and `public_metadata`'s.
     static func organizationJSON(id: String?, created: Int64, name: String = #""Org \#(marker)""#, metadata: String = "{}") -> String {
         let idMember = id.map { #""id":"\#($0)","# } ?? ""
