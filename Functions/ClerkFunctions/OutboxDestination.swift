@@ -7,8 +7,8 @@ import Glibc
 #endif
 
 /// A broker the outbox relays to. `publish` sends a batch in order and answers how many leading messages the
-/// broker confirmed, why it stopped short, and whether the message it stopped at is refused for good; the relay
-/// marks a row published when every destination did.
+/// broker confirmed, why it stopped short, whether the message it stopped at is refused for good, and which
+/// messages a later message of their key overtook; the relay marks a row published when every destination did.
 protocol OutboxDestination: AnyObject {
     /// `rabbitmq` or `kafka`, for logs and answers.
     var name: String { get }
@@ -62,14 +62,18 @@ final class KafkaDestination: OutboxDestination {
         let error: String
         do {
             confirmed = try publisher.publish(messages, timeoutMs: budgetMs)
-            guard confirmed < batch.count else { return OutboxSendResult(confirmed: confirmed, error: nil) }
+            guard confirmed < batch.count else {
+                return OutboxSendResult(confirmed: confirmed, error: nil, overtaken: publisher.lastOvertaken)
+            }
             error = publisher.lastError ?? "not every message was acknowledged"
         } catch let failure {
             (confirmed, error) = (0, "\(failure)")
         }
         switch publisher.lastStop ?? .outage(.other) {
-        case .message: return OutboxSendResult(confirmed: confirmed, error: error, refusedForGood: true)
-        case .outage(let why): return OutboxSendResult(confirmed: confirmed, error: error, outage: why.rawValue)
+        case .message:
+            return OutboxSendResult(confirmed: confirmed, error: error, refusedForGood: true, overtaken: publisher.lastOvertaken)
+        case .outage(let why):
+            return OutboxSendResult(confirmed: confirmed, error: error, outage: why.rawValue, overtaken: publisher.lastOvertaken)
         }
     }
 

@@ -13,6 +13,10 @@ enum OutboxPartitionKey {
     ]
     /// The members for any other queue.
     static let otherQueues = ["clerkUserId"]
+    /// The queues whose every row carries its key's whole state, so a key's last row is all a consumer ends with:
+    /// an API key's mapping (`set` to a user, or `delete`). Not user events (only the fields that `changed`) nor
+    /// organization events (one organization's key covers its several memberships).
+    static let wholeState: Set<String> = ["api-key-mappings"]
 
     /// The key of a row of `queue` with `payload`, nil when it names none (librdkafka then picks a partition).
     static func of(queue: String, payload: JSONValue) -> String? {

@@ -48,6 +48,7 @@ final class OutboxRelay: @unchecked Sendable {
                 var confirmed = batch.count
                 var failure: String?
                 var refusedForGood = false
+                var overtaken = Set<Int>()
                 for destination in destinations where confirmed > 0 {
                     let budget = Int(max(100, min(context.remainingTimeMs - 1000, 60_000)))
                     let sent = destination.publish(Array(batch.prefix(confirmed)), budgetMs: budget, traceId: context.traceId)
@@ -57,10 +58,16 @@ final class OutboxRelay: @unchecked Sendable {
                         outage = sent.refusedForGood ? nil : (destination.name, sent.outage ?? KafkaOutage.other.rawValue)
                     }
                     confirmed = min(confirmed, sent.confirmed)
+                    overtaken.formUnion(sent.overtaken)
                 }
-                return OutboxSendResult(confirmed: confirmed, error: failure, refusedForGood: refusedForGood)
+                return OutboxSendResult(confirmed: confirmed, error: failure, refusedForGood: refusedForGood, overtaken: overtaken.sorted())
             }
             outcome.published += batch.published
+            for row in batch.overtaken {
+                // Sent now it would land after a later row of its key: kept for `outbox requeue`, the rows behind it go on.
+                outcome.setAside += 1
+                context.logger.error("outbox row set aside", ["outboxId": .int(row), "reason": .string("overtaken by a later row of its key")])
+            }
             if let row = batch.setAside {
                 // Refused for good: kept in the outbox for a person, and the rows behind it go on.
                 outcome.setAside += 1
@@ -77,7 +84,7 @@ final class OutboxRelay: @unchecked Sendable {
                 outcome.outage = outage ?? ("broker", KafkaOutage.other.rawValue)
                 break
             }
-            if batch.published < batchSize { break }
+            if batch.published + batch.overtaken.count < batchSize { break }
         }
         return outcome
     }

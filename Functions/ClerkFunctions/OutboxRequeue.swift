@@ -16,7 +16,8 @@ public enum OutboxRequeue {
     public static func run(_ connection: PostgresConnection, topic: String?, since: String?, topicPrefix: String) throws -> String {
         let filter = OutboxRequeueFilter(queue: try topic.map { try queue(topic: $0, prefix: topicPrefix) },
                                          since: try since.map(Self.since))
-        let result = try OutboxStore(connection: connection).requeue(filter, partitionKey: OutboxPartitionKey.sql)
+        let result = try OutboxStore(connection: connection).requeue(filter, partitionKey: OutboxPartitionKey.sql,
+                                                                         wholeStateQueues: OutboxPartitionKey.wholeState)
         func counts(_ byQueue: [String: Int]) -> JSONValue { .object(JSONObject(byQueue.mapValues { JSONValue.number(Double($0)) })) }
         // Members in a fixed order (and the queues sorted), so the line reads the same every time.
         return "{\"requeued\":\(counts(result.requeued).serialized()),\"resent\":\(counts(result.resent).serialized())"

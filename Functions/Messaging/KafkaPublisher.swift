@@ -100,6 +100,12 @@ public final class KafkaPublisher {
     /// The class of the error the last `publish` stopped at (nil when it delivered everything): `.message` when
     /// Kafka refuses that one message for good, confirmed on the message alone; an outage otherwise.
     public private(set) var lastStop: KafkaErrorClass?
+    /// The messages (indexes, ascending, anywhere in the batch) the last `publish` did not deliver and must never send
+    /// again in this order: a later message of the same topic and key reached the broker before them (a record batch
+    /// holding them was refused while a later one was taken), so, sent now, they would land after it and consumers
+    /// would end in their state, not the key's last one. The caller sets their rows aside, to go out again behind
+    /// that later message (`outbox requeue`).
+    public private(set) var lastOvertaken: [Int] = []
 
     /// Checks the options by making the producer (librdkafka connects in the background, on first use).
     public init(options: Options) throws(KafkaError) {
@@ -170,8 +176,8 @@ public final class KafkaPublisher {
 
     /// Produces `messages` in order and waits (up to `timeoutMs`, or the options' timeout) for their delivery
     /// reports. Returns how many leading messages were delivered: everything before that index is stored by
-    /// the cluster; nothing after it may be assumed sent (it may still arrive: consumers dedupe on the
-    /// outbox id header). Throws only when none was delivered.
+    /// the cluster, except the messages `lastOvertaken` names (never sent again); nothing after it may be assumed
+    /// sent (it may still arrive: consumers dedupe on the outbox id header). Throws only when none was delivered.
     ///
     /// A refusal of one message for what it is (`KafkaErrorClass.message`) that came back for a record batch holding
     /// others is checked message by message: the broker refuses a whole batch when one message in it is too large,
@@ -180,10 +186,13 @@ public final class KafkaPublisher {
         guard !messages.isEmpty else { return 0 }
         lastError = nil
         lastStop = nil
+        lastOvertaken = []
         let deadline = Self.nowMs() + Int64(max(1, min(timeoutMs ?? options.timeoutMs, options.timeoutMs)))
         var attempt = try send(messages[...], deadline: deadline)
+        let overtaken = Self.overtaken(messages, delivered: attempt.deliveredAt)
+        lastOvertaken = overtaken
         if attempt.stop.map(KafkaErrorClass.of) == .message, attempt.sharedBatch {
-            attempt = sendAlone(messages, from: attempt, deadline: deadline)
+            attempt = sendAlone(messages, from: attempt, overtaken: Set(overtaken), deadline: deadline)
         }
         guard attempt.delivered < messages.count else { return attempt.delivered }
         let stop = attempt.stop.map(KafkaErrorClass.of) ?? .outage(.other)
@@ -208,8 +217,10 @@ public final class KafkaPublisher {
 
     /// What one `send` did.
     private struct Attempt {
-        /// Leading messages delivered.
+        /// Leading messages delivered (after `sendAlone`: delivered by either attempt, or overtaken).
         var delivered: Int
+        /// Whether each message was delivered, past the leading ones too (`send` only).
+        var deliveredAt: [Bool] = []
         /// The error the send stopped at, if known (a produce call's or the first undelivered delivery report's).
         var stop: Int32?
         /// The stop came from a delivery report while later messages were in flight too (maybe in its record batch).
@@ -220,11 +231,35 @@ public final class KafkaPublisher {
         var reasons: [String]
     }
 
+    /// The undelivered messages a later delivered message of the same topic and key overtook (see `lastOvertaken`).
+    /// Messages without a key have no order to keep (librdkafka spreads them over partitions).
+    private static func overtaken(_ messages: [KafkaMessage], delivered: [Bool]) -> [Int] {
+        struct Stream: Hashable { var topic: String, key: String }
+        var deliveredLater = Set<Stream>()
+        var found: [Int] = []
+        for index in messages.indices.reversed() where index < delivered.count {
+            guard let key = messages[index].key else { continue }
+            let stream = Stream(topic: messages[index].topic, key: key)
+            if delivered[index] {
+                deliveredLater.insert(stream)
+            } else if deliveredLater.contains(stream) {
+                found.append(index)
+            }
+        }
+        return found.reversed()
+    }
+
     /// After a batch refused for its size or content, sends the undelivered messages one at a time: each one
-    /// delivered alone counts, and the first one refused alone is the message refused for good.
-    private func sendAlone(_ messages: [KafkaMessage], from batch: Attempt, deadline: Int64) -> Attempt {
+    /// delivered alone counts, and the first one refused alone is the message refused for good. A message the batch
+    /// attempt delivered is not sent again, and an `overtaken` one is not sent at all (its row is set aside): sent
+    /// alone, either would land after a later message of its key that is already stored.
+    private func sendAlone(_ messages: [KafkaMessage], from batch: Attempt, overtaken: Set<Int>, deadline: Int64) -> Attempt {
         var result = batch
         for index in batch.delivered..<messages.count {
+            if (index < batch.deliveredAt.count && batch.deliveredAt[index]) || overtaken.contains(index) {
+                result.delivered += 1
+                continue
+            }
             guard Self.nowMs() < deadline else {
                 result.stop = RD_KAFKA_RESP_ERR__TIMED_OUT.rawValue
                 result.reasons = ["ran out of time sending one message at a time after a batch was refused for its size or content"]
@@ -257,6 +292,7 @@ public final class KafkaPublisher {
         let stillPending = awaitReports(rk, slots: slots, produced: produced, deadline: deadline)
         var delivered = 0
         while delivered < produced && slots[delivered].state == 1 { delivered += 1 }
+        let deliveredAt = (0..<messages.count).map { $0 < produced && slots[$0].state == 1 }
         let firstFailure = (0..<produced).first { slots[$0].state == 2 }.map { Int32(slots[$0].error) }
         // The message the send stopped at: refused by its delivery report, or at produce time.
         let stop: Int32? = delivered < produced ? (slots[delivered].state == 2 ? Int32(slots[delivered].error) : nil)
@@ -278,7 +314,8 @@ public final class KafkaPublisher {
         if let code = firstFailure { reasons.append(Self.describe(code)) }
         let clientError = state.pointee.last_error != 0 ? Int32(state.pointee.last_error) : nil
         if clientError != nil { reasons.append(withUnsafeBytes(of: state.pointee.reason) { Self.cString($0) }) }
-        return Attempt(delivered: delivered, stop: stop, sharedBatch: stop != nil && delivered < produced && produced > delivered + 1,
+        return Attempt(delivered: delivered, deliveredAt: deliveredAt, stop: stop,
+                       sharedBatch: stop != nil && delivered < produced && produced > delivered + 1,
                        clientError: clientError, reasons: delivered < messages.count ? reasons : [])
     }
 

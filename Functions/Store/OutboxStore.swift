@@ -19,6 +19,8 @@ public struct OutboxBatchResult: Sendable, Equatable {
     /// The id of a row a broker refused for good, now set aside (kept, no longer pending), if any; `error`
     /// then says why.
     public var setAside: Int64? = nil
+    /// Rows set aside because a later row of their key reached a broker first (`OutboxSendResult.overtaken`).
+    public var overtaken: [Int64] = []
 }
 
 /// What a relay's `send` reports for one batch.
@@ -33,12 +35,18 @@ public struct OutboxSendResult: Sendable {
     /// Why no message could be taken (a closed set: `authorization`, `topic`, `unavailable`…), when the send
     /// stopped short for an outage rather than for one message; every row then stays pending.
     public var outage: String?
+    /// Messages (indexes into the batch, anywhere in it) not delivered because a later message of their key reached
+    /// the broker first: sent now they would land after it, so their rows are set aside, never published nor left
+    /// pending (`outbox requeue` sends them again behind that later row). Among the first `confirmed`, the others
+    /// were delivered.
+    public var overtaken: [Int]
     /// The result.
-    public init(confirmed: Int, error: String?, refusedForGood: Bool = false, outage: String? = nil) {
+    public init(confirmed: Int, error: String?, refusedForGood: Bool = false, outage: String? = nil, overtaken: [Int] = []) {
         self.confirmed = confirmed
         self.error = error
         self.refusedForGood = refusedForGood
         self.outage = outage
+        self.overtaken = overtaken
     }
 }
 
@@ -69,7 +77,8 @@ public struct OutboxStore {
 
     /// Takes the relay lock (or answers `busy` at once when another relay has it), reads up to `limit`
     /// pending messages oldest first, hands them to `send`, and marks published the first `n` that `send`
-    /// reports confirmed, all in one transaction: the lock is released when the batch's outcome is stored.
+    /// reports confirmed (setting aside those it reports overtaken), all in one transaction: the lock is released
+    /// when the batch's outcome is stored.
     @discardableResult
     public func relay(limit: Int, send: ([OutboxMessage]) throws -> OutboxSendResult) throws -> OutboxBatchResult {
         try connection.transaction { c in
@@ -81,24 +90,37 @@ public struct OutboxStore {
                 """, [limit])
             let batch = try rows.map { OutboxMessage(id: try $0.decode("id"), queue: try $0.decode("queue"), payload: try $0.decode("payload")) }
             guard !batch.isEmpty else { return OutboxBatchResult(published: 0, error: nil, busy: false) }
-            let sent = try send(batch)
-            let (confirmed, error) = (min(max(sent.confirmed, 0), batch.count), sent.error)
-            if confirmed > 0 {
-                try c.query("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
-                            [Self.arrayLiteral(batch.prefix(confirmed).map(\.id))])
-            }
-            if confirmed < batch.count, sent.refusedForGood {
-                let row = batch[confirmed].id
-                try c.query("UPDATE outbox SET set_aside_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = $1",
-                            [row, String((error ?? "refused").prefix(500))])
-                return OutboxBatchResult(published: confirmed, error: error, busy: false, setAside: row)
-            }
-            if confirmed < batch.count, let error {
-                try c.query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])",
-                            [Self.arrayLiteral(batch.dropFirst(confirmed).map(\.id)), String(error.prefix(500))])
-            }
-            return OutboxBatchResult(published: confirmed, error: error, busy: false)
+            return try Self.record(try send(batch), of: batch, c)
         }
+    }
+
+    /// Stores what `send` did with `batch`: the confirmed rows published, the overtaken ones and the one refused
+    /// for good set aside, and the error on the rows left pending.
+    private static func record(_ sent: OutboxSendResult, of batch: [OutboxMessage], _ c: PostgresConnection) throws -> OutboxBatchResult {
+        let (confirmed, error) = (min(max(sent.confirmed, 0), batch.count), sent.error)
+        let refused = confirmed < batch.count && sent.refusedForGood ? confirmed : nil
+        let overtaken = Set(sent.overtaken.filter { batch.indices.contains($0) && $0 != refused })
+        let ids = { (indices: [Int]) in indices.filter { !overtaken.contains($0) }.map { batch[$0].id } }
+        let published = ids(Array(batch.indices.prefix(confirmed)))
+        if !published.isEmpty {
+            try c.query("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
+                        [arrayLiteral(published)])
+        }
+        var result = OutboxBatchResult(published: published.count, error: error, busy: false,
+                                       overtaken: overtaken.sorted().map { batch[$0].id })
+        if !result.overtaken.isEmpty {
+            try c.query("UPDATE outbox SET set_aside_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])",
+                        [arrayLiteral(result.overtaken), overtakenReason])
+        }
+        if let refused {
+            result.setAside = batch[refused].id
+            try c.query("UPDATE outbox SET set_aside_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                        [batch[refused].id, String((error ?? "refused").prefix(500))])
+        } else if confirmed < batch.count, let error {
+            try c.query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])",
+                        [arrayLiteral(ids(Array(batch.indices.dropFirst(confirmed)))), String(error.prefix(500))])
+        }
+        return result
     }
 
     /// How many rows were set aside (refused for good by a broker; `requeue` puts them back).
@@ -106,6 +128,10 @@ public struct OutboxStore {
         guard let row = try connection.query("SELECT count(*) AS n FROM outbox WHERE set_aside_at IS NOT NULL").first else { return 0 }
         return try row.decode("n")
     }
+
+    /// `last_error` of a row set aside because a later row of its key reached a broker first.
+    static let overtakenReason = "a later row of its key reached the broker first (its record batch was refused); "
+        + "sent now it would land after that row: `clerk-functions outbox requeue` sends it again behind it"
 
     static func arrayLiteral(_ ids: [Int64]) -> String { "{" + ids.map(String.init).joined(separator: ",") + "}" }
 }

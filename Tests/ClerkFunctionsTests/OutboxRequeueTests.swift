@@ -189,4 +189,170 @@ final class OutboxRequeueTests: XCTestCase {
         XCTAssertEqual(Set(records.compactMap { $0.headers["outbox-id"] }).count, published, "every row reached Kafka, seed \(seed)")
         XCTAssertEqual(finalState(records), Dictionary(uniqueKeysWithValues: keys.map { ($0, "delete#5") }), "seed \(seed)")
     }
+
+    /// Counts, per transaction, the statements that write `outbox` (a statement trigger), so a test can tell a
+    /// requeue that runs a few statements from one that runs one per row, without timing anything.
+    func countOutboxStatements(_ db: PostgresConnection) throws {
+        try db.query("CREATE TABLE IF NOT EXISTS outbox_statements (tx bigint NOT NULL)")
+        try db.query("TRUNCATE outbox_statements")
+        try db.query("""
+            CREATE OR REPLACE FUNCTION outbox_statement_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN INSERT INTO outbox_statements VALUES (txid_current()); RETURN NULL; END $$
+            """)
+        try db.query("DROP TRIGGER IF EXISTS outbox_statement_counted ON outbox")
+        try db.query("""
+            CREATE TRIGGER outbox_statement_counted AFTER INSERT OR UPDATE ON outbox
+              FOR EACH STATEMENT EXECUTE FUNCTION outbox_statement_counted()
+            """)
+    }
+
+    func stopCountingOutboxStatements(_ db: PostgresConnection) throws {
+        try db.query("DROP TRIGGER IF EXISTS outbox_statement_counted ON outbox")
+        try db.query("DROP TABLE IF EXISTS outbox_statements")
+    }
+
+    /// The most statements writing `outbox` that one transaction ran since `countOutboxStatements`.
+    func mostOutboxStatementsInOneTransaction(_ db: PostgresConnection) throws -> Int {
+        try XCTUnwrap(db.query("SELECT COALESCE(max(n), 0)::int AS n FROM (SELECT count(*) AS n FROM outbox_statements GROUP BY tx) t")
+            .first).decode("n", as: Int.self)
+    }
+
+    /// A requeue over 20,000 later published rows of one key moves them in a few statements, whatever their number,
+    /// so the table is locked against writers (webhooks writing their outbox rows) only that long; before, it ran one
+    /// statement per row under the lock (4 s for 20,000 rows, past the webhooks' 10 s timeout at 50,000). Rows a
+    /// writer adds meanwhile, of that key too, keep their order after the requeued ones: nothing lost, nothing twice.
+    func testARequeueOverManyLaterRowsOfAKeyRunsAFewStatementsBesideWriters() throws {
+        f = try WebhookFixture()
+        let db = f.db
+        try countOutboxStatements(db)
+        defer { try? stopCountingOutboxStatements(db) }
+        let later = 20_000
+        @Sendable func user(_ who: String, _ n: String) -> String {
+            "jsonb_build_object('type', 'user.updated', 'clerkUserId', '\(who)', 'changed', jsonb_build_object('n', \(n)), 'n', \(n))"
+        }
+        // A row of each user, then later rows of the same user published meanwhile; user_small's row is set aside.
+        try db.query("INSERT INTO outbox (queue, payload) VALUES ('user-events', \(user("user_small", "0"))), ('user-events', \(user("user_big", "0")))")
+        try setAside(db, ids: try ids(db, where: "payload->>'clerkUserId' = 'user_small'"))
+        try db.query("INSERT INTO outbox (queue, payload, published_at) VALUES ('user-events', \(user("user_small", "1")), now())")
+        try db.query("""
+            INSERT INTO outbox (queue, payload, published_at)
+            SELECT 'user-events', \(user("user_big", "g")), now() FROM generate_series(1, $1::int) g ORDER BY g
+            """, [later])
+        func sequence(_ who: String, _ condition: String) throws -> [Int] {
+            try db.query("SELECT (payload->>'n')::int AS n FROM outbox WHERE payload->>'clerkUserId' = $1 AND \(condition) ORDER BY id", [who])
+                .map { try $0.decode("n", as: Int.self) }
+        }
+        XCTAssertEqual(try sequence("user_big", "published_at IS NOT NULL"), Array(1...later), "set up in order")
+
+        var started = Clock.monotonicNs()
+        let small = try Self.requeue(["--topic", "user-events", "--since", "1h"])
+        let smallMs = (Clock.monotonicNs() - started) / 1_000_000
+        XCTAssertEqual(small.code, 0, small.err)
+        try db.query("UPDATE outbox SET published_at = now() WHERE payload->>'clerkUserId' = 'user_small'")
+        try db.query("UPDATE outbox SET set_aside_at = now(), published_at = NULL WHERE id = $1",
+                     [try XCTUnwrap(ids(db, where: "payload->>'clerkUserId' = 'user_big'").first)])
+        try db.query("TRUNCATE outbox_statements")
+
+        // A writer beside the requeue: its own session, a row per transaction, alternately of the requeued user.
+        let lock = ConditionLock()
+        nonisolated(unsafe) var written: [(who: String, waitedMs: UInt64)] = []
+        nonisolated(unsafe) var stop = false
+        nonisolated(unsafe) var writerError: String?
+        nonisolated(unsafe) var finished = false
+        Threads.detach {
+            defer {
+                lock.withLock { finished = true }
+                lock.broadcast()
+            }
+            do {
+                let writer = try TestDatabase.connect()
+                var n = 0
+                while !lock.withLock({ stop }) {
+                    n += 1
+                    let who = n % 2 == 0 ? "user_big" : "user_other"
+                    let start = Clock.monotonicNs()
+                    try writer.query("INSERT INTO outbox (queue, payload) VALUES ('user-events', \(user(who, "$1::int")))", [later + n])
+                    let waited = (Clock.monotonicNs() - start) / 1_000_000
+                    lock.withLock { written.append((who, waited)) }
+                    lock.broadcast()
+                }
+            } catch {
+                lock.withLock { writerError = "\(error)"; stop = true }
+                lock.broadcast()
+            }
+        }
+        XCTAssertTrue(lock.wait(timeoutMs: 30_000) { written.count >= 4 || writerError != nil })
+        started = Clock.monotonicNs()
+        let big = try Self.requeue(["--topic", "user-events"])
+        let bigMs = (Clock.monotonicNs() - started) / 1_000_000
+        let before = lock.withLock { written.count }
+        XCTAssertTrue(lock.wait(timeoutMs: 30_000) { written.count >= before + 4 || writerError != nil })
+        lock.withLock { stop = true }
+        XCTAssertTrue(lock.wait(timeoutMs: 30_000) { finished })
+        let rows = lock.withLock { written }
+        XCTAssertNil(lock.withLock { writerError })
+
+        XCTAssertEqual(big.code, 0, big.err)
+        let summary = try JSONValue.parse(Array(big.out.utf8))
+        XCTAssertEqual(summary["requeued"], .object(["user-events": .number(1)]), big.out)
+        XCTAssertEqual(summary["resent"], .object(["user-events": .number(Double(later))]), "user events keep their whole history")
+        let statements = try mostOutboxStatementsInOneTransaction(db)
+        print("requeue of 1 later row: \(smallMs) ms; of \(later) later rows: \(bigMs) ms in \(statements) statement(s) writing outbox; "
+              + "\(rows.count) rows written beside it, the longest waited \(rows.map(\.waitedMs).max() ?? 0) ms")
+        XCTAssertLessThanOrEqual(statements, 4, "a few statements, not one per row")
+        let writtenBig = rows.enumerated().filter { $0.element.who == "user_big" }.map { later + $0.offset + 1 }
+        XCTAssertEqual(try sequence("user_big", "published_at IS NULL"), [0] + Array(1...later) + writtenBig,
+                       "the requeued row, its later rows again, then the rows written meanwhile: each once, in order")
+        XCTAssertEqual(try sequence("user_big", "published_at IS NOT NULL"), Array(1...later), "the published rows stay as they were")
+        XCTAssertEqual(try OutboxStore(connection: db).setAsideCount(), 0)
+    }
+
+    /// Only what consumers need goes out again. An API key's mapping rows each carry the key's whole state (`set` to a
+    /// user, or `delete`), so only its last published row is written again after the requeued one. User events carry
+    /// only the fields that `changed`, and organization events are about the organization's several memberships, so
+    /// every later published row of theirs is written again, in order: a consumer folding them ends where it should.
+    func testRequeueResendsAKeysLastMappingButEveryLaterEvent() throws {
+        let f = try fixture()
+        try f.db.query("""
+            INSERT INTO outbox (queue, payload) VALUES
+              ('api-key-mappings', '{"op":"set","key":"api_key:e","value":"user_e","n":0}'),
+              ('user-events', '{"type":"user.updated","clerkUserId":"user_e","changed":{"first_name":"A"},"n":0}'),
+              ('organization-events', '{"type":"organizationMembership.created","clerkOrgId":"org_e","clerkMembershipId":"m1","n":0}'),
+              ('api-key-mappings', '{"op":"delete","key":"api_key:e","n":1}'),
+              ('user-events', '{"type":"user.updated","clerkUserId":"user_e","changed":{"first_name":"B"},"n":1}'),
+              ('organization-events', '{"type":"organizationMembership.created","clerkOrgId":"org_e","clerkMembershipId":"m2","n":1}'),
+              ('api-key-mappings', '{"op":"set","key":"api_key:e","value":"user_e","n":2}'),
+              ('user-events', '{"type":"user.updated","clerkUserId":"user_e","changed":{"last_name":"C"},"n":2}'),
+              ('organization-events', '{"type":"organizationMembership.deleted","clerkOrgId":"org_e","clerkMembershipId":"m1","n":2}'),
+              ('api-key-mappings', '{"op":"delete","key":"api_key:e","n":3}')
+            """)
+        let all = try ids(f.db, where: "true")
+        try setAside(f.db, ids: Array(all.prefix(3)))
+        XCTAssertEqual(try publish(f)["published"]?.doubleValue, 7)
+        let r = try Self.requeue()
+        XCTAssertEqual(r.code, 0, r.err)
+        let summary = try JSONValue.parse(Array(r.out.utf8))
+        XCTAssertEqual(summary["resent"], .object(["api-key-mappings": .number(1), "user-events": .number(2),
+                                                   "organization-events": .number(2)]), r.out)
+        let pending = try f.db.query("SELECT queue, (payload->>'n')::int AS n FROM outbox WHERE published_at IS NULL ORDER BY id")
+        var byQueue: [String: [Int]] = [:]
+        for row in pending { byQueue[try row.decode("queue", as: String.self), default: []].append(try row.decode("n", as: Int.self)) }
+        XCTAssertEqual(byQueue, ["api-key-mappings": [0, 3], "user-events": [0, 1, 2], "organization-events": [0, 1, 2]])
+        XCTAssertEqual(try publish(f)["published"]?.doubleValue, 8)
+
+        XCTAssertEqual(finalState(KafkaTestConsumer(topics: [prefix + "api-key-mappings"]).read(count: 5)), ["api_key:e": "delete#3"])
+        var user: [String: JSONValue] = [:]
+        for record in deduped(KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 5)) {
+            guard case .object(let changed)? = try JSONValue.parse(Array(record.value.utf8))["changed"] else { continue }
+            user.merge(changed) { $1 }
+        }
+        XCTAssertEqual(user, ["first_name": .string("B"), "last_name": .string("C")], "every change, in order")
+        var members = Set<String>()
+        for record in deduped(KafkaTestConsumer(topics: [prefix + "organization-events"]).read(count: 5)) {
+            let event = try JSONValue.parse(Array(record.value.utf8))
+            let member = try XCTUnwrap(event["clerkMembershipId"]?.stringValue)
+            if event["type"]?.stringValue == "organizationMembership.deleted" { members.remove(member) } else { members.insert(member) }
+        }
+        XCTAssertEqual(members, ["m2"], "every membership's last event, in order")
+    }
 }

@@ -162,6 +162,49 @@ final class PublishOutboxKafkaTests: XCTestCase {
         }
     }
 
+    /// The broker refuses a record batch as too large for the topic while the partition's next record batch, holding
+    /// a later row of one of its keys (`delete K` after `set K`), goes out in the same attempt. Sending the refused
+    /// batch's rows again one at a time would put `set K` after `delete K`, and consumers deduping on `outbox-id` drop
+    /// the `delete K` sent again: the gateway would keep a revoked key. `set K` is set aside instead (`outbox requeue`
+    /// puts it back in order), and each key's consumers end in its last state.
+    func testARowIsNeverSentAgainPastALaterRowOfItsKeyThatWentOutFirst() throws {
+        try TestKafka.createTopic(prefix + "api-key-mappings", config: ["max.message.bytes": "600000"])
+        let f = try fixture()
+        // librdkafka closes a record batch at 1 MB (batch.size): the three sets of 330 kB make the first batch, over
+        // the topic's limit together though each fits alone; `set n` (50 kB) no longer fits it and opens the second,
+        // which `delete k` joins, under the limit.
+        try f.db.query("""
+            INSERT INTO outbox (queue, payload) VALUES
+              ('api-key-mappings', jsonb_build_object('op', 'set', 'key', 'api_key:k', 'value', 'user_k', 'pad', repeat('k', 330000))),
+              ('api-key-mappings', jsonb_build_object('op', 'set', 'key', 'api_key:l', 'value', 'user_l', 'pad', repeat('l', 330000))),
+              ('api-key-mappings', jsonb_build_object('op', 'set', 'key', 'api_key:m', 'value', 'user_m', 'pad', repeat('m', 330000))),
+              ('api-key-mappings', jsonb_build_object('op', 'set', 'key', 'api_key:n', 'value', 'user_n', 'pad', repeat('n', 50000))),
+              ('api-key-mappings', '{"op":"delete","key":"api_key:k"}')
+            """)
+        let out = try publish(f)
+        let records = deduped(KafkaTestConsumer(topics: [prefix + "api-key-mappings"]).read(count: 4))
+        var final: [String: String] = [:]
+        for r in records { final[r.key ?? "-"] = r.headers["event-type"] ?? "-" }
+        print("first deliveries: \(keyed(records)); publishOutbox: \(out.serialized())")
+        XCTAssertEqual(final["api_key:k"], "api-key.delete", "the revoked key ends deleted: \(keyed(records))")
+        XCTAssertEqual(final, ["api_key:k": "api-key.delete", "api_key:l": "api-key.set", "api_key:m": "api-key.set",
+                               "api_key:n": "api-key.set"], keyed(records).joined(separator: ", "))
+        XCTAssertEqual(out["setAside"]?.doubleValue, 1, out.serialized())
+        XCTAssertEqual(try pending(f), 0, out.serialized())
+        let aside = try f.db.query("SELECT payload->>'key' AS key, last_error FROM outbox WHERE set_aside_at IS NOT NULL ORDER BY id")
+        XCTAssertEqual(try aside.map { try $0.decode("key", as: String.self) }, ["api_key:k"], "only the row a later row of its key overtook")
+        XCTAssertTrue(try XCTUnwrap(aside.first).decode("last_error", as: String.self).contains("later row of its key"))
+        XCTAssertTrue(f.logs.contains("outbox row set aside"), f.logs)
+
+        // Requeued, `set k` goes out again followed by `delete k` written again: the key still ends deleted.
+        let requeue = try OutboxRequeueTests.requeue(env: ["KAFKA_TOPIC_PREFIX": prefix])
+        XCTAssertEqual(requeue.code, 0, requeue.err)
+        XCTAssertEqual(try JSONValue.parse(Array(requeue.out.utf8))["resent"], .object(["api-key-mappings": .number(1)]), requeue.out)
+        XCTAssertEqual(try publish(f)["published"]?.doubleValue, 2)
+        let all = deduped(KafkaTestConsumer(topics: [prefix + "api-key-mappings"]).read(count: 6))
+        XCTAssertEqual(keyed(all.filter { $0.key == "api_key:k" }), ["api_key:k/api-key.delete", "api_key:k/api-key.set", "api_key:k/api-key.delete"])
+    }
+
     /// A missing MSK ACL on one topic is an outage, not a reason to set rows aside: every row stays pending, in
     /// order, each relay reports it and counts it (`OutboxBrokerUnavailable`, reason `authorization`); once the ACL
     /// is fixed the rows go out in order. Before, the topic's rows were set aside one per batch and nothing put
