@@ -344,7 +344,7 @@ final class OutboxRequeueTests: XCTestCase {
         var user: [String: JSONValue] = [:]
         for record in deduped(KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 5)) {
             guard case .object(let changed)? = try JSONValue.parse(Array(record.value.utf8))["changed"] else { continue }
-            user.merge(changed) { $1 }
+            for (name, value) in changed { user[name] = value }
         }
         XCTAssertEqual(user, ["first_name": .string("B"), "last_name": .string("C")], "every change, in order")
         var members = Set<String>()
