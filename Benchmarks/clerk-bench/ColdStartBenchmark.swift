@@ -58,9 +58,8 @@ enum ColdStartBenchmark {
 
     /// `health`'s answer when PostgreSQL answered: HTTP 200, `status` and `database` both `ok`.
     static func healthy(_ out: [UInt8]) -> Bool {
-        guard let response = try? JSONValue.parse(out), response["statusCode"]?.doubleValue == 200,
-              let body = response["body"]?.stringValue, let answer = try? JSONValue.parse(Array(body.utf8)) else { return false }
-        return answer["status"]?.stringValue == "ok" && answer["database"]?.stringValue == "ok"
+        guard let answer = APIAnswer(out), answer.status == 200 else { return false }
+        return answer.body["status"]?.stringValue == "ok" && answer.body["database"]?.stringValue == "ok"
     }
 
     static func machine() -> String {

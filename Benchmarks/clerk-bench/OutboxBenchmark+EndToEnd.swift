@@ -48,7 +48,10 @@ extension OutboxBenchmark {
         for e in events { outputs.append(try harness.invoke("onUserCreated", event: e)) }
         let seconds = Double(Clock.monotonicNs() - t0) / 1e9
         var issued = Tally("onUserCreated deliveries answered 200 processed with a key issued")
-        for out in outputs { issued.record(keyIssued(out), else: String(decoding: out.prefix(200), as: UTF8.self)) }
+        for out in outputs {
+            let key = APIAnswer(out)?.body["apiKey"]?.stringValue ?? "none"
+            issued.record(keyIssued(out), else: APIAnswer.summary(out) + ", apiKey \(key)")
+        }
         issued.require(count)
         Tally.expect("onUserCreated profile service calls", calls.value, count)
         let pending = try OutboxStore(connection: c).pendingCount()
@@ -65,8 +68,7 @@ extension OutboxBenchmark {
 
     /// Whether a webhook answer is HTTP 200, `status: processed`, with an API key issued.
     static func keyIssued(_ out: [UInt8]) -> Bool {
-        guard let response = try? JSONValue.parse(out), response["statusCode"]?.doubleValue == 200,
-              let body = response["body"]?.stringValue, let answer = try? JSONValue.parse(Array(body.utf8)) else { return false }
-        return answer["status"]?.stringValue == "processed" && answer["apiKey"]?.stringValue == "issued"
+        guard let answer = APIAnswer(out), answer.status == 200 else { return false }
+        return answer.body["status"]?.stringValue == "processed" && answer.body["apiKey"]?.stringValue == "issued"
     }
 }

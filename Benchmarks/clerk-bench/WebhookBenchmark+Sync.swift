@@ -43,7 +43,7 @@ extension WebhookBenchmark {
             var seeded = Tally("webhook-sync seed deliveries answered 200 processed")
             for u in 0..<users {
                 let out = try harness.invoke("onUserUpdated", event: delivery(u, 0).event)
-                seeded.record(processed(out), else: "not processed")
+                seeded.record(processed(out), else: APIAnswer.summary(out))
             }
             seeded.require(users)
             let batch = (0..<events).map { i in delivery(i % users, 1 + i / users) }
@@ -53,7 +53,7 @@ extension WebhookBenchmark {
             for d in batch { outputs.append(try harness.invoke("onUserUpdated", event: d.event)) }
             let seconds = Double(Clock.monotonicNs() - t0) / 1e9
             var answered = Tally("webhook-sync deliveries answered 200 processed")
-            for out in outputs { answered.record(processed(out), else: String(decoding: out.prefix(200), as: UTF8.self)) }
+            for out in outputs { answered.record(processed(out), else: APIAnswer.summary(out)) }
             answered.require(events)
             try checkNewest(db, table: "users", batch: batch, users: users)
             let floorSeconds = try upsertFloor(db, batch: batch, users: users)
@@ -79,9 +79,8 @@ extension WebhookBenchmark {
 
     /// Whether a webhook answer is HTTP 200 with `status: processed`.
     static func processed(_ out: [UInt8]) -> Bool {
-        guard let response = try? JSONValue.parse(out), response["statusCode"]?.doubleValue == 200,
-              let body = response["body"]?.stringValue, let answer = try? JSONValue.parse(Array(body.utf8)) else { return false }
-        return answer["status"]?.stringValue == "processed"
+        guard let answer = APIAnswer(out), answer.status == 200 else { return false }
+        return answer.body["status"]?.stringValue == "processed"
     }
 
     /// Every user in `table` holds the newest version its deliveries carried, and no other bench user is there.
