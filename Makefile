@@ -34,12 +34,15 @@ package: deps
 
 # Runtime loop throughput, CPU per invocation, exec-to-first-next, RSS and binary size (echo function).
 # The floor is a bare C loop on libcurl (Benchmarks/curl-floor), run against the same mock in the same run.
+# NEUTRAL_MOCK names the mock elsewhere (a worktree outside the checkout's parent).
+NEUTRAL_MOCK ?= ../shared/bench/mock_runtime_api.py
 bench-runtime: release
 	mkdir -p .build/bench && gcc -O2 -o .build/bench/curl_loop Benchmarks/curl-floor/curl_loop.c -lcurl
 	.build/release/clerk-bench runtime --binary .build/release/bootstrap --floor .build/bench/curl_loop \
-	  --invocations 20000 --neutral-mock ../shared/bench/mock_runtime_api.py
+	  --invocations 20000 --neutral-mock $(NEUTRAL_MOCK)
 
-# Verify-only cost of a 2 KiB webhook, and verified-and-synced user.updated deliveries per second.
+# Verify-only cost of a 2 KiB webhook, and verified-and-synced user.updated deliveries per second next to a plain UPSERT
+# of the same rows.
 bench-webhooks: release
 	scripts/with-database.sh .build/release/clerk-bench webhooks
 
@@ -52,8 +55,8 @@ bench-tokens: release
 bench-machine: release
 	.build/release/clerk-bench machine
 
-# Outbox rows to RabbitMQ (confirms) and to Kafka (acks=all) per second, and onUserCreated end to end with a
-# local profile receiver.
+# Outbox rows to RabbitMQ (confirms; beside AMQPPublisher alone) and to Kafka (acks=all; beside the producer alone)
+# per second, and onUserCreated end to end with a local profile receiver.
 bench-outbox: release
 	CLERK_NEED_BROKER=1 scripts/install-deps.sh
 	scripts/with-database.sh scripts/with-broker.sh scripts/with-kafka.sh .build/release/clerk-bench outbox
@@ -63,9 +66,13 @@ bench-backfill: release
 	scripts/with-database.sh .build/release/clerk-bench backfill
 
 # Exec-to-first-response of the packaged bootstrap under chroot (median of 20), with and without a database; zip size.
+# The floor, in the same root on the package's libraries: the bare C libcurl loop, and for `health` the same loop
+# with a libpq connection at init (Benchmarks/curl-floor, built with FLOOR_LIBPQ).
 bench-coldstart: release
 	scripts/package.sh
-	scripts/with-database.sh .build/release/clerk-bench coldstart
+	mkdir -p .build/bench && gcc -O2 -o .build/bench/curl_loop Benchmarks/curl-floor/curl_loop.c -lcurl
+	gcc -O2 -DFLOOR_LIBPQ -I"$$(pg_config --includedir)" -o .build/bench/curl_pq_loop Benchmarks/curl-floor/curl_loop.c -lcurl -lpq
+	scripts/with-database.sh .build/release/clerk-bench coldstart --floor .build/bench/curl_loop --floor-pq .build/bench/curl_pq_loop
 
 # Also removes the servers' private folders under the temp directory, when they had to live there.
 clean:

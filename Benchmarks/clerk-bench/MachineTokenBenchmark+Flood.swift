@@ -26,18 +26,23 @@ extension MachineTokenBenchmark {
         let verifier = MachineTokenVerifier(instances: [.init(environment: "production", api: api)], jwtVerifier: keys,
                                             lookupsPerSecond: lookupsPerSecond, maxConcurrentLookups: maxConcurrent)
         func key() -> String { "ak_" + Base64.encode(Crypto.randomBytes(32)) }  // Clerk's shape: 44 characters of base64, one `=`
+        var subjects: [String: String] = [:]
         func outcome(_ token: String) -> String {
             do {
-                _ = try verifier.verify(token, type: .apiKey, nowMs: Clock.nowMs())
-                return "passed"
+                let identity = try verifier.verify(token, type: .apiKey, nowMs: Clock.nowMs())
+                return identity.subject == subjects[token] ? "passed" : "passed with another subject"
             } catch {
                 return error.reason
             }
         }
         let cached = key()
         standIn.addMachineToken(.apiKey, token: cached, subject: "org_bench_cached")
+        subjects[cached] = "org_bench_cached"
         let fresh = (0..<(tokens / every + 1)).map { _ in key() }
-        for token in fresh { standIn.addMachineToken(.apiKey, token: token, subject: "org_bench_fresh") }
+        for token in fresh {
+            standIn.addMachineToken(.apiKey, token: token, subject: "org_bench_fresh")
+            subjects[token] = "org_bench_fresh"
+        }
         _ = outcome(cached)
         let junk = (0..<tokens).map { _ in key() }
         var result = Flood()
@@ -75,13 +80,32 @@ extension MachineTokenBenchmark {
         let off = try flood(try ClerkAPIStandIn(), keys: keys, lookupsPerSecond: 1_000_000, maxConcurrent: 1_000_000, cue429: false,
                             tokens: n, perSecond: 0)
         line("no caps, as fast as they come (what every flood cost before)", off)
+        off.require("machine_flood no caps", tokens: n, junk: ["token_invalid"], uncached: ["passed"])
         let capped = try flood(try ClerkAPIStandIn(), keys: keys, lookupsPerSecond: MachineTokenVerifier.defaultLookupsPerSecond,
                                maxConcurrent: MachineTokenVerifier.defaultMaxConcurrentLookups, cue429: false, tokens: n, perSecond: rate)
         line("default caps (\(MachineTokenVerifier.defaultLookupsPerSecond)/s), \(rate) keys/s", capped)
+        capped.require("machine_flood default caps", tokens: n, junk: ["token_invalid", "lookups_throttled"],
+                       uncached: ["passed", "lookups_throttled"])
         let limited = try flood(try ClerkAPIStandIn(), keys: keys, lookupsPerSecond: MachineTokenVerifier.defaultLookupsPerSecond,
                                 maxConcurrent: MachineTokenVerifier.defaultMaxConcurrentLookups, cue429: true, tokens: n, perSecond: rate)
         line("default caps, Clerk answers the first call 429 (Retry-After: 1), \(rate) keys/s", limited)
+        let limitedAnswers: Set<String> = ["lookups_throttled", "clerk_api_rate_limited"]
+        limited.require("machine_flood after a 429", tokens: n, junk: limitedAnswers.union(["token_invalid"]),
+                        uncached: limitedAnswers.union(["passed"]))
         print("RESULT machine_flood calls_uncapped=\(off.calls) calls_capped=\(capped.calls) calls_after_429=\(limited.calls) "
               + "capped_seconds=\(fmt(capped.seconds, 2)) cached_passed=\(capped.cached["passed"] ?? 0)/\(capped.cached.values.reduce(0, +))")
+    }
+}
+
+extension MachineTokenBenchmark.Flood {
+    /// Every junk key refused with one of `junk`, the real cached key passed every check, the real uncached
+    /// key answered one of `uncached` (the caps may refuse it, retryably, but never call it invalid).
+    func require(_ label: String, tokens: Int, junk allowedJunk: Set<String>, uncached allowedUncached: Set<String>) {
+        let checks = self.cached.values.reduce(0, +)
+        Tally.expect("\(label) junk keys checked", junk.values.reduce(0, +), tokens)
+        Tally.expect("\(label) junk keys refused as expected", junk.keys.allSatisfy(allowedJunk.contains), "\(junk)")
+        Tally.expect("\(label) real cached key passed", self.cached["passed"] ?? 0, checks)
+        Tally.expect("\(label) real uncached key checks", uncached.values.reduce(0, +), checks)
+        Tally.expect("\(label) real uncached key answered as expected", uncached.keys.allSatisfy(allowedUncached.contains), "\(uncached)")
     }
 }

@@ -10,8 +10,10 @@ import Store
 import Glibc
 #endif
 
-/// `bench-outbox`: outbox rows to RabbitMQ with publisher confirms, and onUserCreated end to end
-/// (verify, sync, key, profile call, publish) with a profile receiver on loopback.
+/// `bench-outbox`: outbox rows to RabbitMQ with publisher confirms, next to the same messages published
+/// straight through `AMQPPublisher` (the broker alone) in the same run; to Kafka, next to the producer alone
+/// (`OutboxBenchmark+Kafka`); and onUserCreated end to end (`OutboxBenchmark+EndToEnd`). Every relay must
+/// publish every row, and the broker must hold exactly what was published.
 enum OutboxBenchmark {
     static func run(_ options: BenchOptions) {
         let env = Environment.process()
@@ -35,103 +37,61 @@ enum OutboxBenchmark {
         return n
     }
 
+    /// `count` user.updated rows in the outbox, none published.
+    static func fill(_ c: PostgresConnection, count: Int) throws {
+        try c.query("""
+            INSERT INTO outbox (queue, payload)
+            SELECT 'user-events', jsonb_build_object('type', 'user.updated', 'userId', gen_random_uuid(), 'clerkUserId',
+                   'user_bench_' || g, 'environment', 'production', 'changed', jsonb_build_object('first_name', 'Ada ' || g))
+              FROM generate_series(1, $1::int) g
+            """, [count])
+    }
+
+    /// What `publishOutbox` answered: rows published, rows left pending.
+    static func relayAnswer(_ out: [UInt8]) throws -> (published: Int, pending: Int) {
+        let answer = try JSONValue.parse(out)
+        return (Int(answer["published"]?.doubleValue ?? -1), Int(answer["pending"]?.doubleValue ?? -1))
+    }
+
     static func publish(db: String, broker: String, count: Int) throws {
         let c = try PostgresConnection(url: db)
         try Migrator.migrate(c)
         try c.query("TRUNCATE outbox")
         let consumer = AMQPPublisher(url: broker)
         _ = try drain(consumer, "user-events")
-        try c.query("""
-            INSERT INTO outbox (queue, payload)
-            SELECT 'user-events', jsonb_build_object('type', 'user.updated', 'userId', gen_random_uuid(), 'clerkUserId',
-                   'user_bench_' || g, 'environment', 'production', 'changed', jsonb_build_object('first_name', 'Ada ' || g))
-              FROM generate_series(1, $1::int) g
-            """, [count])
+        _ = try drain(consumer, "bench-floor")
+        try fill(c, count: count)
+        let rows = try c.query("SELECT id, payload::text AS p FROM outbox WHERE published_at IS NULL ORDER BY id")
+            .map { (id: try $0.decode("id", as: Int64.self), payload: try $0.decode("p", as: String.self)) }
         let harness = LocalHarness(registry: Functions.registry, environment: Environment([
             "DATABASE_URL": db, "RABBITMQ_URL": broker, "OUTBOX_BATCH_SIZE": "500"]), logger: Logger(level: .warning))
         let t0 = Clock.monotonicNs()
-        let out = try JSONValue.parse(harness.invoke("publishOutbox", event: Array("{}".utf8), timeoutMs: 300_000))
+        let (published, pending) = try relayAnswer(harness.invoke("publishOutbox", event: Array("{}".utf8), timeoutMs: 300_000))
         let seconds = Double(Clock.monotonicNs() - t0) / 1e9
-        let published = Int(out["published"]?.doubleValue ?? 0)
-        print("outbox -> RabbitMQ (durable queue, persistent messages, publisher confirms, batches of 500), loopback:")
-        print("  \(published) messages in \(fmt(seconds, 2)) s: \(fmt(Double(published) / seconds, 0)) messages/s; broker holds \(try drain(consumer, "user-events"))")
-        print("RESULT outbox messages_per_s=\(fmt(Double(published) / seconds, 0)) published=\(published)/\(count)")
-    }
-
-    /// The same rows to Kafka: idempotent producer, acks=all, a row marked published after its delivery report.
-    /// The floor is librdkafka alone producing the same bytes with the same settings, in this process.
-    static func publishKafka(db: String, brokers: String, count: Int) throws {
-        let c = try PostgresConnection(url: db)
-        try c.query("TRUNCATE outbox")
-        let prefix = "bench\(getpid())."
-        let harness = LocalHarness(registry: Functions.registry, environment: Environment([
-            "DATABASE_URL": db, "KAFKA_BROKERS": brokers, "KAFKA_TOPIC_PREFIX": prefix, "OUTBOX_BATCH_SIZE": "500"]),
-            logger: Logger(level: .warning))
-        let producer = try KafkaPublisher(options: .init(brokers: brokers, timeoutMs: 10_000))
-        // A warm container: its producer has its id from the broker and the topics exist (MSK does not create
-        // them), so one message each first, outside the timing. A cold producer's first batch waited about a
-        // second here (topic creation and the idempotent producer's id).
-        try c.query("INSERT INTO outbox (queue, payload) VALUES ('user-events', '{\"type\":\"warm\"}')")
-        _ = try harness.invoke("publishOutbox", event: Array("{}".utf8), timeoutMs: 60_000)
-        _ = try producer.publish([KafkaMessage(topic: prefix + "floor", key: "warm", value: Array("{}".utf8))], timeoutMs: 10_000)
-        try c.query("""
-            INSERT INTO outbox (queue, payload)
-            SELECT 'user-events', jsonb_build_object('type', 'user.updated', 'userId', gen_random_uuid(), 'clerkUserId',
-                   'user_bench_' || g, 'environment', 'production', 'changed', jsonb_build_object('first_name', 'Ada ' || g))
-              FROM generate_series(1, $1::int) g
-            """, [count])
-        let payloads = try c.query("SELECT payload::text AS p FROM outbox WHERE published_at IS NULL ORDER BY id")
-            .map { try $0.decode("p", as: String.self) }
-        let t0 = Clock.monotonicNs()
-        let out = try JSONValue.parse(harness.invoke("publishOutbox", event: Array("{}".utf8), timeoutMs: 300_000))
-        let seconds = Double(Clock.monotonicNs() - t0) / 1e9
-        let published = Int(out["published"]?.doubleValue ?? 0)
-        // Floor: the producer alone, same batches, no database.
-        let messages = payloads.enumerated().map { i, p in
-            KafkaMessage(topic: prefix + "floor", key: "user_bench_\(i)", value: Array(p.utf8),
-                         headers: [KafkaHeader("event-type", "user.updated"), KafkaHeader("outbox-id", String(i))])
-        }
+        Tally.expect("outbox relay published", published, count)
+        Tally.expect("outbox relay left pending", pending, 0)
+        Tally.expect("outbox rows marked published", try OutboxStore(connection: c).pendingCount(), 0)
+        let held = try drain(consumer, "user-events")
+        Tally.expect("outbox messages on the user-events queue", held, count)
+        // The floor: the same bodies and message ids, batches of 500, through a fresh publisher (it connects
+        // inside the timing, as the relay did), confirms awaited; no database.
+        let messages = rows.map { AMQPMessage(queue: "bench-floor", body: Array($0.payload.utf8), messageId: "outbox-\($0.id)") }
+        let publisher = AMQPPublisher(url: broker)
+        var confirmed = 0
         let t1 = Clock.monotonicNs()
-        var sent = 0
         var i = 0
         while i < messages.count {
-            sent += try producer.publish(Array(messages[i..<min(i + 500, messages.count)]), timeoutMs: 30_000)
+            confirmed += try publisher.publish(Array(messages[i..<min(i + 500, messages.count)]))
             i += 500
         }
         let floorSeconds = Double(Clock.monotonicNs() - t1) / 1e9
-        let rate = Double(published) / seconds, floor = Double(sent) / floorSeconds
-        print("outbox -> Kafka (idempotent producer, acks=all, batches of 500), loopback noida-db broker:")
-        print("  \(published) messages in \(fmt(seconds, 2)) s: \(fmt(rate, 0)) messages/s; producer alone: \(fmt(floor, 0)) messages/s")
-        print("RESULT outbox_kafka messages_per_s=\(fmt(rate, 0)) published=\(published)/\(count) floor_messages_per_s=\(fmt(floor, 0))")
-        print("RATIO outbox_kafka_vs_producer_alone=\(fmt(rate / floor, 2))")
-    }
-
-    static func endToEnd(db: String, broker: String, count: Int) throws {
-        let c = try PostgresConnection(url: db)
-        try c.query("TRUNCATE users, webhook_deliveries, api_keys, outbox CASCADE")
-        let receiver = try LoopbackHTTPServer { _ in .json(200, #"{"ok":true}"#) }
-        let secret = WebhookSigner.newSecret()
-        let signer = WebhookSigner(secret: try WebhookSecret(secret))
-        let harness = LocalHarness(registry: Functions.registry, environment: Environment([
-            "DATABASE_URL": db, "RABBITMQ_URL": broker, "CLERK_WEBHOOK_SECRET": secret,
-            "PROFILE_SERVICE_URL": receiver.baseURL + "/profiles", "PROFILE_SERVICE_API_KEY": "bench"]), logger: Logger(level: .warning))
-        let template = try FileIO.readText("events/payloads/user.created.json")
-        let events = (0..<count).map { i -> [UInt8] in
-            let body = Array(template.replacingAll("user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF", with: "user_e2e_\(i)").utf8)
-            return WebhookEventBuilder.httpEvent(body: body, headers: signer.headers(id: WebhookSigner.newMessageId(),
-                                                                                     timestamp: Clock.nowSeconds(), body: body))
-        }
-        var issued = 0
-        let t0 = Clock.monotonicNs()
-        for e in events {
-            let out = try JSONValue.parse(harness.invoke("onUserCreated", event: e))
-            if out["body"]?.stringValue?.contains("\"apiKey\":\"issued\"") == true { issued += 1 }
-        }
-        let seconds = Double(Clock.monotonicNs() - t0) / 1e9
-        let pending = try OutboxStore(connection: c).pendingCount()
-        print("onUserCreated end to end (verify, sync, key, profile POST on loopback, outbox published in the same invocation):")
-        print("  \(count) users in \(fmt(seconds, 2)) s: \(fmt(Double(count) / seconds, 0)) users/s, \(issued) keys issued, \(pending) outbox rows left pending")
-        print("RESULT onUserCreated users_per_s=\(fmt(Double(count) / seconds, 0)) issued=\(issued)/\(count)")
-        try c.query("TRUNCATE users, webhook_deliveries, api_keys, outbox CASCADE")
+        Tally.expect("outbox floor messages confirmed", confirmed, count)
+        Tally.expect("outbox floor messages on the bench-floor queue", try drain(consumer, "bench-floor"), count)
+        let rate = Double(published) / seconds, floor = Double(confirmed) / floorSeconds
+        print("outbox -> RabbitMQ (durable queue, persistent messages, publisher confirms, batches of 500), loopback:")
+        print("  \(published) messages in \(fmt(seconds, 2)) s: \(fmt(rate, 0)) messages/s; broker holds \(held); "
+              + "AMQPPublisher alone: \(fmt(floor, 0)) messages/s")
+        print("RESULT outbox messages_per_s=\(fmt(rate, 0)) published=\(published)/\(count) floor_messages_per_s=\(fmt(floor, 0))")
+        print("RATIO outbox_rabbitmq_vs_publisher_alone=\(fmt(rate / floor, 2))")
     }
 }

@@ -22,11 +22,15 @@ enum RuntimeBenchmark {
             print("missing \(FileIO.exists(script) ? floor : script)")
             exit(1)
         }
+        // What the mock cannot see (it discards response bodies): each one, through the in-process Runtime API,
+        // must echo its event. The timed runs are checked by the mock's own counts (`neutralMock`).
+        echoCheck(binary: floor, label: "runtime c-floor")
+        echoCheck(binary: binary, label: "runtime bootstrap")
         var ours: [Figures] = [], bare: [Figures] = []
         for round in 1...rounds {
             // Interleaved, so drift in the machine's load touches both alike.
-            guard let c = neutralMock(script: script, binary: floor, invocations: n),
-                  let o = neutralMock(script: script, binary: binary, invocations: n) else { exit(1) }
+            guard let c = neutralMock(script: script, binary: floor, invocations: n, label: "runtime c-floor round \(round)"),
+                  let o = neutralMock(script: script, binary: binary, invocations: n, label: "runtime bootstrap round \(round)") else { exit(1) }
             print("round \(round): C floor \(c.line)")
             print("round \(round): bootstrap \(o.line)")
             bare.append(c)
@@ -66,15 +70,18 @@ enum RuntimeBenchmark {
 
     /// One run of `binary` against the neutral mock: its throughput and exec-to-first-next as the mock
     /// measured them, the runtime process's CPU and peak RSS as the kernel accounted them.
-    static func neutralMock(script: String, binary: String, invocations n: Int) -> Figures? {
+    /// Every invocation must come back as a response for an id the mock handed out: the mock's counts of
+    /// completed invocations, error posts, unknown ids, init errors and unknown paths are checked (`label`).
+    static func neutralMock(script: String, binary: String, invocations n: Int, label: String) -> Figures? {
         let dir = "/tmp/clerk-bench-\(getpid())"
         mkdir(dir, 0o700)
-        let portFile = dir + "/port", startFile = dir + "/start"
+        let portFile = dir + "/port", startFile = dir + "/start", jsonFile = dir + "/figures.json"
         unlink(portFile)
-        defer { unlink(portFile); unlink(startFile); rmdir(dir) }
+        unlink(jsonFile)
+        defer { unlink(portFile); unlink(startFile); unlink(jsonFile); rmdir(dir) }
         do {
             let mock = try Subprocess(path: "/usr/bin/env", arguments: [
-                "python3", script, "--port", "0", "--port-file", portFile, "-n", String(n), "--start-file", startFile, "--quiet",
+                "python3", script, "--port", "0", "--port-file", portFile, "-n", String(n), "--start-file", startFile, "--json-out", jsonFile, "--quiet",
             ], environment: ["PATH": "/usr/local/bin:/usr/bin:/bin"], captureOutput: true)
             var port = ""
             for _ in 0..<500 where port.isEmpty {
@@ -96,6 +103,7 @@ enum RuntimeBenchmark {
                 print("the mock printed no result: \(out)")
                 return nil
             }
+            checkMock(jsonFile, invocations: n, label: label)
             var fields: [String: Double] = [:]
             for part in line.split(separator: " ") {
                 let kv = part.split(separator: "=", maxSplits: 1)
@@ -149,5 +157,44 @@ enum RuntimeBenchmark {
               r.exit.code == 0 else { return nil }
         var st = stat()
         return stat(out, &st) == 0 ? Int(st.st_size) : nil
+    }
+
+    /// The mock's figures (`--json-out`): every invocation completed as a response, nothing else seen.
+    static func checkMock(_ jsonFile: String, invocations n: Int, label: String) {
+        guard let text = try? FileIO.readText(jsonFile), let figures = try? JSONValue.parse(Array(text.utf8)) else {
+            Tally.abort("CHECK \(label) FAILED (the mock wrote no figures)", "\(label): the mock wrote no figures")
+        }
+        func count(_ name: String) -> Int { figures[name]?.doubleValue.map { Int($0) } ?? -1 }
+        let completed = count("invocations_completed"), errors = count("errors_posted"), unknown = count("unknown_request_ids")
+        let initErrors = count("init_errors"), notFound = count("not_found")
+        let timedOut = figures["timed_out"]?.boolValue ?? true
+        let clean = completed == n && errors == 0 && unknown == 0 && initErrors == 0 && notFound == 0 && !timedOut
+        Tally.expect("\(label) invocations answered as responses", clean,
+                     "completed \(completed)/\(n), errors \(errors), unknown ids \(unknown), init errors \(initErrors), "
+                     + "unknown paths \(notFound), timed out \(timedOut)")
+    }
+
+    /// Runs `binary` against the in-process Runtime API for `count` events; every response must be the event.
+    static func echoCheck(binary: String, label: String, count: Int = 200) {
+        var echoed = Tally("\(label) responses echo their event")
+        do {
+            let api = try LocalRuntimeAPI()
+            let child = try Subprocess(path: binary, environment: environment(api.endpoint))
+            defer {
+                child.kill(SIGTERM)
+                _ = child.wait()
+                api.stop()
+            }
+            for _ in 0..<count {
+                guard let outcome = api.invoke(event, timeoutMs: 10_000) else {
+                    echoed.fail("no answer")
+                    break
+                }
+                echoed.record(!outcome.isError && outcome.body == event, else: outcome.isError ? "error \(outcome.errorType ?? "")" : "other body")
+            }
+        } catch {
+            echoed.fail("\(error)")
+        }
+        echoed.require(count)
     }
 }

@@ -2,12 +2,20 @@
  *
  * One reused handle (keep-alive), CURLOPT_NOSIGNAL, TCP_NODELAY, no Expect header, the event echoed back.
  * No JSON, no logging, no headers kept but the request id. `make bench-runtime` builds it with gcc -O2 and
- * runs it against the same neutral mock as `bootstrap`, in the same run, so the two figures compare. */
+ * runs it against the same neutral mock as `bootstrap`, in the same run, so the two figures compare.
+ *
+ * Built with -DFLOOR_LIBPQ (and -lpq) it is the floor of the `health` function's cold start in
+ * `make bench-coldstart`: one libpq connection to DATABASE_URL at init, then `SELECT 1` on it before each
+ * event is echoed, as `health` pings PostgreSQL. A connection or query that fails ends the process, so no
+ * response is posted and the benchmark counts the run as failed. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef FLOOR_LIBPQ
+#include <libpq-fe.h>
+#endif
 
 struct buf { char *data; size_t len, cap; };
 static char request_id[256];
@@ -41,6 +49,11 @@ static size_t on_header(char *p, size_t s, size_t n, void *u) {
 int main(void) {
     const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
     if (!api) return 1;
+#ifdef FLOOR_LIBPQ
+    const char *database = getenv("DATABASE_URL");
+    PGconn *pg = database ? PQconnectdb(database) : NULL;
+    if (!pg || PQstatus(pg) != CONNECTION_OK) return 1;
+#endif
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURL *h = curl_easy_init();
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -59,6 +72,12 @@ int main(void) {
         curl_easy_setopt(h, CURLOPT_URL, next_url);
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
         if (curl_easy_perform(h) != CURLE_OK || !request_id[0]) return 1;
+#ifdef FLOOR_LIBPQ
+        PGresult *pinged = PQexec(pg, "SELECT 1");
+        int answered = PQresultStatus(pinged) == PGRES_TUPLES_OK;
+        PQclear(pinged);
+        if (!answered) return 1;
+#endif
         char *event = malloc(body.len ? body.len : 1);
         size_t event_len = body.len;
         memcpy(event, body.data, body.len);
