@@ -30,9 +30,10 @@ let package = Package(
             dependencies: ["HTTPClient", "JSON", .product(name: "Logging", package: "swift-log")],
             path: "Runtime/LambdaRuntime"),
         // Developer tools: never linked into `bootstrap`.
+        .target(name: "CSpawn", path: "Runtime/CSpawn"),
         .target(
             name: "LocalHosting",
-            dependencies: ["LambdaRuntime", "HTTPClient", "JSON", .product(name: "Yams", package: "Yams")],
+            dependencies: ["LambdaRuntime", "HTTPClient", "JSON", "CSpawn", .product(name: "Yams", package: "Yams")],
             path: "Runtime/LocalHosting"),
 
         // MARK: Functions: the Clerk domain, the store, the brokers and the handlers.

@@ -1,3 +1,4 @@
+import CSpawn
 import JSON
 import LambdaRuntime
 #if canImport(Glibc)
@@ -19,10 +20,13 @@ public struct ProcessExit: Sendable {
 /// Errors from starting a child process.
 public enum SubprocessError: Error, CustomStringConvertible {
     case spawnFailed(path: String, errno: Int32)
+    /// The pipes to the child could not be made (out of descriptors).
+    case pipeFailed(errno: Int32)
 
     public var description: String {
         switch self {
         case .spawnFailed(let p, let e): "cannot start \(p): \(String(cString: strerror(e)))"
+        case .pipeFailed(let e): "cannot make a pipe for a child: \(String(cString: strerror(e)))"
         }
     }
 }
@@ -46,17 +50,32 @@ public final class Subprocess: @unchecked Sendable {
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
         var inPipe: [Int32] = [-1, -1]
+        do {
+            if captureOutput {
+                try cloexecPipe(&outPipe)
+                try cloexecPipe(&errPipe)
+            }
+            if stdinBytes != nil { try cloexecPipe(&inPipe) }
+        } catch {
+            for fd in outPipe + errPipe + inPipe where fd >= 0 { close(fd) }
+            throw error
+        }
         if captureOutput {
-            cloexecPipe(&outPipe)
-            cloexecPipe(&errPipe)
             posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
             posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         }
         if stdinBytes != nil {
-            cloexecPipe(&inPipe)
             posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
         } else {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        // Nothing but its standard streams: not a descriptor another thread opened (or this process was given)
+        // without close-on-exec. A child that kept another child's input open kept that input from ending. A C
+        // library older than glibc 2.34 cannot say so (ENOSYS): close-on-exec alone covers this type's own pipes.
+        let closing = cspawn_addclosefrom(&actions, 3)
+        guard closing == 0 || closing == ENOSYS else {
+            for fd in outPipe + errPipe + inPipe where fd >= 0 { close(fd) }
+            throw SubprocessError.spawnFailed(path: path, errno: closing)
         }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -141,8 +160,10 @@ public final class Subprocess: @unchecked Sendable {
     }
 }
 
-/// A pipe whose ends are not inherited by children other than through explicit dup2.
-private func cloexecPipe(_ fds: inout [Int32]) {
-    fds.withUnsafeMutableBufferPointer { _ = pipe($0.baseAddress!) }
-    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+/// A pipe whose ends are not inherited by children other than through explicit dup2: close-on-exec from the
+/// moment it exists (`pipe2`), since another thread may start a child at any moment (a flag set afterwards,
+/// with `fcntl`, let a child started in between keep both ends).
+private func cloexecPipe(_ fds: inout [Int32]) throws {
+    let rc = fds.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { cspawn_pipe_cloexec($0) } ?? -1 }
+    guard rc == 0 else { throw SubprocessError.pipeFailed(errno: errno) }
 }

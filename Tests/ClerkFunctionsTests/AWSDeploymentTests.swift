@@ -25,11 +25,12 @@ final class AWSDeploymentTests: XCTestCase {
                 .merging(aws.environment) { $1 }.merging(extra) { $1 }), captureOutput: true)
     }
 
-    /// Stops the process; its standard output and standard error.
-    func finish(_ api: LocalRuntimeAPI, _ p: Subprocess) -> (stdout: String, stderr: String) {
+    /// Stops the process; its standard output and standard error (either unreadable fails the test: an empty one
+    /// would pass every "no secret in any log line" check).
+    func finish(_ api: LocalRuntimeAPI, _ p: Subprocess) throws -> (stdout: String, stderr: String) {
         api.stop()
-        let err = (try? FileIO.readAll(fd: p.stderrFD ?? -1)) ?? []
-        let out = (try? FileIO.readAll(fd: p.stdoutFD ?? -1)) ?? []
+        let err = try FileIO.readAll(fd: try XCTUnwrap(p.stderrFD))
+        let out = try FileIO.readAll(fd: try XCTUnwrap(p.stdoutFD))
         _ = p.wait()
         return (out.text, err.text)
     }
@@ -50,7 +51,7 @@ final class AWSDeploymentTests: XCTestCase {
         _ = try status(api, f.signed(f.userBody(updatedAt: 2), secret: old))
         XCTAssertEqual(try status(api, f.signed(f.userBody(updatedAt: 3), secret: new)), 200, "the rotated secret verifies")
         XCTAssertEqual(try status(api, f.signed(f.userBody(updatedAt: 4), secret: old)), 401, "the old one no longer does")
-        let (_, log) = finish(api, p)
+        let (_, log) = try finish(api, p)
         XCTAssertTrue(aws.requests.count >= 3)
         XCTAssertTrue(aws.requests.allSatisfy { $0["verified"]?.boolValue == true }, "\(aws.requests)")
         XCTAssertTrue(log.contains("secrets changed; function rebuilt with the new values"), log)
@@ -62,7 +63,7 @@ final class AWSDeploymentTests: XCTestCase {
         let api = try LocalRuntimeAPI()
         let p = try start(api, aws)
         XCTAssertTrue(api.waitForInitError(timeoutMs: 10_000))
-        let (_, log) = finish(api, p)
+        let (_, log) = try finish(api, p)
         XCTAssertEqual(api.initErrors.first?.errorType, "Runtime.SecretError")
         let message = try JSONValue.parse(api.initErrors.first?.body ?? [])["errorMessage"]?.stringValue ?? ""
         XCTAssertTrue(message.contains("PROD_CLERK_WEBHOOK_SECRET_SECRET_ARN") && message.contains("ResourceNotFoundException"), message)
@@ -77,7 +78,7 @@ final class AWSDeploymentTests: XCTestCase {
         let p = try start(api, aws, ["CLERK_METRICS_NAMESPACE": "ClerkTest"])
         XCTAssertEqual(try status(api, f.signed(f.userBody(type: "user.created", updatedAt: 1), secret: secret)), 200)
         XCTAssertEqual(try status(api, f.signed(f.userBody(updatedAt: 2), secret: WebhookSigner.newSecret())), 401)
-        let (out, _) = finish(api, p)
+        let (out, _) = try finish(api, p)
         let lines = try out.split(separator: "\n").map { try JSONValue.parse(Array($0.utf8)) }.filter { $0["_aws"] != nil }
         XCTAssertEqual(lines.count, 3, out)
         var seen: [String: [String: String]] = [:]
@@ -124,7 +125,7 @@ final class AWSDeploymentTests: XCTestCase {
         XCTAssertEqual(try status(api, f.signed(f.userBody(type: "user.created", updatedAt: 1), secret: secret)), 200)
         // The outbox is published after the response, before the next invocation: this answer means it is done.
         XCTAssertEqual(try status(api, f.signed(f.userBody(updatedAt: 2), secret: WebhookSigner.newSecret())), 401)
-        let (out, log) = finish(api, p)
+        let (out, log) = try finish(api, p)
         XCTAssertEqual(profile.received.first?.header("authorization"), "Bearer " + profileKey)
         let event = try XCTUnwrap(try consumer.get("user-events"), "published with the URL from the secret: \(log)")
         XCTAssertEqual(try JSONValue.parse(event)["type"]?.stringValue, "user.created")
@@ -144,7 +145,7 @@ final class AWSDeploymentTests: XCTestCase {
         let p = try start(api, aws, ["CLERK_METRICS": "false", "PROFILE_SERVICE_URL": profile.url])
         let trace = "Root=1-6744f2a1-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
         XCTAssertEqual(try status(api, f.signed(f.userBody(type: "user.created", updatedAt: 1), secret: secret), traceId: trace), 200)
-        let (out, _) = finish(api, p)
+        let (out, _) = try finish(api, p)
         XCTAssertFalse(out.contains("_aws"), out)
         XCTAssertEqual(profile.received.first?.header("x-amzn-trace-id"), trace)
     }

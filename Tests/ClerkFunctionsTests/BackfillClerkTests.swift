@@ -345,31 +345,53 @@ final class BackfillClerkTests: XCTestCase {
         return try backfill.run(only: [.organizations], deadlineMs: deadline, reserveMs: 1000)
     }
 
-    /// Backfills at once (processes: a schedule and a person, or two environments' runs): all finish,
-    /// no user is created twice, every membership is linked, and neither is aborted by a deadlock.
+    /// Backfills at once (a schedule and a person, or an invocation retried while the first still runs), in
+    /// three processes held together twice: at their first page of users (the test holds every user-link
+    /// bucket lock, which a page of users takes up front, sorted), and at the first page of members of an
+    /// organization with three pages of them (the test holds that organization's lock), each gate let go once
+    /// all three wait at it. What the bucket locks guarantee: pages that create the same users, side by side,
+    /// take turns instead of waiting on each other for good. Taken shared (or one by one in page order, by
+    /// each new user's trigger), two pages of the same new users each held a bucket the other's trigger
+    /// needed, and PostgreSQL aborted one of them (40P01): a failed run. The rest ("no user twice", "no
+    /// membership twice") the unique indexes hold on their own.
     func testTwoBackfillProcessesAtOnce() throws {
         for i in 0..<2000 { standIn.addUser(id: "user_p\(i)", email: "p\(i)@example.com") }
         for o in 0..<60 {
             let members = (0..<20).map { m in ("orgmem_p\(o)_\(m)", "user_p\((o * 37 + m * 29) % 2000)", "org:member") }
             standIn.addOrganization(id: "org_p\(o)", name: "P\(o)", slug: "p\(o)", members: members)
         }
-        // And one of three pages of members, applied a page per transaction by each run.
+        // And one of three pages of members, applied a page per transaction by each run; listed last.
         standIn.addOrganization(id: "org_pbig", name: "PBig", slug: "pbig",
                                 members: (0..<1100).map { m in ("orgmem_pbig_\(m)", "user_p\((m * 7) % 2000)", "org:member") })
-        var childEnv = childEnvironment(env)
-        childEnv["AWS_LAMBDA_LOG_LEVEL"] = "error"
-        // Three runs, a little apart, so that one is among the organizations while another still applies users.
-        let runs = try (0..<3).map { i -> Subprocess in
-            usleep(UInt32(i) * 150_000)
-            return try Subprocess(path: BuiltProducts.clerkFunctions, arguments: ["backfill"], environment: childEnv, captureOutput: true)
-        }
+        let userBuckets = try LockGate(["SELECT count(pg_advisory_xact_lock(1869768552, b)) AS n FROM generate_series(0, 127) b"])
+        let bigOrganization = try LockGate(["SELECT clerk_org_lock('organization', 'production', 'org_pbig')"])
+        let runs = (0..<3).map { _ in ChildProcess(["backfill"], environment: quietChildEnvironment) }
+
+        let atUsers = try userBuckets.waitForWaiters(runs.count) { runs.contains(where: \.isFinished) }
+        XCTAssertEqual(atUsers.count, runs.count, "every run holds its first page of users before any applies it: \(atUsers)")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM users"), 0)
+        try userBuckets.release()
+        let atMembers = try bigOrganization.waitForWaiters(runs.count) { runs.contains(where: \.isFinished) }
+        XCTAssertEqual(atMembers.count, runs.count, "every run holds org_pbig's first page of members before any applies it: \(atMembers)")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_org_id = 'org_pbig'"), 0)
+        try bigOrganization.release()
+
+        var created = (users: 0.0, organizations: 0.0, memberships: 0.0)
         for run in runs {
-            let err = (run.stderrFD.flatMap { try? FileIO.readAll(fd: $0) }) ?? []
-            _ = run.stdoutFD.flatMap { try? FileIO.readAll(fd: $0) }
-            let exit = run.wait()
-            XCTAssertEqual(exit.code, 0, String(decoding: err, as: UTF8.self))
-            XCTAssertFalse(String(decoding: err, as: UTF8.self).contains("40P01"), "no deadlock")
+            let r = try run.result()
+            XCTAssertEqual(r.exit.code, 0, r.stderr.text)
+            XCTAssertFalse(r.stderr.text.contains("40P01"), "no deadlock: \(r.stderr.text)")
+            let summary = try JSONValue.parse(Array((r.stdout.text.split(separator: "\n").last ?? "").utf8))
+            XCTAssertEqual(summary["complete"]?.boolValue, true, r.stdout.text)
+            XCTAssertEqual(summary["users"]?["skipped"]?.doubleValue, 0, r.stdout.text)
+            created.users += try XCTUnwrap(summary["users"]?["created"]?.doubleValue, r.stdout.text)
+            created.organizations += try XCTUnwrap(summary["organizations"]?["created"]?.doubleValue, r.stdout.text)
+            created.memberships += try XCTUnwrap(summary["memberships"]?["created"]?.doubleValue, r.stdout.text)
         }
+        // Each run counts what it created itself: together, everything, once.
+        XCTAssertEqual(created.users, 2000)
+        XCTAssertEqual(created.organizations, 61)
+        XCTAssertEqual(created.memberships, 1200 + 1100)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM users"), 2000)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'user.created'"), 2000, "no user twice")
         XCTAssertEqual(try count("SELECT count(*) AS n FROM organizations"), 61)
@@ -378,6 +400,44 @@ final class BackfillClerkTests: XCTestCase {
                        "no membership twice")
         XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE user_id IS NULL OR organization_id IS NULL"), 0,
                        "every membership linked")
+        XCTAssertEqual(try count("SELECT count(*) AS n FROM backfill_runs WHERE finished_at IS NULL"), 0, "the pass is closed")
+    }
+
+    /// The backfills of both environments at once, held together at the first page of members of one organization
+    /// (the test holds its lock in each environment). The user-link buckets are shared by the environments (the
+    /// lock key is the bucket alone), and a page of 500 members covers nearly all of them: each page takes its
+    /// buckets up front, sorted, so one waits for the other. Taken shared, both held every bucket and each
+    /// member's own lock then waited for the other's hold, for good (40P01), whichever organizations they were in.
+    func testBackfillsOfBothEnvironmentsAtOnce() throws {
+        for i in 0..<600 { standIn.addUser(id: "user_e\(i)", email: "e\(i)@example.com") }
+        standIn.addOrganization(id: "org_ebig", name: "EBig", slug: "ebig",
+                                members: (0..<600).map { m in ("orgmem_ebig_\(m)", "user_e\((m * 7) % 600)", "org:member") })
+        let environments = ["production", "development"]
+        let gate = try LockGate(environments.map { "SELECT clerk_org_lock('organization', '\($0)', 'org_ebig')" })
+        let runs = environments.map { environment in
+            var childEnv = quietChildEnvironment
+            childEnv["CLERK_ENVIRONMENT"] = environment
+            return ChildProcess(["backfill"], environment: childEnv)
+        }
+        let waiting = try gate.waitForWaiters(runs.count) { runs.contains(where: \.isFinished) }
+        XCTAssertEqual(waiting.count, runs.count, "both runs hold org_ebig's first page of members before either applies it: \(waiting)")
+        try gate.release()
+        for run in runs {
+            let r = try run.result()
+            XCTAssertEqual(r.exit.code, 0, r.stderr.text)
+            XCTAssertFalse(r.stderr.text.contains("40P01"), "no deadlock: \(r.stderr.text)")
+            let summary = try JSONValue.parse(Array((r.stdout.text.split(separator: "\n").last ?? "").utf8))
+            XCTAssertEqual(summary["complete"]?.boolValue, true, r.stdout.text)
+            XCTAssertEqual(summary["users"]?["created"]?.doubleValue, 600, r.stdout.text)
+            XCTAssertEqual(summary["memberships"]?["created"]?.doubleValue, 600, r.stdout.text)
+        }
+        for environment in environments {
+            XCTAssertEqual(try count("SELECT count(*) AS n FROM users WHERE environment = '\(environment)'"), 600)
+            XCTAssertEqual(try count("""
+                SELECT count(*) AS n FROM organization_memberships
+                 WHERE environment = '\(environment)' AND user_id IS NOT NULL AND organization_id IS NOT NULL
+                """), 600, "\(environment): every membership, linked")
+        }
     }
 
     /// A backfill of the organizations alone, pages of `pageSize`, run in this process.

@@ -30,6 +30,10 @@ final class BackfillSetAsideTests: XCTestCase {
         try db.query("TRUNCATE backfill_runs, queue_rejects CASCADE")
         standIn = try ClerkAPIStandIn()
         logPath = "/tmp/clerk-backfill-log-\(getpid())-\(Clock.monotonicNs())"
+        // There from the start: an unreadable log fails a test (see `logText`), an empty one is nothing logged.
+        let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        XCTAssertGreaterThanOrEqual(fd, 0, "the log file \(logPath)")
+        close(fd)
     }
 
     override func tearDown() {
@@ -50,7 +54,7 @@ final class BackfillSetAsideTests: XCTestCase {
         return try JSONValue.parse(Array(summary.json.utf8))
     }
 
-    var logs: String { (try? FileIO.readText(logPath)) ?? "" }
+    var logs: String { logText(logPath) }
 
     func count(_ sql: String) throws -> Int { try db.query(sql).first?.decode("n", as: Int.self) ?? -1 }
 

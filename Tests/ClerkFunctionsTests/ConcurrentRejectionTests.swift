@@ -37,28 +37,22 @@ final class ConcurrentRejectionTests: XCTestCase {
 
     /// `clerk-functions invoke FUNCTION --event -` in a child process, started now; its output when it ends.
     final class Invocation: @unchecked Sendable {
-        private let done = ConditionLock()
-        private var result: (stdout: [UInt8], stderr: [UInt8])?
+        private let process: ChildProcess
 
         init(_ function: String, event: [UInt8], environment: [String: String]) {
-            Threads.detach { [self] in
-                let r = try? Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: ["invoke", function, "--event", "-"],
-                                            environment: TestSupport.childEnvironment(environment), stdinBytes: event)
-                done.withLock { result = (r?.stdout ?? [], r?.stderr ?? []) }
-                done.broadcast()
-            }
+            process = ChildProcess(invoke: function, event: event, environment: TestSupport.childEnvironment(environment))
         }
 
-        /// What the function answered (the whole response object) and what it logged.
-        func output() throws -> (response: JSONValue, logs: String) {
-            XCTAssertTrue(done.wait(timeoutMs: 60_000) { result != nil }, "the process did not finish")
-            let (stdout, stderr) = done.withLock { result ?? ([], []) }
-            return (try JSONValue.parse(stdout), stderr.text)
+        /// What the function answered (the whole response object) and what it logged, once it ended with exit code 0.
+        func output(file: StaticString = #filePath, line: UInt = #line) throws -> (response: JSONValue, logs: String) {
+            let r = try process.result()
+            XCTAssertEqual(r.exit.code, 0, r.stderr.text, file: file, line: line)
+            return (try JSONValue.parse(r.stdout), r.stderr.text)
         }
 
         /// The HTTP status and body of an API Gateway answer, and the log.
-        func answer() throws -> (status: Int, body: JSONValue, logs: String) {
-            let (response, logs) = try output()
+        func answer(file: StaticString = #filePath, line: UInt = #line) throws -> (status: Int, body: JSONValue, logs: String) {
+            let (response, logs) = try output(file: file, line: line)
             let body = try JSONValue.parse(Array((response["body"]?.stringValue ?? "null").utf8))
             return (Int(response["statusCode"]?.doubleValue ?? -1), body, logs)
         }

@@ -382,11 +382,11 @@ final class ConnectionLimitTests: XCTestCase {
             env.merging(["AWS_LAMBDA_RUNTIME_API": api.endpoint, "_HANDLER": function]) { $1 }), captureOutput: true)
     }
 
-    /// Stops the process; what it logged.
-    func finish(_ api: LocalRuntimeAPI, _ p: Subprocess) -> String {
+    /// Stops the process; what it logged (a log that cannot be read fails the test, never reads as empty).
+    func finish(_ api: LocalRuntimeAPI, _ p: Subprocess) throws -> String {
         api.stop()
-        let err = (try? FileIO.readAll(fd: p.stderrFD ?? -1)) ?? []
-        _ = try? FileIO.readAll(fd: p.stdoutFD ?? -1)
+        let err = try FileIO.readAll(fd: try XCTUnwrap(p.stderrFD))
+        _ = try FileIO.readAll(fd: try XCTUnwrap(p.stdoutFD))
         _ = p.wait()
         return err.text
     }
@@ -427,7 +427,7 @@ final class ConnectionLimitTests: XCTestCase {
         XCTAssertTrue(hook.poll() == nil && check.poll() == nil, "neither process was replaced")
         XCTAssertEqual(try roleConnections(), 2, "each keeps its connection for the next invocation")
         XCTAssertTrue(hooks.initErrors.isEmpty && checks.initErrors.isEmpty, "a refused connection is no init error")
-        for log in [finish(hooks, hook), finish(checks, check)] {
+        for log in [try finish(hooks, hook), try finish(checks, check)] {
             assertRefusalLogged(log)
             XCTAssertEqual(log.components(separatedBy: "database not reachable at init").count, 2, "tried once at init")
         }

@@ -259,64 +259,55 @@ final class OnOrganizationEventTests: XCTestCase {
 
     // MARK: two processes
 
-    /// Runs `events` in one `clerk-functions invoke` process each, released together: the test holds a
-    /// lock that every delivery's first write waits for, and lets go once all of them wait.
-    func runTogether(_ events: [[UInt8]], function: String = "onOrganizationEvent") throws -> [JSONValue] {
-        let holder = try TestDatabase.connect()
-        try holder.query("BEGIN")
-        try holder.query("LOCK TABLE webhook_deliveries IN EXCLUSIVE MODE")
-        var processes: [Subprocess] = []
-        for event in events {
-            processes.append(try Subprocess(
-                path: BuiltProducts.clerkFunctions, arguments: ["invoke", function, "-"],
-                environment: childEnvironment(["DATABASE_URL": TestDatabase.url, "PROD_CLERK_WEBHOOK_SECRET": f.prodSecret]),
-                stdinBytes: event, captureOutput: true))
+    /// Runs `events` in one `clerk-functions invoke` process each, released together: the test holds a lock
+    /// that every delivery's first write waits for, and lets go once all of them wait. Every process must end
+    /// with exit code 0 and answer 200 (a 500 is a failure, whatever the database shows after); returns the
+    /// answers' bodies in the order of `events`.
+    func runTogether(_ events: [[UInt8]], function: String = "onOrganizationEvent",
+                     file: StaticString = #filePath, line: UInt = #line) throws -> [JSONValue] {
+        let gate = try LockGate(["LOCK TABLE webhook_deliveries IN EXCLUSIVE MODE"])
+        let environment = childEnvironment(["DATABASE_URL": TestDatabase.url, "PROD_CLERK_WEBHOOK_SECRET": f.prodSecret])
+        let processes = events.map { ChildProcess(invoke: function, event: $0, environment: environment) }
+        let waiting = try gate.waitForWaiters(events.count)
+        XCTAssertEqual(waiting.count, events.count, "every process reached the database before any wrote: \(waiting)", file: file, line: line)
+        try gate.release()
+        return try processes.map { p in
+            let a = try p.answer()
+            XCTAssertEqual(a.exit, 0, a.logs, file: file, line: line)
+            XCTAssertEqual(a.status, 200, "\(a.body)", file: file, line: line)
+            return a.body
         }
-        // Every process waits on the lock before any writes (a bounded wait, not a timing assertion).
-        var waiting = 0
-        for _ in 0..<600 {
-            waiting = try holder.query("""
-                SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation = 'webhook_deliveries'::regclass
-                """).first?.decode("n", as: Int.self) ?? 0
-            if waiting >= events.count { break }
-            usleep(50_000)
-        }
-        XCTAssertEqual(waiting, events.count, "every process reached the database")
-        try holder.query("COMMIT")
-        var answers: [JSONValue] = []
-        for p in processes {
-            let out = (try? FileIO.readAll(fd: p.stdoutFD ?? -1)) ?? []
-            _ = (try? FileIO.readAll(fd: p.stderrFD ?? -1))
-            XCTAssertEqual(p.wait().code, 0, out.text)
-            let response = try JSONValue.parse(out)
-            answers.append(try JSONValue.parse(Array((response["body"]?.stringValue ?? "null").utf8)))
-        }
-        return answers
     }
+
+    /// The `status` of each answer, in order.
+    func statuses(_ answers: [JSONValue]) -> [String] { answers.map { $0["status"]?.stringValue ?? "none: \($0)" } }
 
     func testTwoProcessesWithTheSameDeliveryApplyItOnce() throws {
         let event = try f.signed(orgBody(updatedAt: 1000), id: "msg_race_same")
         let answers = try runTogether([event, event])
-        XCTAssertEqual(Set(answers.compactMap { $0["status"]?.stringValue }), ["processed", "duplicate"])
+        XCTAssertEqual(statuses(answers).sorted(), ["duplicate", "processed"])
         XCTAssertEqual(try f.count("organizations"), 1)
         XCTAssertEqual(try outboxCount(), 1)
         let m = try f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 1000), id: "msg_race_member")
         let memberAnswers = try runTogether([m, m])
-        XCTAssertEqual(Set(memberAnswers.compactMap { $0["status"]?.stringValue }), ["processed", "duplicate"])
+        XCTAssertEqual(statuses(memberAnswers).sorted(), ["duplicate", "processed"])
         XCTAssertEqual(try f.count("organization_memberships"), 1)
     }
 
     func testTwoProcessesRacingCreateAndDeleteEndWithATombstone() throws {
         let answers = try runTogether([try f.signed(orgBody(updatedAt: 1000)), try f.signed(orgDeletedBody())])
-        XCTAssertEqual(answers.count, 2)
+        // The deletion is always applied; the creation too when it came first, else it finds the tombstone.
+        XCTAssertEqual(statuses(answers)[1], "processed")
+        XCTAssertTrue(["processed", "stale"].contains(statuses(answers)[0]), "\(answers)")
         XCTAssertEqual(try organization("org_test")?["deleted"], "true", "whichever came first, the organization stays deleted")
         XCTAssertEqual(try f.count("organizations"), 1)
     }
 
     func testTwoProcessesRacingAMembershipAndItsOrganizationLinkThem() throws {
-        _ = try runTogether([try f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 1000)),
-                             try f.signed(orgBody(updatedAt: 1000)),
-                             try f.signed(memberBody(id: "orgmem_b", userId: "user_b", updatedAt: 1000))])
+        let answers = try runTogether([try f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 1000)),
+                                       try f.signed(orgBody(updatedAt: 1000)),
+                                       try f.signed(memberBody(id: "orgmem_b", userId: "user_b", updatedAt: 1000))])
+        XCTAssertEqual(statuses(answers), ["processed", "processed", "processed"])
         let orgId = try XCTUnwrap(organization("org_test")?["id"])
         XCTAssertEqual(try membership("orgmem_a")?["organization_id"], orgId)
         XCTAssertEqual(try membership("orgmem_b")?["organization_id"], orgId)
@@ -324,15 +315,19 @@ final class OnOrganizationEventTests: XCTestCase {
 
     func testTwoProcessesRacingAMembershipAndDeletingItsOrganizationLeaveNoLiveMembership() throws {
         _ = try f.invoke("onOrganizationEvent", f.signed(orgBody(updatedAt: 1000)))
-        _ = try runTogether([try f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 1000)),
-                             try f.signed(orgDeletedBody())])
+        let answers = try runTogether([try f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 1000)),
+                                       try f.signed(orgDeletedBody())])
+        // The membership is kept (deleted with its organization) when it came first, refused as stale after.
+        XCTAssertTrue(["processed", "stale"].contains(statuses(answers)[0]), "\(answers)")
+        XCTAssertEqual(statuses(answers)[1], "processed")
         XCTAssertEqual(try f.db.query("SELECT count(*) AS n FROM organization_memberships WHERE deleted_at IS NULL")
             .first?.decode("n", as: Int.self), 0)
     }
 
     func testTwoProcessesRacingAMembershipAndItsUserLinkThem() throws {
-        _ = try runTogether([try f.signed(memberBody(id: "orgmem_a", userId: "user_test", updatedAt: 1000)),
-                             try f.signed(f.userBody(type: "user.created", updatedAt: 1000))], function: "clerkWebhook")
+        let answers = try runTogether([try f.signed(memberBody(id: "orgmem_a", userId: "user_test", updatedAt: 1000)),
+                                       try f.signed(f.userBody(type: "user.created", updatedAt: 1000))], function: "clerkWebhook")
+        XCTAssertEqual(statuses(answers), ["processed", "processed"])
         let userId = try XCTUnwrap(f.user()?["id"])
         XCTAssertEqual(try membership("orgmem_a")?["user_id"], userId)
     }

@@ -141,7 +141,7 @@ final class PublishOutboxKafkaTests: XCTestCase {
         XCTAssertEqual(try kept.map { try $0.decode("who", as: String.self) }, ["user_big"], "only the row that is too large")
         XCTAssertTrue(try XCTUnwrap(kept.first).decode("last_error", as: String.self).lowercased().contains("too large"))
         let records = KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 10)
-        let seq = records.compactMap { try? JSONValue.parse(Array($0.value.utf8))["n"]?.doubleValue }
+        let seq = try numbers(records)
         XCTAssertEqual(seq, (0..<10).map(Double.init), "every other row, once, in order")
     }
 
@@ -157,7 +157,7 @@ final class PublishOutboxKafkaTests: XCTestCase {
         XCTAssertEqual(try OutboxStore(connection: f.db).setAsideCount(), 0)
         let records = KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 20)
         for u in ["user_s1", "user_s2"] {
-            let seq = records.filter { $0.key == u }.compactMap { try? JSONValue.parse(Array($0.value.utf8))["n"]?.doubleValue }
+            let seq = try numbers(records.filter { $0.key == u })
             XCTAssertEqual(seq, (0..<10).map(Double.init), "\(u)'s events, once, in order")
         }
     }
@@ -249,7 +249,7 @@ final class PublishOutboxKafkaTests: XCTestCase {
         XCTAssertEqual(keyed(deduped(KafkaTestConsumer(topics: [prefix + "api-key-mappings"]).read(count: 4))),
                        ["api_key:a/api-key.set", "api_key:b/api-key.set", "api_key:a/api-key.delete", "api_key:b/api-key.delete"])
         let users = deduped(KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 3))
-        XCTAssertEqual(users.compactMap { try? JSONValue.parse(Array($0.value.utf8))["n"]?.doubleValue }, [0, 1, 2])
+        XCTAssertEqual(try numbers(users), [0, 1, 2])
         XCTAssertEqual(proxy.unreadable, 0, "the proxy read every Metadata answer")
     }
 
@@ -270,7 +270,7 @@ final class PublishOutboxKafkaTests: XCTestCase {
         let records = KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 6)
         XCTAssertEqual(records.count, 6, "each row once")
         for u in ["user_t1", "user_t2"] {
-            let seq = records.filter { $0.key == u }.compactMap { try? JSONValue.parse(Array($0.value.utf8))["n"]?.doubleValue }
+            let seq = try numbers(records.filter { $0.key == u })
             XCTAssertEqual(seq, [0, 1, 2], "\(u)'s events in order")
         }
     }
@@ -283,7 +283,7 @@ final class PublishOutboxKafkaTests: XCTestCase {
         let records = KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 60)
         XCTAssertEqual(records.count, 60)
         for u in users {
-            let seq = records.filter { $0.key == u }.compactMap { try? JSONValue.parse(Array($0.value.utf8))["n"]?.doubleValue }
+            let seq = try numbers(records.filter { $0.key == u })
             XCTAssertEqual(seq, (0..<20).map(Double.init), "\(u)'s events in order")
         }
     }
@@ -368,30 +368,35 @@ final class PublishOutboxKafkaTests: XCTestCase {
         }
     }
 
-    /// Two relays in two processes at once: every row reaches Kafka once, each user's in order.
+    /// Two relays in two processes at once, held together at the outbox: the test locks the table against every
+    /// read, so the relay that took the relay lock waits at its first read of rows while the other, finding the
+    /// lock taken, waits at its count of what is pending; both go once both wait. One relay at a time: one
+    /// publishes every row, the other answers busy and sends nothing, and each user's rows reach Kafka once, in
+    /// order. Without the relay lock both read the same rows and sent them twice, in two interleaved streams.
     func testTwoRelayProcessesAtOnce() throws {
         let f = try fixture(["OUTBOX_BATCH_SIZE": "25"])
         let users = (0..<4).map { "user_p\($0)" }
         try insertInterleaved(f, users: users, perUser: 100)
         let env = childEnvironment(["DATABASE_URL": TestDatabase.url, "KAFKA_BROKERS": TestKafka.brokers,
                                     "KAFKA_TOPIC_PREFIX": prefix, "OUTBOX_BATCH_SIZE": "25"])
-        let done = ConditionLock()
-        nonisolated(unsafe) var codes: [Int32] = []
-        for _ in 0..<2 {
-            Threads.detach {
-                let r = try? Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: ["invoke", "publishOutbox", "--event", "-"],
-                                            environment: env, stdinBytes: Array("{}".utf8))
-                done.withLock { codes.append(r?.exit.code ?? -1) }
-                done.broadcast()
-            }
-        }
-        XCTAssertTrue(done.wait(timeoutMs: 60_000) { codes.count == 2 })
+        let answers = try relaysHeldTogether(2, db: f.db) { ChildProcess(invoke: "publishOutbox", event: Array("{}".utf8), environment: env) }
+        let published = answers.filter { $0["relay"] == nil }
+        XCTAssertEqual(published.count, 1, "one relay publishes: \(answers)")
+        XCTAssertEqual(published.first, .object(["published": .number(400), "pending": .number(0), "destinations": .string("kafka")]), "\(answers)")
+        let busy = answers.filter { $0["relay"]?.stringValue == "busy" }
+        XCTAssertEqual(busy.count, 1, "the other finds the outbox held: \(answers)")
+        XCTAssertEqual(busy.first?["published"]?.doubleValue, 0, "one relay at a time: \(answers)")
         XCTAssertEqual(try pending(f), 0)
         let records = KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 400)
         XCTAssertEqual(records.count, 400, "every row once")
+        XCTAssertEqual(Set(records.compactMap { $0.headers["outbox-id"] }).count, 400, "every row once")
         for u in users {
-            let seq = records.filter { $0.key == u }.compactMap { try? JSONValue.parse(Array($0.value.utf8))["n"]?.doubleValue }
-            XCTAssertEqual(seq, (0..<100).map(Double.init), "\(u)'s events in order")
+            XCTAssertEqual(try numbers(records.filter { $0.key == u }), (0..<100).map(Double.init), "\(u)'s events in order")
         }
+    }
+
+    /// `n` of each record's JSON, every record read strictly (one that does not parse fails the test).
+    func numbers(_ records: [ConsumedRecord], file: StaticString = #filePath, line: UInt = #line) throws -> [Double] {
+        try records.map { try XCTUnwrap(JSONValue.parse(Array($0.value.utf8))["n"]?.doubleValue, $0.value, file: file, line: line) }
     }
 }

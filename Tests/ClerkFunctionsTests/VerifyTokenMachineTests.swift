@@ -47,7 +47,7 @@ final class VerifyTokenMachineTests: XCTestCase {
         return LocalHarness(registry: Functions.registry, environment: Environment(env), logger: Logger(level: .debug, fd: fd))
     }
 
-    var logs: String { logPaths.map { (try? FileIO.readText($0)) ?? "" }.joined() }
+    var logs: String { logPaths.map { logText($0) }.joined() }
 
     func event(_ file: String, token: String) throws -> [UInt8] {
         used.append(token)

@@ -41,7 +41,7 @@ final class VerifyTokenOrganizationTests: XCTestCase {
         return LocalHarness(registry: Functions.registry, environment: Environment(env), logger: Logger(level: .debug, fd: fd))
     }
 
-    var logs: String { (try? FileIO.readText(logPath)) ?? "" }
+    var logs: String { logText(logPath) }
 
     /// Clerk's v1 example, with fresh times.
     func v1Token(sub: String = "user_org", org: String = #""org_id":"org_2b1M4kQz8RtY6wXc3nVp7LsJfGa","org_slug":"acme","org_role":"org:admin","org_permissions":["org:articles:read","org:articles:manage"]"#) throws -> String {

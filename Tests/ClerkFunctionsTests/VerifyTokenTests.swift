@@ -35,7 +35,7 @@ final class VerifyTokenTests: XCTestCase {
         return LocalHarness(registry: Functions.registry, environment: Environment(env), logger: Logger(level: .debug, fd: fd))
     }
 
-    var logs: String { (try? FileIO.readText(logPath)) ?? "" }
+    var logs: String { logText(logPath) }
 
     func event(_ file: String, token: String) throws -> [UInt8] {
         Array(try BuiltProducts.event(file).text.replacingAll("DEV_SESSION_TOKEN", with: token).utf8)

@@ -16,9 +16,10 @@ final class RuntimeProcessTests: XCTestCase {
                        captureOutput: true)
     }
 
-    func finish(_ p: Subprocess) -> (ProcessExit, String) {
-        let err = (try? FileIO.readAll(fd: p.stderrFD!)) ?? []
-        _ = try? FileIO.readAll(fd: p.stdoutFD!)
+    /// Its exit and what it logged (read to the end: a log that cannot be read fails the test, never reads as empty).
+    func finish(_ p: Subprocess) throws -> (ProcessExit, String) {
+        let err = try FileIO.readAll(fd: try XCTUnwrap(p.stderrFD))
+        _ = try FileIO.readAll(fd: try XCTUnwrap(p.stdoutFD))
         return (p.wait(), err.text)
     }
 
@@ -33,14 +34,14 @@ final class RuntimeProcessTests: XCTestCase {
         }
         XCTAssertEqual(api.connectionCount, 1, "one keep-alive connection for every call")
         api.stop()
-        let (exit, _) = finish(p)
+        let (exit, _) = try finish(p)
         XCTAssertNotEqual(exit.code, 0)
     }
 
     func testUnknownHandlerIsReportedToInitErrorAndExitsNonZero() throws {
         let api = try LocalRuntimeAPI()
         let p = try start(api, handler: "nope")
-        let (exit, log) = finish(p)
+        let (exit, log) = try finish(p)
         XCTAssertEqual(exit.code, 1)
         XCTAssertTrue(api.waitForInitError(timeoutMs: 1000))
         XCTAssertEqual(api.initErrors.first?.errorType, "Runtime.UnknownHandler")
@@ -52,7 +53,7 @@ final class RuntimeProcessTests: XCTestCase {
     func testBadConfigurationIsAnInitError() throws {
         let api = try LocalRuntimeAPI()
         let p = try start(api, handler: "health")  // no DATABASE_URL
-        let (exit, _) = finish(p)
+        let (exit, _) = try finish(p)
         XCTAssertEqual(exit.code, 1)
         XCTAssertEqual(api.initErrors.first?.errorType, "Runtime.ConfigError")
         XCTAssertTrue(api.initErrors.first.map { $0.body.text.contains("DATABASE_URL") } ?? false)
@@ -64,7 +65,7 @@ final class RuntimeProcessTests: XCTestCase {
         XCTAssertNotNil(api.invoke(Array("1".utf8)))
         let stoppedAt = Clock.monotonicNs()
         api.stop()
-        let (exit, log) = finish(p)
+        let (exit, log) = try finish(p)
         XCTAssertEqual(exit.code, 1)
         XCTAssertLessThan(Clock.monotonicNs() - stoppedAt, 5_000_000_000)
         XCTAssertLessThan(exit.cpuMicroseconds, 1_000_000, "no busy loop after the connection is gone")

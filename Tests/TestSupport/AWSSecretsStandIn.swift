@@ -72,9 +72,12 @@ public final class AWSSecretsStandIn {
          "AWS_REGION": region, "AWS_ENDPOINT_URL_SECRETS_MANAGER": url, "AWS_ENDPOINT_URL_SSM": url]
     }
 
-    /// Every request so far: `target`, `verified`, `why`, `signedHeaders`, `id`.
+    /// Every request so far: `target`, `verified`, `why`, `signedHeaders`, `id`. The log is written from the first
+    /// request on (none yet: no file); a line that does not parse is kept as `null`, so that it fails whatever
+    /// is asserted of it rather than drop out of the list.
     public var requests: [JSONValue] {
-        ((try? FileIO.readText(logPath)) ?? "").split(separator: "\n").compactMap { try? JSONValue.parse(Array($0.utf8)) }
+        guard FileIO.exists(logPath) else { return [] }
+        return logText(logPath).split(separator: "\n").map { (try? JSONValue.parse(Array($0.utf8))) ?? .null }
     }
 
     private static func readLine(_ fd: Int32) throws -> String {

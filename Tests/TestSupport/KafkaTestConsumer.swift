@@ -15,13 +15,17 @@ public enum TestKafka {
         return brokers
     }
 
-    /// Takes the broker away (`pause`) or brings it back (`resume`) on the same port.
+    /// Takes the broker away (`pause`) or brings it back (`resume`) on the same port; throws, naming what to do,
+    /// when the run was given its broker from outside (a broker a test may not stop).
     public static func control(_ verb: String) throws {
         guard let script = Environment.process()["CLERK_LOCAL_KAFKA"] else {
-            fatalError("CLERK_LOCAL_KAFKA is not set: run the tests with `make test`")
+            throw ServerControlError("""
+                this test takes its Kafka broker away and back, and KAFKA_BROKERS was given from outside (CLERK_LOCAL_KAFKA is \
+                not set): run it with KAFKA_BROKERS unset under scripts/with-kafka.sh (make test does), which starts a private broker
+                """)
         }
         let r = try Subprocess.run(path: "/bin/bash", arguments: [script, verb], environment: Environment.process().values)
-        guard r.exit.code == 0 else { fatalError("local-kafka.sh \(verb) failed: \(String(decoding: r.stderr, as: UTF8.self))") }
+        guard r.exit.code == 0 else { throw ServerControlError("local-kafka.sh \(verb) failed: \(String(decoding: r.stderr, as: UTF8.self))") }
     }
 
     /// Creates `topic` (one partition) with topic-level `config` such as `max.message.bytes`; throws what the

@@ -14,18 +14,23 @@ public final class ProfileReceiver: @unchecked Sendable {
     private var _schedule: [UInt32] = []
     private var _received: [LoopbackHTTPServer.Request] = []
     private var _answered: [LoopbackHTTPServer.Request] = []
+    private var _toHold = 0
+    private var _holding = false
     private var server: LoopbackHTTPServer!
 
     /// Starts answering 200.
     public init() throws {
         server = try LoopbackHTTPServer { [weak self] request in
             guard let self else { return nil }
-            let (status, delay) = self.lock.withLock { () -> (Int, UInt32) in
+            let (status, delay, held) = self.lock.withLock { () -> (Int, UInt32, Bool) in
                 self._received.append(request)
                 let delay = self._schedule.isEmpty ? self._delayMs : self._schedule.removeFirst()
-                return (self._status, delay)
+                let held = self._toHold > 0
+                if held { self._toHold -= 1 }
+                return (self._status, delay, held)
             }
             self.lock.broadcast()
+            if held { _ = self.lock.wait { !self._holding } }
             if delay > 0 { usleep(delay * 1000) }
             // What a real service keeps is what it finished storing last, not what arrived last.
             self.lock.withLock { self._answered.append(request) }
@@ -55,6 +60,18 @@ public final class ProfileReceiver: @unchecked Sendable {
     public var received: [LoopbackHTTPServer.Request] { lock.withLock { _received } }
     /// Requests answered so far, in the order the answers went out (the last one is what the service keeps).
     public var answered: [LoopbackHTTPServer.Request] { lock.withLock { _answered } }
+
+    /// Holds the next `count` requests unanswered (the service is busy storing them) until `releaseHeld()`;
+    /// the requests after them are answered as usual meanwhile.
+    public func hold(next count: Int) {
+        lock.withLock { _toHold = count; _holding = true }
+    }
+
+    /// Answers the requests `hold(next:)` held.
+    public func releaseHeld() {
+        lock.withLock { _holding = false }
+        lock.broadcast()
+    }
 
     /// Waits until `count` requests have arrived (false after `timeoutMs`).
     public func waitForRequests(_ count: Int, timeoutMs: Int64 = 30_000) -> Bool {

@@ -32,10 +32,22 @@ public enum TestDatabase {
         try c.query("TRUNCATE users, organizations, organization_memberships, subscriptions, usage_metrics, webhook_deliveries, api_keys, outbox, queue_rejects, backfill_runs CASCADE")
     }
 
-    /// Restarts the server when the test run started it (`CLERK_LOCAL_POSTGRES`); returns false otherwise.
-    public static func restartServer() -> Bool {
-        guard let script = Environment.process()["CLERK_LOCAL_POSTGRES"] else { return false }
-        let r = try? Subprocess.run(path: "/bin/bash", arguments: [script, "restart"], environment: Environment.process().values)
-        return r?.exit.code == 0
+    /// Restarts the server, which the test run must have started itself (`CLERK_LOCAL_POSTGRES`): a server given
+    /// from outside is never restarted, and a test that needs a restart fails rather than test something else.
+    public static func restartServer() throws {
+        guard let script = Environment.process()["CLERK_LOCAL_POSTGRES"] else {
+            throw ServerControlError("""
+                this test restarts its PostgreSQL server, and DATABASE_URL was given from outside (CLERK_LOCAL_POSTGRES is \
+                not set): run it with DATABASE_URL unset under scripts/with-database.sh (make test does), which starts a private cluster
+                """)
+        }
+        let r = try Subprocess.run(path: "/bin/bash", arguments: [script, "restart"], environment: Environment.process().values)
+        guard r.exit.code == 0 else { throw ServerControlError("local-postgres.sh restart failed (\(r.exit.code)): \(r.stderr.text)") }
     }
+}
+
+/// A test could not stop, restart or resume the server it needs.
+public struct ServerControlError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

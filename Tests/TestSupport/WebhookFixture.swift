@@ -39,7 +39,7 @@ public final class WebhookFixture {
     deinit { unlink(logPath) }
 
     /// Every log line so far.
-    public var logs: String { (try? FileIO.readText(logPath)) ?? "" }
+    public var logs: String { logText(logPath) }
 
     /// A file from `events/payloads/`.
     public func payload(_ name: String) throws -> [UInt8] { try BuiltProducts.event("payloads/" + name) }
