@@ -49,6 +49,8 @@ struct QueueEventHandler: Sendable {
         var id: String
         var body: [UInt8]
         var headers: [String: String]
+        /// Why the message is refused before it is read (`data_not_base64`: `body` is then the text as it came).
+        var refusal: String?
     }
 
     struct Batch {
@@ -109,8 +111,10 @@ struct QueueEventHandler: Sendable {
                 for (i, m) in list.enumerated() {
                     var headers: [String: String] = [:]
                     for (k, v) in m.basicProperties?.headers ?? [:] { if case .text(let s) = v { headers[k.lowercased()] = s } }
-                    let body = Base64.decode(m.data) ?? []
-                    messages.append(Message(id: m.basicProperties?.messageId ?? "\(queue)#\(i)", body: body, headers: headers))
+                    // Not base64: kept as it came and refused, never read as an empty body (which lost it).
+                    let body = Base64.decode(m.data)
+                    messages.append(Message(id: m.basicProperties?.messageId ?? "\(queue)#\(i)", body: body ?? Array(m.data.utf8),
+                                            headers: headers, refusal: body == nil ? "data_not_base64" : nil))
                 }
             }
             return Batch(source: .rabbitmq, messages: messages)
@@ -181,6 +185,10 @@ struct QueueEventHandler: Sendable {
     }
 
     private func process(_ message: Message, source: Source, function: WebhookFunction, context: Context, log: Logger) -> Failure? {
+        if let refusal = message.refusal {
+            log.warn("queued event rejected", ["reason": .string(refusal)])
+            return .permanent(refusal)
+        }
         var environment = defaultEnvironment
         var deliveryId = message.headers["svix-id"] ?? message.headers["webhook-id"] ?? message.id
         if message.headers["svix-signature"] != nil || message.headers["webhook-signature"] != nil {
