@@ -63,12 +63,12 @@ struct QueueEventHandler: Sendable {
         struct SQSRecord: Decodable {
             var messageId: String
             var body: String
-            var messageAttributes: [String: Attribute]?
+            var messageAttributes: NamedMembers<Attribute>?
         }
         struct RMQMessage: Decodable {
             struct Properties: Decodable {
                 var messageId: String?
-                var headers: [String: HeaderValue]?
+                var headers: NamedMembers<HeaderValue>?
             }
             var basicProperties: Properties?
             var data: String
@@ -85,7 +85,7 @@ struct QueueEventHandler: Sendable {
             }
         }
         var Records: [SQSRecord]?
-        var rmqMessagesByQueue: [String: [RMQMessage]]?
+        var rmqMessagesByQueue: NamedMembers<[RMQMessage]>?
     }
 
     /// The batch in `event`, or nil when it is not a queue event (an HTTP request, say); throws
@@ -101,16 +101,17 @@ struct QueueEventHandler: Sendable {
         if let records = raw.Records {
             return Batch(source: .sqs, messages: records.map { r in
                 var headers: [String: String] = [:]
-                for (k, v) in r.messageAttributes ?? [:] { if let s = v.stringValue { headers[k.lowercased()] = s } }
+                // Names that lower-case alike: the last in byte order (the all-lower-case spelling) wins.
+                for (k, v) in r.messageAttributes?.byNameBytes ?? [] { if let s = v.stringValue { headers[k.lowercased()] = s } }
                 return Message(id: r.messageId, body: Array(r.body.utf8), headers: headers)
             })
         }
         if let byQueue = raw.rmqMessagesByQueue {
             var messages: [Message] = []
-            for (queue, list) in byQueue.sorted(by: { $0.key < $1.key }) {
+            for (queue, list) in byQueue.byNameBytes {
                 for (i, m) in list.enumerated() {
                     var headers: [String: String] = [:]
-                    for (k, v) in m.basicProperties?.headers ?? [:] { if case .text(let s) = v { headers[k.lowercased()] = s } }
+                    for (k, v) in m.basicProperties?.headers?.byNameBytes ?? [] { if case .text(let s) = v { headers[k.lowercased()] = s } }
                     // Not base64: kept as it came and refused, never read as an empty body (which lost it).
                     let body = Base64.decode(m.data)
                     messages.append(Message(id: m.basicProperties?.messageId ?? "\(queue)#\(i)", body: body ?? Array(m.data.utf8),
