@@ -121,6 +121,11 @@ for i, req in enumerate([
     b"POST /x HTTP/1.1\r\nHost: [::1]\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n",
 ]):
     put("FuzzHTTPRequest", f"req{i}", req)
+# At the target's body limit (1024 bytes) and one byte past it, chunked and with Content-Length.
+for n in (1024, 1025):
+    put("FuzzHTTPRequest", f"chunked{n}", b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n200\r\n" + b"a" * 512
+        + b"\r\n" + b"%x\r\n" % (n - 512) + b"b" * (n - 512) + b"\r\n0\r\n\r\n")
+    put("FuzzHTTPRequest", f"length{n}", b"POST /x HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % n + b"c" * n)
 PY
 
 # Regressions first: every input that once crashed a target or broke its property is committed under

@@ -2,7 +2,7 @@ import FuzzSupport
 import LocalHosting
 
 /// The body limit the reader is given: small, so the fuzzer reaches it.
-let limit = 1 << 12
+let limit = 1 << 10
 
 /// libFuzzer entry: the local HTTP/1.1 request reader (`serve`, the emulator), fed as one peer's bytes;
 /// reads requests until the peer is done or a request is refused. Properties: no body is over the limit, and
