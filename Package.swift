@@ -108,10 +108,10 @@ if Context.environment["CLERK_FUZZ"] != nil {
     let fuzzTargets: [(String, [Target.Dependency])] = [
         ("FuzzJSON", ["JSON"]),
         ("FuzzToken", ["ClerkKit", "DevTools", .product(name: "Logging", package: "swift-log")]),
-        ("FuzzWebhook", ["ClerkKit"]),
+        ("FuzzWebhook", ["ClerkKit", "COpenSSL"]),
         ("FuzzEvents", ["ClerkFunctions", "ClerkKit", "Store"]),
         ("FuzzHTTPRequest", ["LocalHosting"]),
-        ("FuzzClerkPayloads", ["ClerkKit"]),
+        ("FuzzClerkPayloads", ["ClerkKit", "JSON"]),
         ("FuzzOrgClaims", ["ClerkKit", "JSON"]),
     ]
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))

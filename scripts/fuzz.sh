@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (Fuzz/, declared only with CLERK_FUZZ set) with the fuzzer and address
 # sanitizers into .build-fuzz/, seeds their corpora from events/ and hand-made samples, and runs each for
-# FUZZ_SECONDS (default 60), one after the other. Prints executions per target; exits non-zero when a
-# target crashed (the input is kept under .build-fuzz/crashes/<target>/ and becomes a regression test).
+# FUZZ_SECONDS (default 60), one after the other, after replaying the committed regression inputs
+# (Fuzz/regressions/<target>/). Prints executions per target; exits non-zero when a target crashed (the
+# input is kept under .build-fuzz/crashes/<target>/; copied to Fuzz/regressions/<target>/ it is replayed
+# by every later run, `make test` included).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -101,19 +103,44 @@ put("FuzzToken", "signed-header", b"\x01" + payload.encode() + b"\n" + json.dump
 put("FuzzToken", "signed-v1", b"\x01" + json.dumps({"sub": "user_1", "iss": "https://x", "exp": now + 5, "org_id": "org_1"}).encode())
 token = b64u(json.dumps(header).encode()) + "." + b64u(payload.encode()) + "." + b64u(os.urandom(256))
 put("FuzzToken", "unsigned", b"\x00" + token.encode())
+# FuzzWebhook: two control bytes (clock, whether and where the target signs; see the target), then
+# id, timestamp, signatures and body. 0x00 0x40: the clock at the timestamp, the header as given.
 secret = base64.b64decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 for p in sorted(glob.glob("events/payloads/*.json"))[:3]:
     body = open(p, "rb").read()
     mid, ts = "msg_" + hashlib.sha1(body).hexdigest()[:20], str(now)
     sig = base64.b64encode(hmac.new(secret, f"{mid}.{ts}.".encode() + body, hashlib.sha256).digest()).decode()
-    put("FuzzWebhook", os.path.basename(p), f"{mid}\n{ts}\nv1,{'A' * 44} v1,{sig}\n".encode() + body)
+    put("FuzzWebhook", os.path.basename(p), b"\x00\x40" + f"{mid}\n{ts}\nv1,{'A' * 44} v1,{sig}\n".encode() + body)
+    for i, control in enumerate([0x04, 0x15, 0x26, 0x48, 0x6C, 0x9D]):
+        put("FuzzWebhook", f"{os.path.basename(p)}-signed{i}", bytes([control, 0x40 | (i & 1) << 7]) + f" {mid}\t\n{ts}\nv2,x\n".encode() + body)
+# svix.md's test vector (Svix's Python library), at its own time.
+put("FuzzWebhook", "svix-vector", b"\x00\x40msg_p5jXN8AQM9LWM0D4loKWxJek\n1614265330\nv1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=\n{\"test\": 2432232314}")
 for i, req in enumerate([
     b"GET /health HTTP/1.1\r\nHost: 127.0.0.1:3000\r\n\r\n",
     b"POST /2015-03-31/functions/verifyToken/invocations HTTP/1.1\r\nHost: localhost\r\nContent-Length: 17\r\n\r\n{\"token\":\"abc\"}\r\n",
     b"POST /x HTTP/1.1\r\nHost: [::1]\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n",
 ]):
     put("FuzzHTTPRequest", f"req{i}", req)
+# At the target's body limit (1024 bytes) and one byte past it, chunked and with Content-Length.
+for n in (1024, 1025):
+    put("FuzzHTTPRequest", f"chunked{n}", b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n200\r\n" + b"a" * 512
+        + b"\r\n" + b"%x\r\n" % (n - 512) + b"b" * (n - 512) + b"\r\n0\r\n\r\n")
+    put("FuzzHTTPRequest", f"length{n}", b"POST /x HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % n + b"c" * n)
 PY
+
+# Regressions first: every input that once crashed a target or broke its property is committed under
+# Fuzz/regressions/<target>/ and replayed, each once (libFuzzer runs files given by name and exits).
+for t in $targets; do
+  [ -d "Fuzz/regressions/$t" ] || continue
+  mapfile -t inputs < <(find "Fuzz/regressions/$t" -type f | sort)
+  [ "${#inputs[@]}" -gt 0 ] || continue
+  if ! SWIFT_BACKTRACE=enable=no "$scratch/debug/$t" "${inputs[@]}" >"$scratch/$t.regressions.log" 2>&1; then
+    grep -m5 -E 'Running:|ERROR|Fatal error|SUMMARY' "$scratch/$t.regressions.log" >&2 || true
+    echo "fuzz: $t fails a regression input (Fuzz/regressions/$t/; log $scratch/$t.regressions.log)" >&2
+    exit 1
+  fi
+  echo "fuzz: $t: ${#inputs[@]} regression input(s) pass"
+done
 
 status=0
 summary=""

@@ -24,7 +24,8 @@ public struct APIRequest: Sendable {
     public var method: String
     /// The request path.
     public var path: String
-    /// Headers by lower-case name; repeated headers joined with commas, as API Gateway does.
+    /// Headers by lower-case name; repeated headers joined with commas, as API Gateway does (names that
+    /// lower-case alike in the order of their bytes).
     public var headers: [String: String]
     /// `name=value` cookie strings.
     public var cookies: [String]
@@ -62,8 +63,8 @@ public struct APIRequest: Sendable {
         var version: String?
         var rawPath: String?
         var cookies: [String]?
-        var headers: [String: String?]?
-        var multiValueHeaders: [String: [String]]?
+        var headers: NamedMembers<String?>?
+        var multiValueHeaders: NamedMembers<[String]>?
         var requestContext: RequestContext?
         var body: String?
         var isBase64Encoded: Bool?
@@ -82,14 +83,15 @@ public struct APIRequest: Sendable {
         let isV2 = raw.version == "2.0"
         guard let method = isV2 ? raw.requestContext?.http?.method : (raw.httpMethod ?? raw.requestContext?.httpMethod)
         else { throw APIRequestError.notAnHTTPEvent("no HTTP method") }
+        // Names that lower-case alike join in the order of their bytes (API Gateway joins repeats with commas).
         var headers: [String: String] = [:]
-        for (name, value) in raw.headers ?? [:] {
+        for (name, value) in raw.headers?.byNameBytes ?? [] {
             guard let value else { continue }
             let key = name.lowercased()
             headers[key] = headers[key].map { $0 + "," + value } ?? value
         }
         if !isV2, let multi = raw.multiValueHeaders {
-            for (name, values) in multi where !values.isEmpty { headers[name.lowercased()] = values.joined(separator: ",") }
+            for (name, values) in multi.byNameBytes where !values.isEmpty { headers[name.lowercased()] = values.joined(separator: ",") }
         }
         var cookies = raw.cookies ?? []
         if cookies.isEmpty, let header = headers["cookie"] {

@@ -49,6 +49,8 @@ struct QueueEventHandler: Sendable {
         var id: String
         var body: [UInt8]
         var headers: [String: String]
+        /// Why the message is refused before it is read (`data_not_base64`: `body` is then the text as it came).
+        var refusal: String?
     }
 
     struct Batch {
@@ -61,12 +63,12 @@ struct QueueEventHandler: Sendable {
         struct SQSRecord: Decodable {
             var messageId: String
             var body: String
-            var messageAttributes: [String: Attribute]?
+            var messageAttributes: NamedMembers<Attribute>?
         }
         struct RMQMessage: Decodable {
             struct Properties: Decodable {
                 var messageId: String?
-                var headers: [String: HeaderValue]?
+                var headers: NamedMembers<HeaderValue>?
             }
             var basicProperties: Properties?
             var data: String
@@ -83,7 +85,7 @@ struct QueueEventHandler: Sendable {
             }
         }
         var Records: [SQSRecord]?
-        var rmqMessagesByQueue: [String: [RMQMessage]]?
+        var rmqMessagesByQueue: NamedMembers<[RMQMessage]>?
     }
 
     /// The batch in `event`, or nil when it is not a queue event (an HTTP request, say); throws
@@ -99,18 +101,21 @@ struct QueueEventHandler: Sendable {
         if let records = raw.Records {
             return Batch(source: .sqs, messages: records.map { r in
                 var headers: [String: String] = [:]
-                for (k, v) in r.messageAttributes ?? [:] { if let s = v.stringValue { headers[k.lowercased()] = s } }
+                // Names that lower-case alike: the last in byte order (the all-lower-case spelling) wins.
+                for (k, v) in r.messageAttributes?.byNameBytes ?? [] { if let s = v.stringValue { headers[k.lowercased()] = s } }
                 return Message(id: r.messageId, body: Array(r.body.utf8), headers: headers)
             })
         }
         if let byQueue = raw.rmqMessagesByQueue {
             var messages: [Message] = []
-            for (queue, list) in byQueue.sorted(by: { $0.key < $1.key }) {
+            for (queue, list) in byQueue.byNameBytes {
                 for (i, m) in list.enumerated() {
                     var headers: [String: String] = [:]
-                    for (k, v) in m.basicProperties?.headers ?? [:] { if case .text(let s) = v { headers[k.lowercased()] = s } }
-                    let body = Base64.decode(m.data) ?? []
-                    messages.append(Message(id: m.basicProperties?.messageId ?? "\(queue)#\(i)", body: body, headers: headers))
+                    for (k, v) in m.basicProperties?.headers?.byNameBytes ?? [] { if case .text(let s) = v { headers[k.lowercased()] = s } }
+                    // Not base64: kept as it came and refused, never read as an empty body (which lost it).
+                    let body = Base64.decode(m.data)
+                    messages.append(Message(id: m.basicProperties?.messageId ?? "\(queue)#\(i)", body: body ?? Array(m.data.utf8),
+                                            headers: headers, refusal: body == nil ? "data_not_base64" : nil))
                 }
             }
             return Batch(source: .rabbitmq, messages: messages)
@@ -181,6 +186,10 @@ struct QueueEventHandler: Sendable {
     }
 
     private func process(_ message: Message, source: Source, function: WebhookFunction, context: Context, log: Logger) -> Failure? {
+        if let refusal = message.refusal {
+            log.warn("queued event rejected", ["reason": .string(refusal)])
+            return .permanent(refusal)
+        }
         var environment = defaultEnvironment
         var deliveryId = message.headers["svix-id"] ?? message.headers["webhook-id"] ?? message.id
         if message.headers["svix-signature"] != nil || message.headers["webhook-signature"] != nil {

@@ -52,7 +52,7 @@ public struct VerifyTokenFunction: Handler {
         var methodArn: String?
         var routeArn: String?
         var identitySource: IdentitySource?
-        var headers: [String: String?]?
+        var headers: NamedMembers<String?>?
         var cookies: [String]?
         var token: String?
     }
@@ -91,7 +91,8 @@ public struct VerifyTokenFunction: Handler {
             return try policy(outcome, arn: event.methodArn ?? "")
         case ("REQUEST", _):
             var headers: [String: String] = [:]
-            for (k, v) in event.headers ?? [:] { if let v { headers[k.lowercased()] = v } }
+            // Of names that lower-case alike the last in byte order (the all-lower-case spelling) is read.
+            for (k, v) in event.headers?.byNameBytes ?? [] { if let v { headers[k.lowercased()] = v } }
             let token = bearer(headers["authorization"]) ?? sessionCookie(event.cookies, headers["cookie"])
                 ?? event.identitySource?.values.lazy.compactMap({ bearer($0) }).first
             if event.version == "2.0" {

@@ -211,7 +211,8 @@ public final class MachineTokenVerifier: Sendable {
         var expiresAtMs: Int64?
         switch o["expiration"] {
         case nil, .null: break
-        case .number(let d) where d.isFinite && abs(d) < 9e15: expiresAtMs = Int64(d)
+        // A whole number of milliseconds only: a fraction is not truncated into another time.
+        case .number(let d) where d.isFinite && abs(d) < 9e15 && Double(Int64(d)) == d: expiresAtMs = Int64(d)
         default: return .refused(.clerkUnavailable("expiration is not a time"))
         }
         if let expiresAtMs, expiresAtMs <= nowMs { return .refused(.expired) }

@@ -8,19 +8,21 @@ let queue = QueueEventHandler(
     verifier: WebhookVerifier(entries: [.init(environment: "production", secret: try! WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))]))
 
 /// libFuzzer entry: the API Gateway / Function URL request decoder and the SQS / Amazon MQ batch decoder
-/// (decoding only: nothing is handled, so no database is needed).
+/// (decoding only: nothing is handled, so no database is needed), each against the strict reader's view of
+/// the same bytes (`EventsStrictView`).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzEvents(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     if let request = try? APIRequest.decode(bytes) {
+        EventsStrictView.check(request, bytes)
         _ = request.header("authorization")
         _ = request.cookie("__session")
         // `me` reads the authorizer's userId as a UUID.
         if let id = request.authorizer["userId"]?.stringValue { checkUUID(id) }
     }
     checkUUID(String(decoding: bytes, as: UTF8.self))
-    _ = try? queue.batch(bytes)
+    if let batch = try? queue.batch(bytes) { EventsStrictView.check(batch, bytes) }
     return 0
 }
 

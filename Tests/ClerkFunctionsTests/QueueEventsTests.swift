@@ -80,6 +80,25 @@ final class QueueEventsTests: XCTestCase {
         XCTAssertEqual(try kept.decode("body", as: String.self), String(decoding: f.deletedBody(id: "user_nul"), as: UTF8.self))
     }
 
+    /// Amazon MQ `data` that is not base64 is kept as it came, refused with its own reason, and the batch's other
+    /// messages applied. Before, it was read as an empty body: refused as a signature mismatch and kept empty,
+    /// so what arrived was lost (found by FuzzEvents' strict-reader property).
+    func testAnAmazonMQMessageWhoseDataIsNotBase64IsKeptAsItCame() throws {
+        let good = f.userBody(type: "user.created", id: "user_b64ok", updatedAt: 1)
+        let bad = f.userBody(type: "user.created", id: "user_b64bad", updatedAt: 1)
+        let event = String(decoding: try rmq([("good", good, f.prodSecret), ("bad", bad, f.prodSecret)]), as: UTF8.self)
+            .replacingOccurrences(of: Base64.encode(bad), with: "%%not base64%%")
+        let out = try JSONValue.parse(f.harness.invoke("onUserCreated", event: Array(event.utf8)))
+        XCTAssertEqual(out["applied"]?.doubleValue, 1)
+        XCTAssertEqual(out["rejected"]?.doubleValue, 1)
+        XCTAssertNotNil(try f.user("user_b64ok"))
+        let kept = try XCTUnwrap(f.db.query("SELECT message_id, reason, body FROM queue_rejects").first)
+        XCTAssertEqual(try kept.decode("message_id", as: String.self), "bad")
+        XCTAssertEqual(try kept.decode("reason", as: String.self), "data_not_base64")
+        XCTAssertEqual(try kept.decode("body", as: String.self), "%%not base64%%")
+        XCTAssertTrue(f.logs.contains("\"reason\":\"data_not_base64\""), f.logs)
+    }
+
     func testQueuedNULIsRemovedAndADataErrorIsRecordedNotRetried() throws {
         let withNUL = f.userBody(type: "user.created", id: "user_qn", updatedAt: 1, firstName: "Ada\\u0000X")
         let outOfRange = Array(String(decoding: f.userBody(type: "user.created", id: "user_qr", updatedAt: 1), as: UTF8.self)

@@ -69,6 +69,16 @@ final class VerifyTokenTests: XCTestCase {
         XCTAssertEqual(try invoke(Array(e.utf8))["isAuthorized"]?.boolValue, true)
     }
 
+    /// `Authorization` spelled several ways by case: the all-lower-case spelling (last in byte order) is the one
+    /// checked, in every process. Before, a Swift dictionary's per-process order chose which was read.
+    func testOfHeadersThatLowerCaseAlikeTheLowerCaseOneIsRead() throws {
+        let token = try tokens.token(sub: "user_spelling")
+        let spellings = ["AUTHORIZATION", "Authorization", "AuthoriZation", "aUTHORIZATION", "authorizatioN", "authorization"]
+        let headers = spellings.reversed().map { #""\#($0)":"Bearer \#($0 == "authorization" ? token : "not-a-token")""# }
+        let e = #"{"version":"2.0","type":"REQUEST","headers":{\#(headers.joined(separator: ","))},"requestContext":{}}"#
+        XCTAssertEqual(try invoke(Array(e.utf8))["isAuthorized"]?.boolValue, true)
+    }
+
     func testHTTPAPIAuthorizerDeniesWithTheReasonAndLogsItWithoutTheToken() throws {
         let expired = try tokens.token(ttl: -60)
         let out = try invoke(event("verifyToken.http-api.token.json", token: expired))

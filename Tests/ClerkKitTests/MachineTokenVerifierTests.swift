@@ -106,6 +106,11 @@ final class MachineTokenVerifierTests: XCTestCase {
         XCTAssertEqual(reason(#"{"subject":"org_1","revoked":false,"expired":true}"#), "token_expired")
         XCTAssertEqual(reason(#"{"subject":"org_1","expiration":1799999999999}"#), "token_expired")
         XCTAssertEqual(reason(#"{"subject":"org_1","expiration":1e300}"#), "clerk_api_unavailable", "no trap on a huge number")
+        // Not a whole number of milliseconds: before, read as the integer below it (FuzzClerkPayloads' property:
+        // a field read must be the strict reader's member).
+        XCTAssertEqual(reason(#"{"subject":"org_1","expiration":1800000060000.5}"#), "clerk_api_unavailable")
+        XCTAssertEqual(reason(#"{"subject":"org_1","expiration":1.8000000600005e12}"#), "clerk_api_unavailable")
+        XCTAssertEqual(reason(#"{"subject":"org_1","expiration":1.80000006e12}"#), "valid org_1 []", "an integer in exponent form")
         XCTAssertEqual(reason(#"{"subject":"org_1","revoked":"no"}"#), "clerk_api_unavailable")
         XCTAssertEqual(reason(#"{"subject":"","revoked":false}"#), "clerk_api_unavailable")
         XCTAssertEqual(reason(#"{"revoked":false}"#), "clerk_api_unavailable")
