@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-.PHONY: run test fuzz deps build release package order-file bench-runtime bench-webhooks bench-tokens bench-outbox bench-backfill bench-coldstart bench-machine clean
+.PHONY: run test mutants fuzz deps build release package order-file bench-runtime bench-webhooks bench-tokens bench-outbox bench-backfill bench-coldstart bench-machine clean
 
 deps:
 	@scripts/install-deps.sh
@@ -16,6 +16,12 @@ run: build
 test:
 	CLERK_NEED_BROKER=1 scripts/install-deps.sh
 	scripts/test.sh
+
+# Each guard the project relies on taken out in turn (scripts/mutants.list), rebuilt, and only the tests named for it
+# run: which faults does no test catch? Not part of `make test`; `scripts/mutants.sh ID…` makes only some.
+mutants:
+	CLERK_NEED_BROKER=1 scripts/install-deps.sh
+	scripts/mutants.sh
 
 # Every libFuzzer target (Fuzz/) for FUZZ_SECONDS each (default 60), one after the other; executions per target.
 fuzz:

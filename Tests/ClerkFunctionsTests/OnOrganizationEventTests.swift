@@ -179,6 +179,31 @@ final class OnOrganizationEventTests: XCTestCase {
             .first?.decode("r", as: String.self), "org:admin")
     }
 
+    func testAMembershipChangeAfterItsDeletionIsStaleAndChangesNothing() throws {
+        _ = try f.invoke("onOrganizationEvent", f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 1000)))
+        _ = try f.invoke("onOrganizationEvent", f.signed(memberDeletedBody(id: "orgmem_a")))
+        let events = try outboxCount()
+        let late = try f.invoke("onOrganizationEvent", f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 9000, role: "org:admin",
+                                                                          type: "organizationMembership.updated")))
+        XCTAssertEqual(late.body["status"]?.stringValue, "stale", "a deleted membership is a tombstone")
+        let m = try XCTUnwrap(membership("orgmem_a"))
+        XCTAssertEqual(m["deleted"], "true")
+        XCTAssertEqual(m["role"], "org:member")
+        XCTAssertEqual(try outboxCount(), events, "no event for a change that was not made")
+    }
+
+    func testAMembershipOfADeletedOrganizationTakesNoChangeWhateverItsOwnRowSays() throws {
+        _ = try f.invoke("onOrganizationEvent", f.signed(orgBody(updatedAt: 1000)))
+        _ = try f.invoke("onOrganizationEvent", f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 1000)))
+        // Only the organization's row says it is gone (its membership left live, by hand or by a restore): the
+        // organization's tombstone alone keeps the membership from changing.
+        try f.db.query("UPDATE organizations SET deleted_at = now() WHERE clerk_org_id = 'org_test'")
+        let late = try f.invoke("onOrganizationEvent", f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 9000, role: "org:admin",
+                                                                          type: "organizationMembership.updated")))
+        XCTAssertEqual(late.body["status"]?.stringValue, "stale")
+        XCTAssertEqual(try membership("orgmem_a")?["role"], "org:member")
+    }
+
     func testTheSameDeliveryTwiceChangesNothingTheSecondTime() throws {
         let event = try f.signed(orgBody(updatedAt: 1000), id: "msg_org_dup")
         let first = try f.invoke("onOrganizationEvent", event)

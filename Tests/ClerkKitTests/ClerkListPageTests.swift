@@ -77,6 +77,23 @@ final class ClerkListPageTests: XCTestCase {
         XCTAssertEqual(refused[0].key, "user_dup")
     }
 
+    /// A membership's user id goes into keys and paths as its own id does: one outside Clerk's alphabet refuses that
+    /// membership (`invalid_id`, named by its own id), and the page's other members stand.
+    func testAMembershipWhoseUserIdIsNotAClerkIdIsRefusedAlone() throws {
+        func member(_ id: String, user: String) -> String {
+            #"{"object":"organization_membership","id":"\#(id)","role":"org:member","permissions":[],"created_at":5,"updated_at":5,"organization":{"id":"org_1"},"public_user_data":{"user_id":"\#(user)"}}"#
+        }
+        let page = Array(#"{"data":[\#(member("orgmem_ok", user: "user_1")),\#(member("orgmem_bad", user: "user_1/../../x"))],"total_count":2}"#.utf8)
+        let items = try ClerkListPage.items(ClerkMembership.self, ofDataIn: page)
+        XCTAssertEqual(items.map(\.key.id), ["orgmem_ok", "orgmem_bad"])
+        guard case .decoded(let ok, _) = items[0] else { return XCTFail("\(items[0])") }
+        XCTAssertEqual(ok.userId, "user_1")
+        guard case .refused(let refused) = items[1] else { return XCTFail("\(items[1])") }
+        XCTAssertEqual(refused.id, "orgmem_bad")
+        XCTAssertEqual(refused.reason, "invalid_id")
+        XCTAssertEqual(refused.detail, "a referenced id is not a Clerk id")
+    }
+
     func testDataPagesAndTheirShape() throws {
         let org = #"{"id":"org_1","name":"A","created_at":1}"#
         let page = Array(#"{"data":[\#(org),{"id":"org_2","name":7}],"total_count":2}"#.utf8)

@@ -191,6 +191,22 @@ final class TokenHardeningTests: XCTestCase {
         XCTAssertThrowsError(try RSAPublicKey(pem: ""))
     }
 
+    /// A JWKS key without a `kid` is skipped (`kid_missing`), so no token reaches it, not even one whose header
+    /// names the empty `kid`.
+    func testAKeyWithoutKidIsSkippedAndNoTokenCanNameIt() throws {
+        let jwk = try JSONValue.parse(Array(f.key.jwk(algorithm: nil).utf8))
+        let (n, e) = (try XCTUnwrap(jwk["n"]?.stringValue), try XCTUnwrap(jwk["e"]?.stringValue))
+        let other = try DevelopmentKey(keyId: "ins_other")
+        f.document = #"{"keys":[{"kty":"RSA","use":"sig","n":"\#(n)","e":"\#(e)"},{"kty":"RSA","use":"sig","kid":"","n":"\#(n)","e":"\#(e)"},\#(other.jwk(algorithm: nil))]}"#
+        var skipped: [JSONWebKeySet.Skipped] = []
+        let keys = try JSONWebKeySet.parse(Array(f.document.utf8), skipped: &skipped)
+        XCTAssertEqual(keys.keys.sorted(), ["ins_other"])
+        XCTAssertEqual(skipped.map { "\($0.keyId ?? "-"):\($0.reason)" }, ["-:kid_missing", "-:kid_missing"])
+        let (v, _) = verifier()
+        _ = try v.verify(f.token(header: #"{"alg":"RS256","kid":"ins_other","typ":"JWT"}"#, signer: other), nowMs: Clock.nowMs())
+        assertReason(v, try f.token(header: #"{"alg":"RS256","kid":"","typ":"JWT"}"#), "kid_unknown")
+    }
+
     func testLibcurlSpeaksOnlyHTTPAndHTTPS() throws {
         let client = try HTTPClient()
         for url in ["file:///etc/hostname", "dict://127.0.0.1:1/x", "gopher://127.0.0.1:1/x", "ftp://127.0.0.1:1/x"] {

@@ -49,6 +49,23 @@ final class WebhookVerifierTests: XCTestCase {
         }
     }
 
+    /// The compare covers every byte of the MAC: a signature wrong in one bit, wherever it is, matches nothing.
+    func testASignatureWrongInAnyOneBitIsRefused() throws {
+        let v = try verifier()
+        let mac = try XCTUnwrap(Base64.decode(String(vectorSignature.dropFirst(3))))
+        XCTAssertEqual(mac.count, 32)
+        for index in mac.indices {
+            for bit in [0, 7] {
+                var wrong = mac
+                wrong[index] ^= UInt8(1 << bit)
+                XCTAssertThrowsError(try verify(v, headers("v1," + Base64.encode(wrong))), "byte \(index), bit \(bit)") {
+                    XCTAssertEqual($0 as? WebhookVerificationError, .noMatchingSignature)
+                }
+            }
+        }
+        XCTAssertNoThrow(try verify(v, headers("v1," + Base64.encode(mac))), "the same bytes, encoded again, match")
+    }
+
     func testMalformedSignatureListsAreNoMatchNeverACrash() throws {
         let v = try verifier()
         for header in ["v1", "v1,", "v1,a,b", "v1,!!!notbase64!!!", "  ", "v1,YQ==", "garbage", "v1,\(vectorSignature.dropFirst(3)),x"] {

@@ -4,6 +4,9 @@ import FoundationEssentials
 import Store
 import TestSupport
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 final class PostgresConnectionTests: XCTestCase {
     var db: PostgresConnection!
@@ -35,6 +38,45 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(tables, ["api_keys", "backfill_runs", "backfill_seen", "organization_memberships", "organizations", "outbox",
                                 "queue_rejects", "schema_migrations", "subscriptions", "usage_metrics", "users", "webhook_deliveries"])
         XCTAssertEqual(try Migrator.migrate(c), [])
+    }
+
+    /// Cold starts migrate at once: each migration is applied once, by one of them, and none fails. The test holds
+    /// `schema_migrations` so that both migrators are inside `migrate` before either reads what is applied.
+    func testTwoMigratorsAtOnceApplyEachMigrationOnce() throws {
+        try db.query("DROP SCHEMA IF EXISTS migrate_race CASCADE")
+        try db.query("CREATE SCHEMA migrate_race")
+        defer { _ = try? db.query("DROP SCHEMA migrate_race CASCADE") }
+        try db.query("CREATE TABLE migrate_race.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
+        let holder = try PostgresConnection(url: TestDatabase.url)
+        try holder.query("BEGIN")
+        try holder.query("LOCK TABLE migrate_race.schema_migrations IN ACCESS EXCLUSIVE MODE")
+        defer { _ = try? holder.query("ROLLBACK") }  // a test that throws early must not leave the lock held
+        let done = ConditionLock()
+        final class Box: @unchecked Sendable { var applied: [[Int]] = []; var errors: [String] = [] }
+        let box = Box()
+        for _ in 0..<2 {
+            Threads.detach {
+                do {
+                    let c = try PostgresConnection(url: TestDatabase.url)
+                    try c.query("SET search_path TO migrate_race")
+                    let applied = try Migrator.migrate(c)
+                    done.withLock { box.applied.append(applied) }
+                } catch {
+                    done.withLock { box.errors.append("\(error)") }
+                }
+                done.broadcast()
+            }
+        }
+        var waiting = 0
+        for _ in 0..<600 where waiting < 2 {
+            waiting = try holder.query("SELECT count(*) AS n FROM pg_locks WHERE NOT granted").first?.decode("n", as: Int.self) ?? 0
+            if waiting < 2 { usleep(50_000) }
+        }
+        XCTAssertEqual(waiting, 2, "both migrators are inside migrate")
+        try holder.query("COMMIT")
+        XCTAssertTrue(done.wait(timeoutMs: 60_000) { box.applied.count + box.errors.count == 2 })
+        XCTAssertEqual(box.errors, [])
+        XCTAssertEqual(box.applied.flatMap { $0 }.sorted(), Schema.migrations.map(\.version), "each migration applied once")
     }
 
     func testParametersAndTypedDecoding() throws {
