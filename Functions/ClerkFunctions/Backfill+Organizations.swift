@@ -42,11 +42,11 @@ extension Backfill {
     func organization(_ item: ClerkListItem<ClerkOrganization>, _ run: inout BackfillRun, _ summary: inout BackfillSummary,
                       cursor: BackfillCursor, _ limits: Limits) throws -> Bool {
         var skips: [BackfillSkip] = []
-        var org: BackfillOrganization?
+        var org: OrganizationRecord?
         let clerkOrgId: String
         switch item {
         case .decoded(let decoded, let json):
-            org = Self.record(decoded, json: json)
+            org = OrganizationRecord(decoded, json: json)
             clerkOrgId = decoded.id
         case .refused(let refused):
             skips.append(Self.skip(refused, kind: .organization))
@@ -71,7 +71,7 @@ extension Backfill {
             // A page shorter than asked for is the list's end (as `walk` reads it): past the organization.
             let last = read.page.count < pageSize
             let (members, refused) = Self.split(Self.lastCopies(read.fresh.map { read.page[$0] }), kind: .membership) {
-                Self.record($0, json: $1)
+                MembershipRecord($0, json: $1)
             }
             try applyPage(org, clerkOrgId: clerkOrgId, members: members, skips: skips + refused, &run, &summary,
                           cursor: last ? cursor : run.organizations,
@@ -85,7 +85,7 @@ extension Backfill {
 
     /// One transaction of `organization`, its outcome added to `summary` and `run` (whose positions become
     /// `cursor` and `within`).
-    private func applyPage(_ org: BackfillOrganization?, clerkOrgId: String?, members: [BackfillMembership], skips: [BackfillSkip],
+    private func applyPage(_ org: OrganizationRecord?, clerkOrgId: String?, members: [BackfillMembership], skips: [BackfillSkip],
                            _ run: inout BackfillRun, _ summary: inout BackfillSummary, cursor: BackfillCursor,
                            within: BackfillMembershipsPosition?, _ limits: Limits) throws {
         let outcome = try store.applyOrganization(org, clerkOrgId: clerkOrgId, memberships: members, skipped: skips, run: run,

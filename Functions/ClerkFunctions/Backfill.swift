@@ -97,7 +97,7 @@ public struct Backfill {
         } apply: { read, cursor in
             let next = cursor.advanced(pastAllOf: read) { $0.key }
             if next != cursor {
-                let (users, skips) = Self.split(read.fresh.map { read.page[$0] }, kind: .user) { Self.record($0, json: $1) }
+                let (users, skips) = Self.split(read.fresh.map { read.page[$0] }, kind: .user) { UserRecord($0, json: $1) }
                 let outcome = try store.applyUsers(users, skipped: skips, run: run, cursor: next, environment: environment, dryRun: limits.dryRun)
                 summary.users.add(outcome.users)
                 log(outcome.setAside)

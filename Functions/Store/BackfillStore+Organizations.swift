@@ -1,67 +1,4 @@
 
-/// One organization as the Backend API lists it, ready to apply.
-public struct BackfillOrganization: Sendable {
-    /// `org_…`.
-    public var clerkOrgId: String
-    /// The display name.
-    public var name: String?
-    /// The URL slug.
-    public var slug: String?
-    /// The logo URL.
-    public var imageUrl: String?
-    /// `public_metadata` as JSON text.
-    public var publicMetadataJSON: String
-    /// The OrganizationJSON as Clerk sent it (stored as `raw_payload`, as webhooks store `data`).
-    public var rawJSON: String
-    /// Epoch ms.
-    public var createdAtMs: Int64?
-    /// Epoch ms.
-    public var updatedAtMs: Int64?
-
-    /// Describes an organization.
-    public init(clerkOrgId: String, name: String?, slug: String?, imageUrl: String?, publicMetadataJSON: String,
-                rawJSON: String, createdAtMs: Int64?, updatedAtMs: Int64?) {
-        self.clerkOrgId = clerkOrgId
-        self.name = name
-        self.slug = slug
-        self.imageUrl = imageUrl
-        self.publicMetadataJSON = publicMetadataJSON
-        self.rawJSON = rawJSON
-        self.createdAtMs = createdAtMs
-        self.updatedAtMs = updatedAtMs
-    }
-}
-
-/// One membership as the Backend API lists it.
-public struct BackfillMembership: Sendable {
-    /// `orgmem_…`.
-    public var clerkMembershipId: String
-    /// `user_…`.
-    public var clerkUserId: String?
-    /// `org:admin`, ...
-    public var role: String?
-    /// `org:feature:permission` names.
-    public var permissions: [String]
-    /// Epoch ms.
-    public var createdAtMs: Int64?
-    /// Epoch ms.
-    public var updatedAtMs: Int64?
-    /// The OrganizationMembershipJSON as Clerk sent it (kept in `queue_rejects` when PostgreSQL refuses it).
-    public var rawJSON: String
-
-    /// Describes a membership.
-    public init(clerkMembershipId: String, clerkUserId: String?, role: String?, permissions: [String],
-                createdAtMs: Int64?, updatedAtMs: Int64?, rawJSON: String = "") {
-        self.clerkMembershipId = clerkMembershipId
-        self.clerkUserId = clerkUserId
-        self.role = role
-        self.permissions = permissions
-        self.createdAtMs = createdAtMs
-        self.updatedAtMs = updatedAtMs
-        self.rawJSON = rawJSON
-    }
-}
-
 extension BackfillStore {
     /// Applies one organization's page of memberships (with the organization itself, `org`, on its first page),
     /// keeps the items set aside (`skipped`, and any PostgreSQL refuses as data, found within their statements)
@@ -72,13 +9,16 @@ extension BackfillStore {
     /// organization was refused: its memberships (listed under `clerkOrgId`) are applied all the same and wait,
     /// unlinked, as members of an organization that has not arrived. With `dryRun`, the same work runs and is
     /// rolled back.
-    public func applyOrganization(_ org: BackfillOrganization?, clerkOrgId: String?, memberships: [BackfillMembership],
+    public func applyOrganization(_ org: OrganizationRecord?, clerkOrgId: String?, memberships: [MembershipRecord],
                                   skipped: [BackfillSkip] = [], run: BackfillRun, cursor: BackfillCursor,
                                   within: BackfillMembershipsPosition? = nil, environment: String, dryRun: Bool) throws
         -> BackfillOutcome
     {
         var outcome = BackfillOutcome()
         outcome.setAside = skipped
+        // The one place text is cleaned: PostgreSQL cannot hold NUL.
+        let org = org?.cleaned().record
+        let memberships = memberships.map { $0.cleaned().record }
         try connection.query("BEGIN")
         do {
             if let org {
@@ -120,13 +60,13 @@ extension BackfillStore {
     }
 
     /// The organization's statement (one row: `slice` holds it); its counts.
-    private func applyOrganizationRow(_ slice: ArraySlice<BackfillOrganization>, run: BackfillRun, environment: String) throws
+    private func applyOrganizationRow(_ slice: ArraySlice<OrganizationRecord>, run: BackfillRun, environment: String) throws
         -> BackfillCounts
     {
         var counts = BackfillCounts()
         for org in slice {
             let rows = try connection.query(Self.applyOrganizationSQL, [
-                environment, run.id, org.clerkOrgId, org.name, org.slug, org.imageUrl, org.publicMetadataJSON,
+                environment, run.id, org.clerkOrgId, org.name, org.slug, org.imageUrl, org.publicMetadataJSON ?? "{}",
                 #"{"data":"# + org.rawJSON + "}", org.createdAtMs, org.updatedAtMs,
             ])
             try Self.tally(rows, into: &counts)
@@ -135,7 +75,7 @@ extension BackfillStore {
     }
 
     /// `memberships` of `clerkOrgId`, those PostgreSQL refuses set aside in `outcome`; their counts.
-    private func applyMemberships(_ memberships: [BackfillMembership], of clerkOrgId: String, run: BackfillRun, environment: String,
+    private func applyMemberships(_ memberships: [MembershipRecord], of clerkOrgId: String, run: BackfillRun, environment: String,
                                   outcome: inout BackfillOutcome) throws -> BackfillCounts
     {
         // The locks a membership event takes, all up front and in one order: the organization's, then the

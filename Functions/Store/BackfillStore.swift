@@ -1,40 +1,4 @@
 
-/// One user as the Backend API lists it, ready to apply.
-public struct BackfillUser: Sendable {
-    /// `user_…`.
-    public var clerkUserId: String
-    /// The primary address.
-    public var email: String?
-    /// Given name.
-    public var firstName: String?
-    /// Family name.
-    public var lastName: String?
-    /// Clerk username.
-    public var username: String?
-    /// Profile image URL.
-    public var imageUrl: String?
-    /// The UserJSON as Clerk sent it (stored as `raw_payload`, as webhooks store `data`).
-    public var rawJSON: String
-    /// Epoch ms.
-    public var createdAtMs: Int64?
-    /// Epoch ms.
-    public var updatedAtMs: Int64?
-
-    /// Describes a user.
-    public init(clerkUserId: String, email: String?, firstName: String?, lastName: String?, username: String?,
-                imageUrl: String?, rawJSON: String, createdAtMs: Int64?, updatedAtMs: Int64?) {
-        self.clerkUserId = clerkUserId
-        self.email = email
-        self.firstName = firstName
-        self.lastName = lastName
-        self.username = username
-        self.imageUrl = imageUrl
-        self.rawJSON = rawJSON
-        self.createdAtMs = createdAtMs
-        self.updatedAtMs = updatedAtMs
-    }
-}
-
 /// What one kind of record came to in a backfill.
 public struct BackfillCounts: Sendable, Equatable {
     /// New rows.
@@ -161,11 +125,13 @@ public struct BackfillStore {
     /// data, found within the page's statement) and saves the run's position (`cursor`, past all of them), in
     /// one transaction; returns what the page came to. With `dryRun`, the same work runs and is rolled back
     /// (counts are exact, nothing stays).
-    public func applyUsers(_ users: [BackfillUser], skipped: [BackfillSkip] = [], run: BackfillRun, cursor: BackfillCursor,
+    public func applyUsers(_ users: [UserRecord], skipped: [BackfillSkip] = [], run: BackfillRun, cursor: BackfillCursor,
                            environment: String, dryRun: Bool) throws -> BackfillOutcome
     {
         var outcome = BackfillOutcome()
         outcome.setAside = skipped
+        // The one place text is cleaned: PostgreSQL cannot hold NUL.
+        let users = users.map { $0.cleaned().record }
         var progress = run.counts["users"] ?? BackfillCounts()
         try connection.query("BEGIN")
         do {
@@ -197,7 +163,7 @@ public struct BackfillStore {
     }
 
     /// One statement of `applyUsersSQL` over `users`; their counts.
-    private func applyUserRows(_ users: ArraySlice<BackfillUser>, run: BackfillRun, environment: String) throws -> BackfillCounts {
+    private func applyUserRows(_ users: ArraySlice<UserRecord>, run: BackfillRun, environment: String) throws -> BackfillCounts {
         var counts = BackfillCounts()
         let rows = try connection.query(Self.applyUsersSQL, [
             environment, run.id,

@@ -14,38 +14,15 @@ public struct OrganizationChange: Sendable {
     public var deliveryId: String
     /// `development` or `production`.
     public var environment: String
-    /// `org_…`.
-    public var clerkOrgId: String
-    /// The display name.
-    public var name: String?
-    /// The URL slug.
-    public var slug: String?
-    /// The logo URL.
-    public var imageUrl: String?
-    /// `public_metadata` as JSON text.
-    public var publicMetadataJSON: String?
-    /// Clerk's creation time, epoch ms.
-    public var createdAtMs: Int64?
-    /// Clerk's update time, epoch ms: orders deliveries of the same organization.
-    public var updatedAtMs: Int64?
-    /// The raw webhook body (its `data` is stored as `raw_payload`).
-    public var rawBody: String
+    /// The organization (for a deletion, its id, slug and the deleted object).
+    public var organization: OrganizationRecord
 
     /// Creates a change.
-    public init(kind: Kind, deliveryId: String, environment: String, clerkOrgId: String, name: String? = nil,
-                slug: String? = nil, imageUrl: String? = nil, publicMetadataJSON: String? = nil,
-                createdAtMs: Int64? = nil, updatedAtMs: Int64? = nil, rawBody: String) {
+    public init(kind: Kind, deliveryId: String, environment: String, organization: OrganizationRecord) {
         self.kind = kind
         self.deliveryId = deliveryId
         self.environment = environment
-        self.clerkOrgId = clerkOrgId
-        self.name = name
-        self.slug = slug
-        self.imageUrl = imageUrl
-        self.publicMetadataJSON = publicMetadataJSON
-        self.createdAtMs = createdAtMs
-        self.updatedAtMs = updatedAtMs
-        self.rawBody = rawBody
+        self.organization = organization
     }
 }
 
@@ -64,35 +41,15 @@ public struct MembershipChange: Sendable {
     public var deliveryId: String
     /// `development` or `production`.
     public var environment: String
-    /// `orgmem_…`.
-    public var clerkMembershipId: String
-    /// `org_…`, when the payload names it.
-    public var clerkOrgId: String?
-    /// `user_…`, when the payload names it.
-    public var clerkUserId: String?
-    /// `org:admin`, ...
-    public var role: String?
-    /// `org:feature:permission` names.
-    public var permissions: [String]
-    /// Epoch ms.
-    public var createdAtMs: Int64?
-    /// Epoch ms: orders deliveries of the same membership.
-    public var updatedAtMs: Int64?
+    /// The membership (for a bare deletion, its id alone).
+    public var membership: MembershipRecord
 
     /// Creates a change.
-    public init(kind: Kind, deliveryId: String, environment: String, clerkMembershipId: String, clerkOrgId: String?,
-                clerkUserId: String?, role: String? = nil, permissions: [String] = [], createdAtMs: Int64? = nil,
-                updatedAtMs: Int64? = nil) {
+    public init(kind: Kind, deliveryId: String, environment: String, membership: MembershipRecord) {
         self.kind = kind
         self.deliveryId = deliveryId
         self.environment = environment
-        self.clerkMembershipId = clerkMembershipId
-        self.clerkOrgId = clerkOrgId
-        self.clerkUserId = clerkUserId
-        self.role = role
-        self.permissions = permissions
-        self.createdAtMs = createdAtMs
-        self.updatedAtMs = updatedAtMs
+        self.membership = membership
     }
 }
 
@@ -102,6 +59,8 @@ public struct OrganizationSyncResult: Sendable, Equatable {
     public var status: SyncStatus
     /// The internal id of the organization or membership, when a row exists.
     public var id: PostgresUUID?
+    /// NUL characters removed from the change before it was stored.
+    public var nulRemoved = 0
 }
 
 /// A live membership as `me` shows it.
@@ -126,28 +85,29 @@ public struct OrganizationStore {
 
     /// Applies one organization change atomically.
     public func apply(_ change: OrganizationChange) throws(PostgresError) -> OrganizationSyncResult {
+        let (org, removed) = change.organization.cleaned()
         let rows = try connection.query(
             "SELECT o_outcome, o_organization_id AS o_id FROM clerk_apply_organization_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            [change.deliveryId, change.environment, change.kind.rawValue, change.clerkOrgId, change.name, change.slug,
-             change.imageUrl, change.publicMetadataJSON, change.rawBody, change.createdAtMs, change.updatedAtMs])
-        return try Self.result(rows)
+            [PostgresText.removingNUL(change.deliveryId).text, change.environment, change.kind.rawValue, org.clerkOrgId, org.name,
+             org.slug, org.imageUrl, org.publicMetadataJSON, #"{"data":"# + org.rawJSON + "}", org.createdAtMs, org.updatedAtMs])
+        return try Self.result(rows, removed)
     }
 
     /// Applies one membership change atomically.
     public func apply(_ change: MembershipChange) throws(PostgresError) -> OrganizationSyncResult {
+        let (m, removed) = change.membership.cleaned()
         let rows = try connection.query(
             "SELECT o_outcome, o_membership_id AS o_id FROM clerk_apply_membership_event($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10)",
-            [change.deliveryId, change.environment, change.kind.rawValue, change.clerkMembershipId, change.clerkOrgId,
-             change.clerkUserId, change.role, PostgresArray(change.permissions.map { Optional($0) }),
-             change.createdAtMs, change.updatedAtMs])
-        return try Self.result(rows)
+            [PostgresText.removingNUL(change.deliveryId).text, change.environment, change.kind.rawValue, m.clerkMembershipId,
+             m.clerkOrgId, m.clerkUserId, m.role, PostgresArray(m.permissions.map { Optional($0) }), m.createdAtMs, m.updatedAtMs])
+        return try Self.result(rows, removed)
     }
 
-    private static func result(_ rows: PostgresRows) throws(PostgresError) -> OrganizationSyncResult {
+    private static func result(_ rows: PostgresRows, _ removed: Int) throws(PostgresError) -> OrganizationSyncResult {
         guard let row = rows.first else { throw .query(sqlState: "XX000", message: "sync function returned no row") }
         let outcome = try row.decode("o_outcome", as: String.self)
         guard let status = SyncStatus(rawValue: outcome) else { throw .decoding(column: "o_outcome", expected: "SyncStatus") }
-        return OrganizationSyncResult(status: status, id: try row.decodeIfPresent("o_id", as: PostgresUUID.self))
+        return OrganizationSyncResult(status: status, id: try row.decodeIfPresent("o_id", as: PostgresUUID.self), nulRemoved: removed)
     }
 
     /// The user's live memberships in live organizations, by organization name.

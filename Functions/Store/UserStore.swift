@@ -14,71 +14,19 @@ public struct UserChange: Sendable {
     public var deliveryId: String
     /// `development` or `production`: the same Clerk id in two environments is two users.
     public var environment: String
-    /// `user_…`.
-    public var clerkUserId: String
-    /// The primary email address.
-    public var email: String?
-    /// Given name.
-    public var firstName: String?
-    /// Family name.
-    public var lastName: String?
-    /// Clerk username.
-    public var username: String?
-    /// Profile picture URL.
-    public var imageUrl: String?
-    /// Clerk's creation time, epoch ms.
-    public var createdAtMs: Int64?
-    /// Clerk's update time, epoch ms: orders deliveries of the same user.
-    public var updatedAtMs: Int64?
-    /// The raw webhook body (its `data` is stored as `raw_payload`).
-    public var rawBody: String
+    /// The user (for a deletion, its id and the deleted object).
+    public var user: UserRecord
 
     /// Creates a change.
-    public init(kind: Kind, deliveryId: String, environment: String, clerkUserId: String, email: String? = nil,
-                firstName: String? = nil, lastName: String? = nil, username: String? = nil, imageUrl: String? = nil,
-                createdAtMs: Int64? = nil, updatedAtMs: Int64? = nil, rawBody: String) {
+    public init(kind: Kind, deliveryId: String, environment: String, user: UserRecord) {
         self.kind = kind
         self.deliveryId = deliveryId
         self.environment = environment
-        self.clerkUserId = clerkUserId
-        self.email = email
-        self.firstName = firstName
-        self.lastName = lastName
-        self.username = username
-        self.imageUrl = imageUrl
-        self.createdAtMs = createdAtMs
-        self.updatedAtMs = updatedAtMs
-        self.rawBody = rawBody
+        self.user = user
     }
-}
 
-extension UserChange {
-    /// The change without NUL characters in its fields and without NUL (raw or `\u0000`) in its raw body,
-    /// and how many were removed.
-    public func removingNUL() -> (change: UserChange, removed: Int) {
-        var copy = self
-        var removed = 0
-        func clean(_ value: inout String?) {
-            guard let v = value else { return }
-            let (text, n) = PostgresText.removingNUL(v)
-            value = text
-            removed += n
-        }
-        let (clerkId, n) = PostgresText.removingNUL(clerkUserId)
-        copy.clerkUserId = clerkId
-        removed += n
-        clean(&copy.email)
-        clean(&copy.firstName)
-        clean(&copy.lastName)
-        clean(&copy.username)
-        clean(&copy.imageUrl)
-        let (body, m) = PostgresText.removingNUL(fromJSON: Array(rawBody.utf8))
-        if m > 0 {
-            copy.rawBody = String(decoding: body, as: UTF8.self)
-            removed += m
-        }
-        return (copy, removed)
-    }
+    /// `user_…`.
+    public var clerkUserId: String { user.clerkUserId }
 }
 
 /// How a change was applied.
@@ -97,6 +45,8 @@ public struct SyncResult: Sendable, Equatable {
     public var status: SyncStatus
     /// The internal user id, when a row exists.
     public var userId: PostgresUUID?
+    /// NUL characters removed from the change before it was stored (PostgreSQL cannot hold them).
+    public var nulRemoved = 0
 }
 
 /// Users, their subscription and usage rows, and the delivery log.
@@ -107,18 +57,18 @@ public struct UserStore {
     public init(connection: PostgresConnection) { self.connection = connection }
 
     /// Applies one change atomically (one statement, one transaction). NUL characters, which PostgreSQL
-    /// cannot store, are removed first (callers that want to log it use `UserChange.removingNUL()`).
+    /// cannot store, are removed first and counted in the result.
     public func apply(_ change: UserChange) throws(PostgresError) -> SyncResult {
-        let change = change.removingNUL().change
+        let (user, removed) = change.user.cleaned()
         let rows = try connection.query(
             "SELECT o_outcome, o_user_id FROM clerk_apply_user_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            [change.deliveryId, change.environment, change.kind.rawValue, change.clerkUserId, change.email,
-             change.firstName, change.lastName, change.username, change.imageUrl, change.rawBody,
-             change.createdAtMs, change.updatedAtMs])
+            [PostgresText.removingNUL(change.deliveryId).text, change.environment, change.kind.rawValue, user.clerkUserId,
+             user.email, user.firstName, user.lastName, user.username, user.imageUrl, #"{"data":"# + user.rawJSON + "}",
+             user.createdAtMs, user.updatedAtMs])
         guard let row = rows.first else { throw .query(sqlState: "XX000", message: "sync function returned no row") }
         let outcome = try row.decode("o_outcome", as: String.self)
         guard let status = SyncStatus(rawValue: outcome) else { throw .decoding(column: "o_outcome", expected: "SyncStatus") }
-        return SyncResult(status: status, userId: try row.decodeIfPresent("o_user_id", as: PostgresUUID.self))
+        return SyncResult(status: status, userId: try row.decodeIfPresent("o_user_id", as: PostgresUUID.self), nulRemoved: removed)
     }
 }
 

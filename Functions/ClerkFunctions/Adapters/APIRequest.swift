@@ -116,31 +116,3 @@ public struct APIRequest: Sendable {
             payloadVersion: isV2 ? "2.0" : "1.0")
     }
 }
-
-/// An HTTP response in the shape both API Gateway payload versions and Function URLs accept.
-public struct APIResponse: Encodable, Sendable {
-    /// The status code.
-    public var statusCode: Int
-    /// Response headers.
-    public var headers: [String: String]
-    /// The body text.
-    public var body: String
-    /// Always false: bodies here are JSON text.
-    public var isBase64Encoded = false
-
-    /// A JSON response from an encodable body.
-    public static func json<T: Encodable>(_ status: Int, _ value: T) -> APIResponse {
-        let text = (try? String(decoding: JSONCoding.encoder.encode(value), as: UTF8.self)) ?? "{}"
-        return APIResponse(statusCode: status, headers: ["content-type": "application/json"], body: text)
-    }
-
-    /// A JSON error body `{"error": code, "message": message}`.
-    public static func error(_ status: Int, _ code: String, _ message: String) -> APIResponse {
-        json(status, ["error": code, "message": message])
-    }
-
-    /// The encoded event response.
-    public func encoded() -> [UInt8] {
-        (try? JSONCoding.encoder.encode(self)) ?? Array("{\"statusCode\":500}".utf8)
-    }
-}
