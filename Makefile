@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-.PHONY: run test mutants fuzz deps build release package order-file bench-runtime bench-webhooks bench-tokens bench-outbox bench-backfill bench-coldstart bench-machine clean
+.PHONY: run test unit mutants fuzz deps build release package order-file bench-runtime bench-webhooks bench-tokens bench-outbox bench-backfill bench-coldstart bench-machine clean
 
 deps:
 	@scripts/install-deps.sh
@@ -16,6 +16,11 @@ run: build
 test:
 	CLERK_NEED_BROKER=1 scripts/install-deps.sh
 	scripts/test.sh
+
+# The unit tier: every handler's decisions with the database, the Backend API, the profile service and the
+# brokers in memory. No server, no network; seconds, not minutes. It never replaces `make test`.
+unit: deps
+	env -u DATABASE_URL -u CLERK_LOCAL_POSTGRES swift test --disable-swift-testing --filter 'ClerkFunctionsUnitTests|LambdaRuntimeTests'
 
 # Each guard the project relies on taken out in turn (scripts/mutants.list), rebuilt, and only the tests named for it
 # run: which faults does no test catch? Not part of `make test`; `scripts/mutants.sh ID…` makes only some.

@@ -95,6 +95,9 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "ClerkKitTests", dependencies: ["ClerkKit", "JSON", "HTTPClient", "TestSupport"]),
         .testTarget(
+            name: "ClerkFunctionsUnitTests",
+            dependencies: ["ClerkFunctions", "ClerkKit", "Store", "LambdaRuntime", "JSON", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
             name: "ClerkFunctionsTests",
             dependencies: ["ClerkFunctions", "ClerkKit", "Store", "Messaging", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "TestSupport",
                            .product(name: "Yams", package: "Yams")]),
@@ -111,7 +114,7 @@ if Context.environment["CLERK_FUZZ"] != nil {
         ("FuzzWebhook", ["ClerkKit", "COpenSSL"]),
         ("FuzzEvents", ["ClerkFunctions", "ClerkKit", "Store"]),
         ("FuzzHTTPRequest", ["LocalHosting"]),
-        ("FuzzClerkPayloads", ["ClerkKit", "JSON"]),
+        ("FuzzClerkPayloads", ["ClerkFunctions", "ClerkKit", "JSON"]),
         ("FuzzOrgClaims", ["ClerkKit", "JSON"]),
     ]
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))

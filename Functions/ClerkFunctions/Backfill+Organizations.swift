@@ -85,7 +85,7 @@ extension Backfill {
 
     /// One transaction of `organization`, its outcome added to `summary` and `run` (whose positions become
     /// `cursor` and `within`).
-    private func applyPage(_ org: OrganizationRecord?, clerkOrgId: String?, members: [BackfillMembership], skips: [BackfillSkip],
+    private func applyPage(_ org: OrganizationRecord?, clerkOrgId: String?, members: [MembershipRecord], skips: [BackfillSkip],
                            _ run: inout BackfillRun, _ summary: inout BackfillSummary, cursor: BackfillCursor,
                            within: BackfillMembershipsPosition?, _ limits: Limits) throws {
         let outcome = try store.applyOrganization(org, clerkOrgId: clerkOrgId, memberships: members, skipped: skips, run: run,

@@ -7,7 +7,7 @@ extension Functions {
         name: "clerkWebhook",
         summary: "All Clerk webhooks on one endpoint: user.*, organization.* and organizationMembership.* applied, other types answered 202 ignored.",
         accepts: webhookShapes
-    ) { try WebhookFunction(name: "clerkWebhook", handles: Set(["user.created", "user.updated", "user.deleted"]).union(organizationEventTypes), $0) }
+    ) { try WebhookFunction(name: "clerkWebhook", accepts: EventRegistry.accepted(by: "clerkWebhook"), $0) }
 
     /// The HTTP event shapes every webhook function accepts.
     static let webhookShapes = ["API Gateway HTTP API v2 (POST, Svix-signed body)", "Lambda Function URL",

@@ -13,7 +13,7 @@ public struct HealthFunction: Handler {
         database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
     }
 
-    private struct Body: Encodable {
+    private struct Body: Encodable, Sendable {
         var status: String
         var database: String
         var errorClass: String?
@@ -22,10 +22,10 @@ public struct HealthFunction: Handler {
     public func handle(_ event: [UInt8], context: Context) throws -> [UInt8] {
         do {
             try database.connection.ping()
-            return APIResponse.json(200, Body(status: "ok", database: "ok")).encoded()
+            return APIResponse(JSONAnswer(200, Body(status: "ok", database: "ok"))).encoded()
         } catch {
             context.logger.warn("health check failed", ["errorClass": .string(error.errorClass), "sqlState": .string(error.sqlState)])
-            return APIResponse.json(503, Body(status: "unavailable", database: "error", errorClass: error.errorClass)).encoded()
+            return APIResponse(JSONAnswer(503, Body(status: "unavailable", database: "error", errorClass: error.errorClass))).encoded()
         }
     }
 }

@@ -28,7 +28,7 @@ public struct MeFunction: Handler {
         }
     }
 
-    struct Profile: Encodable {
+    struct Profile: Encodable, Sendable {
         var id: String
         var clerkUserId: String
         var environment: String
@@ -44,7 +44,7 @@ public struct MeFunction: Handler {
         var organizations: [Membership]
     }
 
-    struct Membership: Encodable {
+    struct Membership: Encodable, Sendable {
         /// `org_…`.
         var id: String
         var slug: String?
@@ -54,15 +54,10 @@ public struct MeFunction: Handler {
 
     public func handle(_ event: [UInt8], context: Context) throws -> [UInt8] { respond(event, context).encoded() }
 
-    /// A request `me` does not serve, with its answer (logged where it is made).
-    struct Refusal: Error {
-        let response: APIResponse
-    }
-
     func respond(_ event: [UInt8], _ context: Context) -> APIResponse {
         let log = context.logger
         guard let request = try? APIRequest.decode(event) else {
-            return .error(400, "malformed_request", "expected an API Gateway or Function URL request")
+            return APIResponse(Failure(.malformedRequest, "expected an API Gateway or Function URL request"))
         }
         let store = UserStore(connection: database.connection)
         do {
@@ -75,19 +70,19 @@ public struct MeFunction: Handler {
             }
             guard let user, !user.deleted else {
                 log.info("me: no such user", ["reason": user == nil ? "user_not_found" : "user_deleted"])
-                return .error(404, user == nil ? "user_not_found" : "user_deleted", "no profile for this user")
+                return APIResponse(Refusal(404, user == nil ? "user_not_found" : "user_deleted", "no profile for this user"))
             }
             let memberships = try OrganizationStore(connection: database.connection).memberships(userId: user.id)
                 .map { Membership(id: $0.clerkOrgId, slug: $0.slug, name: $0.name, role: $0.role) }
-            return .json(200, Profile(id: user.id.postgresText, clerkUserId: user.clerkUserId, environment: user.environment,
+            return APIResponse(JSONAnswer(200, Profile(id: user.id.postgresText, clerkUserId: user.clerkUserId, environment: user.environment,
                                       email: user.email, firstName: user.firstName, lastName: user.lastName,
                                       username: user.username, imageUrl: user.imageUrl, tier: user.tier,
-                                      createdAt: user.createdAtMs, updatedAt: user.updatedAtMs, organizations: memberships))
+                                      createdAt: user.createdAtMs, updatedAt: user.updatedAtMs, organizations: memberships)))
         } catch let refusal as Refusal {
-            return refusal.response
+            return APIResponse(refusal)
         } catch {
             log.error("me could not read the database", ["reason": "database_unavailable"])
-            return .error(503, "database_unavailable", "try again shortly")
+            return APIResponse(Failure(.databaseUnavailable, "try again shortly"))
         }
     }
 
@@ -96,11 +91,11 @@ public struct MeFunction: Handler {
     func checkAuthorizerTokenType(_ authorizer: JSONObject, log: Logger) throws(Refusal) {
         guard case .string(let name)? = authorizer["tokenType"], !name.isEmpty else {
             log.warn("me refused", ["reason": "token_type_missing"])
-            throw Refusal(response: .error(403, "token_type_missing", "the authorizer context does not say which token type it verified"))
+            throw Refusal(403, "token_type_missing", "the authorizer context does not say which token type it verified")
         }
         guard let type = ClerkTokenType(rawValue: name), accepted.contains(type) else {
             log.warn("me refused", ["reason": "token_type_not_accepted", "tokenType": .string(String(name.prefix(32)))])
-            throw Refusal(response: .error(403, "token_type_not_accepted", "me does not serve this token type"))
+            throw Refusal(403, "token_type_not_accepted", "me does not serve this token type")
         }
     }
 
@@ -109,20 +104,20 @@ public struct MeFunction: Handler {
     func verifiedUser(_ request: APIRequest, store: UserStore, log: Logger) throws -> StoredUser? {
         guard let verifier else {
             log.warn("me refused", ["reason": "no_authorizer_context"])
-            throw Refusal(response: .error(401, "unauthorized", "no authorizer context and no token configuration"))
+            throw Refusal(401, "unauthorized", "no authorizer context and no token configuration")
         }
         let header = request.header("authorization")
         let token = header.flatMap { $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)) : nil } ?? request.cookie("__session")
         guard let token else {
             log.warn("me refused", ["reason": "token_missing"])
-            throw Refusal(response: .error(401, "token_missing", "send Authorization: Bearer <session token>"))
+            throw Refusal(401, "token_missing", "send Authorization: Bearer <session token>")
         }
         // `me` answers for a signed-in person: a machine token (an M2M JWT verifies against the same keys) is not one.
         let parsed = ClerkTokenType.isOpaque(token) ? nil : try? ParsedToken.parse(token)
         let type = parsed.map(ClerkTokenType.detect) ?? ClerkTokenType.detect(token)
         guard type == .sessionToken, accepted.contains(.sessionToken) else {
             log.warn("me refused", ["reason": "token_type_not_accepted", "tokenType": .string(type.rawValue)])
-            throw Refusal(response: .error(401, "token_type_not_accepted", "me verifies session tokens"))
+            throw Refusal(401, "token_type_not_accepted", "me verifies session tokens")
         }
         do {
             let session = try parsed.map { p throws(TokenError) in try verifier.verify(p, nowMs: Clock.nowMs()) }
@@ -132,8 +127,8 @@ public struct MeFunction: Handler {
             var metadata: Logger.Metadata = ["reason": .string(error.reason)]
             if let detail = error.detail { metadata["detail"] = .string(detail) }
             log.warning("me refused", metadata: metadata)
-            throw Refusal(response: error.isInfrastructure
-                ? .error(503, error.reason, "cannot verify tokens right now") : .error(401, error.reason, "invalid session token"))
+            throw error.isInfrastructure
+                ? Refusal(503, error.reason, "cannot verify tokens right now") : Refusal(401, error.reason, "invalid session token")
         }
     }
 }

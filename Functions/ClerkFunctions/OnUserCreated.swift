@@ -6,5 +6,5 @@ extension Functions {
     public static let onUserCreated = LambdaFunction(
         name: "onUserCreated", summary: "Clerk user.created webhook: creates the user, its free subscription and usage rows.",
         accepts: webhookShapes
-    ) { try WebhookFunction(name: "onUserCreated", handles: ["user.created"], $0) }
+    ) { try WebhookFunction(name: "onUserCreated", accepts: EventRegistry.accepted(by: "onUserCreated"), $0) }
 }

@@ -6,5 +6,5 @@ extension Functions {
     public static let onUserDeleted = LambdaFunction(
         name: "onUserDeleted", summary: "Clerk user.deleted webhook: tombstones the user and erases personal data.",
         accepts: webhookShapes
-    ) { try WebhookFunction(name: "onUserDeleted", handles: ["user.deleted"], $0) }
+    ) { try WebhookFunction(name: "onUserDeleted", accepts: EventRegistry.accepted(by: "onUserDeleted"), $0) }
 }

@@ -6,5 +6,5 @@ extension Functions {
     public static let onUserUpdated = LambdaFunction(
         name: "onUserUpdated", summary: "Clerk user.updated webhook: applies the profile unless a newer one is stored.",
         accepts: webhookShapes
-    ) { try WebhookFunction(name: "onUserUpdated", handles: ["user.updated"], $0) }
+    ) { try WebhookFunction(name: "onUserUpdated", accepts: EventRegistry.accepted(by: "onUserUpdated"), $0) }
 }

@@ -164,11 +164,10 @@ public struct VerifyTokenFunction: Handler {
                     return .refused(.denied(reason: "user_not_found"))
                 case .found(let profile, let json):
                     // Through the webhooks' own sync function, so a racing user.created changes nothing twice.
-                    _ = try store.apply(UserChange(
-                        kind: .updated, deliveryId: "jit:\(sub):\(profile.updatedAt ?? 0)", environment: environment,
-                        clerkUserId: sub, email: profile.primaryEmail, firstName: profile.firstName, lastName: profile.lastName,
-                        username: profile.username, imageUrl: profile.imageUrl, createdAtMs: profile.createdAt,
-                        updatedAtMs: profile.updatedAt, rawBody: #"{"data":"# + json + "}"))
+                    var record = UserRecord(profile, json: json)
+                    record.clerkUserId = sub
+                    _ = try store.apply(UserChange(kind: .updated, deliveryId: "jit:\(sub):\(profile.updatedAt ?? 0)",
+                                                   environment: environment, user: record))
                     log.info("user filled from Clerk just in time", ["clerkUserId": .string(sub), "environment": .string(environment)])
                 case .unavailable(let error):
                     log.warn("Clerk's Backend API could not fill the user; a minimal row stands in",

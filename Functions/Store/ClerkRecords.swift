@@ -133,11 +133,15 @@ public struct MembershipRecord: Sendable, Equatable {
 
 /// Removes NUL from the fields of one record, counting: the one place text is cleaned on its way in.
 struct NULCleaner {
-    private(set) var removed = 0
+    private var fromText = 0
+    private var fromJSON = 0
+    /// NUL removed, counted once: the fields are read from the JSON, so its count is the payload's (the
+    /// fields' count only when the JSON held none, as for a record built by hand).
+    var removed: Int { fromJSON > 0 ? fromJSON : fromText }
 
     mutating func text(_ value: String) -> String {
         let (text, n) = PostgresText.removingNUL(value)
-        removed += n
+        fromText += n
         return text
     }
 
@@ -145,7 +149,7 @@ struct NULCleaner {
 
     mutating func json(_ value: String) -> String {
         let (bytes, n) = PostgresText.removingNUL(fromJSON: Array(value.utf8))
-        removed += n
+        fromJSON += n
         return n == 0 ? value : String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -61,6 +61,13 @@ public struct OrganizationSyncResult: Sendable, Equatable {
     public var id: PostgresUUID?
     /// NUL characters removed from the change before it was stored.
     public var nulRemoved = 0
+
+    /// A result (stores in memory build these too).
+    public init(status: SyncStatus, id: PostgresUUID?, nulRemoved: Int = 0) {
+        self.status = status
+        self.id = id
+        self.nulRemoved = nulRemoved
+    }
 }
 
 /// A live membership as `me` shows it.

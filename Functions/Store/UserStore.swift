@@ -47,6 +47,13 @@ public struct SyncResult: Sendable, Equatable {
     public var userId: PostgresUUID?
     /// NUL characters removed from the change before it was stored (PostgreSQL cannot hold them).
     public var nulRemoved = 0
+
+    /// A result (stores in memory build these too).
+    public init(status: SyncStatus, userId: PostgresUUID?, nulRemoved: Int = 0) {
+        self.status = status
+        self.userId = userId
+        self.nulRemoved = nulRemoved
+    }
 }
 
 /// Users, their subscription and usage rows, and the delivery log.

@@ -1,8 +1,8 @@
 import FuzzSupport
 @testable import ClerkKit
+@testable import ClerkFunctions
 import JSON
 
-let events = ClerkEventDecoder()
 let decoder = JSONCoding.decoder   // as ClerkBackendAPI decodes
 
 /// libFuzzer entry: what Clerk sends us besides tokens and signatures. The first byte picks the decoder:
@@ -17,7 +17,7 @@ public func fuzzClerkPayloads(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int
     let bytes = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
     switch data[0] % 8 {
     case 0:
-        if let event = try? events.event(bytes) { StrictView(bytes, acceptedBy: "ClerkEvent").check(event) }
+        if let event = try? decoder.decode(RoutedEvent.self, from: bytes) { StrictView(bytes, acceptedBy: "RoutedEvent").check(event, body: bytes) }
     case 1:
         if let user = try? decoder.decode(ClerkUser.self, from: bytes) { StrictView(bytes, acceptedBy: "ClerkUser").check(user) }
     case 2:

@@ -66,7 +66,7 @@ enum EventsStrictView {
     }
 
     /// A queue batch: SQS records or Amazon MQ messages, each with the strict reader's id, body and headers.
-    static func check(_ batch: QueueEventHandler.Batch, _ bytes: [UInt8]) {
+    static func check(_ batch: QueueBatch, _ bytes: [UInt8]) {
         let o = object(bytes, acceptedBy: "QueueEventHandler.batch")
         if case .array(let records)? = member(o, "Records") {
             guard batch.source == .sqs, batch.messages.count == records.count else { fatalError("SQS records miscounted") }

@@ -3,10 +3,6 @@ import ClerkKit
 import Store
 @testable import ClerkFunctions
 
-let queue = QueueEventHandler(
-    requireSignature: false, defaultEnvironment: "production",
-    verifier: WebhookVerifier(entries: [.init(environment: "production", secret: try! WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))]))
-
 /// libFuzzer entry: the API Gateway / Function URL request decoder and the SQS / Amazon MQ batch decoder
 /// (decoding only: nothing is handled, so no database is needed), each against the strict reader's view of
 /// the same bytes (`EventsStrictView`).
@@ -22,7 +18,7 @@ public func fuzzEvents(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         if let id = request.authorizer["userId"]?.stringValue { checkUUID(id) }
     }
     checkUUID(String(decoding: bytes, as: UTF8.self))
-    if let batch = try? queue.batch(bytes) { EventsStrictView.check(batch, bytes) }
+    if let batch = try? QueueBatch.decode(bytes) { EventsStrictView.check(batch, bytes) }
     return 0
 }
 

@@ -28,21 +28,17 @@ final class EventHeaderOrderTests: XCTestCase {
     }
 
     func testQueueHeadersTakeTheLastNameInByteOrder() throws {
-        let handler = QueueEventHandler(requireSignature: false, defaultEnvironment: "production",
-                                        verifier: WebhookVerifier(entries: [.init(environment: "production", secret: try WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))]))
         let sqs = #"{"Records":[{"messageId":"m1","body":"{}","messageAttributes":{\#(Self.members { #"{"stringValue":"\#($0)"}"# })}}]}"#
-        XCTAssertEqual(try XCTUnwrap(handler.batch(Array(sqs.utf8))).messages.first?.headers, ["abc": "7"])
+        XCTAssertEqual(try XCTUnwrap(QueueBatch.decode(Array(sqs.utf8))).messages.first?.headers, ["abc": "7"])
         let rmq = #"{"rmqMessagesByQueue":{"q":[{"data":"e30=","basicProperties":{"headers":{\#(Self.members { #""\#($0)""# })}}}]}}"#
-        XCTAssertEqual(try XCTUnwrap(handler.batch(Array(rmq.utf8))).messages.first?.headers, ["abc": "7"])
+        XCTAssertEqual(try XCTUnwrap(QueueBatch.decode(Array(rmq.utf8))).messages.first?.headers, ["abc": "7"])
     }
 
     /// Queue names Swift calls equal (composed and decomposed `é`) are still two queues, in byte order.
     func testAmazonMQQueuesInTheOrderOfTheirNamesBytes() throws {
-        let handler = QueueEventHandler(requireSignature: false, defaultEnvironment: "production",
-                                        verifier: WebhookVerifier(entries: [.init(environment: "production", secret: try WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))]))
         let names = ["q\u{e9}", "qe\u{301}", "Q", "q"]
         let queues = names.map { #""\#($0)":[{"data":"e30="},{"data":"e30="}]"# }.joined(separator: ",")
-        let batch = try XCTUnwrap(handler.batch(Array(#"{"rmqMessagesByQueue":{\#(queues)}}"#.utf8)))
+        let batch = try XCTUnwrap(QueueBatch.decode(Array(#"{"rmqMessagesByQueue":{\#(queues)}}"#.utf8)))
         let ordered = names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         XCTAssertEqual(batch.messages.map(\.id), ordered.flatMap { ["\($0)#0", "\($0)#1"] })
     }

@@ -12,9 +12,9 @@ import Glibc
 /// dependent rows.
 final class UserStoreTests: XCTestCase {
     static func change(_ kind: UserChange.Kind, user: String, delivery: String, updatedAt: Int64) -> UserChange {
-        UserChange(kind: kind, deliveryId: delivery, environment: "production", clerkUserId: user, email: "\(user)@example.com",
-                   firstName: "F\(updatedAt)", createdAtMs: 1, updatedAtMs: updatedAt,
-                   rawBody: #"{"type":"\#(kind.rawValue)","data":{"id":"\#(user)"}}"#)
+        UserChange(kind: kind, deliveryId: delivery, environment: "production",
+                   user: UserRecord(clerkUserId: user, email: "\(user)@example.com", firstName: "F\(updatedAt)",
+                                    rawJSON: #"{"id":"\#(user)"}"#, createdAtMs: 1, updatedAtMs: updatedAt))
     }
 
     func testConcurrentFirstDeliveriesCreateExactlyOneUser() throws {
@@ -81,7 +81,7 @@ final class UserStoreTests: XCTestCase {
         deliver("older", Self.change(.updated, user: "user_race", delivery: "msg_older", updatedAt: 2000))
         XCTAssertTrue(try poll { try waiting() == 1 }, "the older delivery waits to write its event")
         var newer = Self.change(.updated, user: "user_race", delivery: "msg_newer", updatedAt: 3000)
-        newer.firstName = "F1000"  // the stored fields: no event to write
+        newer.user.firstName = "F1000"  // the stored fields: no event to write
         deliver("newer", newer)
         XCTAssertTrue(try poll { try waiting() == 2 || done.withLock { box.statuses["newer"] != nil } }, "the newer delivery waits or is done")
         try holder.query("COMMIT")

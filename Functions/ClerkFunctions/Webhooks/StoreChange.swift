@@ -29,7 +29,7 @@ struct AppliedChange: Sendable, Equatable {
 }
 
 extension UserChange: StoreChange {
-    var clerkId: String { clerkUserId }
+    var clerkId: String { user.clerkUserId }
     var clerkUserId: String? { user.clerkUserId }
     var answerKey: AnswerKey { .userId }
 

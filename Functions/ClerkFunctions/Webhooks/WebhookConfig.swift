@@ -37,12 +37,10 @@ public struct WebhookConfig: Sendable {
             throw ConfigError.missing("CLERK_WEBHOOK_SECRET",
                                       hint: "set it (or DEV_/PROD_CLERK_WEBHOOK_SECRET) to the endpoint's signing secret")
         }
-        var tolerance: Int64 = 300
-        if let t = env["CLERK_WEBHOOK_TOLERANCE"] {
-            guard let v = Int64(t), v > 0 else { throw ConfigError.invalid("CLERK_WEBHOOK_TOLERANCE", why: "seconds > 0") }
-            tolerance = v
-        }
-        verifier = WebhookVerifier(entries: entries, toleranceSeconds: tolerance)
-        maxBodyBytes = Int(env["CLERK_WEBHOOK_MAX_BYTES"] ?? "") ?? (1 << 20)
+        let settings = Settings(env)
+        let tolerance = try settings.seconds("CLERK_WEBHOOK_TOLERANCE", default: 300, in: 1...Int(Int32.max))
+        verifier = WebhookVerifier(entries: entries, toleranceSeconds: Int64(tolerance))
+        // Lambda takes at most 6 MB per synchronous event; a limit above it would never be reached.
+        maxBodyBytes = try settings.integer("CLERK_WEBHOOK_MAX_BYTES", default: 1 << 20, in: 1...(6 << 20), unit: "bytes")
     }
 }

@@ -23,8 +23,11 @@ struct APIKeyConflict: Error, CustomStringConvertible {
 /// turns: the pending key is leased to its delivery for as long as its profile call can last, and a
 /// delivery that finds a live lease gets `APIKeyConflict` instead of sending a second key that could
 /// overtake the first at the profile service.
-struct APIKeyIssuer {
-    let profile: ProfileServiceClient
+struct APIKeyIssuer: Sendable {
+    /// The keys' rows.
+    let keys: any APIKeyRepository
+    /// Where a new key goes.
+    let profile: any ProfileDelivering
 
     enum Outcome: String {
         case alreadyActive = "already_active"
@@ -33,13 +36,34 @@ struct APIKeyIssuer {
         case userDeleted = "user_deleted"
     }
 
+    /// The delivery's outcome once the user it applied has their key: `applied` with the key's outcome, or a
+    /// retryable failure (409 while another delivery holds the key; 502/503 when a service is away).
+    func issue(userId: PostgresUUID, for change: UserChange, type: String, applied: AppliedChange, context: Context,
+               logger log: Logger) -> DeliveryOutcome {
+        do {
+            let outcome = try ensureKey(userId: userId, user: change.user, environment: change.environment, context: context)
+            return .applied(type: type, applied, key: .userId, apiKey: outcome.rawValue)
+        } catch let error as APIKeyConflict {
+            log.warn("api key not issued", ["reason": "api_key_conflict", "detail": .string(error.reason)])
+            return .failed(type: type, Failure(.apiKeyConflict, "another delivery is issuing this user's key; retry later"))
+        } catch let error as ProfileServiceUnavailable {
+            log.error("api key not delivered", ["reason": "profile_service_unavailable", "detail": .string(error.description)])
+            return .failed(type: type, Failure(.profileServiceUnavailable, "the profile service is unavailable; the delivery will be retried"))
+        } catch let error as PostgresError {
+            log.error("api key not recorded", ["reason": "database_unavailable", "sqlState": .string(error.sqlState)])
+            return .failed(type: type, Failure(.databaseUnavailable, "the database is unavailable; the delivery will be retried"))
+        } catch {
+            log.error("api key not issued", ["reason": "internal_error"])
+            return .failed(type: type, Failure(.internalError, "the key could not be issued; the delivery will be retried"))
+        }
+    }
+
     /// Ensures the user has an active key; throws `APIKeyConflict` when another delivery holds the user's
     /// key or this one lost it, and other errors when a retry could help (database or profile service).
-    func ensureKey(userId: PostgresUUID, change: UserChange, connection: PostgresConnection, context: Context) throws -> Outcome {
-        let keys = APIKeyStore(connection: connection)
+    func ensureKey(userId: PostgresUUID, user: UserRecord, environment: String, context: Context) throws -> Outcome {
         if try keys.hasActiveKey(userId: userId) { return .alreadyActive }
         let key = APIKey.mint()
-        switch try keys.claimPendingKey(userId: userId, clerkUserId: change.clerkUserId, keyHash: key.hash,
+        switch try keys.claimPendingKey(userId: userId, clerkUserId: user.clerkUserId, keyHash: key.hash,
                                         leaseMs: profile.leaseMs(remainingMs: context.remainingTimeMs)) {
         case .claimed: break
         case .alreadyActive: return .alreadyActive
@@ -50,28 +74,33 @@ struct APIKeyIssuer {
         let delivery: ProfileDelivery
         do {
             delivery = try profile.deliver(.init(
-                clerk_user_id: change.clerkUserId, environment: change.environment, email: change.email,
-                first_name: change.firstName, last_name: change.lastName, username: change.username,
-                image_url: change.imageUrl, api_key: key.plaintext), remainingMs: context.remainingTimeMs)
+                clerk_user_id: user.clerkUserId, environment: environment, email: user.email,
+                first_name: user.firstName, last_name: user.lastName, username: user.username,
+                image_url: user.imageUrl, api_key: key.plaintext), remainingMs: context.remainingTimeMs)
         } catch let error as ProfileServiceUnavailable {
             // A service that answered is done with the key: the retry may replace it at once. After a
             // timeout it may still be storing it, so the lease runs out first.
             if error.answered { try? keys.releaseLease(keyHash: key.hash) }
             throw error
         }
+        return try settle(delivery, key: key, clerkUserId: user.clerkUserId, log: log)
+    }
+
+    /// Activates the key the profile service took, or revokes the one it refused for good.
+    private func settle(_ delivery: ProfileDelivery, key: APIKey, clerkUserId: String, log: Logger) throws -> Outcome {
         switch delivery {
         case .accepted:
             guard try keys.activate(keyHash: key.hash) else {
                 log.warn("api key not activated: revoked or replaced while the profile service had it",
-                         ["clerkUserId": .string(change.clerkUserId)])
+                         ["clerkUserId": .string(clerkUserId)])
                 throw APIKeyConflict(reason: "activation_failed")
             }
-            log.info("api key issued", ["clerkUserId": .string(change.clerkUserId)])
+            log.info("api key issued", ["clerkUserId": .string(clerkUserId)])
             return .issued
         case .rejected(let status):
             try keys.revoke(keyHash: key.hash)
             log.error("profile service rejected the user; key revoked", ["status": .int(Int64(status)),
-                                                                        "clerkUserId": .string(change.clerkUserId)])
+                                                                        "clerkUserId": .string(clerkUserId)])
             return .rejectedByProfileService
         }
     }

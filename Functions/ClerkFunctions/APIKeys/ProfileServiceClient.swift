@@ -19,19 +19,27 @@ struct ProfileServiceUnavailable: Error, CustomStringConvertible {
     var answered = false
 }
 
+/// Where a new user's API key goes (the profile service over HTTP; a recording fake in unit tests).
+protocol ProfileDelivering: Sendable {
+    /// How long the key's lease must last for a delivery with `remainingMs` left.
+    func leaseMs(remainingMs: Int64) -> Int
+    /// Sends the profile and key; throws `ProfileServiceUnavailable` when a retry may help.
+    func deliver(_ body: ProfileServiceClient.Body, remainingMs: Int64) throws -> ProfileDelivery
+}
+
 /// `POST PROFILE_SERVICE_URL` with the user's profile and their new API key, over libcurl.
-final class ProfileServiceClient: @unchecked Sendable {
+final class ProfileServiceClient: ProfileDelivering, @unchecked Sendable {
     let url: String
     private let bearer: String?
     private let timeoutMs: Int
     private var http: HTTPClient?
 
     /// Reads `PROFILE_SERVICE_URL`, `PROFILE_SERVICE_API_KEY`, `PROFILE_SERVICE_TIMEOUT_MS`; nil when unconfigured.
-    init?(environment env: Environment) {
-        guard let url = env["PROFILE_SERVICE_URL"] else { return nil }
+    init?(settings: Settings) throws(ConfigError) {
+        guard let url = settings["PROFILE_SERVICE_URL"] else { return nil }
         self.url = url
-        bearer = env["PROFILE_SERVICE_API_KEY"]
-        timeoutMs = Int(env["PROFILE_SERVICE_TIMEOUT_MS"] ?? "") ?? 5000
+        bearer = settings["PROFILE_SERVICE_API_KEY"]
+        timeoutMs = try settings.milliseconds("PROFILE_SERVICE_TIMEOUT_MS", default: 5000)
     }
 
     struct Body: Encodable {
