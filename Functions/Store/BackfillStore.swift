@@ -1,6 +1,6 @@
 
 /// What one kind of record came to in a backfill.
-public struct BackfillCounts: Sendable, Equatable {
+public struct BackfillCounts: Sendable, Equatable, Encodable {
     /// New rows.
     public var created = 0
     /// Rows changed to Clerk's newer copy.

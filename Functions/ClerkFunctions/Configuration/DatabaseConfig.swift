@@ -17,6 +17,6 @@ public struct DatabaseConfig: Sendable {
         }
         self.url = url
         password = env["DATABASE_PASSWORD"]
-        connectTimeoutSeconds = Int(env["DATABASE_CONNECT_TIMEOUT"] ?? "") ?? 5
+        connectTimeoutSeconds = try Settings(env).seconds("DATABASE_CONNECT_TIMEOUT", default: 5, in: 1...60)
     }
 }

@@ -1,3 +1,4 @@
+import JSON
 import Store
 
 /// What the handler made of one delivery. It carries its own answer (`HTTPAnswer`) and whether a queue must
@@ -59,22 +60,14 @@ struct DeliveryAnswerBody: Encodable, Sendable {
     var sqlState: String?
     var message: String?
 
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ name: String) { stringValue = name }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encodeIfPresent(status, forKey: Key("status"))
-        if let idKey { try c.encodeIfPresent(id, forKey: Key(idKey.rawValue)) }
-        try c.encodeIfPresent(apiKey, forKey: Key("apiKey"))
-        try c.encodeIfPresent(type, forKey: Key("type"))
-        try c.encodeIfPresent(error, forKey: Key("error"))
-        try c.encodeIfPresent(sqlState, forKey: Key("sqlState"))
-        try c.encodeIfPresent(message, forKey: Key("message"))
+        var c = encoder.container(keyedBy: JSONMemberKey.self)
+        try c.encodeIfPresent(status, forKey: JSONMemberKey("status"))
+        if let idKey { try c.encodeIfPresent(id, forKey: JSONMemberKey(idKey.rawValue)) }
+        try c.encodeIfPresent(apiKey, forKey: JSONMemberKey("apiKey"))
+        try c.encodeIfPresent(type, forKey: JSONMemberKey("type"))
+        try c.encodeIfPresent(error, forKey: JSONMemberKey("error"))
+        try c.encodeIfPresent(sqlState, forKey: JSONMemberKey("sqlState"))
+        try c.encodeIfPresent(message, forKey: JSONMemberKey("message"))
     }
 }

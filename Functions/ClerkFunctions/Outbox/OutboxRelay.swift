@@ -16,7 +16,7 @@ final class OutboxRelay: @unchecked Sendable {
         let destinations = try Self.destinations(env)
         guard !destinations.isEmpty else { return nil }
         self.destinations = destinations
-        batchSize = min(max(Int(env["OUTBOX_BATCH_SIZE"] ?? "") ?? 500, 1), 10_000)
+        batchSize = try Settings(env).integer("OUTBOX_BATCH_SIZE", default: 500, in: 1...10_000, unit: "rows")
     }
 
     /// `rabbitmq`, `kafka` or `rabbitmq+kafka`.
@@ -114,7 +114,7 @@ struct PublishOutboxFunction: Handler {
     func handle(_ event: [UInt8], context: Context) throws -> [UInt8] {
         let store = OutboxStore(connection: database.connection)
         guard let relay else {
-            return Array(#"{"published":0,"pending":\#(try store.pendingCount()),"relay":"disabled"}"#.utf8)
+            return try JSONCoding.encoder.encode(PublishAnswer(published: 0, pending: try store.pendingCount(), relay: "disabled"))
         }
         let outcome = try relay.publishPending(database.connection, maxBatches: 1000, context: context)
         let pending = try store.pendingCount()
@@ -131,13 +131,25 @@ struct PublishOutboxFunction: Handler {
         if outcome.busy {
             // Not an error: the relay holding the outbox publishes these rows, in order.
             context.logger.info("outbox held by another relay", ["published": .int(Int64(outcome.published)), "pending": .int(Int64(pending))])
-            return Array(#"{"published":\#(outcome.published),"pending":\#(pending),"relay":"busy"}"#.utf8)
+            return try JSONCoding.encoder.encode(PublishAnswer(published: outcome.published, pending: pending, relay: "busy"))
         }
         context.logger.info("outbox published", ["published": .int(Int64(outcome.published)), "pending": .int(Int64(pending)),
                                                  "destinations": .string(relay.destinationNames)])
-        let setAside = outcome.setAside > 0 ? #","setAside":\#(outcome.setAside)"# : ""
-        return Array(#"{"published":\#(outcome.published),"pending":\#(pending)\#(setAside),"destinations":"\#(relay.destinationNames)"}"#.utf8)
+        return try JSONCoding.encoder.encode(PublishAnswer(published: outcome.published, pending: pending,
+                                                           setAside: outcome.setAside > 0 ? outcome.setAside : nil,
+                                                           destinations: relay.destinationNames))
     }
+}
+
+/// `publishOutbox`'s answer: `{"published","pending","setAside"?,"relay"?|"destinations"?}`.
+struct PublishAnswer: Encodable {
+    var published: Int
+    var pending: Int
+    var setAside: Int?
+    /// `disabled` (no broker configured) or `busy` (another relay holds the outbox).
+    var relay: String?
+    /// `rabbitmq`, `kafka` or `rabbitmq+kafka`.
+    var destinations: String?
 }
 
 extension Functions {

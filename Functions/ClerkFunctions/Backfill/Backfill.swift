@@ -4,7 +4,7 @@ import LambdaRuntime
 import Store
 
 /// What a backfill did, as the one summary line prints it.
-public struct BackfillSummary: Sendable {
+public struct BackfillSummary: Sendable, Encodable {
     /// Users, by what happened to each.
     public var users = BackfillCounts()
     /// Organizations, likewise.
@@ -18,7 +18,7 @@ public struct BackfillSummary: Sendable {
 
     /// `{"users":{…},"organizations":{…},"memberships":{…},"missingInClerk":N,"complete":true}`.
     public var json: String {
-        #"{"users":\#(users.json),"organizations":\#(organizations.json),"memberships":\#(memberships.json),"missingInClerk":\#(missingInClerk),"complete":\#(complete)}"#
+        (try? String(decoding: JSONCoding.encoder.encode(self), as: UTF8.self)) ?? "{}"
     }
 }
 
@@ -156,7 +156,7 @@ struct BackfillFunction: Handler {
             guard let kind = Backfill.Kind(rawValue: o) else { throw InvalidEventError("only is users or organizations") }
             only = [kind]
         }
-        var parts: [String] = []
+        var answer: [(name: String, value: BackfillSummary)] = []
         for environment in environments {
             guard let api = try config.client(for: environment) else {
                 throw InvalidEventError("no secret key is configured for \(environment)")
@@ -167,7 +167,7 @@ struct BackfillFunction: Handler {
             context.logger.info("backfill", ["environment": .string(environment), "complete": .bool(summary.complete),
                                              "usersCreated": .int(summary.users.created), "usersUpdated": .int(summary.users.updated),
                                              "skipped": .int(skipped)])
-            parts.append(JSONText.quoted(environment) + ":" + summary.json)
+            answer.append((environment, summary))
             // Progress of this invocation's share of the run; BackfillComplete is 1 once the pass reached the end.
             Metrics.shared.emit([
                 ("BackfillUsersWritten", Double(summary.users.created + summary.users.updated), .count),
@@ -177,6 +177,6 @@ struct BackfillFunction: Handler {
                 ("BackfillComplete", summary.complete ? 1 : 0, .none),
             ], dimensions: [("environment", environment == "development" ? "development" : "production")])
         }
-        return Array(("{" + parts.joined(separator: ",") + "}").utf8)
+        return try JSONCoding.encoder.encode(JSONMembersInOrder(answer))
     }
 }

@@ -18,10 +18,13 @@ public enum OutboxRequeue {
                                          since: try since.map(Self.since))
         let result = try OutboxStore(connection: connection).requeue(filter, partitionKey: OutboxPartitionKey.sql,
                                                                          wholeStateQueues: OutboxPartitionKey.wholeState)
-        func counts(_ byQueue: [String: Int]) -> JSONValue { .object(JSONObject(byQueue.mapValues { JSONValue.number(Double($0)) })) }
+        func counts(_ byQueue: [String: Int]) -> JSONMembersInOrder<Int> {
+            JSONMembersInOrder(byQueue.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { ($0.key, $0.value) })
+        }
         // Members in a fixed order (and the queues sorted), so the line reads the same every time.
-        return "{\"requeued\":\(counts(result.requeued).serialized()),\"resent\":\(counts(result.resent).serialized())"
-            + ",\"moved\":\(counts(result.moved).serialized())}"
+        let answer = JSONMembersInOrder([("requeued", counts(result.requeued)), ("resent", counts(result.resent)),
+                                         ("moved", counts(result.moved))])
+        return String(decoding: try JSONCoding.encoder.encode(answer), as: UTF8.self)
     }
 
     /// The queue `--topic` names: the queue itself, or the Kafka topic with `prefix`.
