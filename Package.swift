@@ -93,6 +93,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["RuntimeSupport", "ClerkStandIn", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "Store", "ClerkKit", "Messaging", "CKafka", "ClerkFunctions", "DevTools"],
             path: "Tests/TestSupport"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "LocalHosting", "HTTPClient", "JSON", "RuntimeSupport"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets", "LambdaRuntime", "JSON", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
