@@ -55,8 +55,10 @@ let package = Package(
             dependencies: ["COpenSSL", "HTTPClient", "JSON", .product(name: "Logging", package: "swift-log")],
             path: "Functions/ClerkKit"),
         .target(name: "Store", dependencies: ["CLibPQ"], path: "Functions/Store"),
+        // Secret values from AWS Secrets Manager / SSM Parameter Store, read before init and refreshed warm.
+        .target(name: "Secrets", dependencies: ["LambdaRuntime", "HTTPClient", "JSON"], path: "Functions/Secrets"),
         .target(
-            name: "ClerkFunctions", dependencies: ["ClerkKit", "Store", "Messaging", "LambdaRuntime", "JSON", "HTTPClient"],
+            name: "ClerkFunctions", dependencies: ["ClerkKit", "Store", "Messaging", "Secrets", "LambdaRuntime", "JSON", "HTTPClient"],
             path: "Functions/ClerkFunctions"),
         // Development keys and signed sample events: for the CLI, the benchmarks and the tests, never `bootstrap`.
         .target(
@@ -91,7 +93,9 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["RuntimeSupport", "ClerkStandIn", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "Store", "ClerkKit", "Messaging", "CKafka", "ClerkFunctions", "DevTools"],
             path: "Tests/TestSupport"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "LocalHosting", "HTTPClient", "JSON", "RuntimeSupport"]),
+        .testTarget(name: "SecretsTests", dependencies: ["Secrets", "LambdaRuntime", "JSON", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "ClerkKitTests", dependencies: ["ClerkKit", "JSON", "HTTPClient", "TestSupport"]),
         .testTarget(

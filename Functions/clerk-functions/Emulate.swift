@@ -68,7 +68,7 @@ struct Serve: ParsableCommand {
         let env = CLI.environment
         let routes = try SAMTemplate(path: template).routes
         let server = try LocalAPIServer(registry: Functions.registry, environment: env, routes: routes,
-                                        port: port, logger: Logger(environment: env))
+                                        port: port, logger: Logger(environment: env), setup: Functions.setup)
         var text = "serving \(template) on \(server.baseURL)\n"
         for r in routes {
             text += "  \(r.method) \(r.path) -> \(r.handler)" + (r.authorizerHandler.map { " (authorizer \($0))" } ?? "") + "\n"

@@ -47,7 +47,7 @@ struct Invoke: ParsableCommand {
         }
         if sign { bytes = try WebhookEventBuilder.resign(bytes, signer: WebhookEventBuilder.configuredSigner(env)) }
         if mintToken { bytes = try TokenTools.mintConfigured(into: bytes, env: env) }
-        let harness = LocalHarness(registry: Functions.registry, environment: env)
+        let harness = LocalHarness(registry: Functions.registry, environment: env, setup: Functions.setup)
         do {
             // The response is printed before work scheduled for after it runs, as Lambda delivers it.
             _ = try harness.invoke(function, event: bytes, timeoutMs: timeout * 1000) { response in

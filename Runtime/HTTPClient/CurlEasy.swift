@@ -88,7 +88,8 @@ private let writeHeader: ccurl_data_callback = { ptr, size, count, userdata in
     return n
 }
 
-/// A libcurl easy handle kept for the life of the process, so its connection is reused (keep-alive).
+/// A libcurl easy handle kept for the life of the process, so its connection is reused (keep-alive): the
+/// Runtime API loop's connection, and the one under each `HTTPClient`.
 ///
 /// Not thread-safe: one handle serves one thread, which is how Lambda runs a process.
 public final class CurlEasy {
@@ -113,7 +114,7 @@ public final class CurlEasy {
         ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
         ccurl_setopt_long(h, CURLOPT_TCP_NODELAY, 1)
         ccurl_setopt_str(h, CURLOPT_NOPROXY, "*")
-        if let bundle = Self.caBundle { ccurl_setopt_str(h, CURLOPT_CAINFO, bundle) }
+        if let bundle = CABundle.process { ccurl_setopt_str(h, CURLOPT_CAINFO, bundle) }
         let me = Unmanaged.passUnretained(sink).toOpaque()
         ccurl_setopt_callback(h, CURLOPT_WRITEFUNCTION, writeBody)
         ccurl_setopt_ptr(h, CURLOPT_WRITEDATA, me)
@@ -122,25 +123,6 @@ public final class CurlEasy {
     }
 
     deinit { curl_easy_cleanup(handle) }
-
-    /// The CA bundle for TLS verification: `SSL_CERT_FILE`, else the first that exists of Debian's and
-    /// Amazon Linux's paths. A libcurl built on Debian looks only in Debian's place, which does not exist
-    /// on `provided.al2023`; without this every HTTPS call there would fail verification.
-    static let caBundle: String? = {
-        if let explicit = getenv("SSL_CERT_FILE").map({ String(cString: $0) }), !explicit.isEmpty { return explicit }
-        for path in ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem",
-                     "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"] where access(path, R_OK) == 0 {
-            return path
-        }
-        return nil
-    }()
-
-    /// Makes a header list for `perform`; free it with `ccurl_slist_free_all` (or keep it for the process).
-    public static func headerList(_ lines: [String]) -> UnsafeMutablePointer<curl_slist>? {
-        var list: UnsafeMutablePointer<curl_slist>? = nil
-        for line in lines { list = curl_slist_append(list, line) }
-        return list
-    }
 
     /// Signs the following requests with AWS Signature V4 (libcurl computes it), or stops signing (nil).
     ///
@@ -158,12 +140,25 @@ public final class CurlEasy {
     /// Sends one request and waits for the whole response.
     ///
     /// - Parameters:
+    ///   - headers: lines built once (see `HTTPHeaderList`), or nil for libcurl's defaults.
+    ///   - body: bytes to POST (or to send with `method`); nil sends none.
     ///   - timeoutMs: total time limit; 0 means none (the Runtime API's `next` must never time out).
-    ///   - keepHeaders: a lower-case name prefix; only matching headers are kept (saves work on hot paths).
-    public func perform(method: String = "GET", url: String, headers: UnsafeMutablePointer<curl_slist>? = nil,
+    ///   - keepHeaders: a lower-case name prefix; only matching response headers are kept (saves work on hot paths).
+    public func perform(method: String = "GET", url: String, headers: HTTPHeaderList? = nil,
                         body: [UInt8]? = nil, timeoutMs: Int = 0, connectTimeoutMs: Int = 0,
                         maxResponseBytes: Int = Int.max, keepHeaders: [UInt8]? = nil,
                         verifyTLS: Bool = true) throws(CurlError) -> HTTPResponse {
+        try withExtendedLifetime(headers) { () throws(CurlError) -> HTTPResponse in
+            try perform(method: method, url: url, headerList: headers?.pointer, body: body, timeoutMs: timeoutMs,
+                        connectTimeoutMs: connectTimeoutMs, maxResponseBytes: maxResponseBytes,
+                        keepHeaders: keepHeaders, verifyTLS: verifyTLS)
+        }
+    }
+
+    /// `perform` with a bare libcurl list, which the caller keeps alive for the call.
+    func perform(method: String, url: String, headerList headers: UnsafeMutablePointer<curl_slist>?,
+                 body: [UInt8]?, timeoutMs: Int, connectTimeoutMs: Int, maxResponseBytes: Int,
+                 keepHeaders: [UInt8]? = nil, verifyTLS: Bool = true) throws(CurlError) -> HTTPResponse {
         sink.reset()
         sink.headerPrefix = keepHeaders
         sink.maxBody = maxResponseBytes

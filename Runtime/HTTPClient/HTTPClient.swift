@@ -19,9 +19,9 @@ public final class HTTPClient {
                      timeoutMs: Int, connectTimeoutMs: Int, maxResponseBytes: Int = 1 << 20) throws(CurlError)
         -> HTTPResponse
     {
-        let list = CurlEasy.headerList(headers + Self.traceHeader(unless: headers) + (body == nil ? [] : ["Expect:"]))
+        let list = HTTPHeaderList.build(headers + Self.traceHeader(unless: headers) + (body == nil ? [] : ["Expect:"]))
         defer { if let list { curl_slist_free_all(list) } }
-        return try curl.perform(method: method, url: url, headers: list, body: body, timeoutMs: timeoutMs,
+        return try curl.perform(method: method, url: url, headerList: list, body: body, timeoutMs: timeoutMs,
                                 connectTimeoutMs: connectTimeoutMs, maxResponseBytes: maxResponseBytes)
     }
 
@@ -38,9 +38,9 @@ public final class HTTPClient {
         // the signature (the stand-in's botocore check found this). Bodies stay under 1 KiB, below the size
         // at which libcurl adds `Expect: 100-continue` by itself.
         precondition(body.count < 1024, "signed requests carry small JSON bodies")
-        let list = CurlEasy.headerList(headers)
+        let list = HTTPHeaderList.build(headers)
         defer { if let list { curl_slist_free_all(list) } }
-        return try curl.perform(method: method, url: url, headers: list, body: body, timeoutMs: timeoutMs,
+        return try curl.perform(method: method, url: url, headerList: list, body: body, timeoutMs: timeoutMs,
                                 connectTimeoutMs: connectTimeoutMs, maxResponseBytes: maxResponseBytes)
     }
 

@@ -56,11 +56,14 @@ public struct Context: Sendable {
     public let logger: Logger
     /// Where `afterResponse` work goes; the host drains it once the response is posted.
     private let pendingWork: PendingWork
+    /// Where this invocation's metrics go.
+    private let metricsSink: Metrics
 
     /// Creates a context; hosts call this once per invocation.
     public init(requestId: String, deadlineMs: Int64, invokedFunctionArn: String, traceId: String,
                 clientContext: String? = nil, cognitoIdentity: String? = nil,
-                function: FunctionIdentity, logger: Logger, pendingWork: PendingWork = PendingWork()) {
+                function: FunctionIdentity, logger: Logger, pendingWork: PendingWork = PendingWork(),
+                metrics: Metrics = .shared) {
         self.requestId = requestId
         self.deadlineMs = deadlineMs
         self.invokedFunctionArn = invokedFunctionArn
@@ -70,7 +73,11 @@ public struct Context: Sendable {
         self.function = function
         self.logger = logger
         self.pendingWork = pendingWork
+        self.metricsSink = metrics
     }
+
+    /// CloudWatch metrics (EMF) whose lines carry this invocation's request id.
+    public var metrics: InvocationMetrics { InvocationMetrics(sink: metricsSink, requestId: requestId) }
 
     /// Schedules `work` to run after this invocation's response is posted and before the host asks for the
     /// next event (the invocation ends then). It shares the invocation's deadline: check `remainingTimeMs`.

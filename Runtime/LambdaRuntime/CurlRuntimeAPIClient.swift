@@ -1,7 +1,6 @@
-import CCurl
 import HTTPClient
 
-/// The Runtime API client that ships: libcurl's easy interface on one keep-alive connection.
+/// The Runtime API client that ships: HTTPClient's libcurl handle on one keep-alive connection.
 ///
 /// One handle for the life of the process (`CURLOPT_NOSIGNAL`, `TCP_NODELAY`, no proxy), the `next` URL
 /// and the header lists built once, headers captured by a callback into storage that is reused, and no
@@ -13,7 +12,7 @@ public final class CurlRuntimeAPIClient: RuntimeAPIClient {
     private let initErrorURL: String
     private let invocationPrefix: String
     /// `Expect:` (off), kept for every POST of a result.
-    private let postHeaders: UnsafeMutablePointer<curl_slist>?
+    private let postHeaders: HTTPHeaderList
     /// Headers of `next` answers that matter: every `Lambda-Runtime-*`.
     private static let keptHeaderPrefix = Array("lambda-runtime-".utf8)
     /// Events are at most 6 MB (synchronous) on Lambda; anything far larger is not the Runtime API.
@@ -33,10 +32,8 @@ public final class CurlRuntimeAPIClient: RuntimeAPIClient {
         nextURL = base + "invocation/next"
         initErrorURL = base + "init/error"
         invocationPrefix = base + "invocation/"
-        postHeaders = CurlEasy.headerList(["Expect:", "Content-Type: application/octet-stream"])
+        postHeaders = HTTPHeaderList(["Expect:", "Content-Type: application/octet-stream"])
     }
-
-    deinit { curl_slist_free_all(postHeaders) }
 
     public func next() throws(RuntimeAPIError) -> Invocation {
         let response: HTTPResponse
@@ -104,15 +101,14 @@ public final class CurlRuntimeAPIClient: RuntimeAPIClient {
 
     /// Errors are rare: their header list (with the error type) is built per report.
     private func postError(url: String, _ error: LambdaErrorObject, call: String) throws(RuntimeAPIError) -> Int {
-        let list = CurlEasy.headerList([
+        let list = HTTPHeaderList([
             "Expect:", "Content-Type: application/json",
             "Lambda-Runtime-Function-Error-Type: " + Self.headerSafe(error.errorType),
         ])
-        defer { curl_slist_free_all(list) }
         return try post(url: url, headers: list, body: Array(error.json.utf8), call: call)
     }
 
-    private func post(url: String, headers: UnsafeMutablePointer<curl_slist>?, body: [UInt8], call: String)
+    private func post(url: String, headers: HTTPHeaderList, body: [UInt8], call: String)
         throws(RuntimeAPIError) -> Int
     {
         let response: HTTPResponse

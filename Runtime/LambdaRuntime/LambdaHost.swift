@@ -6,9 +6,10 @@ import Glibc
 /// The Lambda custom-runtime host: init, then `next` → handler → `response`/`error` → work after the
 /// response, forever.
 public enum LambdaHost {
-    /// Runs the function named by `_HANDLER` against `AWS_LAMBDA_RUNTIME_API`; returns the exit code
-    /// once the Runtime API is gone or init failed (the caller exits with it; Lambda restarts the process).
-    public static func run(registry: FunctionRegistry, environment env: Environment) -> Int32 {
+    /// Runs the function named by `_HANDLER` against `AWS_LAMBDA_RUNTIME_API`, started as `setup` says;
+    /// returns the exit code once the Runtime API is gone or init failed (the caller exits with it; Lambda
+    /// restarts the process).
+    public static func run(registry: FunctionRegistry, environment env: Environment, setup: LambdaSetup) -> Int32 {
         var logger = Logger(environment: env)
         guard let endpoint = env["AWS_LAMBDA_RUNTIME_API"] else {
             logger.error("AWS_LAMBDA_RUNTIME_API is not set")
@@ -31,23 +32,12 @@ public enum LambdaHost {
                 errorMessage: "no function named '\(name)' (set _HANDLER to one of: \(known))"))
         }
         let identity = FunctionIdentity(environment: env, defaultName: name)
-        var handler: any Handler
-        var refreshing: RefreshingHandler?
+        let handler: any Handler
         do {
-            try Metrics.shared.configure(environment: env, function: identity.name)
-            // Secrets first: `<NAME>_SECRET_ARN` / `<NAME>_PARAMETER` become `<NAME>`, and the function reads
-            // its configuration from the filled-in environment as it always does.
-            let resolver = try SecretResolver(environment: env)
-            let resolved = resolver.isEmpty ? env : try resolver.resolve()
-            if !resolver.isEmpty {
-                logger.info("secrets read", ["variables": .string(resolver.references.map(\.variable).joined(separator: ","))])
-            }
-            let make: (Environment) throws -> any Handler = { try function.makeHandler(InitContext(environment: $0, logger: logger)) }
-            handler = try make(resolved)
-            if !resolver.isEmpty {
-                let r = RefreshingHandler(handler: handler, values: resolved, resolver: resolver, logger: logger, rebuild: make)
-                refreshing = r
-                handler = r
+            let options = try setup.metricsOptions(env)
+            Metrics.shared.configure(options, function: identity.name)
+            handler = try setup.makeHandler(env, logger) { [logger] in
+                try function.makeHandler(InitContext(environment: $0, logger: logger))
             }
         } catch {
             let reported = error as? LambdaReportableError
@@ -55,9 +45,10 @@ public enum LambdaHost {
                 errorType: reported?.errorType ?? "Runtime.InitError",
                 errorMessage: reported?.errorMessage ?? String(describing: error)))
         }
+        let upkeep = handler as? any UpkeepHandler
         do {
             try serve(handler: handler, client: client, identity: identity, logger: logger,
-                      betweenInvocations: { refreshing?.refreshIfDue() })
+                      betweenInvocations: { upkeep?.betweenInvocations() })
         } catch {
             logger.error("leaving the invocation loop", ["reason": .string(error.description)])
             return 1
@@ -81,10 +72,10 @@ public enum LambdaHost {
     /// An invocation ends with the next `GET /next`: work a function scheduled with
     /// `Context.afterResponse` runs after its answer is posted and before that GET.
     ///
-    /// `betweenInvocations` runs after that work, still before the GET: secrets are refreshed there, so a
-    /// caller never waits for it.
+    /// `betweenInvocations` runs after that work, still before the GET (an `UpkeepHandler`'s upkeep), so a
+    /// caller never waits for it. Metrics go to `metrics`, each line with its invocation's request id.
     public static func serve(handler: any Handler, client: any RuntimeAPIClient, identity: FunctionIdentity,
-                             logger: Logger, maxInvocations: Int = .max,
+                             logger: Logger, maxInvocations: Int = .max, metrics: Metrics = .shared,
                              betweenInvocations: () -> Void = {}) throws(RuntimeAPIError) {
         var served = 0
         let traceEnvironment = TraceIdEnvironment()
@@ -96,12 +87,13 @@ public enum LambdaHost {
             served += 1
             traceEnvironment.set(inv.traceId)
             requestLogger[metadataKey: "requestId"] = .string(inv.requestId)
-            Metrics.shared.setRequestId(inv.requestId)
-            if served == 1 { Metrics.shared.count("ColdStart") }
+            // Only for callers still writing through `Metrics.shared` directly; `context.metrics` needs none of it.
+            metrics.setCurrentRequestId(inv.requestId)
             let context = Context(
                 requestId: inv.requestId, deadlineMs: inv.deadlineMs, invokedFunctionArn: inv.invokedFunctionArn,
                 traceId: inv.traceId, clientContext: inv.clientContext, cognitoIdentity: inv.cognitoIdentity,
-                function: identity, logger: requestLogger, pendingWork: pending)
+                function: identity, logger: requestLogger, pendingWork: pending, metrics: metrics)
+            if served == 1 { context.metrics.count("ColdStart") }
             let outcome: Result<[UInt8], any Error>
             do {
                 outcome = .success(try handler.handle(inv.event, context: context))
@@ -110,6 +102,7 @@ public enum LambdaHost {
             }
             try post(outcome, for: inv, client: client, logger: requestLogger)
             pending.runAll()
+            metrics.setCurrentRequestId(nil)
             betweenInvocations()
         }
     }

@@ -12,18 +12,20 @@ public enum MetricUnit: String, Sendable {
 /// CloudWatch metrics in Embedded Metric Format: one JSON line on standard output per emission, which
 /// CloudWatch Logs turns into metrics with no agent and no API call.
 ///
-/// Off until the Lambda host configures it (`CLERK_METRICS`, `CLERK_METRICS_NAMESPACE`), so the harness and
+/// Off until the Lambda host configures it with the application's `MetricsOptions`, so the harness and
 /// tests that run handlers in process write nothing. Every line carries the dimension `function` and the
-/// invocation's `requestId` (a property, not a dimension) for finding the log lines that go with it.
+/// invocation's `requestId` (a property, not a dimension) for finding the log lines that go with it: a
+/// handler writes through `context.metrics`, which knows its invocation.
 public final class Metrics: Sendable {
     /// The process's metrics (a Lambda process serves one function).
     public static let shared = Metrics()
 
     private struct State {
-        var enabled = false
-        var namespace = "ClerkFunctions"
+        var options = MetricsOptions.off
         var function = ""
-        var requestId: String?
+        /// The invocation the host serves now: only for lines written through `count`/`emit` here rather
+        /// than through `context.metrics`.
+        var currentRequestId: String?
         var fd: Int32 = 1
     }
 
@@ -32,47 +34,40 @@ public final class Metrics: Sendable {
     /// Creates a sink that writes nothing until configured.
     public init() {}
 
-    /// Turns metrics on (unless `CLERK_METRICS` is false) for `function`, writing to `fd` (standard output).
-    public func configure(environment env: Environment, function: String, fd: Int32 = 1) throws(InitError) {
-        let enabled: Bool
-        switch env["CLERK_METRICS"]?.lowercased() ?? "true" {
-        case "true", "1", "yes", "on": enabled = true
-        case "false", "0", "no", "off": enabled = false
-        default: throw InitError(errorType: "Runtime.ConfigError", errorMessage: "CLERK_METRICS is invalid: expected true or false")
-        }
-        let namespace = env["CLERK_METRICS_NAMESPACE"] ?? "ClerkFunctions"
-        // CloudWatch's namespace alphabet; anything else would make CloudWatch drop every line silently.
-        guard namespace.count <= 255, !namespace.hasPrefix("AWS/"), namespace.unicodeScalars.allSatisfy({
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || ".-_/#: ".unicodeScalars.contains($0)
-        }) else {
-            throw InitError(errorType: "Runtime.ConfigError",
-                            errorMessage: "CLERK_METRICS_NAMESPACE is invalid: letters, digits and . - _ / # : space, up to 255, not AWS/")
-        }
-        state.withLock {
-            $0 = State(enabled: enabled, namespace: namespace, function: function, requestId: nil, fd: fd)
-        }
+    /// Writes lines as `options` say, for `function`, to `fd` (standard output).
+    public func configure(_ options: MetricsOptions, function: String, fd: Int32 = 1) {
+        state.withLock { $0 = State(options: options, function: function, currentRequestId: nil, fd: fd) }
     }
 
     /// Whether lines are written.
-    public var isEnabled: Bool { state.withLock { $0.enabled } }
+    public var isEnabled: Bool { state.withLock { $0.options.enabled } }
 
-    /// The invocation the next lines belong to (the host sets it for each).
-    public func setRequestId(_ id: String?) { state.withLock { $0.requestId = id } }
+    /// The invocation the host serves now (nil between invocations), for lines written without a context.
+    func setCurrentRequestId(_ id: String?) { state.withLock { $0.currentRequestId = id } }
 
-    /// Adds one to `name` (a count), split by `dimensions` besides `function`.
+    /// Adds one to `name` (a count), split by `dimensions` besides `function`. The line carries the request id
+    /// of the invocation the host serves now; prefer `context.metrics`, which carries its own.
     public func count(_ name: String, _ value: Double = 1, dimensions: [(String, String)] = []) {
         emit([(name, value, .count)], dimensions: dimensions)
     }
 
-    /// Writes one EMF line with `metrics` under one dimension set: `function` plus `dimensions`.
+    /// Writes one EMF line with `metrics` under `function` plus `dimensions` (see `emit(_:dimensions:requestId:)`),
+    /// for the invocation the host serves now; prefer `context.metrics`, which carries its own request id.
+    public func emit(_ metrics: [(name: String, value: Double, unit: MetricUnit)], dimensions: [(String, String)] = []) {
+        emit(metrics, dimensions: dimensions, requestId: state.withLock { $0.currentRequestId })
+    }
+
+    /// Writes one EMF line with `metrics` under one dimension set: `function` plus `dimensions`, tagged with
+    /// `requestId`.
     ///
     /// Dimension values are cut to 256 characters and an empty one becomes `none` (CloudWatch refuses both
     /// otherwise); callers pass only values from a closed set, never raw input, to bound the metrics' count.
-    public func emit(_ metrics: [(name: String, value: Double, unit: MetricUnit)], dimensions: [(String, String)] = []) {
+    public func emit(_ metrics: [(name: String, value: Double, unit: MetricUnit)], dimensions: [(String, String)],
+                     requestId: String?) {
         guard let (fd, line) = state.withLock({ s -> (Int32, String)? in
-            guard s.enabled, !metrics.isEmpty else { return nil }
-            return (s.fd, Self.line(metrics, dimensions: [("function", s.function)] + dimensions, namespace: s.namespace,
-                                    requestId: s.requestId, timestampMs: Clock.nowMs()))
+            guard s.options.enabled, !metrics.isEmpty else { return nil }
+            return (s.fd, Self.line(metrics, dimensions: [("function", s.function)] + dimensions, namespace: s.options.namespace,
+                                    requestId: requestId, timestampMs: Clock.nowMs()))
         }) else { return }
         var text = line
         LambdaLogHandler.write(&text, to: fd)

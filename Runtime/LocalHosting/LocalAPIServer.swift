@@ -19,8 +19,9 @@ public final class LocalAPIServer: @unchecked Sendable {
     private var server: LoopbackHTTPServer!
 
     /// Serves `routes` on 127.0.0.1:`port` (0 picks one).
-    public init(registry: FunctionRegistry, environment: Environment, routes: [SAMTemplate.Route], port: Int, logger: Logger) throws {
-        harness = LocalHarness(registry: registry, environment: environment, logger: logger)
+    public init(registry: FunctionRegistry, environment: Environment, routes: [SAMTemplate.Route], port: Int, logger: Logger,
+                setup: LambdaSetup = .plain) throws {
+        harness = LocalHarness(registry: registry, environment: environment, logger: logger, setup: setup)
         self.routes = routes
         server = try LoopbackHTTPServer(port: port) { [weak self] request in
             guard let self else { return nil }

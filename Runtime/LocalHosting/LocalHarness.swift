@@ -40,14 +40,15 @@ public final class LocalHarness {
     public let environment: Environment
     /// The base logger (standard error).
     public let logger: Logger
+    /// How each function is set up, as `bootstrap` does at init (e.g. so that a developer can point `invoke`
+    /// at the deployed secrets); metrics stay off in process.
+    public let setup: LambdaSetup
     private var handlers: [String: any Handler] = [:]
-    /// `environment` with `<NAME>_SECRET_ARN` / `<NAME>_PARAMETER` read, as `bootstrap` does at init: done
-    /// once, on the first function's setup, so a developer can point `invoke` at the deployed secrets.
-    private var resolved: Environment?
 
     /// Creates a harness.
-    public init(registry: FunctionRegistry, environment: Environment, logger: Logger? = nil) {
+    public init(registry: FunctionRegistry, environment: Environment, logger: Logger? = nil, setup: LambdaSetup = .plain) {
         self.registry = registry
+        self.setup = setup
         self.environment = environment
         self.logger = logger ?? Logger(environment: environment)
     }
@@ -72,15 +73,9 @@ public final class LocalHarness {
             handler = cached
         } else {
             do {
-                let env: Environment
-                if let resolved {
-                    env = resolved
-                } else {
-                    let resolver = try SecretResolver(environment: environment)
-                    env = resolver.isEmpty ? environment : try resolver.resolve()
-                    resolved = env
+                handler = try setup.makeHandler(environment, functionLogger) {
+                    try descriptor.makeHandler(InitContext(environment: $0, logger: functionLogger))
                 }
-                handler = try descriptor.makeHandler(InitContext(environment: env, logger: functionLogger))
             } catch {
                 throw .initFailed(LambdaErrorObject(error))
             }
@@ -103,6 +98,7 @@ public final class LocalHarness {
             outcome = .failure(.functionError(LambdaErrorObject(error)))
         }
         pending.runAll()
+        (handler as? any UpkeepHandler)?.betweenInvocations()
         return try outcome.get()
     }
 }

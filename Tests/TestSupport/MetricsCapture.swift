@@ -10,15 +10,15 @@ public func captureMetrics(function: String, _ body: () throws -> Void) throws -
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { throw SubprocessError.spawnFailed(path: "pipe", errno: errno) }
     defer { close(fds[0]) }
-    try Metrics.shared.configure(environment: Environment(["CLERK_METRICS_NAMESPACE": "ClerkTest"]), function: function, fd: fds[1])
+    Metrics.shared.configure(try MetricsOptions(enabled: true, namespace: "ClerkTest"), function: function, fd: fds[1])
     do {
         try body()
     } catch {
-        try? Metrics.shared.configure(environment: Environment(["CLERK_METRICS": "false"]), function: "")
+        Metrics.shared.configure(.off, function: "")
         close(fds[1])
         throw error
     }
-    try Metrics.shared.configure(environment: Environment(["CLERK_METRICS": "false"]), function: "")
+    Metrics.shared.configure(.off, function: "")
     close(fds[1])
     return try String(decoding: FileIO.readAll(fd: fds[0]), as: UTF8.self).split(separator: "\n")
         .map { try JSONValue.parse(Array($0.utf8)) }

@@ -1,3 +1,5 @@
+import LambdaRuntime
+
 /// Where one secret variable's value lives in AWS: `<NAME>_SECRET_ARN` (Secrets Manager, `#field` picks a
 /// member of a JSON secret) or `<NAME>_PARAMETER` (SSM Parameter Store, decrypted).
 public struct SecretReference: Sendable, Equatable {

@@ -1,8 +1,6 @@
-import ClerkFunctions
-import ClerkKit
 import JSON
-import LocalHosting
 import LambdaRuntime
+import Secrets
 import TestSupport
 import XCTest
 
@@ -13,7 +11,7 @@ final class SecretResolverTests: XCTestCase {
     let databaseArn = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1234-XyZ"
 
     func resolver(_ aws: AWSSecretsStandIn, _ extra: [String: String]) throws -> SecretResolver {
-        try SecretResolver(environment: Environment(aws.environment.merging(extra) { $1 }))
+        try SecretResolver(environment: Environment(aws.environment.merging(extra) { $1 }), ttlSeconds: 300)
     }
 
     func testFillsEveryReferenceWithRequestsBotocoreVerifies() throws {
@@ -44,32 +42,13 @@ final class SecretResolverTests: XCTestCase {
         }
     }
 
-    func testTheLocalHarnessReadsTheDeployedSecretsAsBootstrapDoes() throws {
-        // `clerk-functions invoke` against the deployed configuration: the webhook secret lives only in the
-        // stand-in, so a delivery signed with it is accepted only if the harness read the reference.
-        let fixture = try WebhookFixture()
-        let secret = WebhookSigner.newSecret()
-        let aws = try AWSSecretsStandIn(secrets: [webhookArn: #"{"production":"\#(secret)"}"#])
-        var env = aws.environment
-        env["DATABASE_URL"] = TestDatabase.url
-        env["PROD_CLERK_WEBHOOK_SECRET_SECRET_ARN"] = webhookArn + "#production"
-        let harness = LocalHarness(registry: Functions.registry, environment: Environment(env))
-        let body = fixture.userBody(type: "user.created", id: "user_from_secret", updatedAt: 1)
-        for _ in 0..<2 {
-            let response = try JSONValue.parse(harness.invoke("onUserCreated", event: fixture.signed(body, secret: secret)))
-            XCTAssertEqual(response["statusCode"]?.doubleValue, 200, response.serialized())
-        }
-        XCTAssertNotNil(try fixture.user("user_from_secret"))
-        XCTAssertEqual(aws.requests.count, 1, "read once for the harness, not per invocation")
-    }
-
     func testAStandInThatIsGivenOtherCredentialsRefusesTheSignature() throws {
         // The check is real: a wrong secret key gives AWS's own refusal, named with the variable.
         let aws = try AWSSecretsStandIn(secrets: [webhookArn: "whsec_x"])
         var env = aws.environment
         env["AWS_SECRET_ACCESS_KEY"] = "not-the-key"
         env["CLERK_WEBHOOK_SECRET_SECRET_ARN"] = webhookArn
-        XCTAssertThrowsError(try SecretResolver(environment: Environment(env)).resolve()) { error in
+        XCTAssertThrowsError(try SecretResolver(environment: Environment(env), ttlSeconds: 300).resolve()) { error in
             XCTAssertEqual((error as? SecretError)?.variable, "CLERK_WEBHOOK_SECRET_SECRET_ARN")
             XCTAssertTrue("\(error)".contains("InvalidSignatureException"), "\(error)")
         }
@@ -105,14 +84,24 @@ final class SecretResolverTests: XCTestCase {
             (["X_PARAMETER": "/x", "AWS_SECRET_ACCESS_KEY": ""], "AWS_SECRET_ACCESS_KEY is not set"),
             (["X_PARAMETER": "/x", "AWS_ENDPOINT_URL_SSM": "http://ssm.example.com"], "loopback only"),
             (["X_PARAMETER": "/x", "AWS_ENDPOINT_URL_SSM": "file:///etc/passwd"], "not an https:// URL"),
-            (["X_PARAMETER": "/x", "CLERK_SECRETS_TTL": "soon"], "0 to 86400"),
         ]
         for (extra, reason) in refused {
-            XCTAssertThrowsError(try SecretResolver(environment: Environment(base.merging(extra) { $1 })), reason) { error in
+            XCTAssertThrowsError(try SecretResolver(environment: Environment(base.merging(extra) { $1 }), ttlSeconds: 300), reason) { error in
                 XCTAssertTrue("\(error)".contains(reason), "\(error)")
             }
         }
         // Nothing referenced: nothing needed, not even credentials.
-        XCTAssertTrue(try SecretResolver(environment: Environment(["DATABASE_URL": "postgresql://x"])).isEmpty)
+        XCTAssertTrue(try SecretResolver(environment: Environment(["DATABASE_URL": "postgresql://x"]), ttlSeconds: 300).isEmpty)
+    }
+
+    func testATTLOutsideItsRangeIsRefusedNamingTheVariable() throws {
+        for text in ["soon", "-1", "86401", "1e3", " 5"] {
+            XCTAssertThrowsError(try SecretResolver.ttlSeconds(Environment(["APP_TTL": text]), variable: "APP_TTL"), text) { error in
+                XCTAssertEqual("\(error)", "APP_TTL: seconds, 0 to 86400")
+            }
+        }
+        XCTAssertEqual(try SecretResolver.ttlSeconds(Environment([:]), variable: "APP_TTL"), 300, "unset: the default")
+        XCTAssertEqual(try SecretResolver.ttlSeconds(Environment(["APP_TTL": "0"]), variable: "APP_TTL"), 0)
+        XCTAssertEqual(try SecretResolver.ttlSeconds(Environment(["APP_TTL": "86400"]), variable: "APP_TTL"), 86_400)
     }
 }

@@ -1,20 +1,14 @@
 import HTTPClient
 import JSON
+import LambdaRuntime
 
-/// Fills secret variables from AWS Secrets Manager and SSM Parameter Store: `<NAME>_SECRET_ARN` and
-/// `<NAME>_PARAMETER` become `<NAME>`, so every configuration reader keeps reading `<NAME>`.
+/// AWS Secrets Manager and SSM Parameter Store as a `SecretStore`.
 ///
 /// Requests go over HTTPS, signed with AWS Signature V4 by libcurl, with the role credentials Lambda puts in
 /// the environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`).
 /// Endpoints follow the SDKs' variables (`AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL_SSM`,
 /// `AWS_ENDPOINT_URL`), for VPC endpoints and tests.
-public final class SecretResolver {
-    /// The references found in the environment.
-    public let references: [SecretReference]
-    /// `CLERK_SECRETS_TTL` in seconds (default 300): how long a warm container keeps the values; 0 reads
-    /// them again after every invocation.
-    public let ttlSeconds: Int
-    private let base: Environment
+public final class AWSSecretStore: SecretStore {
     private let region: String
     private let credentials: String
     private let sessionToken: String?
@@ -22,15 +16,9 @@ public final class SecretResolver {
     private let ssmURL: String
     private var client: HTTPClient?
 
-    /// Reads the references and the AWS settings; throws when a reference cannot be used as written.
-    public init(environment env: Environment) throws(SecretError) {
-        base = env
-        references = try SecretReference.all(in: env)
-        let ttlText = env["CLERK_SECRETS_TTL"] ?? "300"
-        guard let ttl = Int(ttlText), (0...86_400).contains(ttl) else {
-            throw SecretError(variable: "CLERK_SECRETS_TTL", reason: "seconds, 0 to 86400")
-        }
-        ttlSeconds = ttl
+    /// Reads the AWS settings from `env`; throws when one is missing or unusable, naming `requester` (the
+    /// first reference, which is why the settings are needed) or the setting at fault.
+    public init(environment env: Environment, requester: String) throws(SecretError) {
         region = env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? ""
         sessionToken = env["AWS_SESSION_TOKEN"]
         let key = env["AWS_ACCESS_KEY_ID"] ?? ""
@@ -39,10 +27,8 @@ public final class SecretResolver {
         secretsManagerURL = env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] ?? env["AWS_ENDPOINT_URL"]
             ?? "https://secretsmanager.\(region).amazonaws.com"
         ssmURL = env["AWS_ENDPOINT_URL_SSM"] ?? env["AWS_ENDPOINT_URL"] ?? "https://ssm.\(region).amazonaws.com"
-        guard let first = references.first else { return }
-        // Checked only when something is to be read: a function without references needs none of this.
         for (name, value) in [("AWS_REGION", region), ("AWS_ACCESS_KEY_ID", key), ("AWS_SECRET_ACCESS_KEY", secret)] where value.isEmpty {
-            throw SecretError(variable: first.source, reason: "\(name) is not set (the function's role credentials)")
+            throw SecretError(variable: requester, reason: "\(name) is not set (the function's role credentials)")
         }
         guard !key.contains(":"), !region.contains(":") else {
             throw SecretError(variable: "AWS_ACCESS_KEY_ID", reason: "not an access key id")
@@ -52,44 +38,7 @@ public final class SecretResolver {
         }
     }
 
-    /// Whether there is anything to resolve.
-    public var isEmpty: Bool { references.isEmpty }
-
-    /// The environment with every referenced variable filled in. Each secret is read once per call, however
-    /// many fields of it are used.
-    public func resolve() throws(SecretError) -> Environment {
-        var env = base
-        var fetched: [String: String] = [:]
-        for ref in references {
-            let key = ref.store.rawValue + "\u{0}" + ref.id
-            let text: String
-            if let cached = fetched[key] {
-                text = cached
-            } else {
-                text = try fetch(ref)
-                fetched[key] = text
-            }
-            env.values[ref.variable] = try Self.pick(ref, from: text)
-        }
-        return env
-    }
-
-    /// The value of `ref.field` in a JSON secret, or the whole text.
-    static func pick(_ ref: SecretReference, from text: String) throws(SecretError) -> String {
-        guard let field = ref.field else { return text }
-        guard let object = try? JSONValue.parse(Array(text.utf8)), case .object(let members) = object else {
-            throw SecretError(variable: ref.source, reason: "#\(field) needs a JSON object secret; this one is not")
-        }
-        switch members[field] {
-        case .string(let s)?: return s
-        case .number(let d)?: return d.rounded() == d && abs(d) < 9.0e15 ? String(Int64(d)) : String(d)
-        case .bool(let b)?: return b ? "true" : "false"
-        case nil, .null?: throw SecretError(variable: ref.source, reason: "the secret has no field \(field)")
-        default: throw SecretError(variable: ref.source, reason: "field \(field) is not a string or number")
-        }
-    }
-
-    private func fetch(_ ref: SecretReference) throws(SecretError) -> String {
+    public func read(_ ref: SecretReference) throws(SecretError) -> String {
         let (url, service, target, body): (String, String, String, String)
         switch ref.store {
         case .secretsManager:

@@ -1,6 +1,5 @@
 import FoundationEssentials
 import JSON
-import RuntimeSupport
 import XCTest
 
 /// `StrictJSONDecoder` and `CompactJSONEncoder`: round trips, Foundation's output byte for byte, every error

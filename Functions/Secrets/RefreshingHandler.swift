@@ -1,13 +1,13 @@
-import Logging
+import LambdaRuntime
 
-/// The handler of a function whose secrets come from AWS: serves with the values read at init, and once
-/// `CLERK_SECRETS_TTL` has passed reads them again after an invocation's response (outside any caller's
+/// The handler of a function whose secrets come from a store: serves with the values read at init, and once
+/// the resolver's TTL has passed reads them again after an invocation's response (outside any caller's
 /// wait) and, when one changed, builds the function afresh with the new values. A rotated webhook secret
 /// is so picked up by warm containers without a deploy.
 ///
 /// A failed refresh keeps the values and the handler that work, logs the variable and why, and tries again
 /// a minute later (or after the TTL, when shorter); a rebuild that fails (a malformed new value) likewise.
-final class RefreshingHandler: Handler, @unchecked Sendable {
+public final class RefreshingHandler: UpkeepHandler, @unchecked Sendable {
     // One invocation at a time per process: `current` is only swapped between invocations, on the loop's thread.
     private var current: any Handler
     private var values: Environment
@@ -16,8 +16,9 @@ final class RefreshingHandler: Handler, @unchecked Sendable {
     private let rebuild: (Environment) throws -> any Handler
     private let logger: Logger
 
-    init(handler: any Handler, values: Environment, resolver: SecretResolver, logger: Logger,
-         rebuild: @escaping (Environment) throws -> any Handler) {
+    /// Wraps `handler`, built from `values` (what `resolver` read); `rebuild` builds it afresh.
+    public init(handler: any Handler, values: Environment, resolver: SecretResolver, logger: Logger,
+                rebuild: @escaping (Environment) throws -> any Handler) {
         current = handler
         self.values = values
         self.resolver = resolver
@@ -26,9 +27,23 @@ final class RefreshingHandler: Handler, @unchecked Sendable {
         dueAtMs = Clock.nowMs() + Int64(resolver.ttlSeconds) * 1000
     }
 
-    func handle(_ event: [UInt8], context: Context) throws -> [UInt8] {
+    /// Builds the function from `env` with its references read (a failure is an init error naming the
+    /// variable), wrapped to refresh them when there are any.
+    public static func make(environment env: Environment, resolver: SecretResolver, logger: Logger,
+                            build: @escaping (Environment) throws -> any Handler) throws -> any Handler {
+        guard !resolver.isEmpty else { return try build(env) }
+        let resolved = try resolver.resolve()
+        logger.info("secrets read", ["variables": .string(resolver.references.map(\.variable).joined(separator: ","))])
+        let handler = try build(resolved)
+        return RefreshingHandler(handler: handler, values: resolved, resolver: resolver, logger: logger, rebuild: build)
+    }
+
+    public func handle(_ event: [UInt8], context: Context) throws -> [UInt8] {
         try current.handle(event, context: context)
     }
+
+    /// Between invocations: refreshes the secrets when they are due.
+    public func betweenInvocations() { refreshIfDue() }
 
     /// Reads the secrets again when they are due; rebuilds the handler when a value changed.
     func refreshIfDue() {
