@@ -87,8 +87,6 @@ public enum LambdaHost {
             served += 1
             traceEnvironment.set(inv.traceId)
             requestLogger[metadataKey: "requestId"] = .string(inv.requestId)
-            // Only for callers still writing through `Metrics.shared` directly; `context.metrics` needs none of it.
-            metrics.setCurrentRequestId(inv.requestId)
             let context = Context(
                 requestId: inv.requestId, deadlineMs: inv.deadlineMs, invokedFunctionArn: inv.invokedFunctionArn,
                 traceId: inv.traceId, clientContext: inv.clientContext, cognitoIdentity: inv.cognitoIdentity,
@@ -102,7 +100,6 @@ public enum LambdaHost {
             }
             try post(outcome, for: inv, client: client, logger: requestLogger)
             pending.runAll()
-            metrics.setCurrentRequestId(nil)
             betweenInvocations()
         }
     }

@@ -23,9 +23,6 @@ public final class Metrics: Sendable {
     private struct State {
         var options = MetricsOptions.off
         var function = ""
-        /// The invocation the host serves now: only for lines written through `count`/`emit` here rather
-        /// than through `context.metrics`.
-        var currentRequestId: String?
         var fd: Int32 = 1
     }
 
@@ -36,26 +33,11 @@ public final class Metrics: Sendable {
 
     /// Writes lines as `options` say, for `function`, to `fd` (standard output).
     public func configure(_ options: MetricsOptions, function: String, fd: Int32 = 1) {
-        state.withLock { $0 = State(options: options, function: function, currentRequestId: nil, fd: fd) }
+        state.withLock { $0 = State(options: options, function: function, fd: fd) }
     }
 
     /// Whether lines are written.
     public var isEnabled: Bool { state.withLock { $0.options.enabled } }
-
-    /// The invocation the host serves now (nil between invocations), for lines written without a context.
-    func setCurrentRequestId(_ id: String?) { state.withLock { $0.currentRequestId = id } }
-
-    /// Adds one to `name` (a count), split by `dimensions` besides `function`. The line carries the request id
-    /// of the invocation the host serves now; prefer `context.metrics`, which carries its own.
-    public func count(_ name: String, _ value: Double = 1, dimensions: [(String, String)] = []) {
-        emit([(name, value, .count)], dimensions: dimensions)
-    }
-
-    /// Writes one EMF line with `metrics` under `function` plus `dimensions` (see `emit(_:dimensions:requestId:)`),
-    /// for the invocation the host serves now; prefer `context.metrics`, which carries its own request id.
-    public func emit(_ metrics: [(name: String, value: Double, unit: MetricUnit)], dimensions: [(String, String)] = []) {
-        emit(metrics, dimensions: dimensions, requestId: state.withLock { $0.currentRequestId })
-    }
 
     /// Writes one EMF line with `metrics` under one dimension set: `function` plus `dimensions`, tagged with
     /// `requestId`.

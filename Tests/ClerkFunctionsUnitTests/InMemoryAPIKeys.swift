@@ -1,4 +1,5 @@
 @testable import ClerkFunctions
+import LambdaRuntime
 import Store
 
 /// API keys in memory with the rules the issuer relies on: one active key per user, a pending key leased to
@@ -58,7 +59,7 @@ final class RecordingProfileService: ProfileDelivering, @unchecked Sendable {
 
     func leaseMs(remainingMs: Int64) -> Int { 10_000 }
 
-    func deliver(_ body: ProfileServiceClient.Body, remainingMs: Int64) throws -> ProfileDelivery {
+    func deliver(_ body: ProfileServiceClient.Body, remainingMs: Int64, metrics: InvocationMetrics) throws -> ProfileDelivery {
         received.append(body)
         switch answer {
         case .accept: return .accepted

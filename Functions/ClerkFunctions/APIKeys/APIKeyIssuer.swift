@@ -76,7 +76,8 @@ struct APIKeyIssuer: Sendable {
             delivery = try profile.deliver(.init(
                 clerk_user_id: user.clerkUserId, environment: environment, email: user.email,
                 first_name: user.firstName, last_name: user.lastName, username: user.username,
-                image_url: user.imageUrl, api_key: key.plaintext), remainingMs: context.remainingTimeMs)
+                image_url: user.imageUrl, api_key: key.plaintext), remainingMs: context.remainingTimeMs,
+                metrics: context.metrics)
         } catch let error as ProfileServiceUnavailable {
             // A service that answered is done with the key: the retry may replace it at once. After a
             // timeout it may still be storing it, so the lease runs out first.

@@ -24,7 +24,7 @@ protocol ProfileDelivering: Sendable {
     /// How long the key's lease must last for a delivery with `remainingMs` left.
     func leaseMs(remainingMs: Int64) -> Int
     /// Sends the profile and key; throws `ProfileServiceUnavailable` when a retry may help.
-    func deliver(_ body: ProfileServiceClient.Body, remainingMs: Int64) throws -> ProfileDelivery
+    func deliver(_ body: ProfileServiceClient.Body, remainingMs: Int64, metrics: InvocationMetrics) throws -> ProfileDelivery
 }
 
 /// `POST PROFILE_SERVICE_URL` with the user's profile and their new API key, over libcurl.
@@ -60,7 +60,7 @@ final class ProfileServiceClient: ProfileDelivering, @unchecked Sendable {
     }
 
     /// Sends the profile; the timeouts fit in what is left of the invocation.
-    func deliver(_ body: Body, remainingMs: Int64) throws -> ProfileDelivery {
+    func deliver(_ body: Body, remainingMs: Int64, metrics sink: InvocationMetrics) throws -> ProfileDelivery {
         let budget = min(Int64(timeoutMs), remainingMs - 1000)
         guard budget >= 300 else { throw ProfileServiceUnavailable(description: "no time left in the invocation") }
         let json = try JSONCoding.encoder.encode(body)
@@ -74,7 +74,7 @@ final class ProfileServiceClient: ProfileDelivering, @unchecked Sendable {
             var metrics: [(name: String, value: Double, unit: MetricUnit)] = [
                 ("ProfileServiceLatency", Double(Clock.monotonicNs() - started) / 1_000_000, .milliseconds)]
             if failure != nil { metrics.append(("ProfileServiceFailure", 1, .count)) }
-            Metrics.shared.emit(metrics, dimensions: [("outcome", failure ?? "accepted")])
+            sink.emit(metrics, dimensions: [("outcome", failure ?? "accepted")])
         }
         do {
             response = try http!.send(method: "POST", url: url, headers: headers, body: json, timeoutMs: Int(budget),

@@ -169,7 +169,7 @@ struct BackfillFunction: Handler {
                                              "skipped": .int(skipped)])
             answer.append((environment, summary))
             // Progress of this invocation's share of the run; BackfillComplete is 1 once the pass reached the end.
-            Metrics.shared.emit([
+            context.metrics.emit([
                 ("BackfillUsersWritten", Double(summary.users.created + summary.users.updated), .count),
                 ("BackfillOrganizationsWritten", Double(summary.organizations.created + summary.organizations.updated), .count),
                 ("BackfillMembershipsWritten", Double(summary.memberships.created + summary.memberships.updated), .count),

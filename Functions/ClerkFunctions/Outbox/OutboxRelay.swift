@@ -118,12 +118,12 @@ struct PublishOutboxFunction: Handler {
         }
         let outcome = try relay.publishPending(database.connection, maxBatches: 1000, context: context)
         let pending = try store.pendingCount()
-        Metrics.shared.emit([("OutboxPublished", Double(outcome.published), .count), ("OutboxPending", Double(pending), .count),
+        context.metrics.emit([("OutboxPublished", Double(outcome.published), .count), ("OutboxPending", Double(pending), .count),
                              ("OutboxSetAside", Double(outcome.setAside), .count)])
         if let error = outcome.error {
             let (destination, cause) = outcome.outage ?? ("broker", KafkaOutage.other.rawValue)
             // Counted by broker and reason (a closed set), so an alarm tells a missing ACL from a cluster that is down.
-            Metrics.shared.count("OutboxBrokerUnavailable", dimensions: [("destination", destination), ("reason", cause)])
+            context.metrics.count("OutboxBrokerUnavailable", dimensions: [("destination", destination), ("reason", cause)])
             context.logger.error("outbox publish stopped", ["reason": .string(error), "cause": .string(cause),
                                                             "published": .int(Int64(outcome.published)), "pending": .int(Int64(pending))])
             throw OutboxPublishError(reason: error, cause: cause, published: outcome.published)

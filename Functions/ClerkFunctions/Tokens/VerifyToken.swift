@@ -87,7 +87,7 @@ public struct VerifyTokenFunction: Handler {
         let log = context.logger
         switch (event.type, event.token) {
         case ("TOKEN", _):
-            let outcome = check(bearer(event.authorizationToken), shape: "rest-token", log: log)
+            let outcome = check(bearer(event.authorizationToken), shape: "rest-token", log: log, metrics: context.metrics)
             return try policy(outcome, arn: event.methodArn ?? "")
         case ("REQUEST", _):
             var headers: [String: String] = [:]
@@ -96,11 +96,11 @@ public struct VerifyTokenFunction: Handler {
             let token = bearer(headers["authorization"]) ?? sessionCookie(event.cookies, headers["cookie"])
                 ?? event.identitySource?.values.lazy.compactMap({ bearer($0) }).first
             if event.version == "2.0" {
-                return try simple(check(token, shape: "http-api-request", log: log))
+                return try simple(check(token, shape: "http-api-request", log: log, metrics: context.metrics))
             }
-            return try policy(check(token, shape: "rest-request", log: log), arn: event.methodArn ?? "")
+            return try policy(check(token, shape: "rest-request", log: log, metrics: context.metrics), arn: event.methodArn ?? "")
         case (nil, let token?):
-            return direct(check(bearer(token) ?? token, shape: "direct", log: log))
+            return direct(check(bearer(token) ?? token, shape: "direct", log: log, metrics: context.metrics))
         default:
             throw InvalidEventError("expected an authorizer event (type TOKEN or REQUEST) or {\"token\": …}")
         }

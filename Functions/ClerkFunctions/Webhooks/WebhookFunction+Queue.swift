@@ -49,7 +49,7 @@ extension WebhookFunction {
         switch batch.source {
         case .rabbitmq: return try answerMQ(outcomes, applied: applied, setAside: setAside, context: context)
         case .sqs, .webhook:
-            count(applied: applied, rejected: setAside.count, retried: outcomes.count - applied - setAside.count, batch.source)
+            count(applied: applied, rejected: setAside.count, retried: outcomes.count - applied - setAside.count, batch.source, context)
             // Every failed message goes back; SQS's redrive policy moves a hopeless one to its dead-letter queue.
             let items = outcomes.filter { if case .done = $0.1 { false } else { true } }.map { SQSBatchAnswer.Item(itemIdentifier: $0.0.id) }
             return try JSONCoding.encoder.encode(SQSBatchAnswer(batchItemFailures: items))
@@ -82,11 +82,11 @@ extension WebhookFunction {
             } catch {
                 // Not kept: send it back rather than lose it (the queue's own dead-lettering takes over).
                 context.logger.warn("queued event could not be kept", ["messageId": .string(message.id), "sqlState": .string(error.sqlState)])
-                count(applied: applied, rejected: kept, retried: outcomes.count - applied - kept, .rabbitmq)
+                count(applied: applied, rejected: kept, retried: outcomes.count - applied - kept, .rabbitmq, context)
                 throw QueueBatchRetry(failed: outcomes.count - applied)
             }
         }
-        count(applied: applied, rejected: kept, retried: retried, .rabbitmq)
+        count(applied: applied, rejected: kept, retried: retried, .rabbitmq, context)
         if retried > 0 { throw QueueBatchRetry(failed: retried) }
         return try JSONCoding.encoder.encode(MQBatchAnswer(applied: applied, rejected: outcomes.count - applied))
     }
@@ -94,8 +94,8 @@ extension WebhookFunction {
     /// Per message, as this invocation decided it: an alarm on Rejected finds messages set aside for a person
     /// (SQS: on their way to the dead-letter queue), one on Retried a broker redelivering in a loop. A refusal
     /// Amazon MQ could not keep goes back with its batch, so it counts as retried.
-    private func count(applied: Int, rejected: Int, retried: Int, _ source: DeliverySource) {
-        Metrics.shared.emit([("QueueApplied", Double(applied), .count), ("QueueRejected", Double(rejected), .count),
+    private func count(applied: Int, rejected: Int, retried: Int, _ source: DeliverySource, _ context: Context) {
+        context.metrics.emit([("QueueApplied", Double(applied), .count), ("QueueRejected", Double(rejected), .count),
                              ("QueueRetried", Double(retried), .count)], dimensions: [("source", source.rawValue)])
     }
 }

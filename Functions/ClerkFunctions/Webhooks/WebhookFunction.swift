@@ -54,7 +54,7 @@ public struct WebhookFunction: Handler {
     func respond(to event: [UInt8], context: Context) -> DeliveryOutcome {
         let outcome = receive(http: event, context: context)
         let type = outcome.eventType.map { handler.accepted.contains($0) ? $0 : "other" } ?? "unknown"
-        Metrics.shared.count("WebhookOutcome", dimensions: [("status", String(outcome.status)), ("eventType", type)])
+        context.metrics.count("WebhookOutcome", dimensions: [("status", String(outcome.status)), ("eventType", type)])
         return outcome
     }
 
