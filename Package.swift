@@ -91,13 +91,20 @@ let package = Package(
         .target(name: "ClerkStandIn", dependencies: ["LambdaRuntime", "LocalHosting", "JSON"], path: "Tests/ClerkStandIn"),
         .target(
             name: "TestSupport",
-            dependencies: ["RuntimeSupport", "ClerkStandIn", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "Store", "ClerkKit", "Messaging", "CKafka", "ClerkFunctions", "DevTools"],
+            dependencies: ["RuntimeSupport", "StoreTestSupport", "ClerkStandIn", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "Store", "ClerkKit", "Messaging", "CKafka", "ClerkFunctions", "DevTools"],
             path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "LocalHosting", "HTTPClient", "JSON", "RuntimeSupport"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets", "LambdaRuntime", "JSON", "TestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        .target(
+            name: "StoreTestSupport", dependencies: ["Store", "LambdaRuntime", "LocalHosting", "JSON", "RuntimeSupport"],
+            path: "Tests/StoreTestSupport"),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTestSupport", "LambdaRuntime", "LocalHosting", "JSON"]),
         .testTarget(name: "ClerkKitTests", dependencies: ["ClerkKit", "JSON", "HTTPClient", "TestSupport"]),
+        .testTarget(
+            name: "DeploymentTests",
+            dependencies: ["ClerkFunctions", "ClerkKit", "Messaging", "LambdaRuntime", "LocalHosting", "JSON", "TestSupport",
+                           .product(name: "Yams", package: "Yams")]),
         .testTarget(
             name: "ClerkFunctionsUnitTests",
             dependencies: ["ClerkFunctions", "ClerkKit", "Store", "LambdaRuntime", "JSON", .product(name: "Logging", package: "swift-log")]),

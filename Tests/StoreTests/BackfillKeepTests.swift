@@ -1,7 +1,7 @@
 import LambdaRuntime
 import LocalHosting
 import Store
-import TestSupport
+import StoreTestSupport
 import XCTest
 
 /// A backfill item set aside is kept in `queue_rejects` once per (environment, kind, id, reason), its latest

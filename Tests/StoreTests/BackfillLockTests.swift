@@ -1,7 +1,7 @@
 import LambdaRuntime
 import LocalHosting
 import Store
-import TestSupport
+import StoreTestSupport
 import XCTest
 
 /// The backfill's locks, each proved by two transactions held at a gate PostgreSQL shows them waiting at, then

@@ -1,6 +1,6 @@
 import Dispatch
 import Store
-import TestSupport
+import StoreTestSupport
 import XCTest
 
 /// `DeliveryRejection`: a refused message is kept once, and never merged with a different one; migration 12

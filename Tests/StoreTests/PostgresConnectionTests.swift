@@ -2,7 +2,7 @@ import JSON
 import LocalHosting
 import FoundationEssentials
 import Store
-import TestSupport
+import StoreTestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc

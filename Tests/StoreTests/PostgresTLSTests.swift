@@ -1,6 +1,6 @@
 import LambdaRuntime
 import Store
-import TestSupport
+import StoreTestSupport
 import XCTest
 
 /// The store connects as the URL says: `sslmode=verify-full` with `sslrootcert` checks the server's

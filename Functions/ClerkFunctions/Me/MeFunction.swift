@@ -106,8 +106,7 @@ public struct MeFunction: Handler {
             log.warn("me refused", ["reason": "no_authorizer_context"])
             throw Refusal(401, "unauthorized", "no authorizer context and no token configuration")
         }
-        let header = request.header("authorization")
-        let token = header.flatMap { $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)) : nil } ?? request.cookie("__session")
+        let token = BearerToken.find(authorization: request.header("authorization"), cookies: request.cookies)
         guard let token else {
             log.warn("me refused", ["reason": "token_missing"])
             throw Refusal(401, "token_missing", "send Authorization: Bearer <session token>")

@@ -87,20 +87,22 @@ public struct VerifyTokenFunction: Handler {
         let log = context.logger
         switch (event.type, event.token) {
         case ("TOKEN", _):
-            let outcome = check(bearer(event.authorizationToken), shape: "rest-token", log: log, metrics: context.metrics)
+            let outcome = check(BearerToken.fromAuthorization(event.authorizationToken), shape: "rest-token", log: log, metrics: context.metrics)
             return try policy(outcome, arn: event.methodArn ?? "")
         case ("REQUEST", _):
             var headers: [String: String] = [:]
             // Of names that lower-case alike the last in byte order (the all-lower-case spelling) is read.
             for (k, v) in event.headers?.byNameBytes ?? [] { if let v { headers[k.lowercased()] = v } }
-            let token = bearer(headers["authorization"]) ?? sessionCookie(event.cookies, headers["cookie"])
-                ?? event.identitySource?.values.lazy.compactMap({ bearer($0) }).first
+            var cookies = event.cookies ?? []
+            if let header = headers["cookie"] { cookies.append(header) }
+            let token = BearerToken.find(authorization: headers["authorization"], cookies: cookies)
+                ?? event.identitySource?.values.lazy.compactMap({ BearerToken.fromAuthorization($0) }).first
             if event.version == "2.0" {
                 return try simple(check(token, shape: "http-api-request", log: log, metrics: context.metrics))
             }
             return try policy(check(token, shape: "rest-request", log: log, metrics: context.metrics), arn: event.methodArn ?? "")
         case (nil, let token?):
-            return direct(check(bearer(token) ?? token, shape: "direct", log: log, metrics: context.metrics))
+            return direct(check(BearerToken.fromAuthorization(token) ?? token, shape: "direct", log: log, metrics: context.metrics))
         default:
             throw InvalidEventError("expected an authorizer event (type TOKEN or REQUEST) or {\"token\": …}")
         }
@@ -247,21 +249,6 @@ public struct VerifyTokenFunction: Handler {
         case .denied(let reason), .unavailable(let reason):
             return encode(.object(["valid": .bool(false), "reason": .string(reason)]))
         }
-    }
-
-    private func bearer(_ value: String?) -> String? {
-        guard let v = value?.trimmingWhitespace(), !v.isEmpty else { return nil }
-        if v.count > 7, v.prefix(7).lowercased() == "bearer " { return v.dropFirst(7).trimmingWhitespace() }
-        return nil
-    }
-
-    private func sessionCookie(_ cookies: [String]?, _ header: String?) -> String? {
-        let all = (cookies ?? []) + (header?.split(separator: ";").map(String.init) ?? [])
-        for c in all {
-            let kv = c.split(separator: "=", maxSplits: 1)
-            if kv.count == 2, kv[0].trimmingWhitespace() == "__session" { return kv[1].trimmingWhitespace() }
-        }
-        return nil
     }
 }
 

@@ -1,6 +1,4 @@
-@_exported import RuntimeSupport
-@_exported import ClerkStandIn
-@_exported import DevTools
+import RuntimeSupport
 import JSON
 import LocalHosting
 import LambdaRuntime
