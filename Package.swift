@@ -101,6 +101,13 @@ let package = Package(
             path: "Tests/StoreTestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTestSupport", "LambdaRuntime", "LocalHosting", "JSON"]),
         .testTarget(name: "ClerkKitTests", dependencies: ["ClerkKit", "JSON", "HTTPClient", "TestSupport"]),
+        // The publishers and their rules alone (RabbitMQ ones against the private node); the relay through them is in ClerkFunctionsTests.
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
+        // `serve` drives the real functions (registry, database, signed webhooks, tokens): TestSupport's fixtures
+        // and ClerkFunctions until LocalAPIServer has a stand-in function registry of its own.
+        .testTarget(
+            name: "LocalHostingTests",
+            dependencies: ["LocalHosting", "LambdaRuntime", "HTTPClient", "JSON", "ClerkFunctions", "ClerkKit", "TestSupport"]),
         .testTarget(
             name: "DeploymentTests",
             dependencies: ["ClerkFunctions", "ClerkKit", "Messaging", "LambdaRuntime", "LocalHosting", "JSON", "TestSupport",

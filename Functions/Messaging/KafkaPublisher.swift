@@ -3,95 +3,10 @@ import CKafka
 import Glibc
 #endif
 
-/// A message for Kafka: its topic, the key that keeps one entity's messages in one partition (in order),
-/// the value bytes and headers.
-public struct KafkaMessage: Sendable {
-    /// The topic.
-    public var topic: String
-    /// The partitioning key (nil: librdkafka picks the partition).
-    public var key: String?
-    /// The value bytes (JSON here).
-    public var value: [UInt8]
-    /// Headers, in order.
-    public var headers: [KafkaHeader]
-    /// Creates a message.
-    public init(topic: String, key: String?, value: [UInt8], headers: [KafkaHeader] = []) {
-        self.topic = topic
-        self.key = key
-        self.value = value
-        self.headers = headers
-    }
-}
-
-/// One Kafka record header.
-public struct KafkaHeader: Sendable, Equatable {
-    /// The header's name.
-    public var name: String
-    /// Its value.
-    public var value: String
-    /// Creates a header.
-    public init(_ name: String, _ value: String) {
-        self.name = name
-        self.value = value
-    }
-}
-
-/// Why Kafka did not take the messages.
-public enum KafkaError: Error, CustomStringConvertible, Equatable {
-    /// A setting librdkafka refused (the name and librdkafka's words; never a setting's value).
-    case invalidConfiguration(String)
-    /// The client could not be made.
-    case clientFailed(String)
-    /// Nothing was delivered; the reason is the broker's or the client's.
-    case notDelivered(String)
-
-    public var description: String {
-        switch self {
-        case .invalidConfiguration(let why): "Kafka configuration refused: \(why)"
-        case .clientFailed(let why): "Kafka client could not start: \(why)"
-        case .notDelivered(let why): "Kafka did not take the messages: \(why)"
-        }
-    }
-}
-
 /// A Kafka producer (librdkafka) with idempotence and `acks=all`: `publish` returns only what every in-sync
 /// replica acknowledged, through librdkafka's delivery reports. Made once per warm container; librdkafka
 /// keeps its own connections and reconnects in the background.
 public final class KafkaPublisher {
-    /// How to reach the cluster (MSK: `SASL_SSL` with SCRAM, or `SSL`).
-    public struct Options: Sendable {
-        /// `host:port[,host:port…]`.
-        public var brokers: String
-        /// `PLAINTEXT`, `SSL`, `SASL_SSL` or `SASL_PLAINTEXT`.
-        public var securityProtocol: String
-        /// `SCRAM-SHA-512`, `SCRAM-SHA-256` or `PLAIN`, with SASL protocols.
-        public var saslMechanism: String?
-        /// SASL user name.
-        public var username: String?
-        /// SASL password (never logged, never in an error).
-        public var password: String?
-        /// PEM CA bundle for TLS (nil: OpenSSL's default paths).
-        public var caFile: String?
-        /// How long a batch may wait for its delivery reports.
-        public var timeoutMs: Int
-        /// The client id brokers log.
-        public var clientId: String
-
-        /// Options for `brokers`; the rest default to a plain-text cluster and 3 s.
-        public init(brokers: String, securityProtocol: String = "PLAINTEXT", saslMechanism: String? = nil,
-                    username: String? = nil, password: String? = nil, caFile: String? = nil,
-                    timeoutMs: Int = 3000, clientId: String = "clerk-functions") {
-            self.brokers = brokers
-            self.securityProtocol = securityProtocol
-            self.saslMechanism = saslMechanism
-            self.username = username
-            self.password = password
-            self.caFile = caFile
-            self.timeoutMs = timeoutMs
-            self.clientId = clientId
-        }
-    }
-
     private let options: Options
     private var producer: OpaquePointer?
     private let state: UnsafeMutablePointer<clerk_kafka_state>
