@@ -106,12 +106,12 @@ final class HarnessCLITests: XCTestCase {
         let env = ["DATABASE_URL": TestDatabase.url, "KAFKA_TOPIC_PREFIX": "prod."]
         let recent = try run(["outbox", "requeue", "--topic", "prod.user-events", "--since", "1h"], env: env)
         XCTAssertEqual(recent.code, 0, recent.err)
-        XCTAssertEqual(recent.out, #"{"requeued":{"user-events":1},"resent":{},"moved":{}}"# + "\n")
+        XCTAssertEqual(recent.out, #"{"moved":{},"requeued":{"user-events":1},"resent":{}}"# + "\n")
         XCTAssertEqual(try setAside(), ["user_old", "api_key:x"])
         let none = try run(["outbox", "requeue", "--topic", "user-events", "--since", "2030-01-01T00:00:00Z"], env: env)
-        XCTAssertEqual(none.out, #"{"requeued":{},"resent":{},"moved":{}}"# + "\n", none.err)
+        XCTAssertEqual(none.out, #"{"moved":{},"requeued":{},"resent":{}}"# + "\n", none.err)
         let rest = try run(["outbox", "requeue", "--since", "2020-01-01T00:00:00+02:00"], env: env)
-        XCTAssertEqual(rest.out, #"{"requeued":{"api-key-mappings":1,"user-events":1},"resent":{},"moved":{}}"# + "\n", rest.err)
+        XCTAssertEqual(rest.out, #"{"moved":{},"requeued":{"api-key-mappings":1,"user-events":1},"resent":{}}"# + "\n", rest.err)
         XCTAssertEqual(try setAside(), [])
         for bad in ["yesterday", "2h30", "-1h", "99999999999d", "2020-13-01", "2020-01-01T00:00:00"] {
             let r = try run(["outbox", "requeue", "--since", bad], env: env)

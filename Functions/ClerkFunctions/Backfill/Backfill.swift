@@ -156,7 +156,7 @@ struct BackfillFunction: Handler {
             guard let kind = Backfill.Kind(rawValue: o) else { throw InvalidEventError("only is users or organizations") }
             only = [kind]
         }
-        var answer: [(name: String, value: BackfillSummary)] = []
+        var answer: [String: BackfillSummary] = [:]
         for environment in environments {
             guard let api = try config.client(for: environment) else {
                 throw InvalidEventError("no secret key is configured for \(environment)")
@@ -167,7 +167,7 @@ struct BackfillFunction: Handler {
             context.logger.info("backfill", ["environment": .string(environment), "complete": .bool(summary.complete),
                                              "usersCreated": .int(summary.users.created), "usersUpdated": .int(summary.users.updated),
                                              "skipped": .int(skipped)])
-            answer.append((environment, summary))
+            answer[environment] = summary
             // Progress of this invocation's share of the run; BackfillComplete is 1 once the pass reached the end.
             context.metrics.emit([
                 ("BackfillUsersWritten", Double(summary.users.created + summary.users.updated), .count),
@@ -177,6 +177,6 @@ struct BackfillFunction: Handler {
                 ("BackfillComplete", summary.complete ? 1 : 0, .none),
             ], dimensions: [("environment", environment == "development" ? "development" : "production")])
         }
-        return try JSONCoding.encoder.encode(JSONMembersInOrder(answer))
+        return try JSONCoding.encoder.encode(answer)
     }
 }

@@ -3,7 +3,7 @@ import Store
 
 /// `clerk-functions outbox requeue`: puts rows set aside for good back in the outbox, once an operator fixed
 /// the cause (raised a topic's `max.message.bytes`, removed a policy), keeping each key's final state right
-/// (`OutboxStore.requeue`), and answers one JSON line: `{"requeued":{…},"resent":{…},"moved":{…}}` by queue.
+/// (`OutboxStore.requeue`), and answers one JSON line: `{"moved":{…},"requeued":{…},"resent":{…}}` by queue.
 public enum OutboxRequeue {
     /// A `--since` or `--topic` the command cannot use.
     public struct InputError: Error, CustomStringConvertible {
@@ -18,13 +18,16 @@ public enum OutboxRequeue {
                                          since: try since.map(Self.since))
         let result = try OutboxStore(connection: connection).requeue(filter, partitionKey: OutboxPartitionKey.sql,
                                                                          wholeStateQueues: OutboxPartitionKey.wholeState)
-        func counts(_ byQueue: [String: Int]) -> JSONMembersInOrder<Int> {
-            JSONMembersInOrder(byQueue.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { ($0.key, $0.value) })
-        }
-        // Members in a fixed order (and the queues sorted), so the line reads the same every time.
-        let answer = JSONMembersInOrder([("requeued", counts(result.requeued)), ("resent", counts(result.resent)),
-                                         ("moved", counts(result.moved))])
+        // Members sorted by the encoder (the queues too), so the line reads the same every time.
+        let answer = RequeueAnswer(requeued: result.requeued, resent: result.resent, moved: result.moved)
         return String(decoding: try JSONCoding.encoder.encode(answer), as: UTF8.self)
+    }
+
+    /// The command's line: rows by queue.
+    struct RequeueAnswer: Encodable {
+        var requeued: [String: Int]
+        var resent: [String: Int]
+        var moved: [String: Int]
     }
 
     /// The queue `--topic` names: the queue itself, or the Kafka topic with `prefix`.

@@ -195,38 +195,30 @@ public struct VerifyTokenFunction: Handler {
             .merging(Self.organizationContext(session)) { own, _ in own }
     }
 
-    private func encode(_ value: JSONValue) -> [UInt8] { Array(value.serialized().utf8) }
-
-    private func strings(_ d: [String: String]) -> JSONValue { .object(JSONObject(d.mapValues { .string($0) })) }
-
     private func simple(_ outcome: Outcome) throws -> [UInt8] {
         switch outcome {
-        case .allowed(let s, let id): encode(.object(["isAuthorized": .bool(true), "context": strings(contextValues(s, id))]))
-        case .allowedMachine(let m, let id): encode(.object(["isAuthorized": .bool(true), "context": strings(Self.machineContext(m, id))]))
-        case .denied(let reason): encode(.object(["isAuthorized": .bool(false), "context": strings(["reason": reason])]))
+        case .allowed(let s, let id):
+            AuthorizerAnswer.bytes(AuthorizerAnswer.Simple(isAuthorized: true, context: contextValues(s, id)))
+        case .allowedMachine(let m, let id):
+            AuthorizerAnswer.bytes(AuthorizerAnswer.Simple(isAuthorized: true, context: Self.machineContext(m, id)))
+        case .denied(let reason):
+            AuthorizerAnswer.bytes(AuthorizerAnswer.Simple(isAuthorized: false, context: ["reason": reason]))
         case .unavailable(let reason): throw AuthorizerUnavailable(reason: reason)
         }
     }
 
     private func policy(_ outcome: Outcome, arn: String) throws -> [UInt8] {
-        // arn:aws:execute-api:region:account:apiId/stage/METHOD/path -> …:apiId/stage/*
-        let parts = arn.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
-        let resource = parts.count >= 2 ? "\(parts[0])/\(parts[1])/*" : arn
-        func document(_ effect: String) -> JSONValue {
-            .object(["Version": .string("2012-10-17"), "Statement": .array([.object([
-                "Action": .string("execute-api:Invoke"), "Effect": .string(effect), "Resource": .string(resource)])])])
-        }
         switch outcome {
         case .allowed(let s, let id):
-            return encode(.object(["principalId": .string(s.claims.subject ?? ""), "policyDocument": document("Allow"),
-                                   "context": strings(contextValues(s, id))]))
+            return AuthorizerAnswer.bytes(AuthorizerAnswer.Policy(principalId: s.claims.subject ?? "", effect: "Allow", methodArn: arn,
+                                                                  context: contextValues(s, id)))
         case .allowedMachine(let m, let id):
-            return encode(.object(["principalId": .string(m.subject), "policyDocument": document("Allow"),
-                                   "context": strings(Self.machineContext(m, id))]))
+            return AuthorizerAnswer.bytes(AuthorizerAnswer.Policy(principalId: m.subject, effect: "Allow", methodArn: arn,
+                                                                  context: Self.machineContext(m, id)))
         case .denied(let reason) where reason == "user_deleted":
             // A real user who may not come in: an explicit Deny (403), not "who are you" (401).
-            return encode(.object(["principalId": .string("deleted"), "policyDocument": document("Deny"),
-                                   "context": strings(["reason": reason])]))
+            return AuthorizerAnswer.bytes(AuthorizerAnswer.Policy(principalId: "deleted", effect: "Deny", methodArn: arn,
+                                                                  context: ["reason": reason]))
         case .denied:
             throw Unauthorized()
         case .unavailable(let reason):
@@ -237,17 +229,12 @@ public struct VerifyTokenFunction: Handler {
     private func direct(_ outcome: Outcome) -> [UInt8] {
         switch outcome {
         case .allowed(let s, let id):
-            var out = JSONObject(contextValues(s, id).mapValues { JSONValue.string($0) })
-            out["valid"] = .bool(true)
-            out["claims"] = (try? JSONValue.parse(s.payload)) ?? .null
-            return encode(.object(out))
+            AuthorizerAnswer.bytes(AuthorizerAnswer.Direct(context: contextValues(s, id), valid: true,
+                                                           claims: (try? JSONValue.parse(s.payload)) ?? .null))
         case .allowedMachine(let m, let id):
-            var out = JSONObject(Self.machineContext(m, id).mapValues { JSONValue.string($0) })
-            out["valid"] = .bool(true)
-            out["claims"] = m.claims
-            return encode(.object(out))
+            AuthorizerAnswer.bytes(AuthorizerAnswer.Direct(context: Self.machineContext(m, id), valid: true, claims: m.claims))
         case .denied(let reason), .unavailable(let reason):
-            return encode(.object(["valid": .bool(false), "reason": .string(reason)]))
+            AuthorizerAnswer.bytes(AuthorizerAnswer.Direct(valid: false, reason: reason))
         }
     }
 }
