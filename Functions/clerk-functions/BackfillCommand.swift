@@ -1,5 +1,6 @@
 import ArgumentParser
 import ClerkFunctions
+import ClerkKit
 import LambdaRuntime
 import LocalHosting
 import Store
@@ -28,7 +29,7 @@ struct BackfillCommand: ParsableCommand {
     var dryRun = false
 
     func validate() throws {
-        if let environment, environment != "production" && environment != "development" {
+        if let environment, ClerkEnvironment(rawValue: environment) == nil {
             throw ValidationError("--environment is production or development")
         }
         if let only, Backfill.Kind(rawValue: only) == nil { throw ValidationError("--only is users or organizations") }
@@ -36,10 +37,10 @@ struct BackfillCommand: ParsableCommand {
 
     func run() throws {
         let env = CLI.environment
-        let name = environment ?? env["CLERK_ENVIRONMENT"] ?? "production"
+        let name = try environment ?? Settings(env).clerkEnvironment().rawValue
         let config = try ClerkAPIConfig(environment: env)
         guard let api = try config.client(for: name) else {
-            throw ValidationError("no secret key for \(name): set CLERK_SECRET_KEY (or \(name == "production" ? "PROD" : "DEV")_CLERK_SECRET_KEY)")
+            throw ValidationError("no secret key for \(name): set CLERK_SECRET_KEY (or \((ClerkEnvironment(rawValue: name) ?? .production).variablePrefix)CLERK_SECRET_KEY)")
         }
         let database = try DatabaseConfig(environment: env)
         let connection = try PostgresConnection(url: database.url, connectTimeoutSeconds: database.connectTimeoutSeconds)

@@ -175,7 +175,7 @@ struct BackfillFunction: Handler {
                 ("BackfillMembershipsWritten", Double(summary.memberships.created + summary.memberships.updated), .count),
                 ("BackfillItemsSkipped", Double(skipped), .count),
                 ("BackfillComplete", summary.complete ? 1 : 0, .none),
-            ], dimensions: [("environment", environment == "development" ? "development" : "production")])
+            ], dimensions: [("environment", (ClerkEnvironment(rawValue: environment) ?? .production).rawValue)])
         }
         return try JSONCoding.encoder.encode(answer)
     }

@@ -18,9 +18,10 @@ public struct ClerkAPIConfig: Sendable {
             throw ConfigError.invalid("CLERK_API_URL", why: "an https:// URL is expected (http:// only for 127.0.0.0/8, [::1] or localhost)")
         }
         var keys: [String: String] = [:]
-        if let single = env["CLERK_SECRET_KEY"] { keys[env["CLERK_ENVIRONMENT"] ?? "production"] = single }
-        if let prod = env["PROD_CLERK_SECRET_KEY"] { keys["production"] = prod }
-        if let dev = env["DEV_CLERK_SECRET_KEY"] { keys["development"] = dev }
+        if let single = env["CLERK_SECRET_KEY"] { keys[try Settings(env).clerkEnvironment().rawValue] = single }
+        for instance in ClerkEnvironment.allCases {
+            if let key = env[instance.variablePrefix + "CLERK_SECRET_KEY"] { keys[instance.rawValue] = key }
+        }
         secretKeys = keys
     }
 

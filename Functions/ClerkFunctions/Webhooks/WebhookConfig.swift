@@ -14,20 +14,20 @@ public struct WebhookConfig: Sendable {
     public let maxBodyBytes: Int
 
     /// The variables read, in the order their secrets are tried, with the environment each stands for.
-    public static func secretVariables(_ env: Environment) -> [(variable: String, environment: String)] {
-        let generic = env["CLERK_ENVIRONMENT"] ?? "production"
-        return [("DEV_CLERK_WEBHOOK_SECRET", "development"), ("PROD_CLERK_WEBHOOK_SECRET", "production"),
+    public static func secretVariables(_ env: Environment) throws(ConfigError) -> [(variable: String, environment: ClerkEnvironment)] {
+        let generic = try Settings(env).clerkEnvironment()
+        return [("DEV_CLERK_WEBHOOK_SECRET", .development), ("PROD_CLERK_WEBHOOK_SECRET", .production),
                 ("CLERK_WEBHOOK_SECRET", generic), ("CLERK_WEBHOOK_SIGNING_SECRET", generic)]
     }
 
     /// Reads the configuration; no secret at all is an init error, never "accept everything".
     public init(environment env: Environment) throws {
         var entries: [WebhookVerifier.Entry] = []
-        for (variable, environment) in Self.secretVariables(env) {
+        for (variable, environment) in try Self.secretVariables(env) {
             guard let value = env[variable] else { continue }
             for text in WebhookSecret.list(value) {
                 do {
-                    entries.append(.init(environment: environment, secret: try WebhookSecret(text)))
+                    entries.append(.init(environment: environment.rawValue, secret: try WebhookSecret(text)))
                 } catch {
                     throw ConfigError.invalid(variable, why: "each secret must be whsec_ followed by base64")
                 }
