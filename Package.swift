@@ -114,7 +114,8 @@ let package = Package(
                            .product(name: "Yams", package: "Yams")]),
         .testTarget(
             name: "ClerkFunctionsUnitTests",
-            dependencies: ["ClerkFunctions", "ClerkKit", "Store", "LambdaRuntime", "JSON", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["ClerkFunctions", "ClerkKit", "Store", "LambdaRuntime", "JSON", "DevTools",
+                           .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "ClerkFunctionsTests",
             dependencies: ["ClerkFunctions", "ClerkKit", "Store", "Messaging", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "TestSupport",

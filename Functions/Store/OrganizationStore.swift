@@ -80,6 +80,14 @@ public struct StoredMembership: Sendable, Equatable {
     public var name: String?
     /// `org:admin`, ...
     public var role: String?
+
+    /// A membership row (the store reads them; unit tests make them).
+    public init(clerkOrgId: String, slug: String? = nil, name: String? = nil, role: String? = nil) {
+        self.clerkOrgId = clerkOrgId
+        self.slug = slug
+        self.name = name
+        self.role = role
+    }
 }
 
 /// Organizations and memberships, applied through `clerk_apply_organization_event` and

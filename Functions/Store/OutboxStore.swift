@@ -6,6 +6,13 @@ public struct OutboxMessage: Sendable {
     public var queue: String
     /// The JSON body.
     public var payload: String
+
+    /// A message (the store reads them; an in-memory outbox in unit tests makes them).
+    public init(id: Int64, queue: String, payload: String) {
+        self.id = id
+        self.queue = queue
+        self.payload = payload
+    }
 }
 
 /// What one relay batch did.
@@ -21,6 +28,15 @@ public struct OutboxBatchResult: Sendable, Equatable {
     public var setAside: Int64? = nil
     /// Rows set aside because a later row of their key reached a broker first (`OutboxSendResult.overtaken`).
     public var overtaken: [Int64] = []
+
+    /// The result (the store records them; an in-memory outbox in unit tests makes them).
+    public init(published: Int, error: String?, busy: Bool, setAside: Int64? = nil, overtaken: [Int64] = []) {
+        self.published = published
+        self.error = error
+        self.busy = busy
+        self.setAside = setAside
+        self.overtaken = overtaken
+    }
 }
 
 /// What a relay's `send` reports for one batch.

@@ -105,6 +105,24 @@ public struct StoredUser: Sendable, Equatable {
     public var updatedAtMs: Int64
     /// Whether the row is a tombstone.
     public var deleted: Bool
+
+    /// A user row (the store reads them; unit tests make them).
+    public init(id: PostgresUUID, clerkUserId: String, environment: String, email: String? = nil, firstName: String? = nil,
+                lastName: String? = nil, username: String? = nil, imageUrl: String? = nil, tier: String? = nil,
+                createdAtMs: Int64, updatedAtMs: Int64, deleted: Bool) {
+        self.id = id
+        self.clerkUserId = clerkUserId
+        self.environment = environment
+        self.email = email
+        self.firstName = firstName
+        self.lastName = lastName
+        self.username = username
+        self.imageUrl = imageUrl
+        self.tier = tier
+        self.createdAtMs = createdAtMs
+        self.updatedAtMs = updatedAtMs
+        self.deleted = deleted
+    }
 }
 
 extension UserStore {

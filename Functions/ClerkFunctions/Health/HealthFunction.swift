@@ -5,13 +5,16 @@ import Store
 /// `health` (`GET /health`): 200 `{"status":"ok","database":"ok"}` when PostgreSQL answers, else 503 with
 /// the SQLSTATE class of the failure. Any event shape is accepted: load balancers and schedulers call it too.
 public struct HealthFunction: Handler {
-    private let database: DatabaseSession
+    private let database: any DatabaseProbe
 
     /// Opens the database connection lazily-but-early: a database that is down at init is reported by
     /// the first health check, not by an init failure (the function itself is healthy).
     public init(_ ctx: InitContext) throws {
-        database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
+        self.init(database: PostgresProbe(database: try DatabaseSession(environment: ctx.environment, logger: ctx.logger)))
     }
+
+    /// Checks `database` (a stub in the unit tier).
+    init(database: any DatabaseProbe) { self.database = database }
 
     private struct Body: Encodable, Sendable {
         var status: String
@@ -21,7 +24,7 @@ public struct HealthFunction: Handler {
 
     public func handle(_ event: [UInt8], context: Context) throws -> [UInt8] {
         do {
-            try database.connection.ping()
+            try database.ping()
             return APIResponse(JSONAnswer(200, Body(status: "ok", database: "ok"))).encoded()
         } catch {
             context.logger.warn("health check failed", ["errorClass": .string(error.errorClass), "sqlState": .string(error.sqlState)])

@@ -10,22 +10,31 @@ import Store
 /// user's API key or a third-party OAuth token for other routes). Deployed without the authorizer it
 /// verifies the bearer session token (or `__session` cookie) itself with the same configuration as `verifyToken`.
 public struct MeFunction: Handler {
-    private let database: DatabaseSession
+    private let profiles: any ProfileReader
     private let verifier: TokenVerifier?
     /// The token types served, by verifyToken's parser of `CLERK_ACCEPTS_TOKEN`.
     private let accepted: Set<ClerkTokenType>
 
     /// Sets up the database; token settings are optional (only needed without the authorizer).
     public init(_ ctx: InitContext, fetcher: @escaping JWKSFetcher = JWKSCache.curlFetcher) throws {
-        database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
-        accepted = try MachineTokenConfig.acceptedTypes(ctx.environment["CLERK_ACCEPTS_TOKEN"])
+        let database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
+        let accepted = try MachineTokenConfig.acceptedTypes(ctx.environment["CLERK_ACCEPTS_TOKEN"])
         // No token settings at all is fine (the authorizer answers for `me`); settings that are wrong, such
         // as a plain-http JWKS URL, are an init error as they are for verifyToken, not a silent 401.
+        let verifier: TokenVerifier?
         do {
             verifier = try TokenConfig.verifier(ctx.environment, logger: ctx.logger, fetcher: fetcher)
         } catch ConfigError.missing {
             verifier = nil
         }
+        self.init(profiles: PostgresProfileReader(database: database), verifier: verifier, accepted: accepted)
+    }
+
+    /// Reads `profiles`; `verifier` checks bearer session tokens when there is no authorizer context.
+    init(profiles: any ProfileReader, verifier: TokenVerifier?, accepted: Set<ClerkTokenType>) {
+        self.profiles = profiles
+        self.verifier = verifier
+        self.accepted = accepted
     }
 
     struct Profile: Encodable, Sendable {
@@ -59,20 +68,19 @@ public struct MeFunction: Handler {
         guard let request = try? APIRequest.decode(event) else {
             return APIResponse(Failure(.malformedRequest, "expected an API Gateway or Function URL request"))
         }
-        let store = UserStore(connection: database.connection)
         do {
             let user: StoredUser?
             if let id = request.authorizer["userId"]?.stringValue.flatMap(PostgresUUID.init(uuidString:)) {
                 try checkAuthorizerTokenType(request.authorizer, log: log)
-                user = try store.find(id: id)
+                user = try profiles.user(id: id)
             } else {
-                user = try verifiedUser(request, store: store, log: log)
+                user = try verifiedUser(request, log: log)
             }
             guard let user, !user.deleted else {
                 log.info("me: no such user", ["reason": user == nil ? "user_not_found" : "user_deleted"])
                 return APIResponse(Refusal(404, user == nil ? "user_not_found" : "user_deleted", "no profile for this user"))
             }
-            let memberships = try OrganizationStore(connection: database.connection).memberships(userId: user.id)
+            let memberships = try profiles.memberships(userId: user.id)
                 .map { Membership(id: $0.clerkOrgId, slug: $0.slug, name: $0.name, role: $0.role) }
             return APIResponse(JSONAnswer(200, Profile(id: user.id.postgresText, clerkUserId: user.clerkUserId, environment: user.environment,
                                       email: user.email, firstName: user.firstName, lastName: user.lastName,
@@ -101,7 +109,7 @@ public struct MeFunction: Handler {
 
     /// Without the authorizer: the user of the bearer session token (or `__session` cookie), verified here.
     /// Machine tokens are not verified here (no Backend API client), whatever the setting says.
-    func verifiedUser(_ request: APIRequest, store: UserStore, log: Logger) throws -> StoredUser? {
+    func verifiedUser(_ request: APIRequest, log: Logger) throws -> StoredUser? {
         guard let verifier else {
             log.warn("me refused", ["reason": "no_authorizer_context"])
             throw Refusal(401, "unauthorized", "no authorizer context and no token configuration")
@@ -121,7 +129,7 @@ public struct MeFunction: Handler {
         do {
             let session = try parsed.map { p throws(TokenError) in try verifier.verify(p, nowMs: Clock.nowMs()) }
                 ?? verifier.verify(token, nowMs: Clock.nowMs())
-            return try store.find(clerkUserId: session.claims.subject ?? "", environment: session.environment)
+            return try profiles.user(clerkUserId: session.claims.subject ?? "", environment: session.environment)
         } catch let error as TokenError {
             var metadata: Logger.Metadata = ["reason": .string(error.reason)]
             if let detail = error.detail { metadata["detail"] = .string(detail) }

@@ -12,11 +12,17 @@ final class OutboxRelay: @unchecked Sendable {
     /// Reads `RABBITMQ_URL` (`amqps://` for TLS, verified against `RABBITMQ_CA_FILE` or the system CA bundle),
     /// `KAFKA_*` and `OUTBOX_BATCH_SIZE`; nil when no broker is set (rows then wait for another relay).
     /// Throws a configuration error (an init error) for settings that cannot work.
-    init?(environment env: Environment) throws {
+    convenience init?(environment env: Environment) throws {
         let destinations = try Self.destinations(env)
         guard !destinations.isEmpty else { return nil }
+        self.init(destinations: destinations,
+                  batchSize: try Settings(env).integer("OUTBOX_BATCH_SIZE", default: 500, in: 1...10_000, unit: "rows"))
+    }
+
+    /// Relays to `destinations` (recording ones in the unit tier), up to `batchSize` rows a batch.
+    init(destinations: [OutboxDestination], batchSize: Int) {
         self.destinations = destinations
-        batchSize = try Settings(env).integer("OUTBOX_BATCH_SIZE", default: 500, in: 1...10_000, unit: "rows")
+        self.batchSize = batchSize
     }
 
     /// `rabbitmq`, `kafka` or `rabbitmq+kafka`.
@@ -39,11 +45,16 @@ final class OutboxRelay: @unchecked Sendable {
     /// Publishes batches until the outbox is empty, `maxBatches` is reached, time runs short, or another
     /// relay turns out to hold the outbox.
     func publishPending(_ connection: PostgresConnection, maxBatches: Int, context: Context) throws -> Outcome {
+        try publishPending(PostgresOutboxRows(connection: connection), maxBatches: maxBatches, context: context)
+    }
+
+    /// `publishPending` over `outbox` (an in-memory one in the unit tier).
+    func publishPending(_ outbox: some OutboxRows, maxBatches: Int, context: Context) throws -> Outcome {
         var outcome = Outcome()
         for _ in 0..<maxBatches {
             guard context.remainingTimeMs > 1500 else { break }
             var outage: (destination: String, reason: String)?
-            let batch = try OutboxStore(connection: connection).relay(limit: batchSize) { batch in
+            let batch = try outbox.relay(limit: batchSize) { batch in
                 // Each destination gets what every earlier one confirmed: a row counts once all have it.
                 var confirmed = batch.count
                 var failure: String?
@@ -103,21 +114,27 @@ struct OutboxPublishError: LambdaReportableError {
 /// `publishOutbox`: publishes pending outbox rows (scheduled every minute; any event triggers it).
 struct PublishOutboxFunction: Handler {
     private let relay: OutboxRelay?
-    private let database: DatabaseSession
+    private let outbox: any OutboxRows
 
     init(_ ctx: InitContext) throws {
-        relay = try OutboxRelay(environment: ctx.environment)
-        database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
+        let relay = try OutboxRelay(environment: ctx.environment)
+        let database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
         if relay == nil { ctx.logger.warn("neither RABBITMQ_URL nor KAFKA_BROKERS is set: outbox rows stay for another relay") }
+        self.init(relay: relay, outbox: PostgresOutboxRows(connection: database.connection))
+    }
+
+    /// Relays `outbox` through `relay`; nil reports the outbox without publishing (no broker configured).
+    init(relay: OutboxRelay?, outbox: any OutboxRows) {
+        self.relay = relay
+        self.outbox = outbox
     }
 
     func handle(_ event: [UInt8], context: Context) throws -> [UInt8] {
-        let store = OutboxStore(connection: database.connection)
         guard let relay else {
-            return try JSONCoding.encoder.encode(PublishAnswer(published: 0, pending: try store.pendingCount(), relay: "disabled"))
+            return try JSONCoding.encoder.encode(PublishAnswer(published: 0, pending: try outbox.pendingCount(), relay: "disabled"))
         }
-        let outcome = try relay.publishPending(database.connection, maxBatches: 1000, context: context)
-        let pending = try store.pendingCount()
+        let outcome = try relay.publishPending(outbox, maxBatches: 1000, context: context)
+        let pending = try outbox.pendingCount()
         context.metrics.emit([("OutboxPublished", Double(outcome.published), .count), ("OutboxPending", Double(pending), .count),
                              ("OutboxSetAside", Double(outcome.setAside), .count)])
         if let error = outcome.error {

@@ -24,25 +24,38 @@ public struct AuthorizerUnavailable: LambdaReportableError {
 /// does not know yet creates a minimal row, so `userId` is always the internal id.
 public struct VerifyTokenFunction: Handler {
     private let verifier: TokenVerifier
-    private let database: DatabaseSession
-    private let directory: ClerkUserDirectory?
+    private let users: any TokenUserStore
+    private let directory: (any ClerkUserLookUp)?
     let guards: OrganizationGuards
     let machine: MachineTokenConfig
     private let decoder = JSONCoding.decoder
 
     /// Sets up the verifier (keys fetched lazily, cached across invocations) and the database.
     public init(_ ctx: InitContext, fetcher: @escaping JWKSFetcher = JWKSCache.curlFetcher) throws {
-        verifier = try TokenConfig.verifier(ctx.environment, logger: ctx.logger, fetcher: fetcher)
-        database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
+        let verifier = try TokenConfig.verifier(ctx.environment, logger: ctx.logger, fetcher: fetcher)
+        let database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
         let api = try ClerkAPIConfig(environment: ctx.environment)
-        directory = try ClerkUserDirectory(config: api)
-        machine = try MachineTokenConfig(environment: ctx.environment, api: api, keys: verifier)
-        guards = try OrganizationGuards(environment: ctx.environment)
+        let directory = try ClerkUserDirectory(config: api)
+        let machine = try MachineTokenConfig(environment: ctx.environment, api: api, keys: verifier)
+        let guards = try OrganizationGuards(environment: ctx.environment)
         if guards.machineRefusal != nil, machine.accepted.contains(where: { $0 != .sessionToken }) {
             // Allowed (one route may take session tokens alone), but every machine token will be refused: say so once.
             ctx.logger.warn("an organization guard refuses every machine token CLERK_ACCEPTS_TOKEN accepts",
                             ["reason": "org_guard_refuses_machine_tokens"])
         }
+        self.init(verifier: verifier, users: PostgresTokenUsers(database: database), directory: directory,
+                  guards: guards, machine: machine)
+    }
+
+    /// Checks tokens with `verifier` and resolves their users in `users`, filled from `directory` when it is set
+    /// (in-memory ones in the unit tier).
+    init(verifier: TokenVerifier, users: any TokenUserStore, directory: (any ClerkUserLookUp)?, guards: OrganizationGuards,
+         machine: MachineTokenConfig) {
+        self.verifier = verifier
+        self.users = users
+        self.directory = directory
+        self.guards = guards
+        self.machine = machine
     }
 
     private struct Event: Decodable {
@@ -157,8 +170,7 @@ public struct VerifyTokenFunction: Handler {
     /// database does not know it yet; a tombstone or a user Clerk does not have is refused (logged).
     func resolveUser(_ sub: String, environment: String, shape: String, log: Logger) -> UserResolution {
         do {
-            let store = UserStore(connection: database.connection)
-            if let directory, try store.find(clerkUserId: sub, environment: environment) == nil,
+            if let directory, try !users.exists(clerkUserId: sub, environment: environment),
                let answer = directory.lookUp(sub, environment: environment, deadlineMs: Clock.nowMs() + 3000) {
                 switch answer {
                 case .notFound:
@@ -168,7 +180,7 @@ public struct VerifyTokenFunction: Handler {
                     // Through the webhooks' own sync function, so a racing user.created changes nothing twice.
                     var record = UserRecord(profile, json: json)
                     record.clerkUserId = sub
-                    _ = try store.apply(UserChange(kind: .updated, deliveryId: "jit:\(sub):\(profile.updatedAt ?? 0)",
+                    _ = try users.apply(UserChange(kind: .updated, deliveryId: "jit:\(sub):\(profile.updatedAt ?? 0)",
                                                    environment: environment, user: record))
                     log.info("user filled from Clerk just in time", ["clerkUserId": .string(sub), "environment": .string(environment)])
                 case .unavailable(let error):
@@ -176,7 +188,7 @@ public struct VerifyTokenFunction: Handler {
                              ["reason": .string(error.code), "clerkUserId": .string(sub)])
                 }
             }
-            let user = try store.findOrCreate(clerkUserId: sub, environment: environment)
+            let user = try users.findOrCreate(clerkUserId: sub, environment: environment)
             if user.deleted {
                 log.warn("token rejected", ["reason": "user_deleted", "shape": .string(shape), "clerkUserId": .string(sub)])
                 return .refused(.denied(reason: "user_deleted"))
