@@ -36,13 +36,13 @@ struct MachineTokenConfig: Sendable {
         }
         var instances: [MachineTokenVerifier.Client] = []
         // Production first: a token unknown there is asked of development (a 404 moves on).
-        for environment in ["production", "development"] + api.secretKeys.keys.sorted() where !instances.contains(where: { $0.environment == environment }) {
+        for environment in ClerkEnvironment.allCases.sorted().map(\.rawValue) + api.secretKeys.keys.sorted() where !instances.contains(where: { $0.environment == environment }) {
             guard let client = try api.client(for: environment) else { continue }
             instances.append(.init(environment: environment, api: client))
         }
         var machine: MachineTokenVerifier.Client?
         if let key = env["CLERK_MACHINE_SECRET_KEY"] {
-            machine = .init(environment: env["CLERK_ENVIRONMENT"] ?? "production",
+            machine = .init(environment: try Settings(env).clerkEnvironment().rawValue,
                             api: try ClerkBackendAPI(baseURL: api.baseURL, secretKey: key))
         }
         // Opaque tokens are the common form and can only be checked at Clerk: accepting a type without a key

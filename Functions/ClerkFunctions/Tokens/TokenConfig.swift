@@ -19,7 +19,8 @@ public enum TokenConfig {
                       logger: logger.with("clerkInstance", .string(environment)))
         }
         var instances: [TokenVerifier.Instance] = []
-        for (prefix, environment) in [("DEV_", "development"), ("PROD_", "production")] {
+        for instance in [ClerkEnvironment.development, .production] {
+            let (prefix, environment) = (instance.variablePrefix, instance.rawValue)
             guard let issuer = env[prefix + "CLERK_ISSUER"] else { continue }
             try requireHTTPS(issuer, prefix + "CLERK_ISSUER")
             let url = env[prefix + "CLERK_JWKS_URL"] ?? TokenVerifier.Instance.normalize(issuer) + "/.well-known/jwks.json"
@@ -27,7 +28,7 @@ public enum TokenConfig {
             instances.append(.init(issuer: issuer, environment: environment, keys: cache(.remote(url: url, headers: []), environment)))
         }
         if instances.isEmpty {
-            let environment = env["CLERK_ENVIRONMENT"] ?? "production"
+            let environment = try Settings(env).clerkEnvironment().rawValue
             let issuer = env["CLERK_ISSUER"]
             if let issuer { try requireHTTPS(issuer, "CLERK_ISSUER") }
             let source: KeySource
