@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-.PHONY: run test unit mutants fuzz deps build release package order-file bench-runtime bench-webhooks bench-tokens bench-outbox bench-backfill bench-coldstart bench-machine clean
+.PHONY: run test unit format mutants fuzz deps build release package order-file bench-runtime bench-webhooks bench-tokens bench-outbox bench-backfill bench-coldstart bench-machine clean
 
 deps:
 	@scripts/install-deps.sh
@@ -21,6 +21,10 @@ test:
 # brokers in memory. No server, no network; seconds, not minutes. It never replaces `make test`.
 unit: deps
 	env -u DATABASE_URL -u CLERK_LOCAL_POSTGRES swift test --disable-swift-testing --filter 'ClerkFunctionsUnitTests|LambdaRuntimeTests'
+
+# Rewrites the sources as .swift-format says (`make test` fails on any difference: `swift format lint --strict`).
+format:
+	swift format format --in-place --recursive Functions Runtime Tests Fuzz Benchmarks Package.swift
 
 # Each guard the project relies on taken out in turn (scripts/mutants.list), rebuilt, and only the tests named for it
 # run: which faults does no test catch? Not part of `make test`; `scripts/mutants.sh ID…` makes only some.

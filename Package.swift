@@ -13,12 +13,12 @@ let package = Package(
         .executable(name: "bootstrap", targets: ["bootstrap"]),
         .executable(name: "clerk-functions", targets: ["clerk-functions"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
-        .library(name: "ClerkFunctions", targets: ["ClerkFunctions"]),
+        .library(name: "ClerkFunctions", targets: ["ClerkFunctions"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0")
     ],
     targets: [
         // MARK: Runtime: knows Lambda and HTTP, nothing of Clerk or PostgreSQL.
@@ -73,15 +73,17 @@ let package = Package(
             name: "clerk-functions",
             dependencies: [
                 "ClerkFunctions", "ClerkKit", "DevTools", "Store", "LambdaRuntime", "LocalHosting", "JSON",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
             ],
             path: "Functions/clerk-functions"),
 
         // MARK: Benchmarks (print figures; never asserted in tests).
         .executableTarget(
             name: "clerk-bench",
-            dependencies: ["LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "ClerkKit", "ClerkFunctions", "Store", "Messaging",
-                           "ClerkStandIn", "DevTools"],
+            dependencies: [
+                "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "ClerkKit", "ClerkFunctions", "Store", "Messaging",
+                "ClerkStandIn", "DevTools"
+            ],
             path: "Benchmarks/clerk-bench"),
 
         // MARK: Tests: real PostgreSQL, real processes, real signatures.
@@ -91,7 +93,10 @@ let package = Package(
         .target(name: "ClerkStandIn", dependencies: ["LambdaRuntime", "LocalHosting", "JSON"], path: "Tests/ClerkStandIn"),
         .target(
             name: "TestSupport",
-            dependencies: ["RuntimeSupport", "StoreTestSupport", "ClerkStandIn", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "Store", "ClerkKit", "Messaging", "CKafka", "ClerkFunctions", "DevTools"],
+            dependencies: [
+                "RuntimeSupport", "StoreTestSupport", "ClerkStandIn", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "Store", "ClerkKit",
+                "Messaging", "CKafka", "ClerkFunctions", "DevTools"
+            ],
             path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "LocalHosting", "HTTPClient", "JSON", "RuntimeSupport"]),
@@ -110,16 +115,22 @@ let package = Package(
             dependencies: ["LocalHosting", "LambdaRuntime", "HTTPClient", "JSON", "ClerkFunctions", "ClerkKit", "TestSupport"]),
         .testTarget(
             name: "DeploymentTests",
-            dependencies: ["ClerkFunctions", "ClerkKit", "Messaging", "LambdaRuntime", "LocalHosting", "JSON", "TestSupport",
-                           .product(name: "Yams", package: "Yams")]),
+            dependencies: [
+                "ClerkFunctions", "ClerkKit", "Messaging", "LambdaRuntime", "LocalHosting", "JSON", "TestSupport",
+                .product(name: "Yams", package: "Yams")
+            ]),
         .testTarget(
             name: "ClerkFunctionsUnitTests",
-            dependencies: ["ClerkFunctions", "ClerkKit", "Store", "LambdaRuntime", "JSON", "DevTools",
-                           .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "ClerkFunctions", "ClerkKit", "Store", "LambdaRuntime", "JSON", "DevTools",
+                .product(name: "Logging", package: "swift-log")
+            ]),
         .testTarget(
             name: "ClerkFunctionsTests",
-            dependencies: ["ClerkFunctions", "ClerkKit", "Store", "Messaging", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "TestSupport",
-                           .product(name: "Yams", package: "Yams")]),
+            dependencies: [
+                "ClerkFunctions", "ClerkKit", "Store", "Messaging", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "TestSupport",
+                .product(name: "Yams", package: "Yams")
+            ])
     ],
     swiftLanguageModes: [.v6]
 )
@@ -134,7 +145,7 @@ if Context.environment["CLERK_FUZZ"] != nil {
         ("FuzzEvents", ["ClerkFunctions", "ClerkKit", "Store"]),
         ("FuzzHTTPRequest", ["LocalHosting"]),
         ("FuzzClerkPayloads", ["ClerkFunctions", "ClerkKit", "JSON"]),
-        ("FuzzOrgClaims", ["ClerkKit", "JSON"]),
+        ("FuzzOrgClaims", ["ClerkKit", "JSON"])
     ]
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
     for (name, dependencies) in fuzzTargets {

@@ -3,10 +3,12 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-# Every import a declared dependency (the rooms of ../shared/ARCHITECTURE.md hold by their import lines), and
-# no function over 60 lines outside SQL text.
+# Every import a declared dependency (the rooms of ../shared/ARCHITECTURE.md hold by their import lines),
+# no function over 60 lines outside SQL text, and the format.
 swift build --build-tests --explicit-target-dependency-import-check error
 python3 scripts/function-length.py
+# The sources as swift-format writes them (.swift-format; `make format` rewrites them).
+swift format lint --strict --recursive Functions Runtime Tests Fuzz Benchmarks Package.swift
 # The template checkers and Svix's own verifier, from PyPI, in a venv of our own (the tests run them).
 # Also noida-db, the Kafka-protocol broker the Kafka tests run (Debian has none).
 if [ ! -x .build/venv/bin/sam ] || [ ! -x .build/venv/bin/cfn-lint ] || ! .build/venv/bin/python -c "import svix, noida_db, botocore" 2>/dev/null; then

@@ -8,7 +8,8 @@ struct APIAnswer {
     /// The answer in `out`, nil when it is not an API Gateway response with a JSON body.
     init?(_ out: [UInt8]) {
         guard let response = try? JSONValue.parse(out), let status = response["statusCode"]?.doubleValue,
-              let text = response["body"]?.stringValue, let body = try? JSONValue.parse(Array(text.utf8)) else { return nil }
+            let text = response["body"]?.stringValue, let body = try? JSONValue.parse(Array(text.utf8))
+        else { return nil }
         self.status = Int(status)
         self.body = body
     }

@@ -4,8 +4,9 @@ import ClerkStandIn
 import LambdaRuntime
 import LocalHosting
 import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `bench-backfill`: users per second from the Backend API stand-in into the local PostgreSQL, next to the
@@ -24,7 +25,8 @@ enum BackfillBenchmark {
             let standIn = try ClerkAPIStandIn()
             for i in 0..<n { standIn.addUser(id: "user_bench\(i)", email: "b\(i)@example.com", updatedAt: 1_735_732_800_000 + Int64(i)) }
             print("backfill benchmark: \(n) users from the Backend API stand-in, pages of 500")
-            var first: [Double] = [], second: [Double] = []
+            var first: [Double] = []
+            var second: [Double] = []
             for round in 1...3 {
                 let (a, b) = try runs(db: db, standIn: standIn, n: n)
                 first.append(a)
@@ -37,10 +39,12 @@ enum BackfillBenchmark {
             print("floor: \(fmt(floor, 0)) plain rows/s (one INSERT per page, no API, no sync rules)")
             print("target: >= 5,000 users/s")
             func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
-            print("RESULT backfill users_per_s=\(fmt(median(first), 0)) unchanged_users_per_s=\(fmt(median(second), 0)) "
-                  + "pages_alone_users_per_s=\(fmt(fetch, 0)) floor_rows_per_s=\(fmt(floor, 0))")
-            print("RATIO backfill users_per_s/plain_insert_rows_per_s=\(fmt(median(first) / floor, 2)) "
-                  + "users_per_s/pages_alone=\(fmt(median(first) / fetch, 2))")
+            print(
+                "RESULT backfill users_per_s=\(fmt(median(first), 0)) unchanged_users_per_s=\(fmt(median(second), 0)) "
+                    + "pages_alone_users_per_s=\(fmt(fetch, 0)) floor_rows_per_s=\(fmt(floor, 0))")
+            print(
+                "RATIO backfill users_per_s/plain_insert_rows_per_s=\(fmt(median(first) / floor, 2)) "
+                    + "users_per_s/pages_alone=\(fmt(median(first) / fetch, 2))")
         } catch {
             print("backfill benchmark failed: \(error)")
             exit(1)
@@ -91,12 +95,16 @@ enum BackfillBenchmark {
     static func insertFloor(_ db: PostgresConnection, n: Int) throws -> Double {
         try db.query("CREATE TEMP TABLE floor_users (clerk_user_id text, email text)")
         let started = Clock.monotonicNs()
-        var i = 0, inserted = 0
+        var i = 0
+        var inserted = 0
         while i < n {
             let page = (i..<min(i + 500, n))
-            inserted += try db.query("INSERT INTO floor_users SELECT * FROM unnest($1::text[], $2::text[])", [
-                PostgresArray(page.map { Optional("user_bench\($0)") }), PostgresArray(page.map { Optional("b\($0)@example.com") }),
-            ]).affected
+            inserted += try db.query(
+                "INSERT INTO floor_users SELECT * FROM unnest($1::text[], $2::text[])",
+                [
+                    PostgresArray(page.map { Optional("user_bench\($0)") }), PostgresArray(page.map { Optional("b\($0)@example.com") })
+                ]
+            ).affected
             i += 500
         }
         let rate = Double(n) / (Double(Clock.monotonicNs() - started) / 1e9)

@@ -1,6 +1,7 @@
 import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension ColdStartBenchmark {
@@ -9,7 +10,8 @@ extension ColdStartBenchmark {
     /// A library the package does not hold (none expected: the floor links a subset of what `bootstrap`
     /// links) is copied in and named.
     static func stageFloor(_ program: String, as name: String, root: String) {
-        let lib = root + "/var/task/lib", target = root + "/var/task/" + name
+        let lib = root + "/var/task/lib"
+        let target = root + "/var/task/" + name
         func run(_ path: String, _ arguments: [String]) -> (exit: ProcessExit, stdout: [UInt8], stderr: [UInt8])? {
             try? Subprocess.run(path: path, arguments: arguments, environment: ["PATH": "/usr/bin:/bin"])
         }
@@ -28,7 +30,8 @@ extension ColdStartBenchmark {
                 _ = run("/bin/cp", ["-L", needed, lib + "/" + base])
             }
         }
-        let patched = run("/usr/bin/patchelf", ["--set-interpreter", "/var/task/lib/" + loader, "--force-rpath", "--set-rpath", "/var/task/lib", target])
+        let patched = run(
+            "/usr/bin/patchelf", ["--set-interpreter", "/var/task/lib/" + loader, "--force-rpath", "--set-rpath", "/var/task/lib", target])
         Tally.expect("coldstart floor \(name) staged in the package's root", patched?.exit.code == 0, "patchelf failed")
     }
 }

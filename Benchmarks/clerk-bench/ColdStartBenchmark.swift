@@ -1,8 +1,9 @@
 import JSON
-import LocalHosting
 import LambdaRuntime
+import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `bench-coldstart`: exec-to-first-response of the packaged bootstrap, unpacked alone into an empty root
@@ -24,7 +25,8 @@ enum ColdStartBenchmark {
     static func run(_ options: BenchOptions) {
         let zip = options.string("zip", ".build/lambda/\(machine())/function.zip")
         let runs = options.int("runs", 20)
-        let floor = options.string("floor", ".build/bench/curl_loop"), floorPQ = options.string("floor-pq", ".build/bench/curl_pq_loop")
+        let floor = options.string("floor", ".build/bench/curl_loop")
+        let floorPQ = options.string("floor-pq", ".build/bench/curl_pq_loop")
         guard FileIO.exists(zip), FileIO.exists(floor), FileIO.exists(floorPQ) else {
             print("missing \(FileIO.exists(zip) ? "\(floor) or \(floorPQ): run through `make bench-coldstart`" : "\(zip): run `make package` first")")
             exit(1)
@@ -41,19 +43,25 @@ enum ColdStartBenchmark {
         Tally.expect("coldstart package unpacked", unzipped?.exit.code == 0, "unzip failed")
         stageFloor(floor, as: "curl_loop", root: root)
         stageFloor(floorPQ, as: "curl_pq_loop", root: root)
-        let seb = Array("\"Seb\"".utf8), empty = Array("{}".utf8)
-        compare(root: root, runs: runs,
-                ours: Variant(label: "echo (no database)", program: "bootstrap", env: ["_HANDLER": "echo"], event: seb) { $0 == seb },
-                floor: Variant(label: "C libcurl loop", program: "curl_loop", env: [:], event: seb) { $0 == seb }, name: "echo")
+        let seb = Array("\"Seb\"".utf8)
+        let empty = Array("{}".utf8)
+        compare(
+            root: root, runs: runs,
+            ours: Variant(label: "echo (no database)", program: "bootstrap", env: ["_HANDLER": "echo"], event: seb) { $0 == seb },
+            floor: Variant(label: "C libcurl loop", program: "curl_loop", env: [:], event: seb) { $0 == seb }, name: "echo")
         guard let db = Environment.process()["CLERK_PG_TCP_URL"] else {
             print("  health: CLERK_PG_TCP_URL is not set (make bench-coldstart provides it)")
             exit(1)
         }
-        compare(root: root, runs: runs,
-                ours: Variant(label: "health (PostgreSQL connection at init, loopback TCP)", program: "bootstrap",
-                              env: ["_HANDLER": "health", "DATABASE_URL": db], event: empty, expected: healthy),
-                floor: Variant(label: "C libcurl loop + libpq connect at init, SELECT 1", program: "curl_pq_loop",
-                               env: ["DATABASE_URL": db], event: empty) { $0 == empty }, name: "health")
+        compare(
+            root: root, runs: runs,
+            ours: Variant(
+                label: "health (PostgreSQL connection at init, loopback TCP)", program: "bootstrap",
+                env: ["_HANDLER": "health", "DATABASE_URL": db], event: empty, expected: healthy),
+            floor: Variant(
+                label: "C libcurl loop + libpq connect at init, SELECT 1", program: "curl_pq_loop",
+                env: ["DATABASE_URL": db], event: empty
+            ) { $0 == empty }, name: "health")
     }
 
     /// `health`'s answer when PostgreSQL answered: HTTP 200, `status` and `database` both `ok`.
@@ -93,17 +101,23 @@ enum ColdStartBenchmark {
         }
         tallies[0].require(runs)
         tallies[1].require(runs)
-        func median(_ v: [Double]) -> Double { let s = v.sorted(); return s[s.count / 2] }
+        func median(_ v: [Double]) -> Double {
+            let s = v.sorted()
+            return s[s.count / 2]
+        }
         let medians = times.map { (next: median($0.map(\.next)), response: median($0.map(\.response))) }
         for (i, variant) in [ours, floor].enumerated() {
             let responses = times[i].map(\.response)
-            print("  \(variant.label): exec-to-first-next median \(fmt(medians[i].next, 2)) ms, exec-to-first-response median "
-                  + "\(fmt(medians[i].response, 2)) ms (min \(fmt(responses.min() ?? 0, 2)), max \(fmt(responses.max() ?? 0, 2)))")
+            print(
+                "  \(variant.label): exec-to-first-next median \(fmt(medians[i].next, 2)) ms, exec-to-first-response median "
+                    + "\(fmt(medians[i].response, 2)) ms (min \(fmt(responses.min() ?? 0, 2)), max \(fmt(responses.max() ?? 0, 2)))")
         }
-        print("RESULT coldstart \(name) first_response_ms_median=\(fmt(medians[0].response, 2)) first_next_ms_median=\(fmt(medians[0].next, 2)) "
-              + "floor_first_response_ms_median=\(fmt(medians[1].response, 2)) floor_first_next_ms_median=\(fmt(medians[1].next, 2))")
-        print("RATIO coldstart \(name) first_response bootstrap/floor=\(fmt(medians[0].response / medians[1].response, 2)) "
-              + "first_next bootstrap/floor=\(fmt(medians[0].next / medians[1].next, 2))")
+        print(
+            "RESULT coldstart \(name) first_response_ms_median=\(fmt(medians[0].response, 2)) first_next_ms_median=\(fmt(medians[0].next, 2)) "
+                + "floor_first_response_ms_median=\(fmt(medians[1].response, 2)) floor_first_next_ms_median=\(fmt(medians[1].next, 2))")
+        print(
+            "RATIO coldstart \(name) first_response bootstrap/floor=\(fmt(medians[0].response / medians[1].response, 2)) "
+                + "first_next bootstrap/floor=\(fmt(medians[0].next / medians[1].next, 2))")
     }
 
     /// Why one cold start did not count.

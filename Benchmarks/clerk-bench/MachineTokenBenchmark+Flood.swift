@@ -1,8 +1,9 @@
 import ClerkKit
 import ClerkStandIn
 import LambdaRuntime
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `bench-machine`, flood part: random opaque tokens (each one a cache miss) through one verifier against the
@@ -20,11 +21,14 @@ extension MachineTokenBenchmark {
 
     /// `tokens` junk keys at `perSecond` (0: as fast as they come); every `every`th one is followed by a check
     /// of a real cached key and of a real key never seen before.
-    static func flood(_ standIn: ClerkAPIStandIn, keys: TokenVerifier, lookupsPerSecond: Int, maxConcurrent: Int, cue429: Bool,
-                      tokens: Int, perSecond: Int, every: Int = 100) throws -> Flood {
+    static func flood(
+        _ standIn: ClerkAPIStandIn, keys: TokenVerifier, lookupsPerSecond: Int, maxConcurrent: Int, cue429: Bool,
+        tokens: Int, perSecond: Int, every: Int = 100
+    ) throws -> Flood {
         let api = try ClerkBackendAPI(baseURL: standIn.baseURL, secretKey: standIn.secretKey)
-        let verifier = MachineTokenVerifier(instances: [.init(environment: "production", api: api)], jwtVerifier: keys,
-                                            lookupsPerSecond: lookupsPerSecond, maxConcurrentLookups: maxConcurrent)
+        let verifier = MachineTokenVerifier(
+            instances: [.init(environment: "production", api: api)], jwtVerifier: keys,
+            lookupsPerSecond: lookupsPerSecond, maxConcurrentLookups: maxConcurrent)
         func key() -> String { "ak_" + Base64.encode(Crypto.randomBytes(32)) }  // Clerk's shape: 44 characters of base64, one `=`
         var subjects: [String: String] = [:]
         func outcome(_ token: String) -> String {
@@ -77,23 +81,29 @@ extension MachineTokenBenchmark {
             print("    junk: \(counts(f.junk)); real cached key: \(counts(f.cached)); real uncached key: \(counts(f.uncached))")
         }
         print("flood: \(n) random ak_ keys through one container, a real cached and a real uncached key checked every 100:")
-        let off = try flood(try ClerkAPIStandIn(), keys: keys, lookupsPerSecond: 1_000_000, maxConcurrent: 1_000_000, cue429: false,
-                            tokens: n, perSecond: 0)
+        let off = try flood(
+            try ClerkAPIStandIn(), keys: keys, lookupsPerSecond: 1_000_000, maxConcurrent: 1_000_000, cue429: false,
+            tokens: n, perSecond: 0)
         line("no caps, as fast as they come (what every flood cost before)", off)
         off.require("machine_flood no caps", tokens: n, junk: ["token_invalid"], uncached: ["passed"])
-        let capped = try flood(try ClerkAPIStandIn(), keys: keys, lookupsPerSecond: MachineTokenVerifier.defaultLookupsPerSecond,
-                               maxConcurrent: MachineTokenVerifier.defaultMaxConcurrentLookups, cue429: false, tokens: n, perSecond: rate)
+        let capped = try flood(
+            try ClerkAPIStandIn(), keys: keys, lookupsPerSecond: MachineTokenVerifier.defaultLookupsPerSecond,
+            maxConcurrent: MachineTokenVerifier.defaultMaxConcurrentLookups, cue429: false, tokens: n, perSecond: rate)
         line("default caps (\(MachineTokenVerifier.defaultLookupsPerSecond)/s), \(rate) keys/s", capped)
-        capped.require("machine_flood default caps", tokens: n, junk: ["token_invalid", "lookups_throttled"],
-                       uncached: ["passed", "lookups_throttled"])
-        let limited = try flood(try ClerkAPIStandIn(), keys: keys, lookupsPerSecond: MachineTokenVerifier.defaultLookupsPerSecond,
-                                maxConcurrent: MachineTokenVerifier.defaultMaxConcurrentLookups, cue429: true, tokens: n, perSecond: rate)
+        capped.require(
+            "machine_flood default caps", tokens: n, junk: ["token_invalid", "lookups_throttled"],
+            uncached: ["passed", "lookups_throttled"])
+        let limited = try flood(
+            try ClerkAPIStandIn(), keys: keys, lookupsPerSecond: MachineTokenVerifier.defaultLookupsPerSecond,
+            maxConcurrent: MachineTokenVerifier.defaultMaxConcurrentLookups, cue429: true, tokens: n, perSecond: rate)
         line("default caps, Clerk answers the first call 429 (Retry-After: 1), \(rate) keys/s", limited)
         let limitedAnswers: Set<String> = ["lookups_throttled", "clerk_api_rate_limited"]
-        limited.require("machine_flood after a 429", tokens: n, junk: limitedAnswers.union(["token_invalid"]),
-                        uncached: limitedAnswers.union(["passed"]))
-        print("RESULT machine_flood calls_uncapped=\(off.calls) calls_capped=\(capped.calls) calls_after_429=\(limited.calls) "
-              + "capped_seconds=\(fmt(capped.seconds, 2)) cached_passed=\(capped.cached["passed"] ?? 0)/\(capped.cached.values.reduce(0, +))")
+        limited.require(
+            "machine_flood after a 429", tokens: n, junk: limitedAnswers.union(["token_invalid"]),
+            uncached: limitedAnswers.union(["passed"]))
+        print(
+            "RESULT machine_flood calls_uncapped=\(off.calls) calls_capped=\(capped.calls) calls_after_429=\(limited.calls) "
+                + "capped_seconds=\(fmt(capped.seconds, 2)) cached_passed=\(capped.cached["passed"] ?? 0)/\(capped.cached.values.reduce(0, +))")
     }
 }
 

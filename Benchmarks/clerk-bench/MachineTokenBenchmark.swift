@@ -5,8 +5,9 @@ import HTTPClient
 import JSON
 import LambdaRuntime
 import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `bench-machine`: an opaque machine-token check answered from the cache (type detection, SHA-256 of the
@@ -39,7 +40,9 @@ enum MachineTokenBenchmark {
             try detectPart(cachedN: cachedN, rounds: rounds, into: &f)
             let load = ((try? FileIO.readText("/proc/loadavg")) ?? "?").split(separator: " ").prefix(3).joined(separator: " ")
             print("machine-token checks, opaque API key, best of \(rounds) rounds (every check verified; load average \(load)):")
-            print("  cached (detect type, SHA-256, cache lookup), \(cachedN) checks:        \(fmt(f.cachedNs / 1000, 2)) us, \(fmt(1e9 / f.cachedNs, 0))/s")
+            print(
+                "  cached (detect type, SHA-256, cache lookup), \(cachedN) checks:        \(fmt(f.cachedNs / 1000, 2)) us, \(fmt(1e9 / f.cachedNs, 0))/s"
+            )
             print("  uncached (one POST /v1/api_keys/verify to the stand-in), \(callsN) checks: \(fmt(f.uncachedNs / 1000, 1)) us")
             print("  bare libcurl round trip, same request to the same stand-in:         \(fmt(f.bareNs / 1000, 1)) us")
             print("  uncached minus bare round trip:                                      \(fmt((f.uncachedNs - f.bareNs) / 1000, 1)) us")
@@ -47,7 +50,9 @@ enum MachineTokenBenchmark {
             print("  (Clerk's answer through the generic JSONDecoder instead, not used:  \(fmt(f.decoderNs / 1000, 1)) us)")
             print("  type detection of a \(f.sessionBytes)-byte session token (added to each session check): \(fmt(f.detectNs / 1000, 2)) us")
             try runFlood(options, keys: sessionKeys)
-            print("RESULT machine cached_us=\(fmt(f.cachedNs / 1000, 2)) uncached_us=\(fmt(f.uncachedNs / 1000, 1)) bare_round_trip_us=\(fmt(f.bareNs / 1000, 1))")
+            print(
+                "RESULT machine cached_us=\(fmt(f.cachedNs / 1000, 2)) uncached_us=\(fmt(f.uncachedNs / 1000, 1)) bare_round_trip_us=\(fmt(f.bareNs / 1000, 1))"
+            )
             print("RATIO machine uncached/bare_round_trip=\(fmt(f.uncachedNs / f.bareNs, 2))")
         } catch {
             print("machine benchmark failed: \(error)")
@@ -67,13 +72,16 @@ enum MachineTokenBenchmark {
     }
 
     /// The verifier's checks, from the cache and through the stand-in: each must pass with the key's subject.
-    static func verifierParts(_ standIn: ClerkAPIStandIn, token: String, keys: TokenVerifier, cachedN: Int, callsN: Int,
-                              rounds: Int, into f: inout Figures) throws {
+    static func verifierParts(
+        _ standIn: ClerkAPIStandIn, token: String, keys: TokenVerifier, cachedN: Int, callsN: Int,
+        rounds: Int, into f: inout Figures
+    ) throws {
         func verifier(ttl: Int) throws -> MachineTokenVerifier {
             let api = try ClerkBackendAPI(baseURL: standIn.baseURL, secretKey: standIn.secretKey)
             // No caps: this part measures a call, not the flood guard (the flood part below does).
-            return MachineTokenVerifier(instances: [.init(environment: "production", api: api)], jwtVerifier: keys,
-                                        cacheTTLSeconds: ttl, negativeTTLSeconds: ttl, lookupsPerSecond: 1_000_000)
+            return MachineTokenVerifier(
+                instances: [.init(environment: "production", api: api)], jwtVerifier: keys,
+                cacheTTLSeconds: ttl, negativeTTLSeconds: ttl, lookupsPerSecond: 1_000_000)
         }
         func check(_ v: MachineTokenVerifier, _ tally: inout Tally) {
             do {
@@ -95,16 +103,19 @@ enum MachineTokenBenchmark {
         warm.require(1200)
         cachedTally.require(rounds * cachedN)
         uncachedTally.require(rounds * callsN)
-        Tally.expect("machine uncached checks reached the stand-in", standIn.machineVerifyCalls >= 200 + rounds * callsN,
-                     "\(standIn.machineVerifyCalls) calls")
+        Tally.expect(
+            "machine uncached checks reached the stand-in", standIn.machineVerifyCalls >= 200 + rounds * callsN,
+            "\(standIn.machineVerifyCalls) calls")
     }
 
     /// The floor (the same POST on one reused libcurl handle, nothing read from it; each must answer 200),
     /// the Backend API client's call alone, and the generic decoder this path does not use.
     static func roundTripParts(_ standIn: ClerkAPIStandIn, token: String, callsN: Int, rounds: Int, into f: inout Figures) throws {
         let client = try HTTPClient()
-        let headers = ["Authorization: Bearer " + standIn.secretKey, "Clerk-API-Version: " + ClerkBackendAPI.apiVersion,
-                       "Accept: application/json", "User-Agent: clerk-functions", "Content-Type: application/json"]
+        let headers = [
+            "Authorization: Bearer " + standIn.secretKey, "Clerk-API-Version: " + ClerkBackendAPI.apiVersion,
+            "Accept: application/json", "User-Agent: clerk-functions", "Content-Type: application/json"
+        ]
         let body = Array(("{\"secret\":" + JSONText.quoted(token) + "}").utf8)
         let url = standIn.baseURL + "/v1/api_keys/verify"
         func bare(_ tally: inout Tally) {
@@ -115,7 +126,8 @@ enum MachineTokenBenchmark {
                 tally.fail("\(error)")
             }
         }
-        var warm = Tally("machine bare round trip warm-up"), bareTally = Tally("machine bare round trips answered 200")
+        var warm = Tally("machine bare round trip warm-up")
+        var bareTally = Tally("machine bare round trips answered 200")
         for _ in 0..<200 { bare(&warm) }
         warm.require(200)
         f.bareNs = best(rounds, callsN) { bare(&bareTally) }
@@ -146,9 +158,10 @@ enum MachineTokenBenchmark {
     /// What telling the type apart adds to every session-token check (header and payload decoded once more).
     static func detectPart(cachedN: Int, rounds: Int, into f: inout Figures) throws {
         let devKey = try DevelopmentKey(keyId: "ins_2Y7xK3mN8pQ4rS6tV1wZ9bC5dFh")
-        let session = try devKey.sign(payloadJSON: DevelopmentKey.sessionClaims(
-            subject: "user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF", issuer: "https://clerk.example.com", now: Clock.nowSeconds(), ttl: 3600,
-            authorizedParty: "https://app.example.com"))
+        let session = try devKey.sign(
+            payloadJSON: DevelopmentKey.sessionClaims(
+                subject: "user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF", issuer: "https://clerk.example.com", now: Clock.nowSeconds(), ttl: 3600,
+                authorizedParty: "https://app.example.com"))
         f.sessionBytes = session.utf8.count
         var detected = Tally("machine session tokens detected as session tokens")
         f.detectNs = best(rounds, cachedN) { detected.record(ClerkTokenType.detect(session) == .sessionToken, else: "another type") }

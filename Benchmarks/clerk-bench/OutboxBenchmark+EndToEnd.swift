@@ -1,13 +1,14 @@
-import DevTools
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import DevTools
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Messaging
 import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension OutboxBenchmark {
@@ -33,14 +34,20 @@ extension OutboxBenchmark {
         }
         let secret = WebhookSigner.newSecret()
         let signer = WebhookSigner(secret: try WebhookSecret(secret))
-        let harness = LocalHarness(registry: Functions.registry, environment: Environment([
-            "DATABASE_URL": db, "RABBITMQ_URL": broker, "CLERK_WEBHOOK_SECRET": secret,
-            "PROFILE_SERVICE_URL": receiver.baseURL + "/profiles", "PROFILE_SERVICE_API_KEY": "bench"]), logger: Logger(level: .warning))
+        let harness = LocalHarness(
+            registry: Functions.registry,
+            environment: Environment([
+                "DATABASE_URL": db, "RABBITMQ_URL": broker, "CLERK_WEBHOOK_SECRET": secret,
+                "PROFILE_SERVICE_URL": receiver.baseURL + "/profiles", "PROFILE_SERVICE_API_KEY": "bench"
+            ]), logger: Logger(level: .warning))
         let template = try FileIO.readText("events/payloads/user.created.json")
         let events = (0..<count).map { i -> [UInt8] in
             let body = Array(template.replacingAll("user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF", with: "user_e2e_\(i)").utf8)
-            return WebhookEventBuilder.httpEvent(body: body, headers: signer.headers(id: WebhookSigner.newMessageId(),
-                                                                                     timestamp: Clock.nowSeconds(), body: body))
+            return WebhookEventBuilder.httpEvent(
+                body: body,
+                headers: signer.headers(
+                    id: WebhookSigner.newMessageId(),
+                    timestamp: Clock.nowSeconds(), body: body))
         }
         var outputs: [[UInt8]] = []
         outputs.reserveCapacity(count)
@@ -61,7 +68,9 @@ extension OutboxBenchmark {
             Tally.expect("onUserCreated messages on \(queue)", try drain(consumer, queue), try row.decode("n", as: Int.self))
         }
         print("onUserCreated end to end (verify, sync, key, profile POST on loopback, outbox published in the same invocation):")
-        print("  \(count) users in \(fmt(seconds, 2)) s: \(fmt(Double(count) / seconds, 0)) users/s, \(issued.passed) keys issued, \(pending) outbox rows left pending")
+        print(
+            "  \(count) users in \(fmt(seconds, 2)) s: \(fmt(Double(count) / seconds, 0)) users/s, \(issued.passed) keys issued, \(pending) outbox rows left pending"
+        )
         print("RESULT onUserCreated users_per_s=\(fmt(Double(count) / seconds, 0)) issued=\(issued.passed)/\(count)")
         try c.query("TRUNCATE users, webhook_deliveries, api_keys, outbox CASCADE")
     }

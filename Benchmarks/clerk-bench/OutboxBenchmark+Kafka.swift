@@ -1,11 +1,12 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Messaging
 import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension OutboxBenchmark {
@@ -15,8 +16,11 @@ extension OutboxBenchmark {
         let c = try PostgresConnection(url: db)
         try c.query("TRUNCATE outbox")
         let prefix = "bench\(getpid())."
-        let harness = LocalHarness(registry: Functions.registry, environment: Environment([
-            "DATABASE_URL": db, "KAFKA_BROKERS": brokers, "KAFKA_TOPIC_PREFIX": prefix, "OUTBOX_BATCH_SIZE": "500"]),
+        let harness = LocalHarness(
+            registry: Functions.registry,
+            environment: Environment([
+                "DATABASE_URL": db, "KAFKA_BROKERS": brokers, "KAFKA_TOPIC_PREFIX": prefix, "OUTBOX_BATCH_SIZE": "500"
+            ]),
             logger: Logger(level: .warning))
         let producer = try KafkaPublisher(options: .init(brokers: brokers, timeoutMs: 10_000))
         // A warm container: its producer has its id from the broker and the topics exist (MSK does not create
@@ -38,8 +42,9 @@ extension OutboxBenchmark {
         Tally.expect("outbox_kafka rows marked published", try OutboxStore(connection: c).pendingCount(), 0)
         // Floor: the producer alone, same batches, no database.
         let messages = payloads.enumerated().map { i, p in
-            KafkaMessage(topic: prefix + "floor", key: "user_bench_\(i)", value: Array(p.utf8),
-                         headers: [KafkaHeader("event-type", "user.updated"), KafkaHeader("outbox-id", String(i))])
+            KafkaMessage(
+                topic: prefix + "floor", key: "user_bench_\(i)", value: Array(p.utf8),
+                headers: [KafkaHeader("event-type", "user.updated"), KafkaHeader("outbox-id", String(i))])
         }
         let t1 = Clock.monotonicNs()
         var sent = 0
@@ -50,7 +55,8 @@ extension OutboxBenchmark {
         }
         let floorSeconds = Double(Clock.monotonicNs() - t1) / 1e9
         Tally.expect("outbox_kafka floor messages delivered", sent, count)
-        let rate = Double(published) / seconds, floor = Double(sent) / floorSeconds
+        let rate = Double(published) / seconds
+        let floor = Double(sent) / floorSeconds
         print("outbox -> Kafka (idempotent producer, acks=all, batches of 500), loopback noida-db broker:")
         print("  \(published) messages in \(fmt(seconds, 2)) s: \(fmt(rate, 0)) messages/s; producer alone: \(fmt(floor, 0)) messages/s")
         print("RESULT outbox_kafka messages_per_s=\(fmt(rate, 0)) published=\(published)/\(count) floor_messages_per_s=\(fmt(floor, 0))")

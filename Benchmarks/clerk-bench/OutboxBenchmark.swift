@@ -1,13 +1,14 @@
-import DevTools
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import DevTools
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Messaging
 import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `bench-outbox`: outbox rows to RabbitMQ with publisher confirms, next to the same messages published
@@ -39,7 +40,8 @@ enum OutboxBenchmark {
 
     /// `count` user.updated rows in the outbox, none published.
     static func fill(_ c: PostgresConnection, count: Int) throws {
-        try c.query("""
+        try c.query(
+            """
             INSERT INTO outbox (queue, payload)
             SELECT 'user-events', jsonb_build_object('type', 'user.updated', 'userId', gen_random_uuid(), 'clerkUserId',
                    'user_bench_' || g, 'environment', 'production', 'changed', jsonb_build_object('first_name', 'Ada ' || g))
@@ -63,8 +65,11 @@ enum OutboxBenchmark {
         try fill(c, count: count)
         let rows = try c.query("SELECT id, payload::text AS p FROM outbox WHERE published_at IS NULL ORDER BY id")
             .map { (id: try $0.decode("id", as: Int64.self), payload: try $0.decode("p", as: String.self)) }
-        let harness = LocalHarness(registry: Functions.registry, environment: Environment([
-            "DATABASE_URL": db, "RABBITMQ_URL": broker, "OUTBOX_BATCH_SIZE": "500"]), logger: Logger(level: .warning))
+        let harness = LocalHarness(
+            registry: Functions.registry,
+            environment: Environment([
+                "DATABASE_URL": db, "RABBITMQ_URL": broker, "OUTBOX_BATCH_SIZE": "500"
+            ]), logger: Logger(level: .warning))
         let t0 = Clock.monotonicNs()
         let (published, pending) = try relayAnswer(harness.invoke("publishOutbox", event: Array("{}".utf8), timeoutMs: 300_000))
         let seconds = Double(Clock.monotonicNs() - t0) / 1e9
@@ -87,10 +92,12 @@ enum OutboxBenchmark {
         let floorSeconds = Double(Clock.monotonicNs() - t1) / 1e9
         Tally.expect("outbox floor messages confirmed", confirmed, count)
         Tally.expect("outbox floor messages on the bench-floor queue", try drain(consumer, "bench-floor"), count)
-        let rate = Double(published) / seconds, floor = Double(confirmed) / floorSeconds
+        let rate = Double(published) / seconds
+        let floor = Double(confirmed) / floorSeconds
         print("outbox -> RabbitMQ (durable queue, persistent messages, publisher confirms, batches of 500), loopback:")
-        print("  \(published) messages in \(fmt(seconds, 2)) s: \(fmt(rate, 0)) messages/s; broker holds \(held); "
-              + "AMQPPublisher alone: \(fmt(floor, 0)) messages/s")
+        print(
+            "  \(published) messages in \(fmt(seconds, 2)) s: \(fmt(rate, 0)) messages/s; broker holds \(held); "
+                + "AMQPPublisher alone: \(fmt(floor, 0)) messages/s")
         print("RESULT outbox messages_per_s=\(fmt(rate, 0)) published=\(published)/\(count) floor_messages_per_s=\(fmt(floor, 0))")
         print("RATIO outbox_rabbitmq_vs_publisher_alone=\(fmt(rate / floor, 2))")
     }

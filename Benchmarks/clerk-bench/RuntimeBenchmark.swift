@@ -1,8 +1,9 @@
 import JSON
-import LocalHosting
 import LambdaRuntime
+import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `bench-runtime`: the shipped binary running `echo` against a Runtime API on loopback.
@@ -26,25 +27,32 @@ enum RuntimeBenchmark {
         // must echo its event. The timed runs are checked by the mock's own counts (`neutralMock`).
         echoCheck(binary: floor, label: "runtime c-floor")
         echoCheck(binary: binary, label: "runtime bootstrap")
-        var ours: [Figures] = [], bare: [Figures] = []
+        var ours: [Figures] = []
+        var bare: [Figures] = []
         for round in 1...rounds {
             // Interleaved, so drift in the machine's load touches both alike.
             guard let c = neutralMock(script: script, binary: floor, invocations: n, label: "runtime c-floor round \(round)"),
-                  let o = neutralMock(script: script, binary: binary, invocations: n, label: "runtime bootstrap round \(round)") else { exit(1) }
+                let o = neutralMock(script: script, binary: binary, invocations: n, label: "runtime bootstrap round \(round)")
+            else { exit(1) }
             print("round \(round): C floor \(c.line)")
             print("round \(round): bootstrap \(o.line)")
             bare.append(c)
             ours.append(o)
         }
         func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
-        let oIPS = median(ours.map(\.perSecond)), cIPS = median(bare.map(\.perSecond))
-        let oCPU = median(ours.map(\.cpuUs)), cCPU = median(bare.map(\.cpuUs))
-        print("RESULT bootstrap invocations_per_s=\(fmt(oIPS, 0)) cpu_us_per_invocation=\(fmt(oCPU, 1)) "
-              + "exec_to_first_next_ms=\(fmt(median(ours.map(\.initMs)), 2)) peak_rss_mb=\(fmt(ours.map(\.rssMB).max() ?? 0, 1))")
-        print("RESULT c-floor invocations_per_s=\(fmt(cIPS, 0)) cpu_us_per_invocation=\(fmt(cCPU, 1)) "
-              + "exec_to_first_next_ms=\(fmt(median(bare.map(\.initMs)), 2)) peak_rss_mb=\(fmt(bare.map(\.rssMB).max() ?? 0, 1))")
-        print("RATIO invocations_per_s bootstrap/floor=\(fmt(oIPS / cIPS, 2)) (target >= 0.85); "
-              + "cpu_per_invocation bootstrap/floor=\(fmt(oCPU / cCPU, 2)) (target <= 1.25)")
+        let oIPS = median(ours.map(\.perSecond))
+        let cIPS = median(bare.map(\.perSecond))
+        let oCPU = median(ours.map(\.cpuUs))
+        let cCPU = median(bare.map(\.cpuUs))
+        print(
+            "RESULT bootstrap invocations_per_s=\(fmt(oIPS, 0)) cpu_us_per_invocation=\(fmt(oCPU, 1)) "
+                + "exec_to_first_next_ms=\(fmt(median(ours.map(\.initMs)), 2)) peak_rss_mb=\(fmt(ours.map(\.rssMB).max() ?? 0, 1))")
+        print(
+            "RESULT c-floor invocations_per_s=\(fmt(cIPS, 0)) cpu_us_per_invocation=\(fmt(cCPU, 1)) "
+                + "exec_to_first_next_ms=\(fmt(median(bare.map(\.initMs)), 2)) peak_rss_mb=\(fmt(bare.map(\.rssMB).max() ?? 0, 1))")
+        print(
+            "RATIO invocations_per_s bootstrap/floor=\(fmt(oIPS / cIPS, 2)) (target >= 0.85); "
+                + "cpu_per_invocation bootstrap/floor=\(fmt(oCPU / cCPU, 2)) (target <= 1.25)")
     }
 
     struct Figures {
@@ -58,8 +66,10 @@ enum RuntimeBenchmark {
     }
 
     static func environment(_ endpoint: String) -> [String: String] {
-        ["AWS_LAMBDA_RUNTIME_API": endpoint, "_HANDLER": "echo", "AWS_LAMBDA_LOG_LEVEL": "warn",
-         "PATH": "/usr/bin:/bin", "AWS_LAMBDA_FUNCTION_NAME": "echo", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"]
+        [
+            "AWS_LAMBDA_RUNTIME_API": endpoint, "_HANDLER": "echo", "AWS_LAMBDA_LOG_LEVEL": "warn",
+            "PATH": "/usr/bin:/bin", "AWS_LAMBDA_FUNCTION_NAME": "echo", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"
+        ]
     }
 
     static func wallNs() -> Int64 {
@@ -75,14 +85,24 @@ enum RuntimeBenchmark {
     static func neutralMock(script: String, binary: String, invocations n: Int, label: String) -> Figures? {
         let dir = "/tmp/clerk-bench-\(getpid())"
         mkdir(dir, 0o700)
-        let portFile = dir + "/port", startFile = dir + "/start", jsonFile = dir + "/figures.json"
+        let portFile = dir + "/port"
+        let startFile = dir + "/start"
+        let jsonFile = dir + "/figures.json"
         unlink(portFile)
         unlink(jsonFile)
-        defer { unlink(portFile); unlink(startFile); unlink(jsonFile); rmdir(dir) }
+        defer {
+            unlink(portFile)
+            unlink(startFile)
+            unlink(jsonFile)
+            rmdir(dir)
+        }
         do {
-            let mock = try Subprocess(path: "/usr/bin/env", arguments: [
-                "python3", script, "--port", "0", "--port-file", portFile, "-n", String(n), "--start-file", startFile, "--json-out", jsonFile, "--quiet",
-            ], environment: ["PATH": "/usr/local/bin:/usr/bin:/bin"], captureOutput: true)
+            let mock = try Subprocess(
+                path: "/usr/bin/env",
+                arguments: [
+                    "python3", script, "--port", "0", "--port-file", portFile, "-n", String(n), "--start-file", startFile, "--json-out", jsonFile,
+                    "--quiet"
+                ], environment: ["PATH": "/usr/local/bin:/usr/bin:/bin"], captureOutput: true)
             var port = ""
             for _ in 0..<500 where port.isEmpty {
                 port = ((try? FileIO.readText(portFile)) ?? "").trimmingWhitespace()
@@ -109,8 +129,9 @@ enum RuntimeBenchmark {
                 let kv = part.split(separator: "=", maxSplits: 1)
                 if kv.count == 2, let v = Double(kv[1]) { fields[String(kv[0])] = v }
             }
-            return Figures(perSecond: fields["invocations_per_s"] ?? 0, cpuUs: Double(exit.cpuMicroseconds) / Double(n),
-                           initMs: fields["init_ms"] ?? 0, rssMB: Double(hwmKiB ?? exit.maxRSSKiB) / 1024)
+            return Figures(
+                perSecond: fields["invocations_per_s"] ?? 0, cpuUs: Double(exit.cpuMicroseconds) / Double(n),
+                initMs: fields["init_ms"] ?? 0, rssMB: Double(hwmKiB ?? exit.maxRSSKiB) / 1024)
         } catch {
             print("neutral mock run failed: \(error)")
             return nil
@@ -154,7 +175,8 @@ enum RuntimeBenchmark {
         let out = "/tmp/clerk-bench-stripped-\(getpid())"
         defer { unlink(out) }
         guard let r = try? Subprocess.run(path: "/usr/bin/strip", arguments: ["-o", out, binary], environment: [:]),
-              r.exit.code == 0 else { return nil }
+            r.exit.code == 0
+        else { return nil }
         var st = stat()
         return stat(out, &st) == 0 ? Int(st.st_size) : nil
     }
@@ -165,13 +187,17 @@ enum RuntimeBenchmark {
             Tally.abort("CHECK \(label) FAILED (the mock wrote no figures)", "\(label): the mock wrote no figures")
         }
         func count(_ name: String) -> Int { figures[name]?.doubleValue.map { Int($0) } ?? -1 }
-        let completed = count("invocations_completed"), errors = count("errors_posted"), unknown = count("unknown_request_ids")
-        let initErrors = count("init_errors"), notFound = count("not_found")
+        let completed = count("invocations_completed")
+        let errors = count("errors_posted")
+        let unknown = count("unknown_request_ids")
+        let initErrors = count("init_errors")
+        let notFound = count("not_found")
         let timedOut = figures["timed_out"]?.boolValue ?? true
         let clean = completed == n && errors == 0 && unknown == 0 && initErrors == 0 && notFound == 0 && !timedOut
-        Tally.expect("\(label) invocations answered as responses", clean,
-                     "completed \(completed)/\(n), errors \(errors), unknown ids \(unknown), init errors \(initErrors), "
-                     + "unknown paths \(notFound), timed out \(timedOut)")
+        Tally.expect(
+            "\(label) invocations answered as responses", clean,
+            "completed \(completed)/\(n), errors \(errors), unknown ids \(unknown), init errors \(initErrors), "
+                + "unknown paths \(notFound), timed out \(timedOut)")
     }
 
     /// Runs `binary` against the in-process Runtime API for `count` events; every response must be the event.

@@ -1,6 +1,7 @@
 import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the iterations of one timed section answered. Every iteration is counted as the answer it should
@@ -34,8 +35,9 @@ struct Tally {
             return
         }
         let why = failed > 0 ? reasons : "\(expected - passed) missing"
-        Tally.abort("CHECK \(label) passed=\(passed)/\(expected) FAILED (\(why))",
-                    "\(label): \(passed) of \(expected) iterations gave the expected answer (\(why))")
+        Tally.abort(
+            "CHECK \(label) passed=\(passed)/\(expected) FAILED (\(why))",
+            "\(label): \(passed) of \(expected) iterations gave the expected answer (\(why))")
     }
 
     /// A single count that must come out as `expected` (rows stored, messages on a queue, calls received).

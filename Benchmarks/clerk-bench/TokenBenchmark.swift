@@ -1,10 +1,11 @@
+import ClerkKit
 import DevTools
 import JSON
-import LocalHosting
-import ClerkKit
 import LambdaRuntime
+import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `bench-tokens`: verifications per second of a cached-key RS256 Clerk session token, next to OpenSSL's
@@ -19,8 +20,9 @@ enum TokenBenchmark {
         let key = try! DevelopmentKey(keyId: "ins_2Y7xK3mN8pQ4rS6tV1wZ9bC5dFh")
         let jwks = Array(key.jwks().utf8)
         let cache = JWKSCache(source: .remote(url: "memory://jwks", headers: []), fetcher: { _, _, _ in jwks }, logger: Logger(level: .error))
-        let verifier = TokenVerifier(instances: [.init(issuer: "https://clerk.example.com", environment: "production", keys: cache)],
-                                     authorizedParties: ["https://app.example.com"])
+        let verifier = TokenVerifier(
+            instances: [.init(issuer: "https://clerk.example.com", environment: "production", keys: cache)],
+            authorizedParties: ["https://app.example.com"])
         let claims = DevelopmentKey.sessionClaims(
             subject: subject, issuer: "https://clerk.example.com", now: Clock.nowSeconds(), ttl: 3600,
             sessionId: "sess_2a7Q9cJx3LmT8vRk1pWn5yZbHdE", authorizedParty: "https://app.example.com",
@@ -38,7 +40,8 @@ enum TokenBenchmark {
 
         // As verifyToken checks a bearer token: its type first, then the session check. Parsing the token once
         // for both is what the handler does; the text-based type check before the verification, what it did.
-        var once = Tally("tokens type + verification, one parse"), twice = Tally("tokens type + verification, parsed twice")
+        var once = Tally("tokens type + verification, one parse")
+        var twice = Tally("tokens type + verification, parsed twice")
         let handlerNs = best(rounds, n) {
             for _ in 0..<n {
                 check(&once) {
@@ -110,12 +113,16 @@ enum TokenBenchmark {
         print("  (RSA verify alone, key built from the JWK: \(fmt(jwkNs / 1000, 1)) us)")
         print("session token verification, \(token.utf8.count)-byte RS256 token, cached key, best of \(rounds) rounds of \(n) (every one verified):")
         print("  full verification (parse, header, key lookup, signature, claims): \(fmt(1e9 / fullNs, 0))/s, \(fmt(fullNs / 1000, 1)) us")
-        print("  type + verification as verifyToken does it, one parse:             \(fmt(handlerNs / 1000, 1)) us (parsed twice: \(fmt(twiceNs / 1000, 1)) us)")
+        print(
+            "  type + verification as verifyToken does it, one parse:             \(fmt(handlerNs / 1000, 1)) us (parsed twice: \(fmt(twiceNs / 1000, 1)) us)"
+        )
         print("  SHA-256 + RSA-2048 verify alone (cached context):                 \(fmt(1e9 / bareNs, 0))/s, \(fmt(bareNs / 1000, 1)) us")
         var opensslRate: Double?
-        if let speed = try? Subprocess.run(path: "/usr/bin/openssl", arguments: ["speed", "-seconds", "2", "rsa2048"],
-                                           environment: ["PATH": "/usr/bin:/bin"]),
-           let line = speed.stdout.text.split(separator: "\n").last(where: { $0.contains("rsa") && $0.contains("2048") }) {
+        if let speed = try? Subprocess.run(
+            path: "/usr/bin/openssl", arguments: ["speed", "-seconds", "2", "rsa2048"],
+            environment: ["PATH": "/usr/bin:/bin"]),
+            let line = speed.stdout.text.split(separator: "\n").last(where: { $0.contains("rsa") && $0.contains("2048") })
+        {
             // "rsa 2048 bits 0.000645s 0.000019s   1550.0  52300.1": the last column is verifies/s.
             opensslRate = line.split(separator: " ").last.flatMap { Double($0) }
             if let r = opensslRate {
@@ -123,8 +130,9 @@ enum TokenBenchmark {
             }
         }
         let ratio = opensslRate.map { $0 / (1e9 / fullNs) }
-        print("RESULT tokens verifications_per_s=\(fmt(1e9 / fullNs, 0)) us_per_token=\(fmt(fullNs / 1000, 1))"
-              + (ratio.map { " ratio_to_openssl_verify=\(fmt($0, 2))" } ?? ""))
+        print(
+            "RESULT tokens verifications_per_s=\(fmt(1e9 / fullNs, 0)) us_per_token=\(fmt(fullNs / 1000, 1))"
+                + (ratio.map { " ratio_to_openssl_verify=\(fmt($0, 2))" } ?? ""))
         print("RATIO tokens full_verification/rsa_verify_alone=\(fmt(fullNs / bareNs, 2))")
     }
 }

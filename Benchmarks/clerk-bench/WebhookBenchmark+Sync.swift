@@ -1,12 +1,13 @@
-import DevTools
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import DevTools
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `bench-webhooks`, synced part: verified-and-synced user.updated deliveries per second, each one answered
@@ -29,17 +30,22 @@ extension WebhookBenchmark {
         // Signed before timing: signing is the sender's work. Timestamps are fresh enough for the window.
         func delivery(_ user: Int, _ version: Int) -> Delivery {
             let b = body(user: "user_bench_\(user)", updatedAt: base + Int64(version))
-            return Delivery(user: user, updatedAt: base + Int64(version), body: b, event: WebhookEventBuilder.httpEvent(
-                body: b, headers: signer.headers(id: WebhookSigner.newMessageId(), timestamp: Clock.nowSeconds(), body: b)))
+            return Delivery(
+                user: user, updatedAt: base + Int64(version), body: b,
+                event: WebhookEventBuilder.httpEvent(
+                    body: b, headers: signer.headers(id: WebhookSigner.newMessageId(), timestamp: Clock.nowSeconds(), body: b)))
         }
         do {
             let db = try PostgresConnection(url: url)
             try Migrator.migrate(db)
             try clean(db)
-            let harness = LocalHarness(registry: Functions.registry,
-                                       environment: Environment(["DATABASE_URL": url, "CLERK_WEBHOOK_SECRET": secretText,
-                                                                 "AWS_LAMBDA_LOG_LEVEL": "warn"]),
-                                       logger: Logger(level: .warning))
+            let harness = LocalHarness(
+                registry: Functions.registry,
+                environment: Environment([
+                    "DATABASE_URL": url, "CLERK_WEBHOOK_SECRET": secretText,
+                    "AWS_LAMBDA_LOG_LEVEL": "warn"
+                ]),
+                logger: Logger(level: .warning))
             var seeded = Tally("webhook-sync seed deliveries answered 200 processed")
             for u in 0..<users {
                 let out = try harness.invoke("onUserUpdated", event: delivery(u, 0).event)
@@ -57,11 +63,13 @@ extension WebhookBenchmark {
             answered.require(events)
             try checkNewest(db, table: "users", batch: batch, users: users)
             let floorSeconds = try upsertFloor(db, batch: batch, users: users)
-            let rate = Double(events) / seconds, floor = Double(events) / floorSeconds
+            let rate = Double(events) / seconds
+            let floor = Double(events) / floorSeconds
             print("synced user.updated deliveries: \(events) events over \(users) users, one process, local PostgreSQL (Unix socket)")
             print("  \(events) processed in \(fmt(seconds, 2)) s: \(fmt(rate, 0)) events/s, \(fmt(seconds / Double(events) * 1e6, 0)) us/event")
-            print("  floor, one plain parameterized UPSERT of the same row per event, same database: \(fmt(floor, 0)) rows/s, "
-                  + "\(fmt(floorSeconds / Double(events) * 1e6, 0)) us/row")
+            print(
+                "  floor, one plain parameterized UPSERT of the same row per event, same database: \(fmt(floor, 0)) rows/s, "
+                    + "\(fmt(floorSeconds / Double(events) * 1e6, 0)) us/row")
             print("RESULT webhook-sync events_per_s=\(fmt(rate, 0)) processed=\(answered.passed)/\(events) floor_upserts_per_s=\(fmt(floor, 0))")
             print("RATIO webhook-sync events_per_s/plain_upserts_per_s=\(fmt(rate / floor, 2))")
             try clean(db)
@@ -87,13 +95,15 @@ extension WebhookBenchmark {
     static func checkNewest(_ db: PostgresConnection, table: String, batch: [Delivery], users: Int) throws {
         var newest: [String: Int64] = [:]
         for d in batch { newest["user_bench_\(d.user)"] = max(newest["user_bench_\(d.user)"] ?? 0, d.updatedAt) }
-        let rows = try db.query("""
+        let rows = try db.query(
+            """
             SELECT clerk_user_id, round(extract(epoch FROM clerk_updated_at) * 1000)::bigint AS ms
               FROM \(table) WHERE clerk_user_id LIKE 'user_bench_%' AND environment = 'production'
             """)
         var current = 0
         for row in rows {
-            let id = try row.decode("clerk_user_id", as: String.self), ms = try row.decode("ms", as: Int64.self)
+            let id = try row.decode("clerk_user_id", as: String.self)
+            let ms = try row.decode("ms", as: Int64.self)
             if newest[id] == ms { current += 1 }
         }
         Tally.expect("webhook-sync \(table) rows at their newest version", current, users)
@@ -104,7 +114,8 @@ extension WebhookBenchmark {
     /// statement each, autocommitted, into a plain table with the users table's unique key. Seeded with the
     /// first versions untimed, as the handler's table was. Answers the timed seconds.
     static func upsertFloor(_ db: PostgresConnection, batch: [Delivery], users: Int) throws -> Double {
-        try db.query("""
+        try db.query(
+            """
             CREATE TABLE bench_floor_users (clerk_user_id text NOT NULL, environment text NOT NULL, email text, first_name text,
               last_name text, raw_payload jsonb, clerk_updated_at timestamptz, updated_at timestamptz NOT NULL DEFAULT now(),
               UNIQUE (clerk_user_id, environment))

@@ -1,13 +1,13 @@
-import DevTools
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import DevTools
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Store
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `bench-webhooks`: verify-only cost of a 2 KiB event next to a bare HMAC, every verification checked; and
@@ -24,8 +24,10 @@ enum WebhookBenchmark {
 
     /// A user.updated body padded to `size` bytes with metadata, as real payloads carry.
     static func body(user: String, updatedAt: Int64, size: Int = 2048) -> [UInt8] {
-        let head = #"{"data":{"id":"\#(user)","object":"user","username":null,"first_name":"Ada","last_name":"Lovelace","image_url":"https://img.clerk.com/eyJ0eXBlIjoiZGVmYXVsdCJ9","has_image":false,"primary_email_address_id":"idn_1","email_addresses":[{"id":"idn_1","object":"email_address","email_address":"\#(user)@example.com","verification":{"status":"verified","strategy":"email_code"},"linked_to":[]}],"phone_numbers":[],"external_accounts":[],"public_metadata":{"plan":"pro"},"private_metadata":{},"unsafe_metadata":{"note":""#
-        let tail = #""},"created_at":1735732800123,"updated_at":\#(updatedAt)},"instance_id":"ins_2Y7xK3mN8pQ4rS6tV1wZ9bC5dFh","object":"event","timestamp":\#(updatedAt + 90),"type":"user.updated"}"#
+        let head =
+            #"{"data":{"id":"\#(user)","object":"user","username":null,"first_name":"Ada","last_name":"Lovelace","image_url":"https://img.clerk.com/eyJ0eXBlIjoiZGVmYXVsdCJ9","has_image":false,"primary_email_address_id":"idn_1","email_addresses":[{"id":"idn_1","object":"email_address","email_address":"\#(user)@example.com","verification":{"status":"verified","strategy":"email_code"},"linked_to":[]}],"phone_numbers":[],"external_accounts":[],"public_metadata":{"plan":"pro"},"private_metadata":{},"unsafe_metadata":{"note":""#
+        let tail =
+            #""},"created_at":1735732800123,"updated_at":\#(updatedAt)},"instance_id":"ins_2Y7xK3mN8pQ4rS6tV1wZ9bC5dFh","object":"event","timestamp":\#(updatedAt + 90),"type":"user.updated"}"#
         let pad = max(0, size - head.utf8.count - tail.utf8.count)
         return Array((head + String(repeating: "x", count: pad) + tail).utf8)
     }
@@ -74,10 +76,12 @@ enum WebhookBenchmark {
         print("  full verification (headers, timestamp, base64, HMAC, constant-time compare): \(fmt(verifyNs / 1000, 2)) us/event")
         print("  bare HMAC-SHA256 of the signed content (precomputed key):                  \(fmt(hmacNs / 1000, 2)) us")
         print("  bare SHA-256 of the body (OpenSSL one-shot):                                \(fmt(shaNs / 1000, 2)) us")
-        if let speed = try? Subprocess.run(path: "/usr/bin/openssl", arguments: ["speed", "-seconds", "1", "-bytes", "2048", "sha256"],
-                                           environment: ["PATH": "/usr/bin:/bin"]),
-           let line = speed.stdout.text.split(separator: "\n").last(where: { $0.hasPrefix("sha256") }),
-           let kbps = Double(line.split(separator: " ").last.map { String($0.dropLast()) } ?? "") {
+        if let speed = try? Subprocess.run(
+            path: "/usr/bin/openssl", arguments: ["speed", "-seconds", "1", "-bytes", "2048", "sha256"],
+            environment: ["PATH": "/usr/bin:/bin"]),
+            let line = speed.stdout.text.split(separator: "\n").last(where: { $0.hasPrefix("sha256") }),
+            let kbps = Double(line.split(separator: " ").last.map { String($0.dropLast()) } ?? "")
+        {
             print("  openssl speed sha256, 2048-byte blocks, same machine now:                  \(fmt(2048 / (kbps * 1000) * 1e6, 2)) us")
         }
         print("RESULT webhook-verify us_per_event=\(fmt(verifyNs / 1000, 2)) ratio_to_bare_hmac=\(fmt(verifyNs / hmacNs, 2))")

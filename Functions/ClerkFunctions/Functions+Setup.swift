@@ -5,10 +5,12 @@ extension Functions {
     /// How `bootstrap` (and the local harness) starts a function: metrics as `CLERK_METRICS` and
     /// `CLERK_METRICS_NAMESPACE` say, and `<NAME>_SECRET_ARN` / `<NAME>_PARAMETER` read from AWS before init
     /// and again once `CLERK_SECRETS_TTL` has passed.
-    public static let setup = LambdaSetup(metricsOptions: metricsOptions, makeHandler: { env, logger, build in
-        let resolver = try SecretResolver(environment: env, ttlSeconds: SecretResolver.ttlSeconds(env, variable: "CLERK_SECRETS_TTL"))
-        return try RefreshingHandler.make(environment: env, resolver: resolver, logger: logger, build: build)
-    })
+    public static let setup = LambdaSetup(
+        metricsOptions: metricsOptions,
+        makeHandler: { env, logger, build in
+            let resolver = try SecretResolver(environment: env, ttlSeconds: SecretResolver.ttlSeconds(env, variable: "CLERK_SECRETS_TTL"))
+            return try RefreshingHandler.make(environment: env, resolver: resolver, logger: logger, build: build)
+        })
 
     /// `CLERK_METRICS` (default true) and `CLERK_METRICS_NAMESPACE` (default `ClerkFunctions`); a bad value
     /// is an init error naming the variable.

@@ -16,8 +16,9 @@ public enum Functions {
         onUserCreated, onUserUpdated, onUserDeleted, onOrganizationEvent, clerkWebhook, verifyToken, me, publishOutbox,
         LambdaFunction(
             name: "backfillClerk",
-            summary: "Backfills users, organizations and memberships from Clerk's Backend API with the webhooks' rules; resumes where the last run stopped.",
+            summary:
+                "Backfills users, organizations and memberships from Clerk's Backend API with the webhooks' rules; resumes where the last run stopped.",
             accepts: ["{\"environment\"?, \"only\"?: \"users\" | \"organizations\", \"dryRun\"?}", "Scheduled (EventBridge)"]
-        ) { try BackfillFunction($0) },
+        ) { try BackfillFunction($0) }
     ])
 }

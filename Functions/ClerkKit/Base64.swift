@@ -10,7 +10,8 @@ public enum Base64 {
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var it = bytes.makeIterator()
         while let a = it.next() {
-            let b = it.next(), c = it.next()
+            let b = it.next()
+            let c = it.next()
             out.append(alphabet[Int(a >> 2)])
             out.append(alphabet[Int((a & 0x03) << 4 | (b ?? 0) >> 4)])
             if let b {
@@ -106,7 +107,10 @@ public enum Base64 {
         var i = 0
         var bad: UInt8 = 0
         while i + 4 <= 40 {  // 10 full groups -> 30 bytes
-            let a = sextet(text[i]), b = sextet(text[i + 1]), c = sextet(text[i + 2]), d = sextet(text[i + 3])
+            let a = sextet(text[i])
+            let b = sextet(text[i + 1])
+            let c = sextet(text[i + 2])
+            let d = sextet(text[i + 3])
             bad |= (a | b | c | d) & 0xC0
             out[o] = a << 2 | b >> 4
             out[o + 1] = b << 4 | c >> 2
@@ -114,7 +118,9 @@ public enum Base64 {
             o += 3
             i += 4
         }
-        let a = sextet(text[40]), b = sextet(text[41]), c = sextet(text[42])
+        let a = sextet(text[40])
+        let b = sextet(text[41])
+        let c = sextet(text[42])
         bad |= (a | b | c) & 0xC0
         out[30] = a << 2 | b >> 4
         out[31] = b << 4 | c >> 2

@@ -1,7 +1,8 @@
 import HTTPClient
 import JSON
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Clerk's Backend API (`https://api.clerk.com/v1`) over the project's libcurl client.
@@ -31,8 +32,10 @@ public final class ClerkBackendAPI {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
-        headers = ["Authorization: Bearer " + secretKey, "Clerk-API-Version: " + Self.apiVersion,
-                   "Accept: application/json", "User-Agent: clerk-functions"]
+        headers = [
+            "Authorization: Bearer " + secretKey, "Clerk-API-Version: " + Self.apiVersion,
+            "Accept: application/json", "User-Agent: clerk-functions"
+        ]
         do {
             client = try HTTPClient()
         } catch {
@@ -55,8 +58,11 @@ public final class ClerkBackendAPI {
 
     /// `GET /v1/users?limit&offset&order_by=created_at`: a bare array, oldest first (stable paging).
     public func users(limit: Int, offset: Int, deadlineMs: Int64) throws(ClerkAPIError) -> [ClerkUser] {
-        try decode([ClerkUser].self, try send("GET", "/v1/users?limit=\(limit)&offset=\(offset)&order_by=%2Bcreated_at",
-                                              body: nil, deadlineMs: deadlineMs))
+        try decode(
+            [ClerkUser].self,
+            try send(
+                "GET", "/v1/users?limit=\(limit)&offset=\(offset)&order_by=%2Bcreated_at",
+                body: nil, deadlineMs: deadlineMs))
     }
 
     /// The same page item by item, each with its JSON as Clerk sent it (what the store keeps as `raw_payload`);
@@ -81,8 +87,11 @@ public final class ClerkBackendAPI {
 
     /// `GET /v1/organizations?limit&offset`.
     public func organizations(limit: Int, offset: Int, deadlineMs: Int64) throws(ClerkAPIError) -> Page<ClerkOrganization> {
-        try decode(Page<ClerkOrganization>.self, try send("GET", "/v1/organizations?limit=\(limit)&offset=\(offset)&order_by=%2Bcreated_at",
-                                                         body: nil, deadlineMs: deadlineMs))
+        try decode(
+            Page<ClerkOrganization>.self,
+            try send(
+                "GET", "/v1/organizations?limit=\(limit)&offset=\(offset)&order_by=%2Bcreated_at",
+                body: nil, deadlineMs: deadlineMs))
     }
 
     /// The same page item by item, each with its JSON as Clerk sent it (what the store keeps as `raw_payload`).
@@ -96,8 +105,10 @@ public final class ClerkBackendAPI {
         -> Page<ClerkMembership>
     {
         guard Self.isSafeId(organizationId) else { throw .notFound }
-        return try decode(Page<ClerkMembership>.self, try send(
-            "GET", "/v1/organizations/\(organizationId)/memberships?limit=\(limit)&offset=\(offset)", body: nil, deadlineMs: deadlineMs))
+        return try decode(
+            Page<ClerkMembership>.self,
+            try send(
+                "GET", "/v1/organizations/\(organizationId)/memberships?limit=\(limit)&offset=\(offset)", body: nil, deadlineMs: deadlineMs))
     }
 
     /// `GET /v1/organizations/{id}/memberships?limit&offset&order_by=+created_at` item by item, oldest first (a
@@ -106,8 +117,9 @@ public final class ClerkBackendAPI {
         -> [ClerkListItem<ClerkMembership>]
     {
         guard Self.isSafeId(organizationId) else { throw .notFound }
-        let body = try send("GET", "/v1/organizations/\(organizationId)/memberships?limit=\(limit)&offset=\(offset)&order_by=%2Bcreated_at",
-                            body: nil, deadlineMs: deadlineMs)
+        let body = try send(
+            "GET", "/v1/organizations/\(organizationId)/memberships?limit=\(limit)&offset=\(offset)&order_by=%2Bcreated_at",
+            body: nil, deadlineMs: deadlineMs)
         return try ClerkListPage.items(ClerkMembership.self, ofDataIn: body)
     }
 
@@ -120,9 +132,10 @@ public final class ClerkBackendAPI {
 
     /// Ids go into paths: only Clerk's id alphabet (letters, digits, `_`) may.
     static func isSafeId(_ id: String) -> Bool {
-        !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || c == UInt8(ascii: "_")
-        }
+        !id.isEmpty && id.utf8.count <= 128
+            && id.utf8.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || c == UInt8(ascii: "_")
+            }
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws(ClerkAPIError) -> T {
@@ -134,8 +147,10 @@ public final class ClerkBackendAPI {
     }
 
     /// One call with Clerk's retry rules, all within `deadlineMs`.
-    private func send(_ method: String, _ path: String, body: [UInt8]?, deadlineMs: Int64,
-                      waitsOutRateLimit: Bool = true) throws(ClerkAPIError) -> [UInt8] {
+    private func send(
+        _ method: String, _ path: String, body: [UInt8]?, deadlineMs: Int64,
+        waitsOutRateLimit: Bool = true
+    ) throws(ClerkAPIError) -> [UInt8] {
         var attempt = 0
         var backoffMs = 125
         var last = ClerkAPIError.unavailable("no attempt fitted before the deadline")
@@ -147,9 +162,10 @@ public final class ClerkBackendAPI {
             guard left > 100 else { break }
             let response: HTTPResponse
             do {
-                response = try client.send(method: method, url: baseURL + path, headers: requestHeaders, body: body,
-                                           timeoutMs: Int(min(left, Int64(requestTimeoutMs))),
-                                           connectTimeoutMs: Int(min(left, 3000)), maxResponseBytes: 16 << 20)
+                response = try client.send(
+                    method: method, url: baseURL + path, headers: requestHeaders, body: body,
+                    timeoutMs: Int(min(left, Int64(requestTimeoutMs))),
+                    connectTimeoutMs: Int(min(left, 3000)), maxResponseBytes: 16 << 20)
             } catch {
                 last = .unavailable(error.description)
                 if !sleepWithin(deadlineMs, ms: jittered(backoffMs)) { break }
@@ -183,7 +199,8 @@ public final class ClerkBackendAPI {
     /// code (letters, digits, `_`, `.`, `-`, at most 64): what a log line may carry of Clerk's answer.
     static func errorCode(_ body: [UInt8]) -> String? {
         guard body.count <= 65_536, let json = try? JSONValue.parseStrict(body), case .array(let errors)? = json["errors"],
-              let code = errors.first?["code"]?.stringValue else { return nil }
+            let code = errors.first?["code"]?.stringValue
+        else { return nil }
         let plain = code.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || c == 0x5F || c == 0x2E || c == 0x2D
         }
@@ -193,7 +210,8 @@ public final class ClerkBackendAPI {
     /// `Retry-After` in seconds (a bounded decimal; an HTTP date or garbage counts as one second).
     static func retryAfterSeconds(_ text: String?) -> Int {
         guard let text, !text.isEmpty, text.utf8.count <= 6, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              let n = Int(text) else { return 1 }
+            let n = Int(text)
+        else { return 1 }
         return n
     }
 

@@ -77,7 +77,8 @@ public enum ClerkListPage {
             let data = try JSONScanner.members(byStructureOf: body).filter { $0.name == "data" }
             // `data` twice would be two pages in one: which one is meant cannot be told.
             guard data.count == 1, let value = data.first?.value, value.lowerBound < body.count,
-                  body[value.lowerBound] == UInt8(ascii: "[") else { throw ClerkAPIError.malformedResponse("the page has no data array") }
+                body[value.lowerBound] == UInt8(ascii: "[")
+            else { throw ClerkAPIError.malformedResponse("the page has no data array") }
             ranges = try JSONScanner.elementRanges(byStructureOf: body, in: value)
         } catch let error as ClerkAPIError {
             throw error
@@ -102,8 +103,10 @@ public enum ClerkListPage {
             return .refused(refusal(Peek(bytes), reason: "invalid_id", detail: "id is not a Clerk id", json: json, bytes: bytes))
         }
         guard resource.referencedIds.allSatisfy(ClerkBackendAPI.isSafeId) else {
-            return .refused(ClerkRefusedItem(id: resource.id, createdAt: resource.createdAt, reason: "invalid_id",
-                                             detail: "a referenced id is not a Clerk id", json: json, key: resource.id))
+            return .refused(
+                ClerkRefusedItem(
+                    id: resource.id, createdAt: resource.createdAt, reason: "invalid_id",
+                    detail: "a referenced id is not a Clerk id", json: json, key: resource.id))
         }
         return .decoded(resource, json: json)
     }
@@ -117,8 +120,9 @@ public enum ClerkListPage {
     }
 
     static func refusal(_ peek: Peek, reason: String, detail: String, json: String, bytes: [UInt8]) -> ClerkRefusedItem {
-        ClerkRefusedItem(id: peek.id, createdAt: peek.createdAt, reason: reason, detail: detail, json: json,
-                         key: peek.id ?? "~" + hash(bytes))
+        ClerkRefusedItem(
+            id: peek.id, createdAt: peek.createdAt, reason: reason, detail: detail, json: json,
+            key: peek.id ?? "~" + hash(bytes))
     }
 
     /// FNV-1a (64 bits) in hex: a stand-in key for an item without an id (not a secret, not a defence).
@@ -142,7 +146,8 @@ public enum ClerkListPage {
             let ids = members.filter { $0.name == "id" }
             hasId = !ids.isEmpty
             if ids.count == 1, let range = ids.first?.value,
-               let id = try? JSONCoding.decoder.decode(String.self, from: Array(bytes[range])), ClerkBackendAPI.isSafeId(id) {
+                let id = try? JSONCoding.decoder.decode(String.self, from: Array(bytes[range])), ClerkBackendAPI.isSafeId(id)
+            {
                 self.id = id
             }
             let created = members.filter { $0.name == "created_at" }

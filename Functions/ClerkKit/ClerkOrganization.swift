@@ -26,8 +26,10 @@ public struct ClerkOrganization: Decodable, Sendable, Equatable {
     }
 
     /// Creates an organization from its parts (tests, stand-ins).
-    public init(id: String, name: String?, slug: String?, imageUrl: String? = nil, publicMetadataJSON: String = "{}",
-                createdAt: Int64?, updatedAt: Int64?) {
+    public init(
+        id: String, name: String?, slug: String?, imageUrl: String? = nil, publicMetadataJSON: String = "{}",
+        createdAt: Int64?, updatedAt: Int64?
+    ) {
         self.id = id
         self.name = name
         self.slug = slug
@@ -80,8 +82,10 @@ public struct ClerkMembership: Decodable, Sendable, Equatable {
     }
 
     /// Creates a membership from its parts (tests, stand-ins).
-    public init(id: String, role: String?, permissions: [String], organizationId: String, userId: String?,
-                createdAt: Int64?, updatedAt: Int64?) {
+    public init(
+        id: String, role: String?, permissions: [String], organizationId: String, userId: String?,
+        createdAt: Int64?, updatedAt: Int64?
+    ) {
         self.id = id
         self.role = role
         self.permissions = permissions

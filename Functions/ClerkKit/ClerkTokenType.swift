@@ -22,7 +22,8 @@ public enum ClerkTokenType: String, Sendable, CaseIterable, Hashable {
         if token.hasPrefix("oat_") { return .oauthToken }
         let bytes = Array(token.utf8)
         guard bytes.count < 16_384, let d1 = bytes.firstIndex(of: 0x2E), let d2 = bytes[(d1 + 1)...].firstIndex(of: 0x2E),
-              let header = Base64.decodeURLCanonical(bytes[..<d1]) else { return .sessionToken }
+            let header = Base64.decodeURLCanonical(bytes[..<d1])
+        else { return .sessionToken }
         var typ: String?
         do {
             try JSONScanner.scan(header) { key, value in

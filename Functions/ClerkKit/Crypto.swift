@@ -10,16 +10,19 @@ public struct HMACSHA256Key: @unchecked Sendable {
     }
 
     /// The MAC of the concatenation of `parts` (at most five), without copying them together.
-    public func mac(_ p0: UnsafeRawBufferPointer, _ p1: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
-                    _ p2: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
-                    _ p3: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
-                    _ p4: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) -> SHA256Digest {
+    public func mac(
+        _ p0: UnsafeRawBufferPointer, _ p1: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        _ p2: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        _ p3: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        _ p4: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
+    ) -> SHA256Digest {
         var out = SHA256Digest()
         withUnsafePointer(to: state) { k in
             withUnsafeMutableBytes(of: &out.bytes) { o in
-                clerk_hmac_sha256_parts(k, p0.baseAddress, p0.count, p1.baseAddress, p1.count, p2.baseAddress, p2.count,
-                                        p3.baseAddress, p3.count, p4.baseAddress, p4.count,
-                                        o.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                clerk_hmac_sha256_parts(
+                    k, p0.baseAddress, p0.count, p1.baseAddress, p1.count, p2.baseAddress, p2.count,
+                    p3.baseAddress, p3.count, p4.baseAddress, p4.count,
+                    o.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
         }
         return out

@@ -75,7 +75,9 @@ public enum JSONWebKeySet {
 
 /// The algorithms Clerk's SDK accepts; everything else (`none`, HS*, ES*, PS*) is refused before any key work.
 public enum TokenAlgorithm: String, Sendable {
-    case rs256 = "RS256", rs384 = "RS384", rs512 = "RS512"
+    case rs256 = "RS256"
+    case rs384 = "RS384"
+    case rs512 = "RS512"
 
     /// The SHA-2 size.
     public var shaBits: Int {

@@ -49,8 +49,10 @@ public final class JWKSCache: @unchecked Sendable {
     public private(set) var fetchCount = 0
 
     /// Creates a cache; nothing is fetched until the first token needs a key.
-    public init(source: KeySource, fetcher: @escaping JWKSFetcher = JWKSCache.curlFetcher, ttlSeconds: Int = 300,
-                unknownKidIntervalSeconds: Int = 30, failureBackoffSeconds: Int = 30, timeoutMs: Int = 3000, logger: Logger) {
+    public init(
+        source: KeySource, fetcher: @escaping JWKSFetcher = JWKSCache.curlFetcher, ttlSeconds: Int = 300,
+        unknownKidIntervalSeconds: Int = 30, failureBackoffSeconds: Int = 30, timeoutMs: Int = 3000, logger: Logger
+    ) {
         self.source = source
         self.fetcher = fetcher
         // Bounded (a year) so that `* 1000` and `2 * ttl` cannot overflow whatever a variable says.
@@ -78,9 +80,12 @@ public final class JWKSCache: @unchecked Sendable {
                     keys = [:]
                     throw .keysUnavailable(error.description)
                 }
-                logger.warning("JWKS refresh failed; serving cached keys",
-                               metadata: ["reason": "jwks_unavailable", "detail": .string(error.description),
-                                          "ageMs": "\(nowMs - fetchedAtMs)"])
+                logger.warning(
+                    "JWKS refresh failed; serving cached keys",
+                    metadata: [
+                        "reason": "jwks_unavailable", "detail": .string(error.description),
+                        "ageMs": "\(nowMs - fetchedAtMs)"
+                    ])
             }
         }
         if let found = keys[kid] { return (found.key, found.algorithm) }
@@ -132,7 +137,8 @@ public final class JWKSCache: @unchecked Sendable {
         case .success(let found): keys = found
         case .failure(.notJSON): throw JWKSFetchError("JWKS response is not a key set")
         case .failure(.noUsableKeys):
-            throw JWKSFetchError("JWKS has no usable RSA keys" + (skipped.isEmpty ? "" : " (\(Set(skipped.map(\.reason)).sorted().joined(separator: ", ")))"))
+            throw JWKSFetchError(
+                "JWKS has no usable RSA keys" + (skipped.isEmpty ? "" : " (\(Set(skipped.map(\.reason)).sorted().joined(separator: ", ")))"))
         }
         fetchedAtMs = nowMs
         logger.info("JWKS refreshed", metadata: ["keys": "\(keys.count)"])
@@ -141,8 +147,9 @@ public final class JWKSCache: @unchecked Sendable {
     /// Fetches with libcurl: TLS verified, connect and total timeouts, a 256 KiB cap on the answer.
     public static let curlFetcher: JWKSFetcher = { url, headers, timeoutMs in
         let client = try HTTPClient()
-        let r = try client.send(method: "GET", url: url, headers: ["Accept: application/json"] + headers,
-                                timeoutMs: timeoutMs, connectTimeoutMs: min(timeoutMs, 2000), maxResponseBytes: 256 << 10)
+        let r = try client.send(
+            method: "GET", url: url, headers: ["Accept: application/json"] + headers,
+            timeoutMs: timeoutMs, connectTimeoutMs: min(timeoutMs, 2000), maxResponseBytes: 256 << 10)
         guard (200..<300).contains(r.status) else { throw JWKSFetchError("JWKS endpoint answered HTTP \(r.status)") }
         return r.body
     }

@@ -19,8 +19,10 @@ public struct MachineIdentity: Sendable, Equatable {
     public let expiresAtMs: Int64?
 
     /// Describes a verified token.
-    public init(tokenType: ClerkTokenType, subject: String, scopes: [String], clientId: String?, claims: JSONValue,
-                environment: String, expiresAtMs: Int64?) {
+    public init(
+        tokenType: ClerkTokenType, subject: String, scopes: [String], clientId: String?, claims: JSONValue,
+        environment: String, expiresAtMs: Int64?
+    ) {
         self.tokenType = tokenType
         self.subject = subject
         self.scopes = scopes

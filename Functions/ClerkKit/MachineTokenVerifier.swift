@@ -51,20 +51,25 @@ public final class MachineTokenVerifier: Sendable {
     /// `instances` verify every opaque type, tried in order (a 404 moves on to the next instance);
     /// `machine` (the `CLERK_MACHINE_SECRET_KEY` client), when given, verifies M2M tokens instead.
     /// `jwtVerifier` holds the instances' keys for the JWT forms.
-    public convenience init(instances: sending [Client], machine: sending Client? = nil, jwtVerifier: TokenVerifier, cacheTTLSeconds: Int = 60,
-                            negativeTTLSeconds: Int = 10, callBudgetMs: Int = 3000, maxEntries: Int = MachineTokenVerifier.defaultMaxEntries,
-                            lookupsPerSecond: Int = MachineTokenVerifier.defaultLookupsPerSecond,
-                            maxConcurrentLookups: Int = MachineTokenVerifier.defaultMaxConcurrentLookups) {
-        self.init(instances: instances, machine: machine, jwtVerifier: jwtVerifier, cacheTTLSeconds: cacheTTLSeconds,
-                  negativeTTLSeconds: negativeTTLSeconds, callBudgetMs: callBudgetMs, maxEntries: maxEntries,
-                  lookupsPerSecond: lookupsPerSecond, maxConcurrentLookups: maxConcurrentLookups, clock: MachineTokenThrottle.monotonicMs)
+    public convenience init(
+        instances: sending [Client], machine: sending Client? = nil, jwtVerifier: TokenVerifier, cacheTTLSeconds: Int = 60,
+        negativeTTLSeconds: Int = 10, callBudgetMs: Int = 3000, maxEntries: Int = MachineTokenVerifier.defaultMaxEntries,
+        lookupsPerSecond: Int = MachineTokenVerifier.defaultLookupsPerSecond,
+        maxConcurrentLookups: Int = MachineTokenVerifier.defaultMaxConcurrentLookups
+    ) {
+        self.init(
+            instances: instances, machine: machine, jwtVerifier: jwtVerifier, cacheTTLSeconds: cacheTTLSeconds,
+            negativeTTLSeconds: negativeTTLSeconds, callBudgetMs: callBudgetMs, maxEntries: maxEntries,
+            lookupsPerSecond: lookupsPerSecond, maxConcurrentLookups: maxConcurrentLookups, clock: MachineTokenThrottle.monotonicMs)
     }
 
     /// As above, with the throttle's monotonic clock given (tests step it; the caches keep the caller's `nowMs`).
-    init(instances: sending [Client], machine: sending Client? = nil, jwtVerifier: TokenVerifier, cacheTTLSeconds: Int = 60,
-         negativeTTLSeconds: Int = 10, callBudgetMs: Int = 3000, maxEntries: Int = MachineTokenVerifier.defaultMaxEntries,
-         lookupsPerSecond: Int = MachineTokenVerifier.defaultLookupsPerSecond,
-         maxConcurrentLookups: Int = MachineTokenVerifier.defaultMaxConcurrentLookups, clock: @escaping MachineTokenThrottle.MonotonicClock) {
+    init(
+        instances: sending [Client], machine: sending Client? = nil, jwtVerifier: TokenVerifier, cacheTTLSeconds: Int = 60,
+        negativeTTLSeconds: Int = 10, callBudgetMs: Int = 3000, maxEntries: Int = MachineTokenVerifier.defaultMaxEntries,
+        lookupsPerSecond: Int = MachineTokenVerifier.defaultLookupsPerSecond,
+        maxConcurrentLookups: Int = MachineTokenVerifier.defaultMaxConcurrentLookups, clock: @escaping MachineTokenThrottle.MonotonicClock
+    ) {
         clients = Mutex(Clients(instances: instances, machine: machine))
         cache = MachineTokenCache(maxEntries: maxEntries)
         jwt = jwtVerifier
@@ -136,14 +141,16 @@ public final class MachineTokenVerifier: Sendable {
     /// characters, quotes, non-ASCII, a length no token has).
     static func isPlausibleOpaque(_ token: String) -> Bool {
         let bytes = token.utf8
-        return bytes.count >= 8 && bytes.count <= 512 && bytes.allSatisfy { c in
-            c > 0x20 && c < 0x7F && c != 0x22 && c != 0x27 && c != 0x60 && c != 0x5C
-        }
+        return bytes.count >= 8 && bytes.count <= 512
+            && bytes.allSatisfy { c in
+                c > 0x20 && c < 0x7F && c != 0x22 && c != 0x27 && c != 0x60 && c != 0x5C
+            }
     }
 
     /// One verification at Clerk: the endpoint and body of `type`, each instance in turn until one knows it.
     private func call(_ token: String, type: ClerkTokenType, clients c: inout Clients, nowMs: Int64) -> MachineTokenCache.Verdict {
-        let path: String, field: String
+        let path: String
+        let field: String
         var candidates = c.instances
         switch type {
         case .apiKey: (path, field) = ("/v1/api_keys/verify", "secret")
@@ -230,7 +237,9 @@ public final class MachineTokenVerifier: Sendable {
         default: return .refused(.clerkUnavailable("scopes is not a list"))
         }
         let clientId = type == .oauthToken ? o["client_id"]?.stringValue : nil
-        return .valid(MachineIdentity(tokenType: type, subject: subject, scopes: scopes, clientId: clientId,
-                                      claims: o["claims"] ?? .null, environment: environment, expiresAtMs: expiresAtMs))
+        return .valid(
+            MachineIdentity(
+                tokenType: type, subject: subject, scopes: scopes, clientId: clientId,
+                claims: o["claims"] ?? .null, environment: environment, expiresAtMs: expiresAtMs))
     }
 }

@@ -53,7 +53,8 @@ public final class RSAPublicKey: @unchecked Sendable {
     /// A key from a JWK's base64url `n` and `e`.
     public convenience init(n: String, e: String) throws(KeyError) {
         guard let nb = Base64.decode(n), let eb = Base64.decode(e), !nb.isEmpty, !eb.isEmpty,
-              let pkey = clerk_rsa_public_key(nb, nb.count, eb, eb.count) else { throw .invalid }
+            let pkey = clerk_rsa_public_key(nb, nb.count, eb, eb.count)
+        else { throw .invalid }
         try self.init(pkey)
     }
 
@@ -61,10 +62,12 @@ public final class RSAPublicKey: @unchecked Sendable {
     public convenience init(pem: String) throws(KeyError) {
         var text = pem
         // An empty variable has no base address: refused, not force-unwrapped.
-        guard let pkey = text.withUTF8({ buffer -> OpaquePointer? in
-            guard let base = buffer.baseAddress, buffer.count > 0 else { return nil }
-            return clerk_public_key_from_pem(UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), buffer.count)
-        }) else { throw .invalid }
+        guard
+            let pkey = text.withUTF8({ buffer -> OpaquePointer? in
+                guard let base = buffer.baseAddress, buffer.count > 0 else { return nil }
+                return clerk_public_key_from_pem(UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), buffer.count)
+            })
+        else { throw .invalid }
         try self.init(pkey)
     }
 

@@ -133,8 +133,9 @@ extension SessionClaims {
             out.id = try string(o?["id"], "o_id")
             out.slug = try string(o?["slg"], "o_slg")
             out.role = try string(o?["rol"], "o_rol").map { $0.hasPrefix("org:") ? $0 : "org:" + $0 }
-            out.permissions = try permissions(fea: claims["fea"], per: try string(o?["per"], "o_per"),
-                                              fpm: try string(o?["fpm"], "o_fpm"))
+            out.permissions = try permissions(
+                fea: claims["fea"], per: try string(o?["per"], "o_per"),
+                fpm: try string(o?["fpm"], "o_fpm"))
         } else {
             out.id = try string(claims["org_id"], "org_id")
             out.slug = try string(claims["org_slug"], "org_slug")

@@ -57,7 +57,10 @@ public struct SessionClaims: Sendable {
                 case "sts": claims.sessionStatus = try? string()
                 // Int(exactly:), never Int(_:): `1e300` or `9.3e18` must be refused, not trap the process.
                 case "v":
-                    guard let v = try number() else { claims.version = nil; break }
+                    guard let v = try number() else {
+                        claims.version = nil
+                        break
+                    }
                     guard let whole = Int(exactly: v) else { throw JSONScanner.Malformed() }
                     claims.version = whole
                 case "org_id": claims.orgIdV1 = try? string()
@@ -101,10 +104,15 @@ public struct ParsedToken: Sendable {
         let bytes = Array(token.utf8)
         guard bytes.count < 16_384 else { throw .malformed("token too long") }
         guard let d1 = bytes.firstIndex(of: 0x2E), let d2 = bytes[(d1 + 1)...].firstIndex(of: 0x2E),
-              !bytes[(d2 + 1)...].contains(0x2E) else { throw .malformed("not three dot-separated parts") }
+            !bytes[(d2 + 1)...].contains(0x2E)
+        else { throw .malformed("not three dot-separated parts") }
         guard let headerJSON = Base64.decodeURLCanonical(bytes[..<d1]), let payload = Base64.decodeURLCanonical(bytes[(d1 + 1)..<d2]),
-              let signature = Base64.decodeURLCanonical(bytes[(d2 + 1)...]) else { throw .malformed("a part is not canonical base64url") }
-        var alg: String?, kid: String?, typ: String?, cat: String?
+            let signature = Base64.decodeURLCanonical(bytes[(d2 + 1)...])
+        else { throw .malformed("a part is not canonical base64url") }
+        var alg: String?
+        var kid: String?
+        var typ: String?
+        var cat: String?
         do {
             try JSONScanner.scan(headerJSON) { key, value in
                 guard case .string(let s) = value else {
@@ -124,7 +132,8 @@ public struct ParsedToken: Sendable {
             throw .malformed("header is not a JWT header")
         }
         guard let alg else { throw .malformed("header has no alg") }
-        var issuer: String?, subject: String?
+        var issuer: String?
+        var subject: String?
         do {
             // Well-formed (one spelling, no duplicate names) and an object; nothing but `iss` and `sub` is read yet.
             try JSONScanner.scan(payload) { key, value in
@@ -136,7 +145,8 @@ public struct ParsedToken: Sendable {
         } catch {
             throw .malformed("payload is not a claims object")
         }
-        return ParsedToken(algorithm: alg, keyId: kid, type: typ, category: cat, issuer: issuer, subject: subject,
-                           payload: payload, signingInput: Array(bytes[..<d2]), signature: signature)
+        return ParsedToken(
+            algorithm: alg, keyId: kid, type: typ, category: cat, issuer: issuer, subject: subject,
+            payload: payload, signingInput: Array(bytes[..<d2]), signature: signature)
     }
 }

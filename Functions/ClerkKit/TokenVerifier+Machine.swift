@@ -20,38 +20,7 @@ extension TokenVerifier {
         let instance = try signedBy(parsed, algorithm: algorithm, nowMs: nowMs)
 
         // Signed: now the claims. Registered claims of the wrong type make the token malformed.
-        var sub: String?, iss: String?, clientId: String?, scope: String?
-        var exp: Double?, nbf: Double?, iat: Double?
-        do {
-            try JSONScanner.scan(parsed.payload) { name, value in
-                func string() throws -> String? {
-                    switch value {
-                    case .string(let s): return s
-                    case .null: return nil
-                    default: throw JSONScanner.Malformed()
-                    }
-                }
-                func number() throws -> Double? {
-                    switch value {
-                    case .number(let d): return d
-                    case .null: return nil
-                    default: throw JSONScanner.Malformed()
-                    }
-                }
-                switch name {
-                case "sub": sub = try string()
-                case "iss": iss = try string()
-                case "client_id": clientId = try string()
-                case "scope": scope = try string()
-                case "exp": exp = try number()
-                case "nbf": nbf = try number()
-                case "iat": iat = try number()
-                default: break
-                }
-            }
-        } catch {
-            throw .malformed("payload is not a claims object")
-        }
+        let (sub, iss, clientId, scope, exp, nbf, iat) = try MachineClaims(parsed.payload).fields
         guard let sub, !sub.isEmpty else { throw .malformed("sub is missing") }
         if type == .m2mToken && !sub.hasPrefix("mch_") { throw .malformed("an M2M token's sub is not a machine") }
         let now = Double(nowMs) / 1000
@@ -70,8 +39,9 @@ extension TokenVerifier {
         if scopes.isEmpty, type == .m2mToken, let aud = claims["aud"] { scopes = Self.strings(aud) }
         // Bounded conversion: an `exp` of 1e300 has passed the checks above and must not trap here.
         let expMs = (exp * 1000).isFinite && abs(exp * 1000) < 9e15 ? Int64(exp * 1000) : nil
-        return MachineIdentity(tokenType: type, subject: sub, scopes: scopes, clientId: type == .oauthToken ? clientId : nil,
-                               claims: claims, environment: instance.environment, expiresAtMs: expMs)
+        return MachineIdentity(
+            tokenType: type, subject: sub, scopes: scopes, clientId: type == .oauthToken ? clientId : nil,
+            claims: claims, environment: instance.environment, expiresAtMs: expMs)
     }
 
     /// Strings of a list, or the words of a string (space- or comma-separated); anything else none.

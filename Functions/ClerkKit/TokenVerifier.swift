@@ -50,8 +50,10 @@ public final class TokenVerifier: @unchecked Sendable {
     static let machineTokenCategory = "cl_B7d4PD333AAA"
 
     /// Creates a verifier over at least one instance.
-    public init(instances: [Instance], clockSkewSeconds: Double = 5, authorizedParties: [String] = [],
-                acceptPendingSessions: Bool = false) {
+    public init(
+        instances: [Instance], clockSkewSeconds: Double = 5, authorizedParties: [String] = [],
+        acceptPendingSessions: Bool = false
+    ) {
         precondition(!instances.isEmpty)
         self.instances = instances
         self.clockSkewSeconds = clockSkewSeconds
@@ -96,7 +98,8 @@ extension TokenVerifier {
         let instance: Instance
         if instances.contains(where: { $0.issuer != nil }) {
             guard let iss = parsed.issuer.map(Instance.normalize),
-                  let match = instances.first(where: { $0.issuer == iss }) else { throw .issuerMismatch }
+                let match = instances.first(where: { $0.issuer == iss })
+            else { throw .issuerMismatch }
             instance = match
         } else {
             instance = instances[0]

@@ -14,7 +14,8 @@ public enum URLPolicy {
         guard !authority.isEmpty, !authority.contains(where: { $0 == "\\" || $0 == " " || $0.isNewline }) else { return false }
         if secure { return true }
         guard !authority.contains("@") else { return false }
-        let host: Substring, port: Substring
+        let host: Substring
+        let port: Substring
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else { return false }
             host = authority[authority.index(after: authority.startIndex)..<close]

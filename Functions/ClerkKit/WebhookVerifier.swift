@@ -138,7 +138,8 @@ public struct WebhookVerifier: Sendable {
             let length = i - start
             // "v1," + 44 characters (43 when the padding was dropped) for 32 bytes.
             guard length == 47 || length == 46, header[start] == UInt8(ascii: "v"), header[start + 1] == UInt8(ascii: "1"),
-                  header[start + 2] == UInt8(ascii: ",") else { continue }
+                header[start + 2] == UInt8(ascii: ",")
+            else { continue }
             let ok = withUnsafeMutableBytes(of: &decoded) { out in
                 Base64.decode32(UnsafeRawBufferPointer(rebasing: header[(start + 3)..<i]), into: out)
             }
@@ -164,6 +165,7 @@ public struct WebhookVerifier: Sendable {
 extension String {
     fileprivate func trimmingSpacesCheaply() -> String {
         guard let f = utf8.first, let l = utf8.last, f == 0x20 || l == 0x20 || f == 0x09 || l == 0x09 else { return self }
-        return String(decoding: utf8.drop(while: { $0 == 0x20 || $0 == 0x09 }).reversed().drop(while: { $0 == 0x20 || $0 == 0x09 }).reversed(), as: UTF8.self)
+        return String(
+            decoding: utf8.drop(while: { $0 == 0x20 || $0 == 0x09 }).reversed().drop(while: { $0 == 0x20 || $0 == 0x09 }).reversed(), as: UTF8.self)
     }
 }

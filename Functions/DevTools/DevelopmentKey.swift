@@ -1,8 +1,9 @@
-import ClerkKit
 import COpenSSL
+import ClerkKit
 import JSON
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An RSA private key for development: mints Clerk-shaped session tokens and publishes its JWKS, so the
@@ -47,10 +48,13 @@ public final class DevelopmentKey: @unchecked Sendable {
 
     /// The public key as a JWK (`alg` may be omitted to publish a key usable with any RS algorithm).
     public func jwk(algorithm: String? = "RS256", keyId: String? = nil) -> String {
-        var n = [UInt8](repeating: 0, count: 1024), e = [UInt8](repeating: 0, count: 16)
-        let nl = Int(clerk_rsa_component(pkey, "n", &n, 1024)), el = Int(clerk_rsa_component(pkey, "e", &e, 16))
+        var n = [UInt8](repeating: 0, count: 1024)
+        var e = [UInt8](repeating: 0, count: 16)
+        let nl = Int(clerk_rsa_component(pkey, "n", &n, 1024))
+        let el = Int(clerk_rsa_component(pkey, "e", &e, 16))
         let alg = algorithm.map { #","alg":"\#($0)""# } ?? ""
-        return #"{"use":"sig","kty":"RSA","kid":"\#(keyId ?? self.keyId)"\#(alg),"n":"\#(Base64.encode(n[0..<nl], url: true))","e":"\#(Base64.encode(e[0..<el], url: true))"}"#
+        return
+            #"{"use":"sig","kty":"RSA","kid":"\#(keyId ?? self.keyId)"\#(alg),"n":"\#(Base64.encode(n[0..<nl], url: true))","e":"\#(Base64.encode(e[0..<el], url: true))"}"#
     }
 
     /// A JWKS document with this key.
@@ -70,12 +74,16 @@ public final class DevelopmentKey: @unchecked Sendable {
 
     /// A Clerk v2 session token payload for `subject`, valid for `ttl` seconds from `now`. The strings are
     /// JSON-quoted (a `--sub` of `x","org_role":"admin` stays one string); `extra` is raw JSON members.
-    public static func sessionClaims(subject: String, issuer: String, now: Int64, ttl: Int64 = 60, sessionId: String? = nil,
-                                     authorizedParty: String? = nil, extra: String = "") -> String {
+    public static func sessionClaims(
+        subject: String, issuer: String, now: Int64, ttl: Int64 = 60, sessionId: String? = nil,
+        authorizedParty: String? = nil, extra: String = ""
+    ) -> String {
         let sid = sessionId ?? "sess_" + Base64.encode(Crypto.randomBytes(15), url: true)
-        var fields = [#""sub":"# + JSONText.quoted(subject), #""iss":"# + JSONText.quoted(issuer), #""iat":\#(now)"#,
-                      #""nbf":\#(now - 10)"#, #""exp":\#(now + ttl)"#, #""sid":"# + JSONText.quoted(sid),
-                      #""v":2"#, #""fva":[0,-1]"#, #""sts":"active""#]
+        var fields = [
+            #""sub":"# + JSONText.quoted(subject), #""iss":"# + JSONText.quoted(issuer), #""iat":\#(now)"#,
+            #""nbf":\#(now - 10)"#, #""exp":\#(now + ttl)"#, #""sid":"# + JSONText.quoted(sid),
+            #""v":2"#, #""fva":[0,-1]"#, #""sts":"active""#
+        ]
         if let azp = authorizedParty { fields.append(#""azp":"# + JSONText.quoted(azp)) }
         if !extra.isEmpty { fields.append(extra) }
         return "{" + fields.joined(separator: ",") + "}"
@@ -94,11 +102,15 @@ public final class DevelopmentKey: @unchecked Sendable {
     /// A machine token payload for `subject` (`mch_…` for M2M, a user for OAuth), valid for `ttl` seconds:
     /// M2M tokens list `scopes`, OAuth access tokens carry `scope` (space-separated) and `client_id`.
     /// Strings are JSON-quoted; `extra` is raw JSON members (custom claims).
-    public static func machineClaims(subject: String, issuer: String, now: Int64, ttl: Int64 = 3600, scopes: [String] = [],
-                                     clientId: String? = nil, extra: String = "") -> String {
-        var fields = [#""sub":"# + JSONText.quoted(subject), #""iss":"# + JSONText.quoted(issuer), #""iat":\#(now)"#,
-                      #""nbf":\#(now - 10)"#, #""exp":\#(now + ttl)"#,
-                      #""jti":"# + JSONText.quoted(Base64.encode(Crypto.randomBytes(12), url: true))]
+    public static func machineClaims(
+        subject: String, issuer: String, now: Int64, ttl: Int64 = 3600, scopes: [String] = [],
+        clientId: String? = nil, extra: String = ""
+    ) -> String {
+        var fields = [
+            #""sub":"# + JSONText.quoted(subject), #""iss":"# + JSONText.quoted(issuer), #""iat":\#(now)"#,
+            #""nbf":\#(now - 10)"#, #""exp":\#(now + ttl)"#,
+            #""jti":"# + JSONText.quoted(Base64.encode(Crypto.randomBytes(12), url: true))
+        ]
         if let clientId {
             fields.append(#""client_id":"# + JSONText.quoted(clientId))
             fields.append(#""scope":"# + JSONText.quoted(scopes.joined(separator: " ")))

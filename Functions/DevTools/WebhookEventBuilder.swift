@@ -1,7 +1,7 @@
-import JSON
 import ClerkFunctions
 import ClerkKit
 import FoundationEssentials
+import JSON
 import LambdaRuntime
 
 /// Builds and re-signs webhook request events, for the `sign-webhook` tool, `invoke --sign` and tests.
@@ -12,7 +12,7 @@ public enum WebhookEventBuilder {
         var all: JSONObject = [
             "content-type": .string("application/json"),
             "user-agent": .string("Svix-Webhooks/1.62.0 (sender-1a2b3c; +https://www.svix.com/http-sender/)"),
-            "host": .string("abc123.execute-api.us-east-1.amazonaws.com"),
+            "host": .string("abc123.execute-api.us-east-1.amazonaws.com")
         ]
         for (k, v) in headers { all[k.lowercased()] = .string(v) }
         let now = Clock.nowMs()
@@ -25,13 +25,15 @@ public enum WebhookEventBuilder {
             "requestContext": .object([
                 "accountId": .string("123456789012"), "apiId": .string("abc123"),
                 "domainName": .string("abc123.execute-api.us-east-1.amazonaws.com"),
-                "http": .object(["method": .string("POST"), "path": .string(path), "protocol": .string("HTTP/1.1"),
-                                 "sourceIp": .string("44.228.126.217"), "userAgent": .string("Svix-Webhooks/1.62.0")]),
+                "http": .object([
+                    "method": .string("POST"), "path": .string(path), "protocol": .string("HTTP/1.1"),
+                    "sourceIp": .string("44.228.126.217"), "userAgent": .string("Svix-Webhooks/1.62.0")
+                ]),
                 "requestId": .string(Context.makeRequestId()), "routeKey": .string("POST \(path)"),
-                "stage": .string("$default"), "timeEpoch": .number(Double(now)),
+                "stage": .string("$default"), "timeEpoch": .number(Double(now))
             ]),
             "body": .string(String(decoding: body, as: UTF8.self)),
-            "isBase64Encoded": .bool(false),
+            "isBase64Encoded": .bool(false)
         ])
         return Array(event.serialized().utf8)
     }

@@ -1,6 +1,7 @@
 import CRabbitMQ
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension AMQPPublisher {

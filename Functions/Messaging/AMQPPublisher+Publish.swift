@@ -1,6 +1,7 @@
 import CRabbitMQ
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension AMQPPublisher {
@@ -43,27 +44,32 @@ extension AMQPPublisher {
         props._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG)
         props.delivery_mode = 2  // persistent
         props.content_type = amqp_cstring_bytes("application/json")
-        return (m.messageId ?? "").withCString { id in Self.withHeaderTable(m.headers) { table in
-            var p = props
-            if m.messageId != nil {
-                p._flags |= amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG)
-                p.message_id = amqp_cstring_bytes(id)
+        return (m.messageId ?? "").withCString { id in
+            Self.withHeaderTable(m.headers) { table in
+                var p = props
+                if m.messageId != nil {
+                    p._flags |= amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG)
+                    p.message_id = amqp_cstring_bytes(id)
+                }
+                if let table {
+                    p._flags |= amqp_flags_t(AMQP_BASIC_HEADERS_FLAG)
+                    p.headers = table
+                }
+                return m.body.withUnsafeBytes { body in
+                    amqp_basic_publish(
+                        c, channel, amqp_cstring_bytes(""), amqp_cstring_bytes(m.queue), 0, 0, &p,
+                        amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+                }
             }
-            if let table {
-                p._flags |= amqp_flags_t(AMQP_BASIC_HEADERS_FLAG)
-                p.headers = table
-            }
-            return m.body.withUnsafeBytes { body in
-                amqp_basic_publish(c, channel, amqp_cstring_bytes(""), amqp_cstring_bytes(m.queue), 0, 0, &p,
-                                   amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
-            }
-        } }
+        }
     }
 
     /// Reads the confirms of the `count` messages sent from tag `firstTag` until all are settled or `deadline`.
     /// Returns the leading run of acked messages, and why the wait stopped early, if it did.
-    private func awaitConfirms(on c: amqp_connection_state_t, firstTag: UInt64, count: Int,
-                               deadline: Int64) -> (confirmed: Int, failure: String?) {
+    private func awaitConfirms(
+        on c: amqp_connection_state_t, firstTag: UInt64, count: Int,
+        deadline: Int64
+    ) -> (confirmed: Int, failure: String?) {
         // A nack, a timeout or a closed channel ends the wait; what counts is the leading run of acks.
         var confirms = ConfirmTracker(firstTag: firstTag, count: count)
         while confirms.unsettled > 0 {
@@ -90,13 +96,14 @@ extension AMQPPublisher {
         guard !headers.isEmpty else { return body(nil) }
         let keys = headers.map { strdup($0.name) }
         let values = headers.map { strdup($0.value) }
-        defer { (keys + values).forEach { free($0) } }
+        defer { for copy in keys + values { free(copy) } }
         var entries = (0..<headers.count).map { i in
             var value = amqp_field_value_t()
             value.kind = UInt8(AMQP_FIELD_KIND_UTF8.rawValue)
             value.value.bytes = amqp_bytes_t(len: values[i].map { strlen($0) } ?? 0, bytes: UnsafeMutableRawPointer(values[i]))
-            return amqp_table_entry_t(key: amqp_bytes_t(len: keys[i].map { strlen($0) } ?? 0, bytes: UnsafeMutableRawPointer(keys[i])),
-                                      value: value)
+            return amqp_table_entry_t(
+                key: amqp_bytes_t(len: keys[i].map { strlen($0) } ?? 0, bytes: UnsafeMutableRawPointer(keys[i])),
+                value: value)
         }
         return entries.withUnsafeMutableBufferPointer { buffer in
             body(amqp_table_t(num_entries: Int32(buffer.count), entries: buffer.baseAddress))

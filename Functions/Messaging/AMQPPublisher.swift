@@ -1,6 +1,7 @@
 import CRabbitMQ
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An AMQP 0-9-1 connection (rabbitmq-c) with publisher confirms on one channel: durable queues,

@@ -19,9 +19,11 @@ extension KafkaPublisher {
         public var clientId: String
 
         /// Options for `brokers`; the rest default to a plain-text cluster and 3 s.
-        public init(brokers: String, securityProtocol: String = "PLAINTEXT", saslMechanism: String? = nil,
-                    username: String? = nil, password: String? = nil, caFile: String? = nil,
-                    timeoutMs: Int = 3000, clientId: String = "clerk-functions") {
+        public init(
+            brokers: String, securityProtocol: String = "PLAINTEXT", saslMechanism: String? = nil,
+            username: String? = nil, password: String? = nil, caFile: String? = nil,
+            timeoutMs: Int = 3000, clientId: String = "clerk-functions"
+        ) {
             self.brokers = brokers
             self.securityProtocol = securityProtocol
             self.saslMechanism = saslMechanism

@@ -1,6 +1,7 @@
 import CKafka
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A Kafka producer (librdkafka) with idempotence and `acks=all`: `publish` returns only what every in-sync
@@ -54,7 +55,7 @@ public final class KafkaPublisher {
             // A Lambda container only runs during invocations: after a broker outage, try again within a
             // second rather than librdkafka's default of up to ten.
             ("reconnect.backoff.max.ms", "1000"),
-            ("security.protocol", options.securityProtocol.lowercased()),
+            ("security.protocol", options.securityProtocol.lowercased())
         ]
         if let mechanism = options.saslMechanism { settings.append(("sasl.mechanism", mechanism)) }
         if let user = options.username { settings.append(("sasl.username", user)) }
@@ -113,7 +114,8 @@ public final class KafkaPublisher {
         let stop = attempt.stop.map(KafkaErrorClass.of) ?? .outage(.other)
         // A refusal an error callback explains better (a timeout after SASL failed) is counted by that reason.
         if case .outage(let outage) = stop, outage == .timeout || outage == .other, let code = attempt.clientError,
-           case .outage(let cause) = KafkaErrorClass.of(code), cause != .other {
+            case .outage(let cause) = KafkaErrorClass.of(code), cause != .other
+        {
             lastStop = .outage(cause)
         } else {
             lastStop = stop
@@ -198,7 +200,12 @@ public final class KafkaPublisher {
     /// Produces `messages`, waits for their delivery reports until `deadline`, then purges what is left.
     private func send(_ messages: ArraySlice<KafkaMessage>, deadline: Int64) throws(KafkaError) -> Attempt {
         let rk: OpaquePointer
-        if let p = producer { rk = p } else { rk = try makeProducer(); producer = rk }
+        if let p = producer {
+            rk = p
+        } else {
+            rk = try makeProducer()
+            producer = rk
+        }
         state.pointee.last_error = 0
         state.pointee.fatal = 0
         let slots = UnsafeMutablePointer<clerk_kafka_delivery>.allocate(capacity: messages.count)
@@ -210,7 +217,9 @@ public final class KafkaPublisher {
         let deliveredAt = (0..<messages.count).map { $0 < produced && slots[$0].state == 1 }
         let firstFailure = (0..<produced).first { slots[$0].state == 2 }.map { Int32(slots[$0].error) }
         // The message the send stopped at: refused by its delivery report, or at produce time.
-        let stop: Int32? = delivered < produced ? (slots[delivered].state == 2 ? Int32(slots[delivered].error) : nil)
+        let stop: Int32? =
+            delivered < produced
+            ? (slots[delivered].state == 2 ? Int32(slots[delivered].error) : nil)
             : (delivered < messages.count ? refusalCode : nil)
         if stillPending {
             // librdkafka still owns pointers into `slots`: leave them allocated rather than risk a write into
@@ -229,14 +238,17 @@ public final class KafkaPublisher {
         if let code = firstFailure { reasons.append(Self.describe(code)) }
         let clientError = state.pointee.last_error != 0 ? Int32(state.pointee.last_error) : nil
         if clientError != nil { reasons.append(withUnsafeBytes(of: state.pointee.reason) { Self.cString($0) }) }
-        return Attempt(delivered: delivered, deliveredAt: deliveredAt, stop: stop,
-                       sharedBatch: stop != nil && delivered < produced && produced > delivered + 1,
-                       clientError: clientError, reasons: delivered < messages.count ? reasons : [])
+        return Attempt(
+            delivered: delivered, deliveredAt: deliveredAt, stop: stop,
+            sharedBatch: stop != nil && delivered < produced && produced > delivered + 1,
+            clientError: clientError, reasons: delivered < messages.count ? reasons : [])
     }
 
     /// Hands `messages` to librdkafka in order, each with its delivery slot; stops at the first it refuses.
-    private func produce(_ messages: ArraySlice<KafkaMessage>, into slots: UnsafeMutablePointer<clerk_kafka_delivery>,
-                         rk: OpaquePointer, deadline: Int64) -> (produced: Int, code: Int32?, reason: String?) {
+    private func produce(
+        _ messages: ArraySlice<KafkaMessage>, into slots: UnsafeMutablePointer<clerk_kafka_delivery>,
+        rk: OpaquePointer, deadline: Int64
+    ) -> (produced: Int, code: Int32?, reason: String?) {
         var produced = 0
         for message in messages {
             guard let headers = rd_kafka_headers_new(message.headers.count) else { return (produced, nil, "out of memory") }
@@ -247,8 +259,9 @@ public final class KafkaPublisher {
                 let key = message.key.map { Array($0.utf8) }
                 let rc = message.value.withUnsafeBytes { value in
                     (key ?? []).withUnsafeBytes { k in
-                        clerk_kafka_produce(rk, message.topic, message.key == nil ? nil : k.baseAddress, k.count,
-                                            value.baseAddress, value.count, headers, slots + produced)
+                        clerk_kafka_produce(
+                            rk, message.topic, message.key == nil ? nil : k.baseAddress, k.count,
+                            value.baseAddress, value.count, headers, slots + produced)
                     }
                 }
                 if rc == 0 { break }
@@ -266,8 +279,10 @@ public final class KafkaPublisher {
 
     /// Serves delivery reports until the first `produced` slots are settled or `deadline`; then purges the rest so
     /// their reports come now. Returns whether some are still unsettled.
-    private func awaitReports(_ rk: OpaquePointer, slots: UnsafeMutablePointer<clerk_kafka_delivery>, produced: Int,
-                              deadline: Int64) -> Bool {
+    private func awaitReports(
+        _ rk: OpaquePointer, slots: UnsafeMutablePointer<clerk_kafka_delivery>, produced: Int,
+        deadline: Int64
+    ) -> Bool {
         func pending() -> Bool { (0..<produced).contains { slots[$0].state == 0 } }
         // rd_kafka_flush sends what lingers at once and serves the delivery reports on this thread as they
         // come; a poll loop waited for linger.ms and the poll interval on every batch (bench-outbox: 28 ms per

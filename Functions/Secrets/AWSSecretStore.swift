@@ -24,7 +24,8 @@ public final class AWSSecretStore: SecretStore {
         let key = env["AWS_ACCESS_KEY_ID"] ?? ""
         let secret = env["AWS_SECRET_ACCESS_KEY"] ?? ""
         credentials = key + ":" + secret
-        secretsManagerURL = env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] ?? env["AWS_ENDPOINT_URL"]
+        secretsManagerURL =
+            env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] ?? env["AWS_ENDPOINT_URL"]
             ?? "https://secretsmanager.\(region).amazonaws.com"
         ssmURL = env["AWS_ENDPOINT_URL_SSM"] ?? env["AWS_ENDPOINT_URL"] ?? "https://ssm.\(region).amazonaws.com"
         for (name, value) in [("AWS_REGION", region), ("AWS_ACCESS_KEY_ID", key), ("AWS_SECRET_ACCESS_KEY", secret)] where value.isEmpty {
@@ -57,9 +58,10 @@ public final class AWSSecretStore: SecretStore {
             do {
                 if client == nil { client = try HTTPClient() }
                 guard let client else { break }
-                let r = try client.sendSigned(method: "POST", url: url, headers: headers, body: Array(body.utf8),
-                                              provider: "aws:amz:\(region):\(service)", credentials: credentials,
-                                              timeoutMs: 3000, connectTimeoutMs: 2000, maxResponseBytes: 256 << 10)
+                let r = try client.sendSigned(
+                    method: "POST", url: url, headers: headers, body: Array(body.utf8),
+                    provider: "aws:amz:\(region):\(service)", credentials: credentials,
+                    timeoutMs: 3000, connectTimeoutMs: 2000, maxResponseBytes: 256 << 10)
                 let type = Self.errorType(r)
                 if (r.status >= 500 || type == "ThrottlingException") && attempt == 0 {
                     lastFailure = "\(ref.store.rawValue) answered \(r.status) \(type)"

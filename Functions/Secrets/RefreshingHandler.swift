@@ -17,8 +17,10 @@ public final class RefreshingHandler: UpkeepHandler, @unchecked Sendable {
     private let logger: Logger
 
     /// Wraps `handler`, built from `values` (what `resolver` read); `rebuild` builds it afresh.
-    public init(handler: any Handler, values: Environment, resolver: SecretResolver, logger: Logger,
-                rebuild: @escaping (Environment) throws -> any Handler) {
+    public init(
+        handler: any Handler, values: Environment, resolver: SecretResolver, logger: Logger,
+        rebuild: @escaping (Environment) throws -> any Handler
+    ) {
         current = handler
         self.values = values
         self.resolver = resolver
@@ -29,8 +31,10 @@ public final class RefreshingHandler: UpkeepHandler, @unchecked Sendable {
 
     /// Builds the function from `env` with its references read (a failure is an init error naming the
     /// variable), wrapped to refresh them when there are any.
-    public static func make(environment env: Environment, resolver: SecretResolver, logger: Logger,
-                            build: @escaping (Environment) throws -> any Handler) throws -> any Handler {
+    public static func make(
+        environment env: Environment, resolver: SecretResolver, logger: Logger,
+        build: @escaping (Environment) throws -> any Handler
+    ) throws -> any Handler {
         guard !resolver.isEmpty else { return try build(env) }
         let resolved = try resolver.resolve()
         logger.info("secrets read", ["variables": .string(resolver.references.map(\.variable).joined(separator: ","))])
@@ -54,8 +58,9 @@ public final class RefreshingHandler: UpkeepHandler, @unchecked Sendable {
         do {
             fresh = try resolver.resolve()
         } catch {
-            logger.warning("could not refresh secrets; keeping the current values",
-                           metadata: ["variable": .string(error.variable), "reason": .string(error.reason)])
+            logger.warning(
+                "could not refresh secrets; keeping the current values",
+                metadata: ["variable": .string(error.variable), "reason": .string(error.reason)])
             dueAtMs = now + retryMs
             return
         }
@@ -65,12 +70,16 @@ public final class RefreshingHandler: UpkeepHandler, @unchecked Sendable {
         do {
             current = try rebuild(fresh)
             values = fresh
-            logger.info("secrets changed; function rebuilt with the new values",
-                        metadata: ["variables": .string(changed.joined(separator: ","))])
+            logger.info(
+                "secrets changed; function rebuilt with the new values",
+                metadata: ["variables": .string(changed.joined(separator: ","))])
         } catch {
-            logger.error("secrets changed but the function cannot use them; keeping the current values",
-                         metadata: ["variables": .string(changed.joined(separator: ",")),
-                                    "reason": .string((error as? LambdaReportableError)?.errorMessage ?? "\(type(of: error))")])
+            logger.error(
+                "secrets changed but the function cannot use them; keeping the current values",
+                metadata: [
+                    "variables": .string(changed.joined(separator: ",")),
+                    "reason": .string((error as? LambdaReportableError)?.errorMessage ?? "\(type(of: error))")
+                ])
             dueAtMs = now + retryMs
         }
     }

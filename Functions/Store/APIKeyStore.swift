@@ -1,4 +1,3 @@
-
 /// API keys, stored only as SHA-256 hex digests, and the gateway mapping messages that follow them.
 public struct APIKeyStore {
     private let connection: PostgresConnection
@@ -33,10 +32,15 @@ public struct APIKeyStore {
             else { return .userDeleted }
             if try row.decode("deleted", as: Bool.self) { return .userDeleted }
             if try c.query("SELECT 1 FROM api_keys WHERE user_id = $1 AND status = 'active'", [userId]).count > 0 { return .alreadyActive }
-            if try c.query("""
+            if try c.query(
+                """
                 SELECT 1 FROM api_keys WHERE user_id = $1 AND status = 'pending' AND lease_until > clock_timestamp()
-                """, [userId]).count > 0 { return .leased }
-            try c.query("""
+                """, [userId]
+            ).count > 0 {
+                return .leased
+            }
+            try c.query(
+                """
                 WITH revoked AS (
                     UPDATE api_keys SET status = 'revoked', revoked_at = now(), lease_until = NULL
                      WHERE user_id = $1 AND status = 'pending' RETURNING key_hash, created_at)
@@ -44,11 +48,13 @@ public struct APIKeyStore {
                 SELECT 'api-key-mappings', jsonb_build_object('op', 'delete', 'key', 'api_key:' || key_hash)
                   FROM revoked ORDER BY created_at
                 """, [userId])
-            try c.query("""
+            try c.query(
+                """
                 INSERT INTO api_keys (user_id, key_hash, lease_until)
                 VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond')
                 """, [userId, keyHash, max(leaseMs, 0)])
-            try c.query("""
+            try c.query(
+                """
                 INSERT INTO outbox (queue, payload)
                 VALUES ('api-key-mappings', jsonb_build_object('op', 'set', 'key', 'api_key:' || $1::text, 'value', $2::text))
                 """, [keyHash, clerkUserId])
@@ -60,11 +66,13 @@ public struct APIKeyStore {
     /// longer pending (revoked meanwhile) or the user has another active key.
     public func activate(keyHash: String) throws(PostgresError) -> Bool {
         do {
-            return try connection.query("""
+            return try connection.query(
+                """
                 UPDATE api_keys k SET status = 'active', activated_at = now(), lease_until = NULL
                  WHERE k.key_hash = $1 AND k.status = 'pending'
                    AND NOT EXISTS (SELECT 1 FROM api_keys a WHERE a.user_id = k.user_id AND a.status = 'active')
-                """, [keyHash]).affected == 1
+                """, [keyHash]
+            ).affected == 1
         } catch .query(let state, _) where state == "23505" {
             return false  // another key became active between the check and the update (api_keys_one_active_idx)
         }
@@ -78,7 +86,8 @@ public struct APIKeyStore {
 
     /// Revokes a key and records the mapping's removal, in one statement.
     public func revoke(keyHash: String) throws(PostgresError) {
-        try connection.query("""
+        try connection.query(
+            """
             WITH revoked AS (
                 UPDATE api_keys SET status = 'revoked', revoked_at = now(), lease_until = NULL
                  WHERE key_hash = $1 AND status <> 'revoked' RETURNING key_hash)

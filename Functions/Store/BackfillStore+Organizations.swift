@@ -1,4 +1,3 @@
-
 extension BackfillStore {
     /// Applies one organization's page of memberships (with the organization itself, `org`, on its first page),
     /// keeps the items set aside (`skipped`, and any PostgreSQL refuses as data, found within their statements)
@@ -9,9 +8,11 @@ extension BackfillStore {
     /// organization was refused: its memberships (listed under `clerkOrgId`) are applied all the same and wait,
     /// unlinked, as members of an organization that has not arrived. With `dryRun`, the same work runs and is
     /// rolled back.
-    public func applyOrganization(_ org: OrganizationRecord?, clerkOrgId: String?, memberships: [MembershipRecord],
-                                  skipped: [BackfillSkip] = [], run: BackfillRun, cursor: BackfillCursor,
-                                  within: BackfillMembershipsPosition? = nil, environment: String, dryRun: Bool) throws
+    public func applyOrganization(
+        _ org: OrganizationRecord?, clerkOrgId: String?, memberships: [MembershipRecord],
+        skipped: [BackfillSkip] = [], run: BackfillRun, cursor: BackfillCursor,
+        within: BackfillMembershipsPosition? = nil, environment: String, dryRun: Bool
+    ) throws
         -> BackfillOutcome
     {
         var outcome = BackfillOutcome()
@@ -44,19 +45,25 @@ extension BackfillStore {
 
     /// Saves the run's organizations position `cursor`, its memberships position `within` (cleared when nil)
     /// and its counts with `outcome` added.
-    private func save(_ outcome: BackfillOutcome, run: BackfillRun, cursor: BackfillCursor,
-                      within: BackfillMembershipsPosition?) throws(PostgresError) {
+    private func save(
+        _ outcome: BackfillOutcome, run: BackfillRun, cursor: BackfillCursor,
+        within: BackfillMembershipsPosition?
+    ) throws(PostgresError) {
         var orgProgress = run.counts["organizations"] ?? BackfillCounts()
         orgProgress.add(outcome.organizations)
         var memberProgress = run.counts["memberships"] ?? BackfillCounts()
         memberProgress.add(outcome.memberships)
-        try connection.query("""
+        try connection.query(
+            """
             UPDATE backfill_runs SET org_offset = $4, org_anchor_id = $5, org_anchor_ms = $6,
                    member_org_id = $7, member_offset = $8, member_anchor_id = $9, member_anchor_ms = $10,
                    counts = counts || jsonb_build_object('organizations', $2::jsonb, 'memberships', $3::jsonb),
                    updated_at = now() WHERE id = $1
-            """, [run.id, orgProgress.json, memberProgress.json, cursor.offset, cursor.anchorId, cursor.anchorCreatedMs,
-                  within?.clerkOrgId, within?.cursor.offset, within?.cursor.anchorId, within?.cursor.anchorCreatedMs])
+            """,
+            [
+                run.id, orgProgress.json, memberProgress.json, cursor.offset, cursor.anchorId, cursor.anchorCreatedMs,
+                within?.clerkOrgId, within?.cursor.offset, within?.cursor.anchorId, within?.cursor.anchorCreatedMs
+            ])
     }
 
     /// The organization's statement (one row: `slice` holds it); its counts.
@@ -65,37 +72,43 @@ extension BackfillStore {
     {
         var counts = BackfillCounts()
         for org in slice {
-            let rows = try connection.query(Self.applyOrganizationSQL, [
-                environment, run.id, org.clerkOrgId, org.name, org.slug, org.imageUrl, org.publicMetadataJSON ?? "{}",
-                #"{"data":"# + org.rawJSON + "}", org.createdAtMs, org.updatedAtMs,
-            ])
+            let rows = try connection.query(
+                Self.applyOrganizationSQL,
+                [
+                    environment, run.id, org.clerkOrgId, org.name, org.slug, org.imageUrl, org.publicMetadataJSON ?? "{}",
+                    #"{"data":"# + org.rawJSON + "}", org.createdAtMs, org.updatedAtMs
+                ])
             try Self.tally(rows, into: &counts)
         }
         return counts
     }
 
     /// `memberships` of `clerkOrgId`, those PostgreSQL refuses set aside in `outcome`; their counts.
-    private func applyMemberships(_ memberships: [MembershipRecord], of clerkOrgId: String, run: BackfillRun, environment: String,
-                                  outcome: inout BackfillOutcome) throws -> BackfillCounts
-    {
+    private func applyMemberships(
+        _ memberships: [MembershipRecord], of clerkOrgId: String, run: BackfillRun, environment: String,
+        outcome: inout BackfillOutcome
+    ) throws -> BackfillCounts {
         // The locks a membership event takes, all up front and in one order: the organization's, then the
         // users' buckets sorted (as the users trigger takes them). Taken one by one in member order, two
         // backfills, or a backfill beside a page of new users, could wait on each other for good.
         try connection.query("SELECT clerk_org_lock('organization', $1, $2)", [environment, clerkOrgId])
-        try connection.query("""
+        try connection.query(
+            """
             SELECT count(pg_advisory_xact_lock(1869768552, t.bucket)) AS n
               FROM (SELECT DISTINCT hashtext($1 || ':' || u) & 127 AS bucket
                       FROM unnest($2::text[]) u WHERE u IS NOT NULL ORDER BY 1) t
             """, [environment, PostgresArray(memberships.map(\.clerkUserId))])
         let (counts, refused) = try applyIsolatingDataErrors(memberships) { slice in
             var counts = BackfillCounts()
-            let rows = try connection.query(Self.applyMembershipsSQL, [
-                environment, run.id, clerkOrgId,
-                PostgresArray(slice.map { Optional($0.clerkMembershipId) }), PostgresArray(slice.map(\.clerkUserId)),
-                PostgresArray(slice.map(\.role)),
-                PostgresArray(slice.map { m in Optional("[" + m.permissions.map(Self.jsonString).joined(separator: ",") + "]") }),
-                PostgresArray(slice.map(\.createdAtMs)), PostgresArray(slice.map(\.updatedAtMs)),
-            ])
+            let rows = try connection.query(
+                Self.applyMembershipsSQL,
+                [
+                    environment, run.id, clerkOrgId,
+                    PostgresArray(slice.map { Optional($0.clerkMembershipId) }), PostgresArray(slice.map(\.clerkUserId)),
+                    PostgresArray(slice.map(\.role)),
+                    PostgresArray(slice.map { m in Optional("[" + m.permissions.map(Self.jsonString).joined(separator: ",") + "]") }),
+                    PostgresArray(slice.map(\.createdAtMs)), PostgresArray(slice.map(\.updatedAtMs))
+                ])
             try Self.tally(rows, into: &counts)
             return counts
         }
@@ -107,7 +120,8 @@ extension BackfillStore {
     public func organizationsMissingInClerk(run: BackfillRun, environment: String) throws(PostgresError) -> Int {
         // Fresh statistics first, for the same reason as `usersMissingInClerk`.
         try connection.query("ANALYZE organizations, organization_memberships, backfill_seen")
-        let rows = try connection.query("""
+        let rows = try connection.query(
+            """
             SELECT (SELECT count(*) FROM organizations o
                      WHERE o.environment = $1 AND o.deleted_at IS NULL
                        AND NOT EXISTS (SELECT 1 FROM backfill_seen s WHERE s.run_id = $2 AND s.kind = 'organization' AND s.clerk_id = o.clerk_org_id))

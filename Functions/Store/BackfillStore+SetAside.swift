@@ -45,17 +45,19 @@ extension BackfillStore {
         let items: [(any PostgresEncodable)?] = [
             environment, PostgresArray(skips.map { Optional($0.kind.rawValue) }), PostgresArray(skips.map(\.clerkId)),
             PostgresArray(skips.map { Optional(PostgresText.removingNUL($0.keptReason).text) }),
-            PostgresArray(skips.map { Optional(PostgresText.removingNUL($0.body).text) }),
+            PostgresArray(skips.map { Optional(PostgresText.removingNUL($0.body).text) })
         ]
         // Two runs keeping the same new item at once: each waits for the other's commit here, sorted (taken
         // last in the transaction, after the organization and user locks). Without it both inserts pass the
         // conflict check unseen, and the second fails on the body-keyed index (not the one ON CONFLICT names).
-        try connection.query("""
+        try connection.query(
+            """
             SELECT count(pg_advisory_xact_lock(1869768553, k.key)) AS n
               FROM (SELECT DISTINCT hashtext(m.message_id || ' ' || m.reason) AS key
                       FROM (\(Self.keptItemsSQL)) m WHERE m.message_id ~ \(Self.keyedItemPattern) ORDER BY 1) k
             """, items)
-        try connection.query("""
+        try connection.query(
+            """
             WITH s AS (\(Self.keptItemsSQL)
             ), seen AS (
                 INSERT INTO backfill_seen (run_id, kind, clerk_id)
@@ -88,8 +90,10 @@ extension BackfillStore {
 
     /// `outcome` with `refused` (what PostgreSQL refused among `kind`'s items) set aside, and every set-aside
     /// item counted as skipped under its kind.
-    static func settle<T>(_ outcome: inout BackfillOutcome, refused: [(item: T, sqlState: String)], kind: BackfillSkip.Kind,
-                          describe: (T) -> (id: String, body: String)) {
+    static func settle<T>(
+        _ outcome: inout BackfillOutcome, refused: [(item: T, sqlState: String)], kind: BackfillSkip.Kind,
+        describe: (T) -> (id: String, body: String)
+    ) {
         for (item, sqlState) in refused {
             let d = describe(item)
             outcome.setAside.append(BackfillSkip(kind: kind, clerkId: d.id, reason: "data_error", detail: sqlState, body: d.body))

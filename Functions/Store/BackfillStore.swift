@@ -1,4 +1,3 @@
-
 /// What one kind of record came to in a backfill.
 public struct BackfillCounts: Sendable, Equatable, Encodable {
     /// New rows.
@@ -66,7 +65,8 @@ public struct BackfillStore {
 
     /// The open run of `environment`, or a new one.
     public func openRun(environment: String) throws(PostgresError) -> BackfillRun {
-        try connection.query("""
+        try connection.query(
+            """
             INSERT INTO backfill_runs (environment) VALUES ($1)
             ON CONFLICT (environment) WHERE finished_at IS NULL DO NOTHING
             """, [environment])
@@ -83,7 +83,8 @@ public struct BackfillStore {
 
     /// The open run matching `condition` (on `value`), with its counts.
     private func load(_ condition: String, _ value: any PostgresEncodable) throws(PostgresError) -> BackfillRun? {
-        let rows = try connection.query("""
+        let rows = try connection.query(
+            """
             SELECT id, phase, next_offset, org_offset, user_anchor_id, user_anchor_ms, org_anchor_id, org_anchor_ms,
                    member_org_id, member_offset, member_anchor_id, member_anchor_ms
               FROM backfill_runs WHERE \(condition) AND finished_at IS NULL
@@ -93,11 +94,13 @@ public struct BackfillStore {
         // no JSON reader of its own.
         let runId = try row.decode("id", as: Int64.self)
         var sections: [String: [String: Int]] = [:]
-        for c in try connection.query("""
+        for c in try connection.query(
+            """
             SELECT s.key AS section, n.key AS name, n.value::text AS n
               FROM backfill_runs r, jsonb_each(r.counts) s, jsonb_each(s.value) n
              WHERE r.id = $1 AND jsonb_typeof(s.value) = 'object' AND jsonb_typeof(n.value) = 'number'
-            """, [runId]) {
+            """, [runId])
+        {
             guard let n = Int(try c.decode("n", as: String.self)) else { continue }
             sections[try c.decode("section", as: String.self), default: [:]][try c.decode("name", as: String.self)] = n
         }
@@ -105,19 +108,23 @@ public struct BackfillStore {
         for (k, v) in sections { counts[k] = BackfillCounts(json: v) }
         var memberships: BackfillMembershipsPosition?
         if let org = try row.decodeIfPresent("member_org_id", as: String.self) {
-            memberships = BackfillMembershipsPosition(clerkOrgId: org, cursor: BackfillCursor(
-                offset: try row.decodeIfPresent("member_offset", as: Int.self) ?? 0,
-                anchorId: try row.decodeIfPresent("member_anchor_id", as: String.self),
-                anchorCreatedMs: try row.decodeIfPresent("member_anchor_ms", as: Int64.self)))
+            memberships = BackfillMembershipsPosition(
+                clerkOrgId: org,
+                cursor: BackfillCursor(
+                    offset: try row.decodeIfPresent("member_offset", as: Int.self) ?? 0,
+                    anchorId: try row.decodeIfPresent("member_anchor_id", as: String.self),
+                    anchorCreatedMs: try row.decodeIfPresent("member_anchor_ms", as: Int64.self)))
         }
         return BackfillRun(
             id: runId, phase: try row.decode("phase", as: String.self),
-            users: BackfillCursor(offset: try row.decode("next_offset", as: Int.self),
-                                  anchorId: try row.decodeIfPresent("user_anchor_id", as: String.self),
-                                  anchorCreatedMs: try row.decodeIfPresent("user_anchor_ms", as: Int64.self)),
-            organizations: BackfillCursor(offset: try row.decode("org_offset", as: Int.self),
-                                          anchorId: try row.decodeIfPresent("org_anchor_id", as: String.self),
-                                          anchorCreatedMs: try row.decodeIfPresent("org_anchor_ms", as: Int64.self)),
+            users: BackfillCursor(
+                offset: try row.decode("next_offset", as: Int.self),
+                anchorId: try row.decodeIfPresent("user_anchor_id", as: String.self),
+                anchorCreatedMs: try row.decodeIfPresent("user_anchor_ms", as: Int64.self)),
+            organizations: BackfillCursor(
+                offset: try row.decode("org_offset", as: Int.self),
+                anchorId: try row.decodeIfPresent("org_anchor_id", as: String.self),
+                anchorCreatedMs: try row.decodeIfPresent("org_anchor_ms", as: Int64.self)),
             memberships: memberships, counts: counts)
     }
 
@@ -125,9 +132,10 @@ public struct BackfillStore {
     /// data, found within the page's statement) and saves the run's position (`cursor`, past all of them), in
     /// one transaction; returns what the page came to. With `dryRun`, the same work runs and is rolled back
     /// (counts are exact, nothing stays).
-    public func applyUsers(_ users: [UserRecord], skipped: [BackfillSkip] = [], run: BackfillRun, cursor: BackfillCursor,
-                           environment: String, dryRun: Bool) throws -> BackfillOutcome
-    {
+    public func applyUsers(
+        _ users: [UserRecord], skipped: [BackfillSkip] = [], run: BackfillRun, cursor: BackfillCursor,
+        environment: String, dryRun: Bool
+    ) throws -> BackfillOutcome {
         var outcome = BackfillOutcome()
         outcome.setAside = skipped
         // The one place text is cleaned: PostgreSQL cannot hold NUL.
@@ -138,7 +146,8 @@ public struct BackfillStore {
             // The user-link locks of the whole page, up front and sorted: applied one by one, each new user's
             // trigger took its bucket in page order, so a page beside another backfill's page, or beside an
             // organization's members (sorted), could wait on each other for good (40P01 with two processes).
-            try connection.query("""
+            try connection.query(
+                """
                 SELECT count(pg_advisory_xact_lock(1869768552, t.bucket)) AS n
                   FROM (SELECT DISTINCT hashtext($1 || ':' || u) & 127 AS bucket FROM unnest($2::text[]) u ORDER BY 1) t
                 """, [environment, PostgresArray(users.map { Optional($0.clerkUserId) })])
@@ -149,7 +158,8 @@ public struct BackfillStore {
             try keep(outcome.setAside, run: run, environment: environment)
             progress.add(outcome.users)
             if !dryRun {
-                try connection.query("""
+                try connection.query(
+                    """
                     UPDATE backfill_runs SET next_offset = $2, user_anchor_id = $4, user_anchor_ms = $5,
                            counts = jsonb_set(counts, '{users}', $3::jsonb), updated_at = now() WHERE id = $1
                     """, [run.id, cursor.offset, progress.json, cursor.anchorId, cursor.anchorCreatedMs])
@@ -165,14 +175,16 @@ public struct BackfillStore {
     /// One statement of `applyUsersSQL` over `users`; their counts.
     private func applyUserRows(_ users: ArraySlice<UserRecord>, run: BackfillRun, environment: String) throws -> BackfillCounts {
         var counts = BackfillCounts()
-        let rows = try connection.query(Self.applyUsersSQL, [
-            environment, run.id,
-            PostgresArray(users.map { Optional($0.clerkUserId) }), PostgresArray(users.map(\.email)),
-            PostgresArray(users.map(\.firstName)), PostgresArray(users.map(\.lastName)),
-            PostgresArray(users.map(\.username)), PostgresArray(users.map(\.imageUrl)),
-            PostgresArray(users.map { Optional(#"{"data":"# + $0.rawJSON + "}") }),
-            PostgresArray(users.map(\.createdAtMs)), PostgresArray(users.map(\.updatedAtMs)),
-        ])
+        let rows = try connection.query(
+            Self.applyUsersSQL,
+            [
+                environment, run.id,
+                PostgresArray(users.map { Optional($0.clerkUserId) }), PostgresArray(users.map(\.email)),
+                PostgresArray(users.map(\.firstName)), PostgresArray(users.map(\.lastName)),
+                PostgresArray(users.map(\.username)), PostgresArray(users.map(\.imageUrl)),
+                PostgresArray(users.map { Optional(#"{"data":"# + $0.rawJSON + "}") }),
+                PostgresArray(users.map(\.createdAtMs)), PostgresArray(users.map(\.updatedAtMs))
+            ])
         try Self.tally(rows, into: &counts)
         return counts
     }
@@ -189,7 +201,8 @@ public struct BackfillStore {
         // 32 s here, against 40 ms for the hash anti-join it picks with statistics). A table the
         // connecting role does not own is skipped with a warning, not an error.
         try connection.query("ANALYZE users, backfill_seen")
-        let rows = try connection.query("""
+        let rows = try connection.query(
+            """
             SELECT count(*) AS n FROM users u
              WHERE u.environment = $1 AND u.deleted_at IS NULL
                AND NOT EXISTS (SELECT 1 FROM backfill_seen s WHERE s.run_id = $2 AND s.kind = 'user' AND s.clerk_id = u.clerk_user_id)

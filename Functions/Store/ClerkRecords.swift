@@ -20,9 +20,11 @@ public struct UserRecord: Sendable, Equatable {
     public var updatedAtMs: Int64?
 
     /// Describes a user.
-    public init(clerkUserId: String, email: String? = nil, firstName: String? = nil, lastName: String? = nil,
-                username: String? = nil, imageUrl: String? = nil, rawJSON: String, createdAtMs: Int64? = nil,
-                updatedAtMs: Int64? = nil) {
+    public init(
+        clerkUserId: String, email: String? = nil, firstName: String? = nil, lastName: String? = nil,
+        username: String? = nil, imageUrl: String? = nil, rawJSON: String, createdAtMs: Int64? = nil,
+        updatedAtMs: Int64? = nil
+    ) {
         self.clerkUserId = clerkUserId
         self.email = email
         self.firstName = firstName
@@ -65,8 +67,10 @@ public struct OrganizationRecord: Sendable, Equatable {
     public var updatedAtMs: Int64?
 
     /// Describes an organization.
-    public init(clerkOrgId: String, name: String? = nil, slug: String? = nil, imageUrl: String? = nil,
-                publicMetadataJSON: String? = nil, rawJSON: String, createdAtMs: Int64? = nil, updatedAtMs: Int64? = nil) {
+    public init(
+        clerkOrgId: String, name: String? = nil, slug: String? = nil, imageUrl: String? = nil,
+        publicMetadataJSON: String? = nil, rawJSON: String, createdAtMs: Int64? = nil, updatedAtMs: Int64? = nil
+    ) {
         self.clerkOrgId = clerkOrgId
         self.name = name
         self.slug = slug
@@ -108,8 +112,10 @@ public struct MembershipRecord: Sendable, Equatable {
     public var rawJSON: String
 
     /// Describes a membership.
-    public init(clerkMembershipId: String, clerkOrgId: String? = nil, clerkUserId: String? = nil, role: String? = nil,
-                permissions: [String] = [], createdAtMs: Int64? = nil, updatedAtMs: Int64? = nil, rawJSON: String = "") {
+    public init(
+        clerkMembershipId: String, clerkOrgId: String? = nil, clerkUserId: String? = nil, role: String? = nil,
+        permissions: [String] = [], createdAtMs: Int64? = nil, updatedAtMs: Int64? = nil, rawJSON: String = ""
+    ) {
         self.clerkMembershipId = clerkMembershipId
         self.clerkOrgId = clerkOrgId
         self.clerkUserId = clerkUserId

@@ -27,7 +27,8 @@ public enum Migrator {
     {
         try connection.query("SELECT pg_advisory_lock($1)", [lockKey])
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [lockKey]) }
-        try connection.query("""
+        try connection.query(
+            """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version integer PRIMARY KEY,
                 name text NOT NULL,

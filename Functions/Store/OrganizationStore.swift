@@ -1,4 +1,3 @@
-
 /// One organization event to apply, in the store's own terms.
 public struct OrganizationChange: Sendable {
     /// What happened.
@@ -103,8 +102,10 @@ public struct OrganizationStore {
         let (org, removed) = change.organization.cleaned()
         let rows = try connection.query(
             "SELECT o_outcome, o_organization_id AS o_id FROM clerk_apply_organization_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            [PostgresText.removingNUL(change.deliveryId).text, change.environment, change.kind.rawValue, org.clerkOrgId, org.name,
-             org.slug, org.imageUrl, org.publicMetadataJSON, #"{"data":"# + org.rawJSON + "}", org.createdAtMs, org.updatedAtMs])
+            [
+                PostgresText.removingNUL(change.deliveryId).text, change.environment, change.kind.rawValue, org.clerkOrgId, org.name,
+                org.slug, org.imageUrl, org.publicMetadataJSON, #"{"data":"# + org.rawJSON + "}", org.createdAtMs, org.updatedAtMs
+            ])
         return try Self.result(rows, removed)
     }
 
@@ -113,8 +114,10 @@ public struct OrganizationStore {
         let (m, removed) = change.membership.cleaned()
         let rows = try connection.query(
             "SELECT o_outcome, o_membership_id AS o_id FROM clerk_apply_membership_event($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10)",
-            [PostgresText.removingNUL(change.deliveryId).text, change.environment, change.kind.rawValue, m.clerkMembershipId,
-             m.clerkOrgId, m.clerkUserId, m.role, PostgresArray(m.permissions.map { Optional($0) }), m.createdAtMs, m.updatedAtMs])
+            [
+                PostgresText.removingNUL(change.deliveryId).text, change.environment, change.kind.rawValue, m.clerkMembershipId,
+                m.clerkOrgId, m.clerkUserId, m.role, PostgresArray(m.permissions.map { Optional($0) }), m.createdAtMs, m.updatedAtMs
+            ])
         return try Self.result(rows, removed)
     }
 
@@ -127,14 +130,17 @@ public struct OrganizationStore {
 
     /// The user's live memberships in live organizations, by organization name.
     public func memberships(userId: PostgresUUID) throws(PostgresError) -> [StoredMembership] {
-        try connection.query("""
+        try connection.query(
+            """
             SELECT o.clerk_org_id, o.slug, o.name, m.role
               FROM organization_memberships m JOIN organizations o ON o.id = m.organization_id
              WHERE m.user_id = $1 AND m.deleted_at IS NULL AND o.deleted_at IS NULL
              ORDER BY o.name, o.clerk_org_id
-            """, [userId]).map { row throws(PostgresError) in
-            StoredMembership(clerkOrgId: try row.decode("clerk_org_id"), slug: try row.decodeIfPresent("slug"),
-                             name: try row.decodeIfPresent("name"), role: try row.decodeIfPresent("role"))
+            """, [userId]
+        ).map { row throws(PostgresError) in
+            StoredMembership(
+                clerkOrgId: try row.decode("clerk_org_id"), slug: try row.decodeIfPresent("slug"),
+                name: try row.decodeIfPresent("name"), role: try row.decodeIfPresent("role"))
         }
     }
 }

@@ -48,8 +48,10 @@ extension OutboxStore {
     /// and a second requeue waits and finds the rows already back; and with the table locked against writers (up to
     /// 5 s to get it), so no delivery writes a row of a key between the rows moved to the end. The move is one
     /// statement whatever the number of rows, so writers wait for that statement only.
-    public func requeue(_ filter: OutboxRequeueFilter, partitionKey: (String) -> String,
-                        wholeStateQueues: Set<String> = []) throws -> OutboxRequeueResult {
+    public func requeue(
+        _ filter: OutboxRequeueFilter, partitionKey: (String) -> String,
+        wholeStateQueues: Set<String> = []
+    ) throws -> OutboxRequeueResult {
         try connection.transaction { c in
             try c.query("SET LOCAL lock_timeout = '120s'")
             try c.query("SELECT pg_advisory_xact_lock($1)", [Self.relayLockKey])
@@ -57,8 +59,10 @@ extension OutboxStore {
             try c.query("LOCK TABLE outbox IN EXCLUSIVE MODE")
             var (conditions, parameters) = Self.chosenConditions(filter)
             parameters.append(PostgresArray(wholeStateQueues.sorted()))
-            let counts = try c.query(Self.requeueStatement(conditions: conditions, partitionKey: partitionKey,
-                                                           wholeState: "$\(parameters.count)::text[]"), parameters)
+            let counts = try c.query(
+                Self.requeueStatement(
+                    conditions: conditions, partitionKey: partitionKey,
+                    wholeState: "$\(parameters.count)::text[]"), parameters)
             var result = OutboxRequeueResult()
             for row in counts {
                 let (queue, action, n): (String, String, Int) = (try row.decode("queue"), try row.decode("action"), try row.decode("n"))

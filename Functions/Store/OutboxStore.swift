@@ -100,7 +100,8 @@ public struct OutboxStore {
         try connection.transaction { c in
             guard try c.query("SELECT pg_try_advisory_xact_lock($1) AS got", [Self.relayLockKey]).first?.decode("got", as: Bool.self) == true
             else { return OutboxBatchResult(published: 0, error: nil, busy: true) }
-            let rows = try c.query("""
+            let rows = try c.query(
+                """
                 SELECT id, queue, payload::text AS payload FROM outbox
                  WHERE published_at IS NULL AND set_aside_at IS NULL ORDER BY id LIMIT $1
                 """, [limit])
@@ -119,22 +120,27 @@ public struct OutboxStore {
         let ids = { (indices: [Int]) in indices.filter { !overtaken.contains($0) }.map { batch[$0].id } }
         let published = ids(Array(batch.indices.prefix(confirmed)))
         if !published.isEmpty {
-            try c.query("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
-                        [arrayLiteral(published)])
+            try c.query(
+                "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
+                [arrayLiteral(published)])
         }
-        var result = OutboxBatchResult(published: published.count, error: error, busy: false,
-                                       overtaken: overtaken.sorted().map { batch[$0].id })
+        var result = OutboxBatchResult(
+            published: published.count, error: error, busy: false,
+            overtaken: overtaken.sorted().map { batch[$0].id })
         if !result.overtaken.isEmpty {
-            try c.query("UPDATE outbox SET set_aside_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])",
-                        [arrayLiteral(result.overtaken), overtakenReason])
+            try c.query(
+                "UPDATE outbox SET set_aside_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])",
+                [arrayLiteral(result.overtaken), overtakenReason])
         }
         if let refused {
             result.setAside = batch[refused].id
-            try c.query("UPDATE outbox SET set_aside_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = $1",
-                        [batch[refused].id, String((error ?? "refused").prefix(500))])
+            try c.query(
+                "UPDATE outbox SET set_aside_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                [batch[refused].id, String((error ?? "refused").prefix(500))])
         } else if confirmed < batch.count, let error {
-            try c.query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])",
-                        [arrayLiteral(ids(Array(batch.indices.dropFirst(confirmed)))), String(error.prefix(500))])
+            try c.query(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])",
+                [arrayLiteral(ids(Array(batch.indices.dropFirst(confirmed)))), String(error.prefix(500))])
         }
         return result
     }
@@ -146,7 +152,8 @@ public struct OutboxStore {
     }
 
     /// `last_error` of a row set aside because a later row of its key reached a broker first.
-    static let overtakenReason = "a later row of its key reached the broker first (its record batch was refused); "
+    static let overtakenReason =
+        "a later row of its key reached the broker first (its record batch was refused); "
         + "sent now it would land after that row: `clerk-functions outbox requeue` sends it again behind it"
 
     static func arrayLiteral(_ ids: [Int64]) -> String { "{" + ids.map(String.init).joined(separator: ",") + "}" }

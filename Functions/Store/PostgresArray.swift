@@ -14,7 +14,10 @@ public struct PostgresArray: PostgresEncodable {
         var out = "{"
         for (i, element) in elements.enumerated() {
             if i > 0 { out += "," }
-            guard let element else { out += "NULL"; continue }
+            guard let element else {
+                out += "NULL"
+                continue
+            }
             out += "\""
             for c in element.unicodeScalars {
                 switch c {

@@ -1,6 +1,7 @@
 import CLibPQ
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One libpq connection, opened once and reused across warm invocations.
@@ -136,7 +137,8 @@ public final class PostgresConnection {
         default:
             if PQstatus(conn) != CONNECTION_OK { throw .connectionLost(Self.errorText(conn!)) }
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? "XX000"
-            let message = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+            let message =
+                PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
                 ?? String(cString: PQresultErrorMessage(result))
             if state.hasPrefix("08") || state == "57P01" { throw .connectionLost(message) }
             throw .query(sqlState: state, message: message)
@@ -150,12 +152,12 @@ public final class PostgresConnection {
 
 private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
     let copies = strings.map { UnsafePointer(strdup($0)) } + [nil]
-    defer { copies.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
+    defer { for copy in copies { free(UnsafeMutablePointer(mutating: copy)) } }
     return copies.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
 private func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
     let copies: [UnsafePointer<CChar>?] = strings.map { s in s.map { UnsafePointer(strdup($0)!) } }
-    defer { copies.forEach { if let p = $0 { free(UnsafeMutablePointer(mutating: p)) } } }
+    defer { for case let p? in copies { free(UnsafeMutablePointer(mutating: p)) } }
     return copies.withUnsafeBufferPointer { body($0.baseAddress) }
 }

@@ -17,7 +17,8 @@ public enum PostgresText {
                 i += 1
             } else if b == UInt8(ascii: "\\") {
                 if i + 5 < json.count, json[i + 1] == UInt8(ascii: "u"),
-                   json[i + 2] == 0x30, json[i + 3] == 0x30, json[i + 4] == 0x30, json[i + 5] == 0x30 {
+                    json[i + 2] == 0x30, json[i + 3] == 0x30, json[i + 4] == 0x30, json[i + 5] == 0x30
+                {
                     removed += 1
                     i += 6
                 } else {

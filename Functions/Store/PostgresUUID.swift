@@ -19,7 +19,12 @@ public struct PostgresUUID: Hashable, Sendable, CustomStringConvertible, Codable
                 continue
             }
             guard let nibble = Self.nibble(c) else { return nil }
-            if let h = high { out.append(h << 4 | nibble); high = nil } else { high = nibble }
+            if let h = high {
+                out.append(h << 4 | nibble)
+                high = nil
+            } else {
+                high = nibble
+            }
         }
         bytes = out
     }

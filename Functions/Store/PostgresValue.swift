@@ -1,4 +1,3 @@
-
 /// A Swift value sent as a statement parameter, in PostgreSQL's text format.
 public protocol PostgresEncodable: Sendable {
     /// The text form the server parses.

@@ -2,169 +2,191 @@
 public enum Schema {
     /// Every migration, in order.
     public static let migrations: [Migration] = [
-        Migration(version: 1, name: "users", sql: """
-            CREATE TABLE users (
-                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-                clerk_user_id text NOT NULL,
-                environment text NOT NULL,
-                email text,
-                first_name text,
-                last_name text,
-                username text,
-                image_url text,
-                raw_payload jsonb,
-                clerk_created_at timestamptz,
-                clerk_updated_at timestamptz,
-                deleted_at timestamptz,
-                created_at timestamptz NOT NULL DEFAULT now(),
-                updated_at timestamptz NOT NULL DEFAULT now(),
-                CONSTRAINT users_clerk_user_id_environment_key UNIQUE (clerk_user_id, environment)
-            );
-            CREATE INDEX users_email_idx ON users (lower(email)) WHERE email IS NOT NULL;
-            """),
-        Migration(version: 2, name: "subscriptions and usage", sql: """
-            CREATE TABLE subscriptions (
-                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-                user_id uuid NOT NULL UNIQUE REFERENCES users (id) ON DELETE CASCADE,
-                tier text NOT NULL DEFAULT 'free',
-                status text NOT NULL DEFAULT 'active',
-                created_at timestamptz NOT NULL DEFAULT now(),
-                updated_at timestamptz NOT NULL DEFAULT now()
-            );
-            CREATE TABLE usage_metrics (
-                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-                user_id uuid NOT NULL UNIQUE REFERENCES users (id) ON DELETE CASCADE,
-                api_calls bigint NOT NULL DEFAULT 0,
-                storage_bytes bigint NOT NULL DEFAULT 0,
-                period_start timestamptz NOT NULL DEFAULT date_trunc('month', now()),
-                created_at timestamptz NOT NULL DEFAULT now(),
-                updated_at timestamptz NOT NULL DEFAULT now()
-            );
-            """),
-        Migration(version: 3, name: "webhook deliveries", sql: """
-            CREATE TABLE webhook_deliveries (
-                svix_id text NOT NULL,
-                environment text NOT NULL,
-                event_type text NOT NULL,
-                clerk_user_id text,
-                outcome text,
-                received_at timestamptz NOT NULL DEFAULT now(),
-                processed_at timestamptz,
-                PRIMARY KEY (svix_id, environment)
-            );
-            """),
-        Migration(version: 4, name: "api keys and outbox", sql: """
-            CREATE TABLE api_keys (
-                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-                user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-                key_hash text NOT NULL UNIQUE,
-                status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'active', 'revoked')),
-                created_at timestamptz NOT NULL DEFAULT now(),
-                activated_at timestamptz,
-                revoked_at timestamptz
-            );
-            CREATE INDEX api_keys_user_idx ON api_keys (user_id) WHERE status <> 'revoked';
-            -- At most one usable key per user, enforced by the database, not only by the code.
-            CREATE UNIQUE INDEX api_keys_one_active_idx ON api_keys (user_id) WHERE status = 'active';
-            CREATE TABLE outbox (
-                id bigserial PRIMARY KEY,
-                queue text NOT NULL,
-                payload jsonb NOT NULL,
-                created_at timestamptz NOT NULL DEFAULT now(),
-                published_at timestamptz,
-                attempts integer NOT NULL DEFAULT 0,
-                last_error text
-            );
-            CREATE INDEX outbox_pending_idx ON outbox (id) WHERE published_at IS NULL;
-            CREATE TABLE queue_rejects (
-                id bigserial PRIMARY KEY,
-                source text NOT NULL,
-                message_id text,
-                reason text NOT NULL,
-                body text,
-                received_at timestamptz NOT NULL DEFAULT now()
-            );
-            """),
+        Migration(
+            version: 1, name: "users",
+            sql: """
+                CREATE TABLE users (
+                    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                    clerk_user_id text NOT NULL,
+                    environment text NOT NULL,
+                    email text,
+                    first_name text,
+                    last_name text,
+                    username text,
+                    image_url text,
+                    raw_payload jsonb,
+                    clerk_created_at timestamptz,
+                    clerk_updated_at timestamptz,
+                    deleted_at timestamptz,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    updated_at timestamptz NOT NULL DEFAULT now(),
+                    CONSTRAINT users_clerk_user_id_environment_key UNIQUE (clerk_user_id, environment)
+                );
+                CREATE INDEX users_email_idx ON users (lower(email)) WHERE email IS NOT NULL;
+                """),
+        Migration(
+            version: 2, name: "subscriptions and usage",
+            sql: """
+                CREATE TABLE subscriptions (
+                    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                    user_id uuid NOT NULL UNIQUE REFERENCES users (id) ON DELETE CASCADE,
+                    tier text NOT NULL DEFAULT 'free',
+                    status text NOT NULL DEFAULT 'active',
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    updated_at timestamptz NOT NULL DEFAULT now()
+                );
+                CREATE TABLE usage_metrics (
+                    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                    user_id uuid NOT NULL UNIQUE REFERENCES users (id) ON DELETE CASCADE,
+                    api_calls bigint NOT NULL DEFAULT 0,
+                    storage_bytes bigint NOT NULL DEFAULT 0,
+                    period_start timestamptz NOT NULL DEFAULT date_trunc('month', now()),
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    updated_at timestamptz NOT NULL DEFAULT now()
+                );
+                """),
+        Migration(
+            version: 3, name: "webhook deliveries",
+            sql: """
+                CREATE TABLE webhook_deliveries (
+                    svix_id text NOT NULL,
+                    environment text NOT NULL,
+                    event_type text NOT NULL,
+                    clerk_user_id text,
+                    outcome text,
+                    received_at timestamptz NOT NULL DEFAULT now(),
+                    processed_at timestamptz,
+                    PRIMARY KEY (svix_id, environment)
+                );
+                """),
+        Migration(
+            version: 4, name: "api keys and outbox",
+            sql: """
+                CREATE TABLE api_keys (
+                    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                    user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    key_hash text NOT NULL UNIQUE,
+                    status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'active', 'revoked')),
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    activated_at timestamptz,
+                    revoked_at timestamptz
+                );
+                CREATE INDEX api_keys_user_idx ON api_keys (user_id) WHERE status <> 'revoked';
+                -- At most one usable key per user, enforced by the database, not only by the code.
+                CREATE UNIQUE INDEX api_keys_one_active_idx ON api_keys (user_id) WHERE status = 'active';
+                CREATE TABLE outbox (
+                    id bigserial PRIMARY KEY,
+                    queue text NOT NULL,
+                    payload jsonb NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    published_at timestamptz,
+                    attempts integer NOT NULL DEFAULT 0,
+                    last_error text
+                );
+                CREATE INDEX outbox_pending_idx ON outbox (id) WHERE published_at IS NULL;
+                CREATE TABLE queue_rejects (
+                    id bigserial PRIMARY KEY,
+                    source text NOT NULL,
+                    message_id text,
+                    reason text NOT NULL,
+                    body text,
+                    received_at timestamptz NOT NULL DEFAULT now()
+                );
+                """),
         Migration(version: 5, name: "user sync function", sql: userSyncFunction),
         // Backfill from Clerk's Backend API: where a run stands (resumable) and what it saw (missing-in-Clerk).
-        Migration(version: 7, name: "backfill runs", sql: """
-            CREATE TABLE backfill_runs (
-                id bigserial PRIMARY KEY,
-                environment text NOT NULL,
-                phase text NOT NULL DEFAULT 'users',
-                next_offset integer NOT NULL DEFAULT 0,
-                org_offset integer NOT NULL DEFAULT 0,
-                counts jsonb NOT NULL DEFAULT '{}'::jsonb,
-                started_at timestamptz NOT NULL DEFAULT now(),
-                updated_at timestamptz NOT NULL DEFAULT now(),
-                finished_at timestamptz
-            );
-            CREATE UNIQUE INDEX backfill_runs_one_open ON backfill_runs (environment) WHERE finished_at IS NULL;
-            CREATE TABLE backfill_seen (
-                run_id bigint NOT NULL REFERENCES backfill_runs (id) ON DELETE CASCADE,
-                kind text NOT NULL,
-                clerk_id text NOT NULL,
-                PRIMARY KEY (run_id, kind, clerk_id)
-            );
-            """),
+        Migration(
+            version: 7, name: "backfill runs",
+            sql: """
+                CREATE TABLE backfill_runs (
+                    id bigserial PRIMARY KEY,
+                    environment text NOT NULL,
+                    phase text NOT NULL DEFAULT 'users',
+                    next_offset integer NOT NULL DEFAULT 0,
+                    org_offset integer NOT NULL DEFAULT 0,
+                    counts jsonb NOT NULL DEFAULT '{}'::jsonb,
+                    started_at timestamptz NOT NULL DEFAULT now(),
+                    updated_at timestamptz NOT NULL DEFAULT now(),
+                    finished_at timestamptz
+                );
+                CREATE UNIQUE INDEX backfill_runs_one_open ON backfill_runs (environment) WHERE finished_at IS NULL;
+                CREATE TABLE backfill_seen (
+                    run_id bigint NOT NULL REFERENCES backfill_runs (id) ON DELETE CASCADE,
+                    kind text NOT NULL,
+                    clerk_id text NOT NULL,
+                    PRIMARY KEY (run_id, kind, clerk_id)
+                );
+                """),
         // One delivery at a time gives a user their key: the pending key carries a lease until its profile
         // call is over; an overlapping delivery that finds a live lease answers 409 instead of minting another.
-        Migration(version: 8, name: "api key leases", sql: """
-            ALTER TABLE api_keys ADD COLUMN lease_until timestamptz;
-            """),
+        Migration(
+            version: 8, name: "api key leases",
+            sql: """
+                ALTER TABLE api_keys ADD COLUMN lease_until timestamptz;
+                """),
         Migration(version: 9, name: "organizations and memberships", sql: organizationTables + organizationSyncFunctions),
         // A row a broker refuses for good (too large, not allowed) is set aside, kept for a person, instead of
         // standing in front of every later row forever.
-        Migration(version: 10, name: "outbox rows set aside", sql: """
-            ALTER TABLE outbox ADD COLUMN set_aside_at timestamptz;
-            DROP INDEX outbox_pending_idx;
-            CREATE INDEX outbox_pending_idx ON outbox (id) WHERE published_at IS NULL AND set_aside_at IS NULL;
-            """),
+        Migration(
+            version: 10, name: "outbox rows set aside",
+            sql: """
+                ALTER TABLE outbox ADD COLUMN set_aside_at timestamptz;
+                DROP INDEX outbox_pending_idx;
+                CREATE INDEX outbox_pending_idx ON outbox (id) WHERE published_at IS NULL AND set_aside_at IS NULL;
+                """),
         // A backfill's position is the last item it applied, not only an offset: deletions in Clerk move
         // the offsets under a paused run (`BackfillCursor`).
-        Migration(version: 11, name: "backfill anchors", sql: """
-            ALTER TABLE backfill_runs ADD COLUMN user_anchor_id text, ADD COLUMN user_anchor_ms bigint,
-                                      ADD COLUMN org_anchor_id text, ADD COLUMN org_anchor_ms bigint;
-            """),
+        Migration(
+            version: 11, name: "backfill anchors",
+            sql: """
+                ALTER TABLE backfill_runs ADD COLUMN user_anchor_id text, ADD COLUMN user_anchor_ms bigint,
+                                          ADD COLUMN org_anchor_id text, ADD COLUMN org_anchor_ms bigint;
+                """),
         // A refused message is kept once: Amazon MQ redelivers a whole batch (a retryable failure elsewhere in
         // it, a timed-out relay), and each redelivery used to add a row, which a person replaying the table
         // replayed again. The key is the whole message, body included, because the id alone is not one:
         // a message without an AMQP id is named by its place in its batch. md5 only keeps the index entry
         // small (a body is often past btree's limit). Rows already kept twice are collapsed to the first; the
         // lock makes the DELETE see every copy the index will, including one a running older version was keeping.
-        Migration(version: 12, name: "refused messages kept once", sql: """
-            LOCK TABLE queue_rejects IN SHARE ROW EXCLUSIVE MODE;
-            DELETE FROM queue_rejects WHERE id IN (
-                SELECT id FROM (
-                    SELECT id, row_number() OVER (PARTITION BY source, message_id, reason, body ORDER BY id) AS copy
-                      FROM queue_rejects WHERE message_id IS NOT NULL AND body IS NOT NULL) c
-                 WHERE copy > 1);
-            CREATE UNIQUE INDEX queue_rejects_message_idx ON queue_rejects (source, message_id, reason, md5(body));
-            """),
+        Migration(
+            version: 12, name: "refused messages kept once",
+            sql: """
+                LOCK TABLE queue_rejects IN SHARE ROW EXCLUSIVE MODE;
+                DELETE FROM queue_rejects WHERE id IN (
+                    SELECT id FROM (
+                        SELECT id, row_number() OVER (PARTITION BY source, message_id, reason, body ORDER BY id) AS copy
+                          FROM queue_rejects WHERE message_id IS NOT NULL AND body IS NOT NULL) c
+                     WHERE copy > 1);
+                CREATE UNIQUE INDEX queue_rejects_message_idx ON queue_rejects (source, message_id, reason, md5(body));
+                """),
         // A backfill item with an id is kept once per (environment, kind, id, reason), its latest body: Clerk's
         // copy of an active user changes between runs (`last_active_at`), and keyed by its body too, each run
         // kept one more copy of the same person's data. The predicate names such rows by their `message_id`
         // (`<environment>/<kind>/<id>`, ids in Clerk's alphabet), and `BackfillStore.keep` routes rows by the
         // same text, so an insert meets only the index it names. Copies kept already collapse to the newest;
         // the lock makes the DELETE see every copy the index will, one a running older version is keeping too.
-        Migration(version: 13, name: "backfill items kept once per id", sql: """
-            LOCK TABLE queue_rejects IN SHARE ROW EXCLUSIVE MODE;
-            DELETE FROM queue_rejects WHERE id IN (
-                SELECT id FROM (
-                    SELECT id, row_number() OVER (PARTITION BY message_id, reason ORDER BY id DESC) AS copy
-                      FROM queue_rejects
-                     WHERE source = 'backfill' AND message_id ~ '/(user|organization|membership)/[A-Za-z0-9_]+$') c
-                 WHERE copy > 1);
-            CREATE UNIQUE INDEX queue_rejects_backfill_item_idx ON queue_rejects (message_id, reason)
-                WHERE source = 'backfill' AND message_id ~ '/(user|organization|membership)/[A-Za-z0-9_]+$';
-            """),
+        Migration(
+            version: 13, name: "backfill items kept once per id",
+            sql: """
+                LOCK TABLE queue_rejects IN SHARE ROW EXCLUSIVE MODE;
+                DELETE FROM queue_rejects WHERE id IN (
+                    SELECT id FROM (
+                        SELECT id, row_number() OVER (PARTITION BY message_id, reason ORDER BY id DESC) AS copy
+                          FROM queue_rejects
+                         WHERE source = 'backfill' AND message_id ~ '/(user|organization|membership)/[A-Za-z0-9_]+$') c
+                     WHERE copy > 1);
+                CREATE UNIQUE INDEX queue_rejects_backfill_item_idx ON queue_rejects (message_id, reason)
+                    WHERE source = 'backfill' AND message_id ~ '/(user|organization|membership)/[A-Za-z0-9_]+$';
+                """),
         // Where a backfill stands inside one organization's memberships (`BackfillMembershipsPosition`): an
         // organization with more members than one invocation can list is applied a page at a time, and the
         // next invocation resumes inside it rather than list it from its first member again, for good.
-        Migration(version: 14, name: "backfill memberships position", sql: """
-            ALTER TABLE backfill_runs ADD COLUMN member_org_id text, ADD COLUMN member_offset integer,
-                                      ADD COLUMN member_anchor_id text, ADD COLUMN member_anchor_ms bigint;
-            """),
+        Migration(
+            version: 14, name: "backfill memberships position",
+            sql: """
+                ALTER TABLE backfill_runs ADD COLUMN member_org_id text, ADD COLUMN member_offset integer,
+                                          ADD COLUMN member_anchor_id text, ADD COLUMN member_anchor_ms bigint;
+                """)
     ]
 
     /// Applies one Clerk user event in a single statement (one round trip, one transaction):

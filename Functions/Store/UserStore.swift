@@ -1,4 +1,3 @@
-
 /// One user event to apply, in the store's own terms (the store knows nothing of Clerk's JSON).
 public struct UserChange: Sendable {
     /// What happened.
@@ -69,9 +68,11 @@ public struct UserStore {
         let (user, removed) = change.user.cleaned()
         let rows = try connection.query(
             "SELECT o_outcome, o_user_id FROM clerk_apply_user_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            [PostgresText.removingNUL(change.deliveryId).text, change.environment, change.kind.rawValue, user.clerkUserId,
-             user.email, user.firstName, user.lastName, user.username, user.imageUrl, #"{"data":"# + user.rawJSON + "}",
-             user.createdAtMs, user.updatedAtMs])
+            [
+                PostgresText.removingNUL(change.deliveryId).text, change.environment, change.kind.rawValue, user.clerkUserId,
+                user.email, user.firstName, user.lastName, user.username, user.imageUrl, #"{"data":"# + user.rawJSON + "}",
+                user.createdAtMs, user.updatedAtMs
+            ])
         guard let row = rows.first else { throw .query(sqlState: "XX000", message: "sync function returned no row") }
         let outcome = try row.decode("o_outcome", as: String.self)
         guard let status = SyncStatus(rawValue: outcome) else { throw .decoding(column: "o_outcome", expected: "SyncStatus") }
@@ -107,9 +108,11 @@ public struct StoredUser: Sendable, Equatable {
     public var deleted: Bool
 
     /// A user row (the store reads them; unit tests make them).
-    public init(id: PostgresUUID, clerkUserId: String, environment: String, email: String? = nil, firstName: String? = nil,
-                lastName: String? = nil, username: String? = nil, imageUrl: String? = nil, tier: String? = nil,
-                createdAtMs: Int64, updatedAtMs: Int64, deleted: Bool) {
+    public init(
+        id: PostgresUUID, clerkUserId: String, environment: String, email: String? = nil, firstName: String? = nil,
+        lastName: String? = nil, username: String? = nil, imageUrl: String? = nil, tier: String? = nil,
+        createdAtMs: Int64, updatedAtMs: Int64, deleted: Bool
+    ) {
         self.id = id
         self.clerkUserId = clerkUserId
         self.environment = environment
@@ -164,7 +167,8 @@ extension UserStore {
                 return (try row.decode("id"), try row.decode("deleted"), false)
             }
             // One statement: the user and its dependent rows, or nothing if another request won the race.
-            let inserted = try connection.query("""
+            let inserted = try connection.query(
+                """
                 WITH ins AS (
                     INSERT INTO users (clerk_user_id, environment) VALUES ($1, $2)
                     ON CONFLICT (clerk_user_id, environment) DO NOTHING RETURNING id),

@@ -2,7 +2,7 @@ import ClerkFunctions
 import LambdaRuntime
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // The Lambda entry point: `_HANDLER` names the function, `AWS_LAMBDA_RUNTIME_API` the Runtime API.

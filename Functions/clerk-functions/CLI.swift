@@ -14,8 +14,10 @@ struct CLI: ParsableCommand {
             `--env-file FILE` (anywhere on the line) loads variables from FILE (default: .env when present); \
             variables already in the environment win. The Lambda entry point is the separate `bootstrap` executable.
             """,
-        subcommands: [Invoke.self, List.self, Migrate.self, BackfillCommand.self, OutboxCommand.self, SignWebhook.self, SignToken.self, DevKeys.self,
-                      Emulate.self, Serve.self])
+        subcommands: [
+            Invoke.self, List.self, Migrate.self, BackfillCommand.self, OutboxCommand.self, SignWebhook.self, SignToken.self, DevKeys.self,
+            Emulate.self, Serve.self
+        ])
 
     /// Parses and runs; returns the exit code instead of exiting, so the mapping to 0/1/2 lives in one place.
     static func run(_ arguments: [String]) -> Int32 {

@@ -2,8 +2,9 @@ import ArgumentParser
 import ClerkFunctions
 import LambdaRuntime
 import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `emulate`: a local Lambda for the shipped bootstrap (Runtime API plus the RIE invoke endpoint).
@@ -41,7 +42,9 @@ struct Emulate: ParsableCommand {
         options.timeoutSeconds = timeout
         options.memoryMB = memory
         let emulator = try RuntimeEmulator(options: options, logger: Logger(environment: env))
-        FileIO.write(fd: 2, """
+        FileIO.write(
+            fd: 2,
+            """
             Runtime API on \(emulator.runtimeEndpoint) for \(command.joined(separator: " ")) (_HANDLER=\(function), timeout \(timeout) s)
             invoke: curl -s -d @events/FILE.json \(emulator.invokeURL)
 
@@ -67,8 +70,9 @@ struct Serve: ParsableCommand {
     func run() throws {
         let env = CLI.environment
         let routes = try SAMTemplate(path: template).routes
-        let server = try LocalAPIServer(registry: Functions.registry, environment: env, routes: routes,
-                                        port: port, logger: Logger(environment: env), setup: Functions.setup)
+        let server = try LocalAPIServer(
+            registry: Functions.registry, environment: env, routes: routes,
+            port: port, logger: Logger(environment: env), setup: Functions.setup)
         var text = "serving \(template) on \(server.baseURL)\n"
         for r in routes {
             text += "  \(r.method) \(r.path) -> \(r.handler)" + (r.authorizerHandler.map { " (authorizer \($0))" } ?? "") + "\n"

@@ -1,10 +1,11 @@
-import DevTools
 import ArgumentParser
 import ClerkFunctions
+import DevTools
 import LambdaRuntime
 import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `invoke FUNCTION [--event FILE | -] [--sign] [--mint-token] [--timeout S]`.

@@ -11,8 +11,9 @@ struct Migrate: ParsableCommand {
         let connection = try PostgresConnection(url: config.url, connectTimeoutSeconds: config.connectTimeoutSeconds)
         let applied = try Migrator.migrate(connection)
         let all = try Migrator.appliedVersions(connection)
-        print(applied.isEmpty
-              ? "schema up to date (version \(all.last ?? 0))"
-              : "applied migrations \(applied.map(String.init).joined(separator: ", ")); schema at version \(all.last ?? 0)")
+        print(
+            applied.isEmpty
+                ? "schema up to date (version \(all.last ?? 0))"
+                : "applied migrations \(applied.map(String.init).joined(separator: ", ")); schema at version \(all.last ?? 0)")
     }
 }

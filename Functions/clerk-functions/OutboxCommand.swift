@@ -24,7 +24,8 @@ struct OutboxRequeueCommand: ParsableCommand {
     @Option(help: "Only this queue, or its Kafka topic (with KAFKA_TOPIC_PREFIX): user-events, api-key-mappings, organization-events.")
     var topic: String?
 
-    @Option(help: "Only rows set aside since then: a duration back from now (90m, 2h, 7d) or an ISO-8601 time with its offset (2025-06-01T08:30:00Z).")
+    @Option(
+        help: "Only rows set aside since then: a duration back from now (90m, 2h, 7d) or an ISO-8601 time with its offset (2025-06-01T08:30:00Z).")
     var since: String?
 
     func validate() throws {

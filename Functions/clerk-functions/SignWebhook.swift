@@ -1,7 +1,7 @@
-import DevTools
 import ArgumentParser
 import ClerkFunctions
 import ClerkKit
+import DevTools
 import JSON
 import LambdaRuntime
 import LocalHosting

@@ -1,11 +1,12 @@
-import DevTools
 import ArgumentParser
 import ClerkFunctions
 import ClerkKit
+import DevTools
 import LambdaRuntime
 import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Development keys and tokens: `dev-keys`, `sign-token` and `invoke --mint-token`.
@@ -36,8 +37,10 @@ enum TokenTools {
                 var subject = defaultSubject
                 if i < event.count, event[i] == UInt8(ascii: ":") {
                     var j = i + 1
-                    while j < event.count, event[j] == UInt8(ascii: "_") || (event[j] >= 0x30 && event[j] <= 0x39)
-                            || (event[j] | 0x20 >= 0x61 && event[j] | 0x20 <= 0x7A) { j += 1 }
+                    while j < event.count,
+                        event[j] == UInt8(ascii: "_") || (event[j] >= 0x30 && event[j] <= 0x39)
+                            || (event[j] | 0x20 >= 0x61 && event[j] | 0x20 <= 0x7A)
+                    { j += 1 }
                     subject = String(decoding: event[(i + 1)..<j], as: UTF8.self)
                     i = j
                 }
@@ -56,8 +59,9 @@ enum TokenTools {
         guard let path = env["CLERK_DEV_KEY"] else {
             throw ConfigError.missing("CLERK_DEV_KEY", hint: "run `clerk-functions dev-keys` and point CLERK_DEV_KEY at dev-key.pem")
         }
-        return try mint(into: event, key: loadKey(path), issuer: env["CLERK_ISSUER"] ?? devIssuer,
-                        defaultSubject: env["CLERK_DEV_SUBJECT"] ?? "user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF")
+        return try mint(
+            into: event, key: loadKey(path), issuer: env["CLERK_ISSUER"] ?? devIssuer,
+            defaultSubject: env["CLERK_DEV_SUBJECT"] ?? "user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF")
     }
 
     static func write(_ path: String, _ text: String, mode: mode_t) throws {
@@ -84,7 +88,8 @@ struct DevKeys: ParsableCommand {
         try TokenTools.write(dir + "/dev-key.pem", key.privatePEM, mode: 0o600)
         try TokenTools.write(dir + "/dev-key.pub.pem", key.publicPEM, mode: 0o644)
         try TokenTools.write(dir + "/jwks.json", key.jwks() + "\n", mode: 0o644)
-        print("""
+        print(
+            """
             wrote \(dir)/dev-key.pem (private: keep it out of git), \(dir)/dev-key.pub.pem, \(dir)/jwks.json (kid \(key.keyId))
             for .env:
               CLERK_DEV_KEY=\(dir)/dev-key.pem
@@ -137,14 +142,16 @@ struct SignToken: ParsableCommand {
         let issuer = iss ?? env["CLERK_ISSUER"] ?? TokenTools.devIssuer
         if m2m || oauth {
             let list = (scopes ?? "").split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
-            let claims = DevelopmentKey.machineClaims(subject: sub, issuer: issuer, now: Clock.nowSeconds(), ttl: ttl, scopes: list,
-                                                      clientId: oauth ? clientId : nil)
+            let claims = DevelopmentKey.machineClaims(
+                subject: sub, issuer: issuer, now: Clock.nowSeconds(), ttl: ttl, scopes: list,
+                clientId: oauth ? clientId : nil)
             let header = m2m ? devKey.m2mHeader(algorithm: alg) : devKey.accessTokenHeader(algorithm: alg)
             print(try devKey.sign(payloadJSON: claims, algorithm: alg, header: header))
             return
         }
-        let claims = DevelopmentKey.sessionClaims(subject: sub, issuer: iss ?? env["CLERK_ISSUER"] ?? TokenTools.devIssuer,
-                                                  now: Clock.nowSeconds(), ttl: ttl, sessionId: sid, authorizedParty: azp)
+        let claims = DevelopmentKey.sessionClaims(
+            subject: sub, issuer: iss ?? env["CLERK_ISSUER"] ?? TokenTools.devIssuer,
+            now: Clock.nowSeconds(), ttl: ttl, sessionId: sid, authorizedParty: azp)
         print(try devKey.sign(payloadJSON: claims, algorithm: alg))
     }
 }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import LambdaRuntime
 import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // `--env-file FILE` may stand anywhere on the line, as it always could: take it out before parsing.

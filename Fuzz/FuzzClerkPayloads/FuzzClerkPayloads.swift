@@ -1,9 +1,10 @@
 import FuzzSupport
-@testable import ClerkKit
-@testable import ClerkFunctions
 import JSON
 
-let decoder = JSONCoding.decoder   // as ClerkBackendAPI decodes
+@testable import ClerkFunctions
+@testable import ClerkKit
+
+let decoder = JSONCoding.decoder  // as ClerkBackendAPI decodes
 
 /// libFuzzer entry: what Clerk sends us besides tokens and signatures. The first byte picks the decoder:
 /// a webhook body (users, organizations, memberships), a Backend API answer (a user, a page of users, of
@@ -55,8 +56,10 @@ func checkWhole<R>(_ items: [R], _ bytes: [UInt8], name: String?, check: (Strict
 /// A page read item by item: each item taken is strict JSON and its fields the strict reader's; when the
 /// page is strict JSON, the items are its elements in order; when it also decoded whole, every item decoded
 /// to the same resource or was refused for its id only.
-func checkItems<R: ClerkListed & Equatable>(_ read: ([UInt8]) throws -> [ClerkListItem<R>], _ bytes: [UInt8],
-                                            whole: [R]?, name: String?, check: (StrictView, R) -> Void) {
+func checkItems<R: ClerkListed & Equatable>(
+    _ read: ([UInt8]) throws -> [ClerkListItem<R>], _ bytes: [UInt8],
+    whole: [R]?, name: String?, check: (StrictView, R) -> Void
+) {
     guard let items = try? read(bytes) else {
         if whole != nil { fatalError("a page decoded whole but could not be read item by item") }
         return
@@ -103,7 +106,9 @@ func checkKeys(_ keys: [String: JSONWebKey], _ bytes: [UInt8]) {
                 && ($0.member("use") == nil || $0.member("use")?.stringValue == "sig")
                 && $0.member("alg")?.stringValue == key.algorithm
         }
-        if matching.isEmpty || key.id != kid { fatalError("JWKS key \(kid) is no RSA signature key of the document with alg \(key.algorithm.debugDescription)") }
+        if matching.isEmpty || key.id != kid {
+            fatalError("JWKS key \(kid) is no RSA signature key of the document with alg \(key.algorithm.debugDescription)")
+        }
     }
 }
 
@@ -114,7 +119,9 @@ func checkIdentity(_ identity: MachineIdentity, _ bytes: [UInt8]) {
     view.expect(identity.scopes, "scopes")
     view.expect(identity.expiresAtMs, "expiration")
     if identity.claims != (view.object["claims"] ?? .null) { view.fail("claims", "not the member") }
-    if identity.tokenType == .oauthToken { view.expect(identity.clientId, "client_id") } else if identity.clientId != nil {
+    if identity.tokenType == .oauthToken {
+        view.expect(identity.clientId, "client_id")
+    } else if identity.clientId != nil {
         view.fail("client_id", "a client for a token that is not OAuth")
     }
     for flag in ["revoked", "expired"] where view.member(flag)?.boolValue == true { view.fail(flag, "taken while true") }

@@ -1,6 +1,7 @@
+import JSON
+
 @testable import ClerkFunctions
 @testable import ClerkKit
-import JSON
 
 /// The strict reader's view of a document (`JSONValue.parseStrict`), which the decoders must agree with: a
 /// decoder that accepted bytes the strict reader refuses, or read a field other than the strict reader's
@@ -84,8 +85,10 @@ struct StrictView {
 extension StrictView {
     func check(_ user: ClerkUser) {
         expect(user.id, "id")
-        for (field, name) in [(user.username, "username"), (user.firstName, "first_name"), (user.lastName, "last_name"),
-                              (user.imageUrl, "image_url"), (user.primaryEmailAddressId, "primary_email_address_id")] {
+        for (field, name) in [
+            (user.username, "username"), (user.firstName, "first_name"), (user.lastName, "last_name"),
+            (user.imageUrl, "image_url"), (user.primaryEmailAddressId, "primary_email_address_id")
+        ] {
             expect(field, name)
         }
         let emails = elements("email_addresses")
@@ -105,7 +108,9 @@ extension StrictView {
         expect(organization.slug, "slug")
         expect(organization.imageUrl, "image_url")
         let metadata = member("public_metadata")?.serialized() ?? "{}"
-        if organization.publicMetadataJSON != metadata { fail("public_metadata", "kept \(organization.publicMetadataJSON), the member is \(metadata)") }
+        if organization.publicMetadataJSON != metadata {
+            fail("public_metadata", "kept \(organization.publicMetadataJSON), the member is \(metadata)")
+        }
         expect(organization.createdAt, "created_at")
         expect(organization.updatedAt, "updated_at")
     }

@@ -1,6 +1,7 @@
 import ClerkKit
-@testable import ClerkFunctions
 import JSON
+
+@testable import ClerkFunctions
 
 /// The API Gateway and queue decoders against the strict reader's view of the same bytes
 /// (`JSONValue.parseStrict`): what they accept it accepts, and what they read is its members'.
@@ -31,7 +32,9 @@ enum EventsStrictView {
         let o = object(bytes, acceptedBy: "APIRequest.decode")
         let context = objectMember(o, "requestContext")
         let isV2 = member(o, "version")?.stringValue == "2.0"
-        let method = isV2 ? member(objectMember(context, "http"), "method")?.stringValue
+        let method =
+            isV2
+            ? member(objectMember(context, "http"), "method")?.stringValue
             : (member(o, "httpMethod") ?? member(context, "httpMethod"))?.stringValue
         func fail(_ what: String) -> Never { fatalError("APIRequest.\(what) is not the strict reader's") }
         if request.method != method?.uppercased() { fail("method") }
@@ -78,7 +81,8 @@ enum EventsStrictView {
                     if let value = member(objectMember(attributes, name), "stringValue")?.stringValue { headers[name.lowercased()] = value }
                 }
                 if message.id != member(r, "messageId")?.stringValue || message.body != Array((member(r, "body")?.stringValue ?? "").utf8)
-                    || message.headers != headers || message.refusal != nil {
+                    || message.headers != headers || message.refusal != nil
+                {
                     fatalError("an SQS message is not the strict reader's record")
                 }
             }

@@ -1,6 +1,7 @@
-import FuzzSupport
 import ClerkKit
+import FuzzSupport
 import Store
+
 @testable import ClerkFunctions
 
 /// libFuzzer entry: the API Gateway / Function URL request decoder and the SQS / Amazon MQ batch decoder

@@ -101,13 +101,15 @@ struct FoundationDifferential {
     private func fail(_ type: Any.Type, _ rule: String, _ detail: String) -> Never {
         let shown = bytes.count > 600 ? Array(bytes.prefix(600)) : bytes
         // stderr, unbuffered: fatalError does not flush stdout.
-        FileHandle.standardError.write(Data("""
-            FuzzJSON differential (\(type)): \(rule)
-              cases found: \(cases), ours well-formed: \(wellFormed), Foundation reads it whole: \(foundationReadsAll)
-              input: \(String(decoding: shown, as: UTF8.self).debugDescription)
-              ours: \(detail)
+        FileHandle.standardError.write(
+            Data(
+                """
+                FuzzJSON differential (\(type)): \(rule)
+                  cases found: \(cases), ours well-formed: \(wellFormed), Foundation reads it whole: \(foundationReadsAll)
+                  input: \(String(decoding: shown, as: UTF8.self).debugDescription)
+                  ours: \(detail)
 
-            """.utf8))
+                """.utf8))
         fatalError("FuzzJSON differential: \(rule)")
     }
 }

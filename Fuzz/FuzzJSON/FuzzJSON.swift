@@ -68,7 +68,10 @@ public func fuzzjsonMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutab
 
 /// The deepest bracket nesting in `bytes`, strings skipped (a cheap bound, not a validation).
 func maxNesting(_ bytes: [UInt8]) -> Int {
-    var depth = 0, deepest = 0, inString = false, escaped = false
+    var depth = 0
+    var deepest = 0
+    var inString = false
+    var escaped = false
     for b in bytes {
         if inString {
             if escaped { escaped = false } else if b == 0x5C { escaped = true } else if b == 0x22 { inString = false }

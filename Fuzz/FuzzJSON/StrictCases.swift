@@ -42,17 +42,21 @@ struct StrictCases: OptionSet, CustomStringConvertible {
     static let zeroWithExponent = StrictCases(rawValue: 1 << 10)
 
     /// The cases for which the strict reader refuses the whole document.
-    static let refusing: StrictCases = [.duplicateName, .leadingZero, .outOfRange, .invalidText, .tooDeep, .notUTF8Text,
-                                        .trailingComma]
+    static let refusing: StrictCases = [
+        .duplicateName, .leadingZero, .outOfRange, .invalidText, .tooDeep, .notUTF8Text,
+        .trailingComma
+    ]
     /// The cases where Foundation reads numbers otherwise.
     static let foundationNumbers: StrictCases = [.underflow, .roundedInDouble, .zeroWithExponent]
 
     var description: String {
-        let names: [(StrictCases, String)] = [(.duplicateName, "duplicate name"), (.equivalentNames, "equivalent names"),
-                                              (.leadingZero, "leading zero"), (.outOfRange, "out of range"),
-                                              (.invalidText, "invalid text"), (.tooDeep, "too deep"), (.notUTF8Text, "not UTF-8 text"),
-                                              (.trailingComma, "trailing comma"), (.underflow, "underflow"),
-                                              (.roundedInDouble, "rounded in Double"), (.zeroWithExponent, "zero with exponent")]
+        let names: [(StrictCases, String)] = [
+            (.duplicateName, "duplicate name"), (.equivalentNames, "equivalent names"),
+            (.leadingZero, "leading zero"), (.outOfRange, "out of range"),
+            (.invalidText, "invalid text"), (.tooDeep, "too deep"), (.notUTF8Text, "not UTF-8 text"),
+            (.trailingComma, "trailing comma"), (.underflow, "underflow"),
+            (.roundedInDouble, "rounded in Double"), (.zeroWithExponent, "zero with exponent")
+        ]
         return "[" + names.filter { contains($0.0) }.map(\.1).joined(separator: ", ") + "]"
     }
 
@@ -126,7 +130,8 @@ private struct Walk {
     /// is renamed in the variant.
     mutating func name(_ bytes: [UInt8], at range: Range<Int>, in frame: Int) {
         let text = String(decoding: bytes, as: UTF8.self)
-        var duplicate = false, equivalentToOne = false
+        var duplicate = false
+        var equivalentToOne = false
         for other in stack[frame].names ?? [] {
             if other.bytes == bytes { duplicate = true } else if other.text == text { equivalentToOne = true }
         }
@@ -144,7 +149,8 @@ private struct Walk {
         let token = Array(bytes[start..<i])
         let digits = token.first == UInt8(ascii: "-") ? token.dropFirst() : token[...]
         if digits.count >= 2, digits.first == UInt8(ascii: "0"), let next = digits.dropFirst().first,
-           (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next) {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next)
+        {
             found.insert(.leadingZero)
         }
         let text = String(decoding: token, as: UTF8.self)
@@ -169,7 +175,11 @@ private struct Walk {
         var meaningful = true
         while i < bytes.count, bytes[i] != UInt8(ascii: "\"") {
             if bytes[i] < 0x20 { meaningful = false }
-            guard bytes[i] == UInt8(ascii: "\\"), i + 1 < bytes.count else { out.append(bytes[i]); i += 1; continue }
+            guard bytes[i] == UInt8(ascii: "\\"), i + 1 < bytes.count else {
+                out.append(bytes[i])
+                i += 1
+                continue
+            }
             let e = bytes[i + 1]
             i += 2
             switch e {
@@ -179,10 +189,20 @@ private struct Walk {
             case UInt8(ascii: "r"): out.append(0x0D)
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
-                guard let scalar = unicodeEscape() else { meaningful = false; continue }
+                guard let scalar = unicodeEscape() else {
+                    meaningful = false
+                    continue
+                }
                 // A surrogate alone has no UTF-8 form (a pair was joined into one scalar above).
-                if (0xD800..<0xE000).contains(scalar) { found.insert(.invalidText); meaningful = false; continue }
-                guard let u = Unicode.Scalar(scalar) else { meaningful = false; continue }
+                if (0xD800..<0xE000).contains(scalar) {
+                    found.insert(.invalidText)
+                    meaningful = false
+                    continue
+                }
+                guard let u = Unicode.Scalar(scalar) else {
+                    meaningful = false
+                    continue
+                }
                 out.append(contentsOf: Array(String(Character(u)).utf8))
             case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
             default: meaningful = false
@@ -202,13 +222,17 @@ private struct Walk {
         }
         let start = i
         i += 2
-        guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { i = start; return high }
+        guard let low = hex4(), (0xDC00..<0xE000).contains(low) else {
+            i = start
+            return high
+        }
         return 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
     }
 
     mutating func hex4() -> UInt32? {
         guard i + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[i..<(i + 4)], as: UTF8.self), radix: 16),
-              bytes[i..<(i + 4)].allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "-") }) else { return nil }
+            bytes[i..<(i + 4)].allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "-") })
+        else { return nil }
         i += 4
         return v
     }

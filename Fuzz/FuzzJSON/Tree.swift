@@ -15,15 +15,29 @@ indirect enum Tree: Codable, Equatable {
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null; return }
-        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
-        if let d = try? c.decode(Double.self) {
-            self = .number(Number(uint8: try? c.decode(UInt8.self), int32: try? c.decode(Int32.self), int64: try? c.decode(Int64.self),
-                                  uint64: try? c.decode(UInt64.self), float: try? c.decode(Float.self), double: d))
+        if c.decodeNil() {
+            self = .null
             return
         }
-        if let s = try? c.decode(String.self) { self = .string(s); return }
-        if let a = try? c.decode([Tree].self) { self = .array(a); return }
+        if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+            return
+        }
+        if let d = try? c.decode(Double.self) {
+            self = .number(
+                Number(
+                    uint8: try? c.decode(UInt8.self), int32: try? c.decode(Int32.self), int64: try? c.decode(Int64.self),
+                    uint64: try? c.decode(UInt64.self), float: try? c.decode(Float.self), double: d))
+            return
+        }
+        if let s = try? c.decode(String.self) {
+            self = .string(s)
+            return
+        }
+        if let a = try? c.decode([Tree].self) {
+            self = .array(a)
+            return
+        }
         self = .object(try c.decode([String: Tree].self))
     }
 

@@ -1,8 +1,9 @@
-import FuzzSupport
 import ClerkKit
+import FuzzSupport
 import JSON
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// libFuzzer entry: differential test of v2 organization permissions. The input is `fea`, `per` and `fpm`
@@ -19,8 +20,10 @@ public func fuzzOrgClaims(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let fea = fields.count > 0 ? fields[0] : ""
     let per = fields.count > 1 ? fields[1] : ""
     let fpm = fields.count > 2 ? fields[2] : ""
-    let payload: JSONValue = .object(["v": .number(2), "fea": .string(fea),
-                                      "o": .object(["id": .string("org_1"), "per": .string(per), "fpm": .string(fpm)])])
+    let payload: JSONValue = .object([
+        "v": .number(2), "fea": .string(fea),
+        "o": .object(["id": .string("org_1"), "per": .string(per), "fpm": .string(fpm)])
+    ])
     let got = SessionClaims.organization(payload: Array(payload.serialized().utf8))
     let problem = got.problems.first { $0.part == .organization }
     let expected = Reference.permissions(fea: fea, per: per, fpm: fpm)
@@ -31,7 +34,9 @@ public func fuzzOrgClaims(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     default: same = false
     }
     if !same || !got.problems.allSatisfy({ $0.part == .organization }) {
-        let show = { (s: String) in s.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined() }
+        let show = { (s: String) in
+            s.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined()
+        }
         print("FuzzOrgClaims: difference\n  fea: \(show(fea))\n  per: \(show(per))\n  fpm: \(show(fpm))")
         print("  reference: \(expected.map { $0.map(show).joined(separator: ",") } ?? "left out")")
         print("  project:   \(problem.map { "left out (\($0.detail))" } ?? got.permissions.map(show).joined(separator: ","))")
@@ -54,11 +59,11 @@ enum Reference {
         if parts.count > 4096 { return nil }
         var org: [[Unicode.Scalar]] = []
         for part in parts {
-            guard let colon = part.firstIndex(of: ":") else { return nil }   // Clerk throws here
+            guard let colon = part.firstIndex(of: ":") else { return nil }  // Clerk throws here
             let scope = String(String.UnicodeScalarView(part[..<colon]))
             let value = Array(part[(colon + 1)...])
             if scope == "u" { continue }
-            guard ["o", "ou", "uo"].contains(scope) else { return nil }      // Clerk skips; Python differs
+            guard ["o", "ou", "uo"].contains(scope) else { return nil }  // Clerk skips; Python differs
             if value.isEmpty || value.contains(":") { return nil }
             org.append(value)
         }
@@ -106,7 +111,8 @@ enum Reference {
         switch c {
         case "\u{09}", "\u{0B}", "\u{0C}", "\u{FEFF}", "\u{0A}", "\u{0D}", "\u{2028}", "\u{2029}": true
         case " ", "\u{A0}", "\u{1680}", "\u{2000}", "\u{2001}", "\u{2002}", "\u{2003}", "\u{2004}", "\u{2005}", "\u{2006}",
-             "\u{2007}", "\u{2008}", "\u{2009}", "\u{200A}", "\u{202F}", "\u{205F}", "\u{3000}": true
+            "\u{2007}", "\u{2008}", "\u{2009}", "\u{200A}", "\u{202F}", "\u{205F}", "\u{3000}":
+            true
         default: false
         }
     }

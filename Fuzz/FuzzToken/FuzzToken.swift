@@ -1,14 +1,17 @@
-import FuzzSupport
 import ClerkKit
 import DevTools
+import FuzzSupport
 import Logging
 
 /// A fixed key for the whole run: tokens the fuzzer builds in signed mode verify, so the claim checks
 /// after the signature are reached too.
 nonisolated(unsafe) let signer = try! DevelopmentKey(keyId: "ins_fuzz")
 nonisolated(unsafe) let verifier = TokenVerifier(
-    instances: [.init(issuer: nil, environment: "production",
-                      keys: JWKSCache(source: .pem(try! RSAPublicKey(pem: signer.publicPEM)), logger: Logger(label: "fuzz")))])
+    instances: [
+        .init(
+            issuer: nil, environment: "production",
+            keys: JWKSCache(source: .pem(try! RSAPublicKey(pem: signer.publicPEM)), logger: Logger(label: "fuzz")))
+    ])
 
 /// libFuzzer entry: the session-token parser and verifier. The first byte picks the mode: even, the rest
 /// is a token as sent; odd, the rest is a payload (and, after a newline, a header) signed with the fixed key.

@@ -1,13 +1,16 @@
-import FuzzSupport
 import ClerkKit
+import FuzzSupport
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The secrets: the one the seed corpus is signed with (scripts/fuzz.sh), and one longer than SHA-256's block
 /// (64 bytes), which HMAC hashes first: the project's HMAC precomputes its pads, so both key paths are checked.
-let secretTexts = [("production", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
-                   ("development", "whsec_nBvbMR8Xo4TcgS4JAnuWTGaJ+OWbdp031xT3qhCJVpFsPE/r1gr63nIIBpZAL9QUJhz8qmjGnhVEfH1ssgS++rPtqHujn2hsAs1IqSIYGv8=")]
+let secretTexts = [
+    ("production", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+    ("development", "whsec_nBvbMR8Xo4TcgS4JAnuWTGaJ+OWbdp031xT3qhCJVpFsPE/r1gr63nIIBpZAL9QUJhz8qmjGnhVEfH1ssgS++rPtqHujn2hsAs1IqSIYGv8=")
+]
 let verifier = WebhookVerifier(entries: secretTexts.map { .init(environment: $0.0, secret: try! WebhookSecret($0.1)) })
 let oracle = WebhookOracle(secrets: secretTexts.map { ($0.0, WebhookOracle.base64Decode(Array($0.1.utf8.dropFirst(6)))!) })
 
@@ -24,12 +27,14 @@ let oracle = WebhookOracle(secrets: secretTexts.map { ($0.0, WebhookOracle.base6
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzWebhook(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data, size >= 2 else { return 0 }
-    let control = data[0], control2 = data[1]
+    let control = data[0]
+    let control2 = data[1]
     let bytes = Array(UnsafeBufferPointer(start: data + 2, count: size - 2))
     let parts = bytes.split(separator: 0x0A, maxSplits: 3, omittingEmptySubsequences: false)
     func part(_ i: Int) -> String? { i < parts.count ? String(decoding: parts[i], as: UTF8.self) : nil }
     let body = parts.count > 3 ? Array(parts[3]) : []
-    let id = part(0), timestamp = part(1)
+    let id = part(0)
+    let timestamp = part(1)
     var signatures = part(2)
     if control & 0x0C != 0, let id, let timestamp {
         signatures = oracle.placeSignature(control: control, id: id, timestamp: timestamp, body: body, into: signatures ?? "")

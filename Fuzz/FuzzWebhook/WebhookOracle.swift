@@ -1,5 +1,5 @@
-import ClerkKit
 import COpenSSL
+import ClerkKit
 
 /// Svix's scheme as shared/reference/svix.md states it, written apart from `WebhookVerifier`: the MAC is
 /// OpenSSL's one-shot HMAC (`EVP_Q_mac`, not the project's precomputed pads), the base64 and the header
@@ -14,7 +14,9 @@ struct WebhookOracle {
     func verdict(id: String?, timestamp: String?, signatures: String?, body: [UInt8], now: Int64)
         -> Result<VerifiedWebhook, WebhookVerificationError>
     {
-        let id = id.map(Self.trimmed), timestamp = timestamp.map(Self.trimmed), signatures = signatures.map(Self.trimmed)
+        let id = id.map(Self.trimmed)
+        let timestamp = timestamp.map(Self.trimmed)
+        let signatures = signatures.map(Self.trimmed)
         var missing: [String] = []
         if id?.isEmpty ?? true { missing.append("svix-id") }
         if timestamp?.isEmpty ?? true { missing.append("svix-timestamp") }
@@ -58,7 +60,8 @@ struct WebhookOracle {
     static func trimmed(_ text: String) -> [UInt8] {
         let bytes = Array(text.utf8)
         guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
-              let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return [] }
+            let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })
+        else { return [] }
         return Array(bytes[first...last])
     }
 

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where the system's CA bundle is: the one list every TLS client of the package uses (libcurl here;
@@ -11,7 +11,7 @@ public enum CABundle {
     /// Debian and Ubuntu, Amazon Linux and Fedora, Alpine and others, the extracted bundle of RHEL's trust store.
     public static let systemPaths = [
         "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem",
-        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"
     ]
 
     /// `explicit` (a configured file, e.g. `SSL_CERT_FILE`) when set, else the first readable system path;

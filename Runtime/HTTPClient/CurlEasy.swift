@@ -1,6 +1,7 @@
 import CCurl
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A transport failure reported by libcurl (no HTTP status was received).
@@ -60,13 +61,15 @@ final class CurlResponseSink {
         var end = line.count
         while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
         while end > start, line[end - 1] == 0x0A || line[end - 1] == 0x0D || line[end - 1] == 0x20 { end -= 1 }
-        headers.append((String(decoding: name, as: UTF8.self),
-                        String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<end]), as: UTF8.self)))
+        headers.append(
+            (
+                String(decoding: name, as: UTF8.self),
+                String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<end]), as: UTF8.self)
+            ))
     }
 
     @inline(__always) static func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
 }
-
 
 private let writeBody: ccurl_data_callback = { ptr, size, count, userdata in
     guard let userdata, let ptr else { return 0 }
@@ -144,21 +147,26 @@ public final class CurlEasy {
     ///   - body: bytes to POST (or to send with `method`); nil sends none.
     ///   - timeoutMs: total time limit; 0 means none (the Runtime API's `next` must never time out).
     ///   - keepHeaders: a lower-case name prefix; only matching response headers are kept (saves work on hot paths).
-    public func perform(method: String = "GET", url: String, headers: HTTPHeaderList? = nil,
-                        body: [UInt8]? = nil, timeoutMs: Int = 0, connectTimeoutMs: Int = 0,
-                        maxResponseBytes: Int = Int.max, keepHeaders: [UInt8]? = nil,
-                        verifyTLS: Bool = true) throws(CurlError) -> HTTPResponse {
+    public func perform(
+        method: String = "GET", url: String, headers: HTTPHeaderList? = nil,
+        body: [UInt8]? = nil, timeoutMs: Int = 0, connectTimeoutMs: Int = 0,
+        maxResponseBytes: Int = Int.max, keepHeaders: [UInt8]? = nil,
+        verifyTLS: Bool = true
+    ) throws(CurlError) -> HTTPResponse {
         try withExtendedLifetime(headers) { () throws(CurlError) -> HTTPResponse in
-            try perform(method: method, url: url, headerList: headers?.pointer, body: body, timeoutMs: timeoutMs,
-                        connectTimeoutMs: connectTimeoutMs, maxResponseBytes: maxResponseBytes,
-                        keepHeaders: keepHeaders, verifyTLS: verifyTLS)
+            try perform(
+                method: method, url: url, headerList: headers?.pointer, body: body, timeoutMs: timeoutMs,
+                connectTimeoutMs: connectTimeoutMs, maxResponseBytes: maxResponseBytes,
+                keepHeaders: keepHeaders, verifyTLS: verifyTLS)
         }
     }
 
     /// `perform` with a bare libcurl list, which the caller keeps alive for the call.
-    func perform(method: String, url: String, headerList headers: UnsafeMutablePointer<curl_slist>?,
-                 body: [UInt8]?, timeoutMs: Int, connectTimeoutMs: Int, maxResponseBytes: Int,
-                 keepHeaders: [UInt8]? = nil, verifyTLS: Bool = true) throws(CurlError) -> HTTPResponse {
+    func perform(
+        method: String, url: String, headerList headers: UnsafeMutablePointer<curl_slist>?,
+        body: [UInt8]?, timeoutMs: Int, connectTimeoutMs: Int, maxResponseBytes: Int,
+        keepHeaders: [UInt8]? = nil, verifyTLS: Bool = true
+    ) throws(CurlError) -> HTTPResponse {
         sink.reset()
         sink.headerPrefix = keepHeaders
         sink.maxBody = maxResponseBytes
@@ -193,7 +201,8 @@ public final class CurlEasy {
             code = curl_easy_perform(handle)
         }
         guard code == CURLE_OK else {
-            let message = sink.overflowed
+            let message =
+                sink.overflowed
                 ? "response larger than \(maxResponseBytes) bytes" : String(cString: curl_easy_strerror(code))
             throw CurlError(code: Int32(code.rawValue), message: message)
         }

@@ -1,6 +1,7 @@
 import CCurl
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A small blocking HTTP client over one reused libcurl handle, for the parts that call out
@@ -15,23 +16,28 @@ public final class HTTPClient {
     public init() throws(CurlError) { curl = try CurlEasy() }
 
     /// Sends a request. Timeouts are in milliseconds; `maxResponseBytes` bounds what a peer can make us hold.
-    public func send(method: String, url: String, headers: [String] = [], body: [UInt8]? = nil,
-                     timeoutMs: Int, connectTimeoutMs: Int, maxResponseBytes: Int = 1 << 20) throws(CurlError)
+    public func send(
+        method: String, url: String, headers: [String] = [], body: [UInt8]? = nil,
+        timeoutMs: Int, connectTimeoutMs: Int, maxResponseBytes: Int = 1 << 20
+    ) throws(CurlError)
         -> HTTPResponse
     {
         let list = HTTPHeaderList.build(headers + Self.traceHeader(unless: headers) + (body == nil ? [] : ["Expect:"]))
         defer { if let list { curl_slist_free_all(list) } }
-        return try curl.perform(method: method, url: url, headerList: list, body: body, timeoutMs: timeoutMs,
-                                connectTimeoutMs: connectTimeoutMs, maxResponseBytes: maxResponseBytes)
+        return try curl.perform(
+            method: method, url: url, headerList: list, body: body, timeoutMs: timeoutMs,
+            connectTimeoutMs: connectTimeoutMs, maxResponseBytes: maxResponseBytes)
     }
 
     /// Sends a request signed with AWS Signature V4 by libcurl. `provider` is `aws:amz:<region>:<service>`,
     /// `credentials` `<key id>:<secret key>`; a session token goes in `headers` as `x-amz-security-token`
     /// (libcurl signs every header it is given). No trace header: AWS's SDKs leave it out of the signature,
     /// and these calls happen at init, outside any invocation.
-    public func sendSigned(method: String, url: String, headers: [String], body: [UInt8], provider: String,
-                           credentials: String, timeoutMs: Int, connectTimeoutMs: Int,
-                           maxResponseBytes: Int = 1 << 20) throws(CurlError) -> HTTPResponse {
+    public func sendSigned(
+        method: String, url: String, headers: [String], body: [UInt8], provider: String,
+        credentials: String, timeoutMs: Int, connectTimeoutMs: Int,
+        maxResponseBytes: Int = 1 << 20
+    ) throws(CurlError) -> HTTPResponse {
         try curl.signAWS(provider: provider, credentials: credentials)
         defer { _ = try? curl.signAWS(provider: nil, credentials: nil) }
         // No `Expect:` here: libcurl would sign it as an empty header it then never sends, and AWS would refuse
@@ -40,8 +46,9 @@ public final class HTTPClient {
         precondition(body.count < 1024, "signed requests carry small JSON bodies")
         let list = HTTPHeaderList.build(headers)
         defer { if let list { curl_slist_free_all(list) } }
-        return try curl.perform(method: method, url: url, headerList: list, body: body, timeoutMs: timeoutMs,
-                                connectTimeoutMs: connectTimeoutMs, maxResponseBytes: maxResponseBytes)
+        return try curl.perform(
+            method: method, url: url, headerList: list, body: body, timeoutMs: timeoutMs,
+            connectTimeoutMs: connectTimeoutMs, maxResponseBytes: maxResponseBytes)
     }
 
     /// `X-Amzn-Trace-Id` from `_X_AMZN_TRACE_ID`, unless the caller set one or there is none.

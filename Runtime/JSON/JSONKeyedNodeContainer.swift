@@ -13,8 +13,11 @@ struct JSONKeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     private func node(_ key: Key) throws -> JSONNode {
         guard let node = members[key.stringValue] else {
-            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath,
-                                                       debugDescription: "No value associated with key \(key.stringValue)."))
+            throw DecodingError.keyNotFound(
+                key,
+                .init(
+                    codingPath: codingPath,
+                    debugDescription: "No value associated with key \(key.stringValue)."))
         }
         return node
     }
@@ -67,7 +70,8 @@ struct JSONKeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
-        -> KeyedDecodingContainer<NestedKey> {
+        -> KeyedDecodingContainer<NestedKey>
+    {
         try JSONNodeDecoder(node: node(key), codingPath: path(key)).container(keyedBy: type)
     }
 

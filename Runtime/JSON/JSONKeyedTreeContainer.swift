@@ -29,7 +29,8 @@ struct JSONKeyedTreeContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
-        -> KeyedEncodingContainer<NestedKey> {
+        -> KeyedEncodingContainer<NestedKey>
+    {
         let nested = EncodedJSONObject()
         object.members[JSONName(key.stringValue)] = .object(nested)
         return KeyedEncodingContainer(JSONKeyedTreeContainer<NestedKey>(object: nested, codingPath: path(key)))

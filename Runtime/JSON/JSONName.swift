@@ -25,7 +25,8 @@ extension String {
     /// JSON names mean). Most names differ in length, which a native string knows without reading them.
     @inline(__always)
     func sameBytes(as other: String) -> Bool {
-        let a = utf8, b = other.utf8
+        let a = utf8
+        let b = other.utf8
         guard a.count == b.count else { return false }
         let contiguous: Bool?? = a.withContiguousStorageIfAvailable { x in
             b.withContiguousStorageIfAvailable { y in

@@ -62,7 +62,8 @@ extension JSONNode {
         }
         // Significant digits only (slices: a literal may be thousands of zeros long).
         guard let first = digits.firstIndex(where: { $0 != UInt8(ascii: "0") }),
-              let last = digits.lastIndex(where: { $0 != UInt8(ascii: "0") }) else { return 0 }
+            let last = digits.lastIndex(where: { $0 != UInt8(ascii: "0") })
+        else { return 0 }
         // significant × 10^shift; a negative shift leaves a fraction.
         let shift = (exponentNegative ? -exponent : exponent) - fraction + (digits.count - 1 - last)
         let significant = digits[first...last]

@@ -15,7 +15,7 @@ extension JSONScanner {
             try s.sequence(open: UInt8(ascii: "["), close: UInt8(ascii: "]")) { s in
                 let start = s.i
                 try s.skipByStructure()
-                out.append(range.lowerBound + start ..< range.lowerBound + s.i)
+                out.append(range.lowerBound + start..<range.lowerBound + s.i)
             }
             return out
         }
@@ -45,7 +45,7 @@ extension JSONScanner {
                 s.skipSpace()
                 let start = s.i
                 try s.skipByStructure()
-                out.append((name, range.lowerBound + start ..< range.lowerBound + s.i))
+                out.append((name, range.lowerBound + start..<range.lowerBound + s.i))
             }
             return out
         }
@@ -125,7 +125,8 @@ extension JSONScanner {
     private static func endsScalar(_ c: UInt8) -> Bool {
         switch c {
         case UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: "["), UInt8(ascii: "{"),
-             UInt8(ascii: "\""), 0x20, 0x0A, 0x0D, 0x09: true
+            UInt8(ascii: "\""), 0x20, 0x0A, 0x0D, 0x09:
+            true
         default: false
         }
     }

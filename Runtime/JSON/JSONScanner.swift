@@ -98,7 +98,10 @@ public struct JSONScanner {
     private mutating func object(prefix: String, descend: Set<String>, depth: Int, visit: (String, Value) throws -> Void) throws {
         try expect(UInt8(ascii: "{"))
         skipSpace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
+            i += 1
+            return
+        }
         // Duplicate names: one reader would take the first, another the last (a claim's two meanings). A name
         // is its bytes: canonically equivalent spellings are two names (JSONName).
         var seen: [String] = []
@@ -135,7 +138,10 @@ public struct JSONScanner {
             }
             skipSpace()
             guard i < bytes.count else { throw Malformed() }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+            if bytes[i] == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
             try expect(UInt8(ascii: "}"))
             return
         }
@@ -144,9 +150,15 @@ public struct JSONScanner {
     private mutating func scalar() throws -> Value {
         switch bytes[i] {
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         default: return .number(try number())
         }
     }
@@ -169,20 +181,29 @@ public struct JSONScanner {
         if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
         var digits = 0
         let firstDigit = i
-        while i < bytes.count, bytes[i] >= 0x30 && bytes[i] <= 0x39 { i += 1; digits += 1 }
+        while i < bytes.count, bytes[i] >= 0x30 && bytes[i] <= 0x39 {
+            i += 1
+            digits += 1
+        }
         // `0` alone, never `01`: a leading zero is another spelling of the same number.
         guard digits > 0, digits == 1 || bytes[firstDigit] != 0x30 else { throw Malformed() }
         if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
             i += 1
             var frac = 0
-            while i < bytes.count, bytes[i] >= 0x30 && bytes[i] <= 0x39 { i += 1; frac += 1 }
+            while i < bytes.count, bytes[i] >= 0x30 && bytes[i] <= 0x39 {
+                i += 1
+                frac += 1
+            }
             guard frac > 0 else { throw Malformed() }
         }
         if i < bytes.count, bytes[i] | 0x20 == UInt8(ascii: "e") {
             i += 1
             if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
             var exp = 0
-            while i < bytes.count, bytes[i] >= 0x30 && bytes[i] <= 0x39 { i += 1; exp += 1 }
+            while i < bytes.count, bytes[i] >= 0x30 && bytes[i] <= 0x39 {
+                i += 1
+                exp += 1
+            }
             guard exp > 0 else { throw Malformed() }
         }
         // `1e400` would read as infinity: an `exp` that never comes.
@@ -219,7 +240,11 @@ public struct JSONScanner {
                 return text
             }
             guard c >= 0x20 else { throw Malformed() }
-            if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
+            if c != UInt8(ascii: "\\") {
+                out.append(c)
+                i += 1
+                continue
+            }
             guard i + 1 < bytes.count else { throw Malformed() }
             let e = bytes[i + 1]
             i += 2
@@ -275,14 +300,20 @@ public struct JSONScanner {
         case UInt8(ascii: "["):
             i += 1
             skipSpace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
+                i += 1
+                return
+            }
             while true {
                 skipSpace()
                 guard i < bytes.count else { throw Malformed() }
                 if bytes[i] == UInt8(ascii: "{") || bytes[i] == UInt8(ascii: "[") { try skip(depth: depth + 1) } else { _ = try scalar() }
                 skipSpace()
                 guard i < bytes.count else { throw Malformed() }
-                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                if bytes[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
                 try expect(UInt8(ascii: "]"))
                 return
             }

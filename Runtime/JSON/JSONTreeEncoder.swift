@@ -29,9 +29,11 @@ final class JSONTreeEncoder: Encoder, SingleValueEncodingContainer {
     /// Swift's shortest round-trip text (`1e+300`, `1e-05` are valid JSON), without a trailing `.0`;
     /// NaN and infinities have no JSON spelling.
     static func number<F: BinaryFloatingPoint & CustomStringConvertible>(_ value: F, _ path: @autoclosure () -> [any CodingKey]) throws
-        -> EncodedJSON {
+        -> EncodedJSON
+    {
         guard value.isFinite else {
-            throw EncodingError.invalidValue(value, .init(codingPath: path(), debugDescription: "Unable to encode \(F.self).\(value) directly in JSON."))
+            throw EncodingError.invalidValue(
+                value, .init(codingPath: path(), debugDescription: "Unable to encode \(F.self).\(value) directly in JSON."))
         }
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }

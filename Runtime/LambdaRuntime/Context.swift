@@ -1,6 +1,7 @@
 import Logging
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Who the function is: fixed for the life of the process.
@@ -17,8 +18,10 @@ public struct FunctionIdentity: Sendable {
     public var logStreamName: String?
 
     /// Creates an identity from its parts.
-    public init(name: String, version: String = "$LATEST", memoryLimitMB: Int = 128,
-                logGroupName: String? = nil, logStreamName: String? = nil) {
+    public init(
+        name: String, version: String = "$LATEST", memoryLimitMB: Int = 128,
+        logGroupName: String? = nil, logStreamName: String? = nil
+    ) {
         self.name = name
         self.version = version
         self.memoryLimitMB = memoryLimitMB
@@ -28,11 +31,12 @@ public struct FunctionIdentity: Sendable {
 
     /// Reads the identity Lambda gives a custom runtime, falling back to `defaultName`.
     public init(environment env: Environment, defaultName: String) {
-        self.init(name: env["AWS_LAMBDA_FUNCTION_NAME"] ?? defaultName,
-                  version: env["AWS_LAMBDA_FUNCTION_VERSION"] ?? "$LATEST",
-                  memoryLimitMB: Int(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] ?? "") ?? 128,
-                  logGroupName: env["AWS_LAMBDA_LOG_GROUP_NAME"],
-                  logStreamName: env["AWS_LAMBDA_LOG_STREAM_NAME"])
+        self.init(
+            name: env["AWS_LAMBDA_FUNCTION_NAME"] ?? defaultName,
+            version: env["AWS_LAMBDA_FUNCTION_VERSION"] ?? "$LATEST",
+            memoryLimitMB: Int(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] ?? "") ?? 128,
+            logGroupName: env["AWS_LAMBDA_LOG_GROUP_NAME"],
+            logStreamName: env["AWS_LAMBDA_LOG_STREAM_NAME"])
     }
 }
 
@@ -60,10 +64,12 @@ public struct Context: Sendable {
     private let metricsSink: Metrics
 
     /// Creates a context; hosts call this once per invocation.
-    public init(requestId: String, deadlineMs: Int64, invokedFunctionArn: String, traceId: String,
-                clientContext: String? = nil, cognitoIdentity: String? = nil,
-                function: FunctionIdentity, logger: Logger, pendingWork: PendingWork = PendingWork(),
-                metrics: Metrics = .shared) {
+    public init(
+        requestId: String, deadlineMs: Int64, invokedFunctionArn: String, traceId: String,
+        clientContext: String? = nil, cognitoIdentity: String? = nil,
+        function: FunctionIdentity, logger: Logger, pendingWork: PendingWork = PendingWork(),
+        metrics: Metrics = .shared
+    ) {
         self.requestId = requestId
         self.deadlineMs = deadlineMs
         self.invokedFunctionArn = invokedFunctionArn

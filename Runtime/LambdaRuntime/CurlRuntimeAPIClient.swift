@@ -38,8 +38,9 @@ public final class CurlRuntimeAPIClient: RuntimeAPIClient {
     public func next() throws(RuntimeAPIError) -> Invocation {
         let response: HTTPResponse
         do {
-            response = try curl.perform(url: nextURL, maxResponseBytes: Self.maxEventBytes,
-                                        keepHeaders: Self.keptHeaderPrefix)
+            response = try curl.perform(
+                url: nextURL, maxResponseBytes: Self.maxEventBytes,
+                keepHeaders: Self.keptHeaderPrefix)
         } catch {
             throw .transport(error.description, call: "next")
         }
@@ -67,9 +68,10 @@ public final class CurlRuntimeAPIClient: RuntimeAPIClient {
     /// Letters, digits, `-` and `_`, at most 128 bytes (Lambda's ids are UUIDs).
     public static func isValidRequestId(_ id: String) -> Bool {
         let u = id.utf8
-        return !u.isEmpty && u.count <= 128 && u.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || c == 0x2D || c == 0x5F
-        }
+        return !u.isEmpty && u.count <= 128
+            && u.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || c == 0x2D || c == 0x5F
+            }
     }
 
     /// Epoch milliseconds, kept within a range where arithmetic on it cannot overflow.
@@ -103,7 +105,7 @@ public final class CurlRuntimeAPIClient: RuntimeAPIClient {
     private func postError(url: String, _ error: LambdaErrorObject, call: String) throws(RuntimeAPIError) -> Int {
         let list = HTTPHeaderList([
             "Expect:", "Content-Type: application/json",
-            "Lambda-Runtime-Function-Error-Type: " + Self.headerSafe(error.errorType),
+            "Lambda-Runtime-Function-Error-Type: " + Self.headerSafe(error.errorType)
         ])
         return try post(url: url, headers: list, body: Array(error.json.utf8), call: call)
     }
@@ -113,8 +115,9 @@ public final class CurlRuntimeAPIClient: RuntimeAPIClient {
     {
         let response: HTTPResponse
         do {
-            response = try curl.perform(method: "POST", url: url, headers: headers, body: body,
-                                        maxResponseBytes: 1 << 20, keepHeaders: Self.keptHeaderPrefix)
+            response = try curl.perform(
+                method: "POST", url: url, headers: headers, body: body,
+                maxResponseBytes: 1 << 20, keepHeaders: Self.keptHeaderPrefix)
         } catch {
             throw .transport(error.description, call: call)
         }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A snapshot of configuration variables: the process environment, optionally completed by a `.env` file.

@@ -24,8 +24,10 @@ public struct LambdaFunction: Sendable {
     public let makeHandler: @Sendable (InitContext) throws -> any Handler
 
     /// Describes a function.
-    public init(name: String, summary: String, accepts: [String],
-                makeHandler: @escaping @Sendable (InitContext) throws -> any Handler) {
+    public init(
+        name: String, summary: String, accepts: [String],
+        makeHandler: @escaping @Sendable (InitContext) throws -> any Handler
+    ) {
         self.name = name
         self.summary = summary
         self.accepts = accepts

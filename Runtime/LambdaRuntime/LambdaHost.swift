@@ -1,6 +1,7 @@
 import Logging
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The Lambda custom-runtime host: init, then `next` → handler → `response`/`error` → work after the
@@ -27,9 +28,11 @@ public enum LambdaHost {
         logger[metadataKey: "function"] = .string(name)
         guard let function = registry[name] else {
             let known = registry.functions.map(\.name).joined(separator: ", ")
-            return initFailed(client, logger, InitError(
-                errorType: "Runtime.UnknownHandler",
-                errorMessage: "no function named '\(name)' (set _HANDLER to one of: \(known))"))
+            return initFailed(
+                client, logger,
+                InitError(
+                    errorType: "Runtime.UnknownHandler",
+                    errorMessage: "no function named '\(name)' (set _HANDLER to one of: \(known))"))
         }
         let identity = FunctionIdentity(environment: env, defaultName: name)
         let handler: any Handler
@@ -41,14 +44,17 @@ public enum LambdaHost {
             }
         } catch {
             let reported = error as? LambdaReportableError
-            return initFailed(client, logger, InitError(
-                errorType: reported?.errorType ?? "Runtime.InitError",
-                errorMessage: reported?.errorMessage ?? String(describing: error)))
+            return initFailed(
+                client, logger,
+                InitError(
+                    errorType: reported?.errorType ?? "Runtime.InitError",
+                    errorMessage: reported?.errorMessage ?? String(describing: error)))
         }
         let upkeep = handler as? any UpkeepHandler
         do {
-            try serve(handler: handler, client: client, identity: identity, logger: logger,
-                      betweenInvocations: { upkeep?.betweenInvocations() })
+            try serve(
+                handler: handler, client: client, identity: identity, logger: logger,
+                betweenInvocations: { upkeep?.betweenInvocations() })
         } catch {
             logger.error("leaving the invocation loop", ["reason": .string(error.description)])
             return 1
@@ -74,9 +80,11 @@ public enum LambdaHost {
     ///
     /// `betweenInvocations` runs after that work, still before the GET (an `UpkeepHandler`'s upkeep), so a
     /// caller never waits for it. Metrics go to `metrics`, each line with its invocation's request id.
-    public static func serve(handler: any Handler, client: any RuntimeAPIClient, identity: FunctionIdentity,
-                             logger: Logger, maxInvocations: Int = .max, metrics: Metrics = .shared,
-                             betweenInvocations: () -> Void = {}) throws(RuntimeAPIError) {
+    public static func serve(
+        handler: any Handler, client: any RuntimeAPIClient, identity: FunctionIdentity,
+        logger: Logger, maxInvocations: Int = .max, metrics: Metrics = .shared,
+        betweenInvocations: () -> Void = {}
+    ) throws(RuntimeAPIError) {
         var served = 0
         let traceEnvironment = TraceIdEnvironment()
         let pending = PendingWork()
@@ -104,8 +112,10 @@ public enum LambdaHost {
         }
     }
 
-    private static func post(_ outcome: Result<[UInt8], any Error>, for inv: Invocation, client: any RuntimeAPIClient,
-                             logger: Logger) throws(RuntimeAPIError) {
+    private static func post(
+        _ outcome: Result<[UInt8], any Error>, for inv: Invocation, client: any RuntimeAPIClient,
+        logger: Logger
+    ) throws(RuntimeAPIError) {
         switch outcome {
         case .failure(let error):
             let object = LambdaErrorObject(error)
@@ -123,9 +133,11 @@ public enum LambdaHost {
                 // Lambda already tells the caller Function.ResponseSizeTooLarge; say so in our log, try to
                 // record it as the invocation's error (may be refused with 403), and serve the next event.
                 logger.error("response too large for the Runtime API", ["bytes": .int(result.count)])
-                _ = try client.postError(requestId: inv.requestId, error: LambdaErrorObject(
-                    errorType: "Function.ResponseSizeTooLarge",
-                    errorMessage: "response of \(result.count) bytes exceeds the Runtime API's limit"))
+                _ = try client.postError(
+                    requestId: inv.requestId,
+                    error: LambdaErrorObject(
+                        errorType: "Function.ResponseSizeTooLarge",
+                        errorMessage: "response of \(result.count) bytes exceeds the Runtime API's limit"))
             default:
                 logger.warn("Runtime API refused the response", ["status": .int(status)])
             }

@@ -1,7 +1,8 @@
 import JSON
 import Logging
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How log lines are written: Lambda's `JSON` format (one object per line) or `Text` for people.
@@ -96,15 +97,24 @@ public struct LambdaLogHandler: LogHandler {
             line += time
             line += " "
             line += Self.lambdaName(event.level)
-            if let requestId { line += " "; Self.appendEscaped(requestId, to: &line) }
+            if let requestId {
+                line += " "
+                Self.appendEscaped(requestId, to: &line)
+            }
             line += " "
             Self.appendEscaped(message, to: &line)
             for (key, value) in metadata where event.metadata?[key] == nil {
-                line += " "; Self.appendEscaped(key, to: &line); line += "="; Self.appendEscaped(value.description, to: &line)
+                line += " "
+                Self.appendEscaped(key, to: &line)
+                line += "="
+                Self.appendEscaped(value.description, to: &line)
             }
             if let fields = event.metadata {
                 for (key, value) in fields {
-                    line += " "; Self.appendEscaped(key, to: &line); line += "="; Self.appendEscaped(value.description, to: &line)
+                    line += " "
+                    Self.appendEscaped(key, to: &line)
+                    line += "="
+                    Self.appendEscaped(value.description, to: &line)
                 }
             }
             line += "\n"
@@ -170,8 +180,14 @@ public struct LambdaLogHandler: LogHandler {
     /// Text-format escaping: control characters (newlines included) and backslashes become visible escapes.
     static func appendEscaped(_ text: String, to line: inout String) {
         var needs = false
-        for b in text.utf8 where b < 0x20 || b == 0x5C || b == 0x7F { needs = true; break }
-        guard needs else { line += text; return }
+        for b in text.utf8 where b < 0x20 || b == 0x5C || b == 0x7F {
+            needs = true
+            break
+        }
+        guard needs else {
+            line += text
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\n": line += "\\n"

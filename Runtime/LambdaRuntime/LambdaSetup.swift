@@ -12,8 +12,10 @@ public struct LambdaSetup: Sendable {
     public var makeHandler: @Sendable (Environment, Logger, @escaping Build) throws -> any Handler
 
     /// Describes a setup.
-    public init(metricsOptions: @escaping @Sendable (Environment) throws -> MetricsOptions,
-                makeHandler: @escaping @Sendable (Environment, Logger, @escaping Build) throws -> any Handler) {
+    public init(
+        metricsOptions: @escaping @Sendable (Environment) throws -> MetricsOptions,
+        makeHandler: @escaping @Sendable (Environment, Logger, @escaping Build) throws -> any Handler
+    ) {
         self.metricsOptions = metricsOptions
         self.makeHandler = makeHandler
     }

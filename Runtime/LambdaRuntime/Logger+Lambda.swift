@@ -22,8 +22,9 @@ extension Logger {
     public init(environment: Environment, fd: Int32 = 2) {
         let levelText = environment["AWS_LAMBDA_LOG_LEVEL"] ?? environment["LOG_LEVEL"] ?? "info"
         let formatText = environment["AWS_LAMBDA_LOG_FORMAT"] ?? environment["LOG_FORMAT"] ?? "JSON"
-        self.init(level: LambdaLogHandler.level(parsing: levelText) ?? .info,
-                  format: formatText.lowercased() == "text" ? .text : .json, fd: fd)
+        self.init(
+            level: LambdaLogHandler.level(parsing: levelText) ?? .info,
+            format: formatText.lowercased() == "text" ? .text : .json, fd: fd)
     }
 
     /// A copy with one more field on every line (replacing a field of the same name).
@@ -34,28 +35,38 @@ extension Logger {
     }
 
     /// Logs at warning level with fields (Lambda calls the level `WARN`).
-    public func warn(_ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, Logger.MetadataValue> = [:],
-                     file: String = #fileID, function: String = #function, line: UInt = #line) {
+    public func warn(
+        _ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, Logger.MetadataValue> = [:],
+        file: String = #fileID, function: String = #function, line: UInt = #line
+    ) {
         emit(.warning, message(), fields, file: file, function: function, line: line)
     }
     /// Logs at error level with fields.
-    public func error(_ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, Logger.MetadataValue>,
-                      file: String = #fileID, function: String = #function, line: UInt = #line) {
+    public func error(
+        _ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, Logger.MetadataValue>,
+        file: String = #fileID, function: String = #function, line: UInt = #line
+    ) {
         emit(.error, message(), fields, file: file, function: function, line: line)
     }
     /// Logs at info level with fields.
-    public func info(_ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, Logger.MetadataValue>,
-                     file: String = #fileID, function: String = #function, line: UInt = #line) {
+    public func info(
+        _ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, Logger.MetadataValue>,
+        file: String = #fileID, function: String = #function, line: UInt = #line
+    ) {
         emit(.info, message(), fields, file: file, function: function, line: line)
     }
     /// Logs at debug level with fields.
-    public func debug(_ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, Logger.MetadataValue>,
-                      file: String = #fileID, function: String = #function, line: UInt = #line) {
+    public func debug(
+        _ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, Logger.MetadataValue>,
+        file: String = #fileID, function: String = #function, line: UInt = #line
+    ) {
         emit(.debug, message(), fields, file: file, function: function, line: line)
     }
 
-    private func emit(_ level: Logger.Level, _ message: @autoclosure () -> String,
-                      _ fields: KeyValuePairs<String, Logger.MetadataValue>, file: String, function: String, line: UInt) {
+    private func emit(
+        _ level: Logger.Level, _ message: @autoclosure () -> String,
+        _ fields: KeyValuePairs<String, Logger.MetadataValue>, file: String, function: String, line: UInt
+    ) {
         guard logLevel <= level else { return }
         var metadata: Logger.Metadata = [:]
         for (k, v) in fields { metadata[k] = v }

@@ -44,20 +44,30 @@ public final class Metrics: Sendable {
     ///
     /// Dimension values are cut to 256 characters and an empty one becomes `none` (CloudWatch refuses both
     /// otherwise); callers pass only values from a closed set, never raw input, to bound the metrics' count.
-    public func emit(_ metrics: [(name: String, value: Double, unit: MetricUnit)], dimensions: [(String, String)],
-                     requestId: String?) {
-        guard let (fd, line) = state.withLock({ s -> (Int32, String)? in
-            guard s.options.enabled, !metrics.isEmpty else { return nil }
-            return (s.fd, Self.line(metrics, dimensions: [("function", s.function)] + dimensions, namespace: s.options.namespace,
-                                    requestId: requestId, timestampMs: Clock.nowMs()))
-        }) else { return }
+    public func emit(
+        _ metrics: [(name: String, value: Double, unit: MetricUnit)], dimensions: [(String, String)],
+        requestId: String?
+    ) {
+        guard
+            let (fd, line) = state.withLock({ s -> (Int32, String)? in
+                guard s.options.enabled, !metrics.isEmpty else { return nil }
+                return (
+                    s.fd,
+                    Self.line(
+                        metrics, dimensions: [("function", s.function)] + dimensions, namespace: s.options.namespace,
+                        requestId: requestId, timestampMs: Clock.nowMs())
+                )
+            })
+        else { return }
         var text = line
         LambdaLogHandler.write(&text, to: fd)
     }
 
     /// The EMF object: `_aws` metadata, then the dimension values, metric values and `requestId` as members.
-    static func line(_ metrics: [(name: String, value: Double, unit: MetricUnit)], dimensions: [(String, String)],
-                     namespace: String, requestId: String?, timestampMs: Int64) -> String {
+    static func line(
+        _ metrics: [(name: String, value: Double, unit: MetricUnit)], dimensions: [(String, String)],
+        namespace: String, requestId: String?, timestampMs: Int64
+    ) -> String {
         var seen = Set<String>()
         let dims = dimensions.filter { seen.insert($0.0).inserted }
         var line = "{\"_aws\":{\"Timestamp\":\(timestampMs),\"CloudWatchMetrics\":[{\"Namespace\":"

@@ -23,9 +23,11 @@ public struct MetricsOptions: Sendable, Equatable {
     /// Why `namespace` is not one CloudWatch accepts, or nil: anything outside its alphabet would make
     /// CloudWatch drop every line silently.
     public static func namespaceProblem(_ namespace: String) -> String? {
-        guard !namespace.isEmpty, namespace.count <= 255, !namespace.hasPrefix("AWS/"), namespace.unicodeScalars.allSatisfy({
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || ".-_/#: ".unicodeScalars.contains($0)
-        }) else {
+        guard !namespace.isEmpty, namespace.count <= 255, !namespace.hasPrefix("AWS/"),
+            namespace.unicodeScalars.allSatisfy({
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || ".-_/#: ".unicodeScalars.contains($0)
+            })
+        else {
             return "letters, digits and . - _ / # : space, up to 255, not AWS/"
         }
         return nil

@@ -37,8 +37,10 @@ public struct Invocation: Sendable {
     public var event: [UInt8] = []
 
     /// Creates an invocation (hosts fill it from the `next` answer; tests build their own).
-    public init(requestId: String = "", deadlineMs: Int64 = 0, invokedFunctionArn: String = "", traceId: String = "",
-                clientContext: String? = nil, cognitoIdentity: String? = nil, event: [UInt8] = []) {
+    public init(
+        requestId: String = "", deadlineMs: Int64 = 0, invokedFunctionArn: String = "", traceId: String = "",
+        clientContext: String? = nil, cognitoIdentity: String? = nil, event: [UInt8] = []
+    ) {
         self.requestId = requestId
         self.deadlineMs = deadlineMs
         self.invokedFunctionArn = invokedFunctionArn

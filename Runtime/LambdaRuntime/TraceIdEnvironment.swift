@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Keeps `_X_AMZN_TRACE_ID` equal to the current invocation's trace header without leaking.

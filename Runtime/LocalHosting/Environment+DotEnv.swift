@@ -1,7 +1,8 @@
 import JSON
 import LambdaRuntime
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `.env` files for the local tools (Lambda itself never reads one).
@@ -18,8 +19,10 @@ extension Environment {
             var value = line[line.index(after: eq)...].trimmingSpaces()
             if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
                 value = value.dropFirst().dropLast()
-            } else if let hash = value.indices.first(where: { value[$0] == "#" && $0 > value.startIndex
-                                                                     && value[value.index(before: $0)] == " " }) {
+            } else if let hash = value.indices.first(where: {
+                value[$0] == "#" && $0 > value.startIndex
+                    && value[value.index(before: $0)] == " "
+            }) {
                 value = value[..<hash].trimmingSpaces()
             }
             if !key.isEmpty { result.append((String(key), String(value))) }

@@ -1,7 +1,8 @@
 import JSON
 import LambdaRuntime
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Errors from reading and writing local files and descriptors.

@@ -1,7 +1,8 @@
 import JSON
 import LambdaRuntime
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads HTTP/1.1 requests (Content-Length or chunked bodies) from a connected socket, or from bytes
@@ -121,8 +122,11 @@ public struct HTTPRequestReader {
         var headers: [(String, String)] = []
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((line[..<colon].lowercased(),
-                            String(line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" }))))
+            headers.append(
+                (
+                    line[..<colon].lowercased(),
+                    String(line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" }))
+                ))
         }
         var body: [UInt8] = []
         if let te = headers.first(where: { $0.0 == "transfer-encoding" }), te.1.lowercased().contains("chunked") {

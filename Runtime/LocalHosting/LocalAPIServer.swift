@@ -1,8 +1,9 @@
+import FoundationEssentials
 import JSON
 import LambdaRuntime
-import FoundationEssentials
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `serve`: the template's HTTP API on loopback with no Docker, like `sam local start-api`.
@@ -19,8 +20,10 @@ public final class LocalAPIServer: @unchecked Sendable {
     private var server: LoopbackHTTPServer!
 
     /// Serves `routes` on 127.0.0.1:`port` (0 picks one).
-    public init(registry: FunctionRegistry, environment: Environment, routes: [SAMTemplate.Route], port: Int, logger: Logger,
-                setup: LambdaSetup = .plain) throws {
+    public init(
+        registry: FunctionRegistry, environment: Environment, routes: [SAMTemplate.Route], port: Int, logger: Logger,
+        setup: LambdaSetup = .plain
+    ) throws {
         harness = LocalHarness(registry: registry, environment: environment, logger: logger, setup: setup)
         self.routes = routes
         server = try LoopbackHTTPServer(port: port) { [weak self] request in
@@ -51,7 +54,7 @@ public final class LocalAPIServer: @unchecked Sendable {
         // What the authorizer's event and the route's event share.
         let common: JSONObject = [
             "version": .string("2.0"), "routeKey": .string("\(route.method) \(route.path)"), "rawPath": .string(path),
-            "rawQueryString": .string(query), "cookies": .array(cookies), "headers": .object(headers),
+            "rawQueryString": .string(query), "cookies": .array(cookies), "headers": .object(headers)
         ]
         if let authorizer = route.authorizerHandler {
             switch authorize(route, authorizer: authorizer, common: common, headers: headers, context: context) {
@@ -89,10 +92,12 @@ public final class LocalAPIServer: @unchecked Sendable {
     private static func requestContext(route: SAMTemplate.Route, path: String, headers: JSONObject) -> JSONObject {
         [
             "accountId": .string("000000000000"), "apiId": .string("local"), "domainName": .string("127.0.0.1"),
-            "http": .object(["method": .string(route.method), "path": .string(path), "protocol": .string("HTTP/1.1"),
-                             "sourceIp": .string("127.0.0.1"), "userAgent": headers["user-agent"] ?? .string("")]),
+            "http": .object([
+                "method": .string(route.method), "path": .string(path), "protocol": .string("HTTP/1.1"),
+                "sourceIp": .string("127.0.0.1"), "userAgent": headers["user-agent"] ?? .string("")
+            ]),
             "requestId": .string(Context.makeRequestId()), "routeKey": .string("\(route.method) \(route.path)"),
-            "stage": .string("$default"), "timeEpoch": .number(Double(Clock.nowMs())),
+            "stage": .string("$default"), "timeEpoch": .number(Double(Clock.nowMs()))
         ]
     }
 
@@ -103,8 +108,10 @@ public final class LocalAPIServer: @unchecked Sendable {
 
     /// Runs `route`'s Lambda authorizer (payload 2.0, simple responses): its `context` when it allows the
     /// request; 401 without the identity header, 403 when it denies, 500 when it fails.
-    private func authorize(_ route: SAMTemplate.Route, authorizer: String, common: JSONObject, headers: JSONObject,
-                           context: JSONObject) -> Result<JSONValue, Refusal> {
+    private func authorize(
+        _ route: SAMTemplate.Route, authorizer: String, common: JSONObject, headers: JSONObject,
+        context: JSONObject
+    ) -> Result<JSONValue, Refusal> {
         let identityName = (route.identityHeader ?? "Authorization").lowercased()
         guard let identity = headers[identityName]?.stringValue else { return .failure(Refusal(response: Self.message(401, "Unauthorized"))) }
         var event = common
@@ -113,7 +120,8 @@ public final class LocalAPIServer: @unchecked Sendable {
         event["identitySource"] = .array([.string(identity)])
         event["requestContext"] = .object(context)
         guard let out = try? harness.invoke(authorizer, event: Array(JSONValue.object(event).serialized().utf8)),
-              let decision = try? JSONValue.parse(out) else { return .failure(Refusal(response: Self.message(500, "Internal Server Error"))) }
+            let decision = try? JSONValue.parse(out)
+        else { return .failure(Refusal(response: Self.message(500, "Internal Server Error"))) }
         guard decision["isAuthorized"]?.boolValue == true else { return .failure(Refusal(response: Self.message(403, "Forbidden"))) }
         return .success(decision["context"] ?? .object([:]))
     }

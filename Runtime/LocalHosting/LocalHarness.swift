@@ -1,5 +1,6 @@
 import JSON
 import LambdaRuntime
+
 /// Why the harness could not produce a response.
 public enum HarnessError: Error, CustomStringConvertible {
     /// No function by that name is registered.
@@ -57,8 +58,10 @@ public final class LocalHarness {
     ///
     /// As on Lambda, work the function scheduled with `Context.afterResponse` runs after the response is
     /// delivered: `respond` (when given) receives it first, then that work runs, then this returns.
-    public func invoke(_ function: String, event: [UInt8], requestId: String? = nil, timeoutMs: Int64 = 30_000,
-                       respond: (([UInt8]) -> Void)? = nil) throws(HarnessError) -> [UInt8] {
+    public func invoke(
+        _ function: String, event: [UInt8], requestId: String? = nil, timeoutMs: Int64 = 30_000,
+        respond: (([UInt8]) -> Void)? = nil
+    ) throws(HarnessError) -> [UInt8] {
         guard let descriptor = registry[function] else {
             throw .unknownFunction(function, known: registry.functions.map(\.name))
         }

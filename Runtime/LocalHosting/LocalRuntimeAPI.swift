@@ -1,7 +1,8 @@
 import JSON
 import LambdaRuntime
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A Lambda Runtime API server on loopback: what the Lambda service offers a custom runtime, in-process.
@@ -112,8 +113,10 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
 
     /// Queues an event; returns its request id.
     @discardableResult
-    public func enqueue(_ body: [UInt8], deadlineMs: Int64? = nil, traceId: String? = nil,
-                        clientContext: String? = nil, cognitoIdentity: String? = nil) -> String {
+    public func enqueue(
+        _ body: [UInt8], deadlineMs: Int64? = nil, traceId: String? = nil,
+        clientContext: String? = nil, cognitoIdentity: String? = nil
+    ) -> String {
         let id: String = lock.withLock {
             sequence += 1
             return "req-\(sequence)"
@@ -148,8 +151,10 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
     }
 
     /// Queues `body` and waits for its outcome.
-    public func invoke(_ body: [UInt8], timeoutMs: Int64 = 10_000, deadlineMs: Int64? = nil,
-                       traceId: String? = nil) -> Outcome? {
+    public func invoke(
+        _ body: [UInt8], timeoutMs: Int64 = 10_000, deadlineMs: Int64? = nil,
+        traceId: String? = nil
+    ) -> Outcome? {
         outcome(of: enqueue(body, deadlineMs: deadlineMs, traceId: traceId), timeoutMs: timeoutMs)
     }
 
@@ -199,9 +204,10 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
             } else if let r = repeating, r.remaining > 0 {
                 sequence += 1
                 repeating = (r.body, r.remaining - 1)
-                event = Event(requestId: "req-\(sequence)", body: r.body, deadlineMs: Clock.nowMs() + 60_000,
-                              traceId: "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1",
-                              invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:bench")
+                event = Event(
+                    requestId: "req-\(sequence)", body: r.body, deadlineMs: Clock.nowMs() + 60_000,
+                    traceId: "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1",
+                    invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:bench")
             } else {
                 return false
             }
@@ -220,7 +226,7 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
         var headers: [(String, String)] = [
             ("Content-Type", "application/json"), ("Lambda-Runtime-Aws-Request-Id", event.requestId),
             ("Lambda-Runtime-Deadline-Ms", String(event.deadlineMs)),
-            ("Lambda-Runtime-Invoked-Function-Arn", event.invokedFunctionArn), ("Lambda-Runtime-Trace-Id", event.traceId),
+            ("Lambda-Runtime-Invoked-Function-Arn", event.invokedFunctionArn), ("Lambda-Runtime-Trace-Id", event.traceId)
         ]
         if let c = event.clientContext { headers.append(("Lambda-Runtime-Client-Context", c)) }
         if let c = event.cognitoIdentity { headers.append(("Lambda-Runtime-Cognito-Identity", c)) }
@@ -248,8 +254,9 @@ public final class LocalRuntimeAPI: @unchecked Sendable {
             if isError { _errorCount += 1 }
             _lastResultNs = Clock.monotonicNs()
             if recordOutcomes {
-                outcomes[id] = Outcome(isError: isError, body: request.body,
-                                       errorType: request.header("lambda-runtime-function-error-type"))
+                outcomes[id] = Outcome(
+                    isError: isError, body: request.body,
+                    errorType: request.header("lambda-runtime-function-error-type"))
             }
             return 202
         }

@@ -1,7 +1,8 @@
 import JSON
 import LambdaRuntime
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A small HTTP/1.1 server on 127.0.0.1, one thread per connection, for local tools and tests
@@ -73,8 +74,10 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
 
     /// Binds 127.0.0.1:`port` (0 picks one) and serves `handler`, which runs on the connection's own thread
     /// (so it may block, as the Runtime API's `next` does) and may return nil to close the connection unanswered.
-    public init(port requested: Int = 0, maxBodyBytes: Int = 7 << 20,
-                handler: @escaping @Sendable (Request) -> Response?) throws {
+    public init(
+        port requested: Int = 0, maxBodyBytes: Int = 7 << 20,
+        handler: @escaping @Sendable (Request) -> Response?
+    ) throws {
         self.maxBodyBytes = maxBodyBytes
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var one: Int32 = 1
@@ -83,9 +86,10 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(requested).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0 && listen(fd, 64) == 0
+        let ok =
+            withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            } == 0 && listen(fd, 64) == 0
         guard fd >= 0, ok else {
             let e = errno
             if fd >= 0 { close(fd) }
@@ -130,7 +134,10 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
                 accepted += 1
                 return true
             }
-            guard kept else { close(fd); continue }
+            guard kept else {
+                close(fd)
+                continue
+            }
             Threads.detach { [self] in serve(fd) }
         }
     }
@@ -225,7 +232,8 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
             head += "Transfer-Encoding: chunked\r\n\r\n"
             bytes = Array(head.utf8)
             // Uneven chunk sizes, so a reader cannot lean on one size.
-            var offset = 0, size = 1
+            var offset = 0
+            var size = 1
             while offset < response.body.count {
                 let n = min(size, response.body.count - offset)
                 bytes += Array((String(n, radix: 16) + "\r\n").utf8)

@@ -1,7 +1,8 @@
 import JSON
 import LambdaRuntime
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A local Lambda for one function: a Runtime API server that the shipped `bootstrap` runs against, and
@@ -75,7 +76,10 @@ public final class RuntimeEmulator: @unchecked Sendable {
     /// Stops the servers and the bootstrap.
     public func stop() {
         lock.withLock {
-            if let p = process { p.kill(SIGKILL); _ = p.wait() }
+            if let p = process {
+                p.kill(SIGKILL)
+                _ = p.wait()
+            }
             process = nil
         }
         server?.stop()
@@ -83,15 +87,20 @@ public final class RuntimeEmulator: @unchecked Sendable {
     }
 
     private static func error(_ type: String, _ message: String) -> LoopbackHTTPServer.Response {
-        LoopbackHTTPServer.Response(status: 200, headers: [("Content-Type", "application/json"), ("X-Amz-Function-Error", "Unhandled")],
-                                    body: Array(LambdaErrorObject(errorType: type, errorMessage: message).json.utf8))
+        LoopbackHTTPServer.Response(
+            status: 200, headers: [("Content-Type", "application/json"), ("X-Amz-Function-Error", "Unhandled")],
+            body: Array(LambdaErrorObject(errorType: type, errorMessage: message).json.utf8))
     }
 
     /// One invocation, as the invoke endpoint answers it.
     public func invoke(_ event: [UInt8]) -> LoopbackHTTPServer.Response {
         guard event.count <= Self.maxRequestBytes else {
-            return .json(413, LambdaErrorObject(errorType: "RequestEntityTooLarge",
-                errorMessage: "Request must be smaller than \(Self.maxRequestBytes) bytes for the InvokeFunction operation").json)
+            return .json(
+                413,
+                LambdaErrorObject(
+                    errorType: "RequestEntityTooLarge",
+                    errorMessage: "Request must be smaller than \(Self.maxRequestBytes) bytes for the InvokeFunction operation"
+                ).json)
         }
         return lock.withLock { () -> LoopbackHTTPServer.Response in
             if process == nil {
@@ -102,8 +111,12 @@ public final class RuntimeEmulator: @unchecked Sendable {
             while true {
                 if let outcome = api.outcome(of: id, timeoutMs: 20) {
                     return outcome.isError
-                        ? LoopbackHTTPServer.Response(status: 200, headers: [("Content-Type", "application/json"),
-                                                                             ("X-Amz-Function-Error", "Unhandled")], body: outcome.body)
+                        ? LoopbackHTTPServer.Response(
+                            status: 200,
+                            headers: [
+                                ("Content-Type", "application/json"),
+                                ("X-Amz-Function-Error", "Unhandled")
+                            ], body: outcome.body)
                         : LoopbackHTTPServer.Response(status: 200, headers: [("Content-Type", "application/json")], body: outcome.body)
                 }
                 if let exit = process?.poll() {
@@ -111,11 +124,17 @@ public final class RuntimeEmulator: @unchecked Sendable {
                     let initError = api.initErrors.last
                     log.warn("bootstrap exited", ["code": .int(Int64(exit.code)), "requestId": .string(id)])
                     if let initError {
-                        return LoopbackHTTPServer.Response(status: 200, headers: [("Content-Type", "application/json"),
-                                                                                  ("X-Amz-Function-Error", "Unhandled")], body: initError.body)
+                        return LoopbackHTTPServer.Response(
+                            status: 200,
+                            headers: [
+                                ("Content-Type", "application/json"),
+                                ("X-Amz-Function-Error", "Unhandled")
+                            ], body: initError.body)
                     }
-                    return Self.error("Runtime.ExitError", "RequestId: \(id) Error: Runtime exited with error: "
-                                      + (exit.signaled ? "signal: \(exit.code - 128)" : "exit status \(exit.code)"))
+                    return Self.error(
+                        "Runtime.ExitError",
+                        "RequestId: \(id) Error: Runtime exited with error: "
+                            + (exit.signaled ? "signal: \(exit.code - 128)" : "exit status \(exit.code)"))
                 }
                 if Clock.nowMs() >= deadline {
                     log.warn("invocation timed out; restarting the bootstrap", ["requestId": .string(id)])

@@ -53,7 +53,8 @@ public struct SAMTemplate: Sendable {
                 guard let name = name.string else { continue }
                 // FunctionArn: !GetAtt LogicalId.Arn (a tagged scalar), or the long form {Fn::GetAtt: [LogicalId, Arn]}.
                 let arn = auth["FunctionArn"]
-                let logical = arn?.string.map { String($0.split(separator: ".").first ?? "") }
+                let logical =
+                    arn?.string.map { String($0.split(separator: ".").first ?? "") }
                     ?? arn?["Fn::GetAtt"]?.sequence?.first?.string ?? ""
                 authorizers[name] = (logical, auth["Identity"]?["Headers"]?.sequence?.first?.string)
             }
@@ -66,8 +67,10 @@ public struct SAMTemplate: Sendable {
                 guard let path = p?["Path"]?.string, let method = p?["Method"]?.string else { continue }
                 let authName = p?["Auth"]?["Authorizer"]?.string
                 let auth = authName.flatMap { authorizers[$0] }
-                routes.append(Route(method: method.uppercased(), path: path, handler: handler,
-                                    authorizerHandler: auth.flatMap { handlers[$0.function] }, identityHeader: auth?.header))
+                routes.append(
+                    Route(
+                        method: method.uppercased(), path: path, handler: handler,
+                        authorizerHandler: auth.flatMap { handlers[$0.function] }, identityHeader: auth?.header))
             }
         }
         self.routes = routes

@@ -1,8 +1,9 @@
 import CSpawn
 import JSON
 import LambdaRuntime
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How a child process ended, with its resource usage.
@@ -42,8 +43,10 @@ public final class Subprocess: @unchecked Sendable {
 
     /// Starts `path` with `arguments` (without argv[0]) and exactly `environment`.
     /// Standard input is /dev/null unless `stdinBytes` is given; outputs are captured when asked.
-    public init(path: String, arguments: [String] = [], environment: [String: String],
-                stdinBytes: [UInt8]? = nil, captureOutput: Bool = false) throws {
+    public init(
+        path: String, arguments: [String] = [], environment: [String: String],
+        stdinBytes: [UInt8]? = nil, captureOutput: Bool = false
+    ) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -80,8 +83,7 @@ public final class Subprocess: @unchecked Sendable {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            for copy in argv + envp { free(copy) }
         }
         var child: pid_t = 0
         let rc = posix_spawn(&child, path, &actions, nil, argv, envp)
@@ -118,7 +120,8 @@ public final class Subprocess: @unchecked Sendable {
     private static func exit(_ status: Int32, _ usage: rusage) -> ProcessExit {
         let signaled = (status & 0x7f) != 0 && (status & 0x7f) != 0x7f
         let code = signaled ? 128 + (status & 0x7f) : (status >> 8) & 0xff
-        let cpu = (Int64(usage.ru_utime.tv_sec) + Int64(usage.ru_stime.tv_sec)) * 1_000_000
+        let cpu =
+            (Int64(usage.ru_utime.tv_sec) + Int64(usage.ru_stime.tv_sec)) * 1_000_000
             + Int64(usage.ru_utime.tv_usec) + Int64(usage.ru_stime.tv_usec)
         return ProcessExit(code: code, signaled: signaled, cpuMicroseconds: cpu, maxRSSKiB: Int64(usage.ru_maxrss))
     }
@@ -132,10 +135,13 @@ public final class Subprocess: @unchecked Sendable {
     }
 
     /// Runs to completion, collecting both outputs.
-    public static func run(path: String, arguments: [String] = [], environment: [String: String],
-                           stdinBytes: [UInt8]? = nil) throws -> (exit: ProcessExit, stdout: [UInt8], stderr: [UInt8]) {
-        let p = try Subprocess(path: path, arguments: arguments, environment: environment,
-                               stdinBytes: stdinBytes, captureOutput: true)
+    public static func run(
+        path: String, arguments: [String] = [], environment: [String: String],
+        stdinBytes: [UInt8]? = nil
+    ) throws -> (exit: ProcessExit, stdout: [UInt8], stderr: [UInt8]) {
+        let p = try Subprocess(
+            path: path, arguments: arguments, environment: environment,
+            stdinBytes: stdinBytes, captureOutput: true)
         let errBox = OutputBox()
         let errFD = p.stderrFD!
         let done = ConditionLock()

@@ -1,8 +1,8 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Messaging
 import Store
 import TestSupport
@@ -14,12 +14,17 @@ final class APIKeyIssuanceTests: XCTestCase {
     var f: WebhookFixture!
 
     // XCTest keeps every test case alive until the run ends: release its connections and servers now.
-    override func tearDown() { profile = nil; f = nil }
+    override func tearDown() {
+        profile = nil
+        f = nil
+    }
 
     override func setUpWithError() throws {
         profile = try ProfileReceiver()
-        f = try WebhookFixture(extra: ["PROFILE_SERVICE_URL": profile.url, "PROFILE_SERVICE_API_KEY": "ps_secret_token",
-                                       "PROFILE_SERVICE_TIMEOUT_MS": "800"])
+        f = try WebhookFixture(extra: [
+            "PROFILE_SERVICE_URL": profile.url, "PROFILE_SERVICE_API_KEY": "ps_secret_token",
+            "PROFILE_SERVICE_TIMEOUT_MS": "800"
+        ])
     }
 
     func keys() throws -> [(hash: String, status: String)] {
@@ -73,17 +78,20 @@ final class APIKeyIssuanceTests: XCTestCase {
         let hash = APIKey.hash(of: plaintext)
         XCTAssertEqual(try keys().map(\.hash), [hash])
         XCTAssertEqual(try keys().map(\.status), ["active"])
-        XCTAssertEqual(try outbox("api-key-mappings"),
-                       [.object(["op": .string("set"), "key": .string("api_key:\(hash)"), "value": .string("user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF")])])
+        XCTAssertEqual(
+            try outbox("api-key-mappings"),
+            [.object(["op": .string("set"), "key": .string("api_key:\(hash)"), "value": .string("user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF")])])
         let events = try outbox("user-events")
         XCTAssertEqual(events.first?["type"]?.stringValue, "user.created")
         XCTAssertEqual(events.first?["changed"]?["email"]?.stringValue, "ada@example.com")
         // The plaintext is nowhere: not in a row, not in a log line.
-        let everywhere = try f.db.query("""
+        let everywhere = try f.db.query(
+            """
             SELECT (SELECT count(*) FROM outbox WHERE payload::text LIKE '%' || $1 || '%')
                  + (SELECT count(*) FROM api_keys WHERE key_hash LIKE '%' || $1 || '%')
                  + (SELECT count(*) FROM users WHERE raw_payload::text LIKE '%' || $1 || '%') AS n
-            """, [String(plaintext.dropFirst(3))]).first!.decode("n", as: Int.self)
+            """, [String(plaintext.dropFirst(3))]
+        ).first!.decode("n", as: Int.self)
         XCTAssertEqual(everywhere, 0)
         XCTAssertFalse(f.logs.contains(String(plaintext.dropFirst(3))))
         XCTAssertFalse(f.logs.contains("ps_secret_token"))
@@ -135,7 +143,8 @@ final class APIKeyIssuanceTests: XCTestCase {
     }
 
     func testFailingToRecordTheMappingPreventsTheProfileCall() throws {
-        try f.db.query("""
+        try f.db.query(
+            """
             CREATE OR REPLACE FUNCTION test_fail_mapping() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN IF NEW.queue = 'api-key-mappings' THEN RAISE EXCEPTION 'injected'; END IF; RETURN NEW; END $$
             """)

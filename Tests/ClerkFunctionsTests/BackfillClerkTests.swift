@@ -5,8 +5,9 @@ import LocalHosting
 import Store
 import TestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `backfillClerk` and `clerk-functions backfill`: Clerk's users, organizations and memberships into
@@ -29,8 +30,10 @@ final class BackfillClerkTests: XCTestCase {
     }
 
     var env: [String: String] {
-        ["DATABASE_URL": TestDatabase.url, "CLERK_API_URL": standIn.baseURL, "CLERK_SECRET_KEY": standIn.secretKey,
-         "CLERK_ENVIRONMENT": "production"]
+        [
+            "DATABASE_URL": TestDatabase.url, "CLERK_API_URL": standIn.baseURL, "CLERK_SECRET_KEY": standIn.secretKey,
+            "CLERK_ENVIRONMENT": "production"
+        ]
     }
 
     func invoke(_ event: String = "{}") throws -> JSONValue {
@@ -60,7 +63,9 @@ final class BackfillClerkTests: XCTestCase {
     /// Forty organizations of one member each, served slowly, and a backfill killed after the third.
     func killedAmongFortyOrganizations(environment childEnv: [String: String]) throws -> Int {
         standIn.addUser(id: "user_k", email: "k@example.com")
-        for i in 0..<40 { standIn.addOrganization(id: "org_k\(i)", name: "K\(i)", slug: "k\(i)", members: [("orgmem_k\(i)", "user_k", "org:member")]) }
+        for i in 0..<40 {
+            standIn.addOrganization(id: "org_k\(i)", name: "K\(i)", slug: "k\(i)", members: [("orgmem_k\(i)", "user_k", "org:member")])
+        }
         standIn.delayMs = 150
         return try killBackfill(once: "SELECT count(*) AS n FROM organizations", reaches: 3, environment: childEnv)
     }
@@ -68,7 +73,8 @@ final class BackfillClerkTests: XCTestCase {
     func testNewUsersGetTheirRowsAndAStaleOrDeletedLocalCopyIsNotOverwritten() throws {
         for i in 0..<1200 { standIn.addUser(id: "user_bf\(i)", email: "bf\(i)@example.com", updatedAt: 1_735_732_800_000 + Int64(i)) }
         // Local: bf0 newer than Clerk's copy, bf1 deleted, bf2 exactly Clerk's copy, and one Clerk no longer has.
-        try db.query("""
+        try db.query(
+            """
             INSERT INTO users (clerk_user_id, environment, email, clerk_updated_at, deleted_at) VALUES
               ('user_bf0', 'production', 'newer@example.com', to_timestamp(1900000000), NULL),
               ('user_bf1', 'production', NULL, to_timestamp(1735732800.001), now()),
@@ -80,10 +86,16 @@ final class BackfillClerkTests: XCTestCase {
         XCTAssertEqual(first?["missingInClerk"]?.doubleValue, 1, "user_gone is reported, not deleted")
         XCTAssertEqual(first?["complete"]?.boolValue, true)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM users WHERE clerk_user_id = 'user_gone' AND deleted_at IS NULL"), 1)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM users u JOIN subscriptions s ON s.user_id = u.id JOIN usage_metrics m ON m.user_id = u.id WHERE s.tier = 'free'"), 1198)
+        XCTAssertEqual(
+            try count(
+                "SELECT count(*) AS n FROM users u JOIN subscriptions s ON s.user_id = u.id JOIN usage_metrics m ON m.user_id = u.id WHERE s.tier = 'free'"
+            ), 1198)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM users WHERE clerk_user_id = 'user_bf0' AND email = 'newer@example.com'"), 1)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM users WHERE clerk_user_id = 'user_bf1' AND deleted_at IS NOT NULL AND email IS NULL"), 1)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM users WHERE clerk_user_id = 'user_bf7' AND email = 'bf7@example.com' AND raw_payload ->> 'id' = 'user_bf7'"), 1)
+        XCTAssertEqual(
+            try count(
+                "SELECT count(*) AS n FROM users WHERE clerk_user_id = 'user_bf7' AND email = 'bf7@example.com' AND raw_payload ->> 'id' = 'user_bf7'"
+            ), 1)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE queue = 'user-events' AND payload ->> 'type' = 'user.created'"), 1198)
         XCTAssertEqual(standIn.requests.filter { $0.path.hasPrefix("/v1/users?") }.count, 3, "pages of 500: 500, 500, 200")
 
@@ -97,7 +109,9 @@ final class BackfillClerkTests: XCTestCase {
     func testANewerCopyInClerkUpdatesAndADryRunKeepsNothing() throws {
         standIn.addUser(id: "user_up", email: "new@example.com", updatedAt: 1_800_000_000_000)
         standIn.addUser(id: "user_new", email: "n@example.com")
-        try db.query("INSERT INTO users (clerk_user_id, environment, email, clerk_updated_at) VALUES ('user_up', 'production', 'old@example.com', to_timestamp(1700000000))")
+        try db.query(
+            "INSERT INTO users (clerk_user_id, environment, email, clerk_updated_at) VALUES ('user_up', 'production', 'old@example.com', to_timestamp(1700000000))"
+        )
         let dry = try invoke(#"{"dryRun":true}"#)["production"]
         XCTAssertEqual(dry?["users"]?["created"]?.doubleValue, 1)
         XCTAssertEqual(dry?["users"]?["updated"]?.doubleValue, 1)
@@ -145,10 +159,12 @@ final class BackfillClerkTests: XCTestCase {
         let second = try invoke()["production"]
         XCTAssertEqual(second?["complete"]?.boolValue, true)
         XCTAssertEqual(second?["users"]?["created"]?.doubleValue, 1200, "the saved counts carry over")
-        let missing = try db.query("""
+        let missing = try db.query(
+            """
             SELECT count(*) AS n FROM generate_series(0, 1199) i
              WHERE NOT EXISTS (SELECT 1 FROM users WHERE clerk_user_id = 'user_d' || i)
-            """).first?.decode("n", as: Int.self)
+            """
+        ).first?.decode("n", as: Int.self)
         XCTAssertEqual(missing, 0, "user_d500...d502 moved under the saved offset and were skipped")
         XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'user.created'"), 1200, "no user twice")
     }
@@ -166,10 +182,12 @@ final class BackfillClerkTests: XCTestCase {
         let before = standIn.requests.count
         let second = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: ["backfill", "--only", "organizations"], environment: childEnv)
         XCTAssertEqual(second.exit.code, 0, second.stderr.text)
-        let missing = try db.query("""
+        let missing = try db.query(
+            """
             SELECT count(*) AS n FROM generate_series(0, 39) i
              WHERE NOT EXISTS (SELECT 1 FROM organizations WHERE clerk_org_id = 'org_k' || i)
-            """).first?.decode("n", as: Int.self)
+            """
+        ).first?.decode("n", as: Int.self)
         XCTAssertEqual(missing, 0, "the two organizations after the saved offset were skipped")
         let memberCalls = standIn.requests.dropFirst(before).filter { $0.path.contains("/memberships?") }.count
         XCTAssertEqual(memberCalls, 40 - afterKill, "no organization twice")
@@ -199,9 +217,12 @@ final class BackfillClerkTests: XCTestCase {
         // 1203 organizations: three pages of 500; the first has 620 members (two membership pages).
         let big = (0..<620).map { ("orgmem_big\($0)", $0 == 0 ? "user_o1" : "user_later\($0)", $0 == 0 ? "org:admin" : "org:member") }
         standIn.addOrganization(id: "org_big", name: "Big", slug: "big", members: big)
-        for i in 1..<1203 { standIn.addOrganization(id: "org_o\(i)", name: "Org \(i)", slug: "org-\(i)", members: [("orgmem_o\(i)", "user_o1", "org:member")]) }
+        for i in 1..<1203 {
+            standIn.addOrganization(id: "org_o\(i)", name: "Org \(i)", slug: "org-\(i)", members: [("orgmem_o\(i)", "user_o1", "org:member")])
+        }
         // Local: org_o1 newer than Clerk's copy, org_o2 deleted (a tombstone with its membership), one Clerk no longer has.
-        try db.query("""
+        try db.query(
+            """
             INSERT INTO organizations (clerk_org_id, environment, name, clerk_updated_at, deleted_at) VALUES
               ('org_o1', 'production', 'Newer', to_timestamp(1900000000), NULL),
               ('org_o2', 'production', NULL, to_timestamp(1735732800), now()),
@@ -216,12 +237,23 @@ final class BackfillClerkTests: XCTestCase {
         XCTAssertEqual(first?["missingInClerk"]?.doubleValue, 1, "org_gone is reported, not deleted")
         XCTAssertEqual(first?["complete"]?.boolValue, true)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM organizations WHERE clerk_org_id = 'org_o1' AND name = 'Newer'"), 1)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM organizations WHERE clerk_org_id = 'org_o2' AND deleted_at IS NOT NULL AND name IS NULL"), 1)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM organizations WHERE clerk_org_id = 'org_o7' AND name = 'Org 7' AND raw_payload ->> 'id' = 'org_o7' AND public_metadata ->> 'plan' = 'team'"), 1)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_org_id = 'org_big' AND organization_id IS NOT NULL"), 620)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships m JOIN users u ON u.id = m.user_id WHERE u.clerk_user_id = 'user_o1' AND m.deleted_at IS NULL"), 1 + 1201)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_membership_id = 'orgmem_big1' AND user_id IS NULL AND permissions = '{org:sys_profile:read}'"), 1,
-                       "a member whose user has not arrived waits, unlinked")
+        XCTAssertEqual(
+            try count("SELECT count(*) AS n FROM organizations WHERE clerk_org_id = 'org_o2' AND deleted_at IS NOT NULL AND name IS NULL"), 1)
+        XCTAssertEqual(
+            try count(
+                "SELECT count(*) AS n FROM organizations WHERE clerk_org_id = 'org_o7' AND name = 'Org 7' AND raw_payload ->> 'id' = 'org_o7' AND public_metadata ->> 'plan' = 'team'"
+            ), 1)
+        XCTAssertEqual(
+            try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_org_id = 'org_big' AND organization_id IS NOT NULL"), 620)
+        XCTAssertEqual(
+            try count(
+                "SELECT count(*) AS n FROM organization_memberships m JOIN users u ON u.id = m.user_id WHERE u.clerk_user_id = 'user_o1' AND m.deleted_at IS NULL"
+            ), 1 + 1201)
+        XCTAssertEqual(
+            try count(
+                "SELECT count(*) AS n FROM organization_memberships WHERE clerk_membership_id = 'orgmem_big1' AND user_id IS NULL AND permissions = '{org:sys_profile:read}'"
+            ), 1,
+            "a member whose user has not arrived waits, unlinked")
         XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE queue = 'organization-events'"), 1201 + 620 + 1201)
         XCTAssertEqual(standIn.requests.filter { $0.path.hasPrefix("/v1/organizations?") }.count, 3, "pages of 500")
         XCTAssertEqual(standIn.requests.filter { $0.path.hasPrefix("/v1/organizations/org_big/memberships?") }.count, 2)
@@ -229,7 +261,8 @@ final class BackfillClerkTests: XCTestCase {
         // The user arrives later (a webhook): its waiting membership is linked.
         let bf = try PostgresConnection(url: TestDatabase.url)
         _ = try UserStore(connection: bf).findOrCreate(clerkUserId: "user_later1", environment: "production")
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_membership_id = 'orgmem_big1' AND user_id IS NOT NULL"), 1)
+        XCTAssertEqual(
+            try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_membership_id = 'orgmem_big1' AND user_id IS NOT NULL"), 1)
 
         let second = try invoke()["production"]
         XCTAssertEqual(second?["organizations"]?["created"]?.doubleValue, 0)
@@ -281,7 +314,8 @@ final class BackfillClerkTests: XCTestCase {
     /// organization stopped every run there for good; now each page is applied with the organization's
     /// memberships position, and the next invocation resumes inside the organization.
     func testAnOrganizationWithMoreMembersThanOneInvocationCanListCompletesOverSeveral() throws {
-        standIn.addOrganization(id: "org_many", name: "Many", slug: "many", members: (0..<10).map { ("orgmem_many\($0)", "user_many\($0)", "org:member") })
+        standIn.addOrganization(
+            id: "org_many", name: "Many", slug: "many", members: (0..<10).map { ("orgmem_many\($0)", "user_many\($0)", "org:member") })
         standIn.addOrganization(id: "org_next", name: "Next", slug: "next", members: [("orgmem_next", "user_next", "org:member")])
         let stopAt = holdingEachMemberPageUntilTheInvocationMustStop()
         var invocations = 0
@@ -298,8 +332,9 @@ final class BackfillClerkTests: XCTestCase {
         XCTAssertEqual(summary.memberships.created, 11, summary.json)
         XCTAssertEqual(summary.memberships.updated + summary.memberships.stale + summary.memberships.skipped, 0, summary.json)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE organization_id IS NOT NULL"), 11)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'organizationMembership.created'"), 11,
-                       "every membership applied once")
+        XCTAssertEqual(
+            try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'organizationMembership.created'"), 11,
+            "every membership applied once")
         XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'organization.created'"), 2)
         let firstPages = standIn.requests.filter { $0.path.hasPrefix("/v1/organizations/org_many/memberships?") && $0.path.contains("offset=0&") }
         XCTAssertEqual(firstPages.count, 1, "resumed inside the organization, never from its first member again")
@@ -308,8 +343,10 @@ final class BackfillClerkTests: XCTestCase {
     /// A run stopped inside an organization that Clerk then deletes: the next organization is listed from its
     /// first member, not from the deleted one's position.
     func testAPositionInsideAnOrganizationClerkDeletedIsNotCarriedToTheNext() throws {
-        standIn.addOrganization(id: "org_gone", name: "Gone", slug: "gone", members: (0..<10).map { ("orgmem_gone\($0)", "user_gone\($0)", "org:member") })
-        standIn.addOrganization(id: "org_next", name: "Next", slug: "next", members: (0..<5).map { ("orgmem_next\($0)", "user_next\($0)", "org:member") })
+        standIn.addOrganization(
+            id: "org_gone", name: "Gone", slug: "gone", members: (0..<10).map { ("orgmem_gone\($0)", "user_gone\($0)", "org:member") })
+        standIn.addOrganization(
+            id: "org_next", name: "Next", slug: "next", members: (0..<5).map { ("orgmem_next\($0)", "user_next\($0)", "org:member") })
         let stopped = try organizationsBackfillWithOneMemberPage(holdingEachMemberPageUntilTheInvocationMustStop())
         XCTAssertFalse(stopped.complete)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM backfill_runs WHERE member_org_id = 'org_gone' AND member_anchor_id = 'orgmem_gone2'"), 1)
@@ -317,7 +354,8 @@ final class BackfillClerkTests: XCTestCase {
         standIn.removeOrganization(id: "org_gone")
         let summary = try organizationsBackfill(pageSize: 3)
         XCTAssertTrue(summary.complete)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_org_id = 'org_next' AND organization_id IS NOT NULL"), 5)
+        XCTAssertEqual(
+            try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_org_id = 'org_next' AND organization_id IS NOT NULL"), 5)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM backfill_runs WHERE member_org_id IS NOT NULL"), 0)
     }
 
@@ -361,8 +399,9 @@ final class BackfillClerkTests: XCTestCase {
             standIn.addOrganization(id: "org_p\(o)", name: "P\(o)", slug: "p\(o)", members: members)
         }
         // And one of three pages of members, applied a page per transaction by each run; listed last.
-        standIn.addOrganization(id: "org_pbig", name: "PBig", slug: "pbig",
-                                members: (0..<1100).map { m in ("orgmem_pbig_\(m)", "user_p\((m * 7) % 2000)", "org:member") })
+        standIn.addOrganization(
+            id: "org_pbig", name: "PBig", slug: "pbig",
+            members: (0..<1100).map { m in ("orgmem_pbig_\(m)", "user_p\((m * 7) % 2000)", "org:member") })
         let userBuckets = try LockGate(["SELECT count(pg_advisory_xact_lock(1869768552, b)) AS n FROM generate_series(0, 127) b"])
         let bigOrganization = try LockGate(["SELECT clerk_org_lock('organization', 'production', 'org_pbig')"])
         let runs = (0..<3).map { _ in ChildProcess(["backfill"], environment: quietChildEnvironment) }
@@ -396,10 +435,12 @@ final class BackfillClerkTests: XCTestCase {
         XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'user.created'"), 2000, "no user twice")
         XCTAssertEqual(try count("SELECT count(*) AS n FROM organizations"), 61)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships"), 1200 + 1100)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'organizationMembership.created'"), 1200 + 1100,
-                       "no membership twice")
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE user_id IS NULL OR organization_id IS NULL"), 0,
-                       "every membership linked")
+        XCTAssertEqual(
+            try count("SELECT count(*) AS n FROM outbox WHERE payload ->> 'type' = 'organizationMembership.created'"), 1200 + 1100,
+            "no membership twice")
+        XCTAssertEqual(
+            try count("SELECT count(*) AS n FROM organization_memberships WHERE user_id IS NULL OR organization_id IS NULL"), 0,
+            "every membership linked")
         XCTAssertEqual(try count("SELECT count(*) AS n FROM backfill_runs WHERE finished_at IS NULL"), 0, "the pass is closed")
     }
 
@@ -410,8 +451,9 @@ final class BackfillClerkTests: XCTestCase {
     /// member's own lock then waited for the other's hold, for good (40P01), whichever organizations they were in.
     func testBackfillsOfBothEnvironmentsAtOnce() throws {
         for i in 0..<600 { standIn.addUser(id: "user_e\(i)", email: "e\(i)@example.com") }
-        standIn.addOrganization(id: "org_ebig", name: "EBig", slug: "ebig",
-                                members: (0..<600).map { m in ("orgmem_ebig_\(m)", "user_e\((m * 7) % 600)", "org:member") })
+        standIn.addOrganization(
+            id: "org_ebig", name: "EBig", slug: "ebig",
+            members: (0..<600).map { m in ("orgmem_ebig_\(m)", "user_e\((m * 7) % 600)", "org:member") })
         let environments = ["production", "development"]
         let gate = try LockGate(environments.map { "SELECT clerk_org_lock('organization', '\($0)', 'org_ebig')" })
         let runs = environments.map { environment in
@@ -433,10 +475,12 @@ final class BackfillClerkTests: XCTestCase {
         }
         for environment in environments {
             XCTAssertEqual(try count("SELECT count(*) AS n FROM users WHERE environment = '\(environment)'"), 600)
-            XCTAssertEqual(try count("""
-                SELECT count(*) AS n FROM organization_memberships
-                 WHERE environment = '\(environment)' AND user_id IS NOT NULL AND organization_id IS NOT NULL
-                """), 600, "\(environment): every membership, linked")
+            XCTAssertEqual(
+                try count(
+                    """
+                    SELECT count(*) AS n FROM organization_memberships
+                     WHERE environment = '\(environment)' AND user_id IS NOT NULL AND organization_id IS NOT NULL
+                    """), 600, "\(environment): every membership, linked")
         }
     }
 
@@ -462,13 +506,16 @@ final class BackfillClerkTests: XCTestCase {
         }
         let summary = try organizationsBackfill(pageSize: 3)
         XCTAssertTrue(summary.complete)
-        let missing = try db.query("""
+        let missing = try db.query(
+            """
             SELECT string_agg(i::text, ',') AS missing FROM generate_series(0, 9) i
              WHERE i NOT IN (1, 8) AND NOT EXISTS (SELECT 1 FROM organization_memberships WHERE clerk_membership_id = 'orgmem_p' || i)
-            """).first?.decodeIfPresent("missing", as: String.self)
+            """
+        ).first?.decodeIfPresent("missing", as: String.self)
         XCTAssertNil(missing, "members that stayed in Clerk were skipped")
-        XCTAssertTrue(standIn.requests.filter { $0.path.contains("/memberships?") }.allSatisfy { $0.path.contains("order_by=%2Bcreated_at") },
-                      "members are read oldest first, a stable order")
+        XCTAssertTrue(
+            standIn.requests.filter { $0.path.contains("/memberships?") }.allSatisfy { $0.path.contains("order_by=%2Bcreated_at") },
+            "members are read oldest first, a stable order")
     }
 
     /// An answer that ignores `offset` (the first page every time): the organization's members cannot be
@@ -484,20 +531,25 @@ final class BackfillClerkTests: XCTestCase {
         }
         XCTAssertLessThan(standIn.requests.filter { $0.path.contains("/memberships?") }.count, 30, "bounded")
         XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships"), 3, "its first page only")
-        XCTAssertEqual(try count("""
-            SELECT count(*) AS n FROM backfill_runs
-             WHERE finished_at IS NULL AND org_anchor_id IS NULL AND member_org_id = 'org_i' AND member_anchor_id = 'orgmem_i2'
-            """), 1, "the organization waits, its position inside it, for a list that settles")
+        XCTAssertEqual(
+            try count(
+                """
+                SELECT count(*) AS n FROM backfill_runs
+                 WHERE finished_at IS NULL AND org_anchor_id IS NULL AND member_org_id = 'org_i' AND member_anchor_id = 'orgmem_i2'
+                """), 1, "the organization waits, its position inside it, for a list that settles")
     }
 
     /// The same when the members share one `created_at` (an import): the cursor cannot tell them apart by time,
     /// and the walk stops when its reads keep offering only what they offered already.
     func testAMembershipListOfOneMillisecondThatIgnoresTheOffsetStops() throws {
-        standIn.addRawOrganization(json: ClerkAPIStandIn.organizationJSON(id: "org_t", name: "T", slug: "t", createdAt: 1_735_732_800_000),
-                                   id: "org_t", createdAt: 1_735_732_800_000)
+        standIn.addRawOrganization(
+            json: ClerkAPIStandIn.organizationJSON(id: "org_t", name: "T", slug: "t", createdAt: 1_735_732_800_000),
+            id: "org_t", createdAt: 1_735_732_800_000)
         for i in 0..<10 {
-            standIn.addRawMembership(organizationId: "org_t", id: "orgmem_t\(i)", createdAt: 1_735_732_800_000, json: ClerkAPIStandIn.membershipJSON(
-                id: "orgmem_t\(i)", userId: "user_t\(i)", role: "org:member", organization: #"{"id":"org_t"}"#, createdAt: 1_735_732_800_000))
+            standIn.addRawMembership(
+                organizationId: "org_t", id: "orgmem_t\(i)", createdAt: 1_735_732_800_000,
+                json: ClerkAPIStandIn.membershipJSON(
+                    id: "orgmem_t\(i)", userId: "user_t\(i)", role: "org:member", organization: #"{"id":"org_t"}"#, createdAt: 1_735_732_800_000))
         }
         standIn.ignoresOffset = true
         XCTAssertThrowsError(try organizationsBackfill(pageSize: 3)) { error in
@@ -516,12 +568,15 @@ final class BackfillClerkTests: XCTestCase {
         let summary = try invoke()
         XCTAssertEqual(summary["production"]?["users"]?["created"]?.doubleValue, 2, summary.serialized())
         XCTAssertEqual(summary["production"]?["organizations"]?["created"]?.doubleValue, 2, summary.serialized())
-        XCTAssertEqual(try db.query("SELECT first_name FROM users WHERE clerk_user_id = 'user_literal'").first?
-            .decode("first_name", as: String.self), #"\u0000""#, "text, kept as typed")
-        XCTAssertEqual(try db.query("SELECT first_name FROM users WHERE clerk_user_id = 'user_nul'").first?
-            .decode("first_name", as: String.self), "Ada", "NUL removed")
-        XCTAssertEqual(try db.query("SELECT name FROM organizations WHERE clerk_org_id = 'org_literal'").first?
-            .decode("name", as: String.self), #"\u0000""#)
+        XCTAssertEqual(
+            try db.query("SELECT first_name FROM users WHERE clerk_user_id = 'user_literal'").first?
+                .decode("first_name", as: String.self), #"\u0000""#, "text, kept as typed")
+        XCTAssertEqual(
+            try db.query("SELECT first_name FROM users WHERE clerk_user_id = 'user_nul'").first?
+                .decode("first_name", as: String.self), "Ada", "NUL removed")
+        XCTAssertEqual(
+            try db.query("SELECT name FROM organizations WHERE clerk_org_id = 'org_literal'").first?
+                .decode("name", as: String.self), #"\u0000""#)
     }
 
     func testAWrongSecretOrNoSecretIsAClearError() throws {
@@ -547,5 +602,10 @@ final class RequestCounter: @unchecked Sendable {
     private var n = 0
 
     /// The number of this call, from 1.
-    func next() -> Int { lock.withLock { n += 1; return n } }
+    func next() -> Int {
+        lock.withLock {
+            n += 1
+            return n
+        }
+    }
 }

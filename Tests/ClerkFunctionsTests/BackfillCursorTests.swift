@@ -1,11 +1,15 @@
-@testable import ClerkFunctions
 import Store
 import XCTest
+
+@testable import ClerkFunctions
 
 /// `BackfillCursor` paging over a list that changes between reads, as Clerk's does: a pass applies every
 /// item that exists throughout it, whatever Clerk deletes or adds in between, and never loops.
 final class BackfillCursorTests: XCTestCase {
-    struct Item: Equatable { var id: String; var created: Int64 }
+    struct Item: Equatable {
+        var id: String
+        var created: Int64
+    }
 
     /// A list read oldest first by offset, like `GET /v1/users?order_by=+created_at`.
     final class List {
@@ -14,7 +18,11 @@ final class BackfillCursorTests: XCTestCase {
         /// Runs before each read with that read's number (from 1): Clerk changing between two requests.
         var beforeRead: (Int) -> Void = { _ in }
         init(_ n: Int, created: (Int) -> Int64 = { Int64($0) * 10 }) { items = (0..<n).map { Item(id: "i\($0)", created: created($0)) } }
-        func page(_ offset: Int, _ size: Int) -> [Item] { reads += 1; beforeRead(reads); return Array(items.dropFirst(offset).prefix(size)) }
+        func page(_ offset: Int, _ size: Int) -> [Item] {
+            reads += 1
+            beforeRead(reads)
+            return Array(items.dropFirst(offset).prefix(size))
+        }
         func remove(_ ids: Set<String>) { items.removeAll { ids.contains($0.id) } }
     }
 
@@ -119,8 +127,11 @@ final class BackfillCursorTests: XCTestCase {
             list.beforeRead = { _ in list.items.shuffle(using: &rng) }
             var stopped: (any Error)?
             do {
-                let walked = try BackfillCursor().walk(pageSize: 3, key: Self.key, canRead: { list.reads < 1_000 }) { list.page($0, 3) }
-                    apply: { read, from in from.advanced(pastAllOf: read, key: Self.key) }
+                let walked = try BackfillCursor().walk(pageSize: 3, key: Self.key, canRead: { list.reads < 1_000 }) {
+                    list.page($0, 3)
+                } apply: { read, from in
+                    from.advanced(pastAllOf: read, key: Self.key)
+                }
                 XCTFail("seed \(seed): the walk ended (finished: \(walked.finished)) at \(walked.cursor) after \(list.reads) requests")
             } catch {
                 stopped = error
@@ -147,12 +158,14 @@ final class BackfillCursorTests: XCTestCase {
     func testAWalkOverTiesThatIgnoresTheOffsetStops() throws {
         let list = List(30) { _ in 5 }
         var applied = 0
-        XCTAssertThrowsError(try BackfillCursor().walk(pageSize: 3, key: Self.key, canRead: { list.reads < 1_000 }) { _ in
-            list.page(0, 3)
-        } apply: { read, from in
-            applied += read.fresh.count
-            return from.advanced(pastAllOf: read, key: Self.key)
-        }) { error in
+        XCTAssertThrowsError(
+            try BackfillCursor().walk(pageSize: 3, key: Self.key, canRead: { list.reads < 1_000 }) { _ in
+                list.page(0, 3)
+            } apply: { read, from in
+                applied += read.fresh.count
+                return from.advanced(pastAllOf: read, key: Self.key)
+            }
+        ) { error in
             XCTAssertTrue(error is BackfillListUnsettled, "\(error)")
         }
         XCTAssertLessThan(list.reads, 50, "bounded")
@@ -162,18 +175,28 @@ final class BackfillCursorTests: XCTestCase {
     func testAWalkEndsAtTheListsEndOrWhenToldTo() throws {
         let list = List(25)
         var applied: [String] = []
-        let whole = try BackfillCursor().walk(pageSize: 10, key: Self.key, canRead: { true }) { list.page($0, 10) } apply: { read, from in
+        let whole = try BackfillCursor().walk(pageSize: 10, key: Self.key, canRead: { true }) {
+            list.page($0, 10)
+        } apply: { read, from in
             applied += read.fresh.map { read.page[$0].id }
             return from.advanced(pastAllOf: read, key: Self.key)
         }
         XCTAssertTrue(whole.finished)
         XCTAssertEqual(applied, list.items.map(\.id))
         XCTAssertEqual(whole.cursor.anchorId, "i24")
-        let stopped = try BackfillCursor().walk(pageSize: 10, key: Self.key, canRead: { true }) { list.page($0, 10) } apply: { _, _ in nil }
+        let stopped = try BackfillCursor().walk(pageSize: 10, key: Self.key, canRead: { true }) {
+            list.page($0, 10)
+        } apply: { _, _ in
+            nil
+        }
         XCTAssertFalse(stopped.finished)
         XCTAssertEqual(stopped.cursor, BackfillCursor(), "nothing applied, nothing moved")
         let reads = list.reads
-        let noTime = try BackfillCursor().walk(pageSize: 10, key: Self.key, canRead: { false }) { list.page($0, 10) } apply: { _, c in c }
+        let noTime = try BackfillCursor().walk(pageSize: 10, key: Self.key, canRead: { false }) {
+            list.page($0, 10)
+        } apply: { _, c in
+            c
+        }
         XCTAssertFalse(noTime.finished)
         XCTAssertEqual(list.reads, reads, "no request without time for it")
     }
@@ -233,7 +256,10 @@ final class BackfillCursorTests: XCTestCase {
             let pageSize = Int.random(in: 2...4, using: &rng)
             let ties = Bool.random(using: &rng)
             var made = 0
-            func item(_ created: Int64) -> Item { made += 1; return Item(id: "i\(made)", created: created) }
+            func item(_ created: Int64) -> Item {
+                made += 1
+                return Item(id: "i\(made)", created: created)
+            }
             let list = List(0)
             list.items = (0..<Int.random(in: 0...12, using: &rng)).map { n in item(ties ? Int64.random(in: 0...4, using: &rng) : Int64(n) * 10) }
             list.items.sort { $0.created < $1.created }

@@ -5,8 +5,9 @@ import LocalHosting
 import Store
 import TestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One bad item in a Backend API page never stops a backfill: Clerk's item that is not the documented shape
@@ -59,13 +60,16 @@ final class BackfillSetAsideTests: XCTestCase {
     func count(_ sql: String) throws -> Int { try db.query(sql).first?.decode("n", as: Int.self) ?? -1 }
 
     func keptIds() throws -> [String] {
-        try db.query("SELECT message_id FROM queue_rejects WHERE source = 'backfill' ORDER BY message_id COLLATE \"C\"").map { try $0.decode("message_id", as: String.self) }
+        try db.query("SELECT message_id FROM queue_rejects WHERE source = 'backfill' ORDER BY message_id COLLATE \"C\"").map {
+            try $0.decode("message_id", as: String.self)
+        }
     }
 
     /// UserJSON of `id` (none when nil) created at `created`, with `first_name`'s JSON and `unsafe_metadata`'s.
     static func userJSON(id: String?, created: Int64, firstName: String = #""Eve \#(marker)""#, unsafeMetadata: String = "{}") -> String {
         let idMember = id.map { #""id":"\#($0)","# } ?? ""
-        return #"{\#(idMember)"object":"user","username":null,"first_name":\#(firstName),"last_name":null,"image_url":"https://img.clerk.com/x","primary_email_address_id":null,"email_addresses":[],"public_metadata":{},"private_metadata":{},"unsafe_metadata":\#(unsafeMetadata),"created_at":\#(created),"updated_at":1735732800158}"#
+        return
+            #"{\#(idMember)"object":"user","username":null,"first_name":\#(firstName),"last_name":null,"image_url":"https://img.clerk.com/x","primary_email_address_id":null,"email_addresses":[],"public_metadata":{},"private_metadata":{},"unsafe_metadata":\#(unsafeMetadata),"created_at":\#(created),"updated_at":1735732800158}"#
     }
 
     /// Ten good users with four bad ones among them (pages of three: two bad ones end a page, so the cursor
@@ -73,13 +77,16 @@ final class BackfillSetAsideTests: XCTestCase {
     /// and a `created_at` PostgreSQL refuses (listed last, as Clerk orders by it).
     func testOneBadUserNeverStopsTheBackfill() throws {
         for i in 0..<10 {
-            standIn.addRawUser(json: Self.userJSON(id: "user_g\(i)", created: Self.t0 + Int64(i) * 10, firstName: #""G\#(i)""#),
-                               id: "user_g\(i)", createdAt: Self.t0 + Int64(i) * 10)
+            standIn.addRawUser(
+                json: Self.userJSON(id: "user_g\(i)", created: Self.t0 + Int64(i) * 10, firstName: #""G\#(i)""#),
+                id: "user_g\(i)", createdAt: Self.t0 + Int64(i) * 10)
         }
-        standIn.addRawUser(json: Self.userJSON(id: "user_dup", created: Self.t0 + 15, unsafeMetadata: #"{"role":"user","role":"admin"}"#),
-                           id: "user_dup", createdAt: Self.t0 + 15)
-        standIn.addRawUser(json: Self.userJSON(id: "user_wrong", created: Self.t0 + 45, firstName: "42", unsafeMetadata: #"{"note":"\#(Self.marker)"}"#),
-                           id: "user_wrong", createdAt: Self.t0 + 45)
+        standIn.addRawUser(
+            json: Self.userJSON(id: "user_dup", created: Self.t0 + 15, unsafeMetadata: #"{"role":"user","role":"admin"}"#),
+            id: "user_dup", createdAt: Self.t0 + 15)
+        standIn.addRawUser(
+            json: Self.userJSON(id: "user_wrong", created: Self.t0 + 45, firstName: "42", unsafeMetadata: #"{"note":"\#(Self.marker)"}"#),
+            id: "user_wrong", createdAt: Self.t0 + 45)
         standIn.addRawUser(json: Self.userJSON(id: nil, created: Self.t0 + 65), id: nil, createdAt: Self.t0 + 65)
         standIn.addRawUser(json: Self.userJSON(id: "user_far", created: Self.farFuture), id: "user_far", createdAt: Self.farFuture)
         // A local copy of a user Clerk lists but the run skips: Clerk has it, so it is not "missing in Clerk".
@@ -93,9 +100,13 @@ final class BackfillSetAsideTests: XCTestCase {
         XCTAssertEqual(try count("SELECT count(*) AS n FROM users WHERE clerk_user_id LIKE 'user_g%'"), 10)
         XCTAssertEqual(try count("SELECT count(*) AS n FROM users WHERE clerk_user_id IN ('user_wrong', 'user_far')"), 0)
         XCTAssertEqual(try keptIds(), ["production/user", "production/user/user_dup", "production/user/user_far", "production/user/user_wrong"])
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM queue_rejects WHERE message_id = 'production/user/user_far' AND reason LIKE 'data_error 22%'"), 1)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM queue_rejects WHERE message_id = 'production/user/user_wrong' AND reason LIKE 'undecodable: %first_name%' AND body LIKE '%\(Self.marker)%'"), 1,
-                       "the body is kept for a person")
+        XCTAssertEqual(
+            try count("SELECT count(*) AS n FROM queue_rejects WHERE message_id = 'production/user/user_far' AND reason LIKE 'data_error 22%'"), 1)
+        XCTAssertEqual(
+            try count(
+                "SELECT count(*) AS n FROM queue_rejects WHERE message_id = 'production/user/user_wrong' AND reason LIKE 'undecodable: %first_name%' AND body LIKE '%\(Self.marker)%'"
+            ), 1,
+            "the body is kept for a person")
         XCTAssertTrue(logs.contains("user_dup") && logs.contains("user_wrong") && logs.contains("user_far"), logs)
         XCTAssertTrue(logs.contains("missing_id") && logs.contains("data_error") && logs.contains("undecodable"), logs)
         XCTAssertTrue(logs.contains("expected String at first_name") && logs.contains("a member named twice"), logs)
@@ -116,7 +127,8 @@ final class BackfillSetAsideTests: XCTestCase {
     func testOneBadUserInAPageOfFiveHundred() throws {
         for i in 0..<10 { standIn.addUser(id: "user_h\(i)", email: "h\(i)@example.com") }
         standIn.addRawUser(json: Self.userJSON(id: "user_far", created: Self.farFuture), id: "user_far", createdAt: Self.farFuture)
-        standIn.addRawUser(json: Self.userJSON(id: "user_dup", created: Self.t0, unsafeMetadata: #"{"a":1,"a":2}"#), id: "user_dup", createdAt: Self.t0)
+        standIn.addRawUser(
+            json: Self.userJSON(id: "user_dup", created: Self.t0, unsafeMetadata: #"{"a":1,"a":2}"#), id: "user_dup", createdAt: Self.t0)
         let first = try backfill([.users], pageSize: 500)
         XCTAssertEqual(first["users"]?["created"]?.doubleValue, 10, first.serialized())
         XCTAssertEqual(first["users"]?["skipped"]?.doubleValue, 2, first.serialized())
@@ -134,23 +146,31 @@ final class BackfillSetAsideTests: XCTestCase {
             let summary = try backfill([.users])
             XCTAssertEqual(summary["users"]?["skipped"]?.doubleValue, 1, summary.serialized())
         }
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM queue_rejects WHERE message_id = 'production/user/user_busy'"), 1,
-                       "one copy per run of the same item")
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM queue_rejects WHERE message_id = 'production/user/user_busy' AND body LIKE '%\"last_active_at\":\(Self.t0 + 2 * 86_400_000),%'"), 1,
-                       "the latest body wins")
+        XCTAssertEqual(
+            try count("SELECT count(*) AS n FROM queue_rejects WHERE message_id = 'production/user/user_busy'"), 1,
+            "one copy per run of the same item")
+        XCTAssertEqual(
+            try count(
+                "SELECT count(*) AS n FROM queue_rejects WHERE message_id = 'production/user/user_busy' AND body LIKE '%\"last_active_at\":\(Self.t0 + 2 * 86_400_000),%'"
+            ), 1,
+            "the latest body wins")
     }
 
     /// OrganizationJSON of `id` (none when nil) created at `created`, with `name`'s JSON and `public_metadata`'s.
     static func organizationJSON(id: String?, created: Int64, name: String = #""Org \#(marker)""#, metadata: String = "{}") -> String {
         let idMember = id.map { #""id":"\#($0)","# } ?? ""
-        return #"{"object":"organization",\#(idMember)"name":\#(name),"slug":"s","image_url":"","has_image":false,"members_count":1,"public_metadata":\#(metadata),"private_metadata":{},"created_at":\#(created),"updated_at":1735732900000}"#
+        return
+            #"{"object":"organization",\#(idMember)"name":\#(name),"slug":"s","image_url":"","has_image":false,"members_count":1,"public_metadata":\#(metadata),"private_metadata":{},"created_at":\#(created),"updated_at":1735732900000}"#
     }
 
     /// OrganizationMembershipJSON of `id` (none when nil) in `org`, created at `created`.
-    static func membershipJSON(id: String?, org: String, user: String, created: Int64, role: String = #""org:member""#,
-                               metadata: String = #"{"note":"\#(marker)"}"#) -> String {
+    static func membershipJSON(
+        id: String?, org: String, user: String, created: Int64, role: String = #""org:member""#,
+        metadata: String = #"{"note":"\#(marker)"}"#
+    ) -> String {
         let idMember = id.map { #""id":"\#($0)","# } ?? ""
-        return #"{"object":"organization_membership",\#(idMember)"role":\#(role),"permissions":[],"public_metadata":\#(metadata),"created_at":\#(created),"updated_at":1735732900000,"organization":{"id":"\#(org)"},"public_user_data":{"user_id":"\#(user)"}}"#
+        return
+            #"{"object":"organization_membership",\#(idMember)"role":\#(role),"permissions":[],"public_metadata":\#(metadata),"created_at":\#(created),"updated_at":1735732900000,"organization":{"id":"\#(org)"},"public_user_data":{"user_id":"\#(user)"}}"#
     }
 
     /// Five good organizations with four bad ones among them, and in one good organization four good
@@ -158,35 +178,49 @@ final class BackfillSetAsideTests: XCTestCase {
     func testOneBadOrganizationOrMembershipNeverStopsTheBackfill() throws {
         for i in 0..<5 {
             let id = "org_g\(i)"
-            standIn.addRawOrganization(json: Self.organizationJSON(id: id, created: Self.t0 + Int64(i) * 10, name: #""G\#(i)""#),
-                                       id: id, createdAt: Self.t0 + Int64(i) * 10)
-            standIn.addRawMembership(organizationId: id, id: "orgmem_g\(i)", createdAt: Self.t0,
-                                     json: Self.membershipJSON(id: "orgmem_g\(i)", org: id, user: "user_x", created: Self.t0, metadata: "{}"))
+            standIn.addRawOrganization(
+                json: Self.organizationJSON(id: id, created: Self.t0 + Int64(i) * 10, name: #""G\#(i)""#),
+                id: id, createdAt: Self.t0 + Int64(i) * 10)
+            standIn.addRawMembership(
+                organizationId: id, id: "orgmem_g\(i)", createdAt: Self.t0,
+                json: Self.membershipJSON(id: "orgmem_g\(i)", org: id, user: "user_x", created: Self.t0, metadata: "{}"))
         }
-        standIn.addRawOrganization(json: Self.organizationJSON(id: "org_dup", created: Self.t0 + 5, metadata: #"{"plan":"a","plan":"b"}"#),
-                                   id: "org_dup", createdAt: Self.t0 + 5)
-        standIn.addRawOrganization(json: Self.organizationJSON(id: "org_wrong", created: Self.t0 + 25, name: "42"), id: "org_wrong", createdAt: Self.t0 + 25)
+        standIn.addRawOrganization(
+            json: Self.organizationJSON(id: "org_dup", created: Self.t0 + 5, metadata: #"{"plan":"a","plan":"b"}"#),
+            id: "org_dup", createdAt: Self.t0 + 5)
+        standIn.addRawOrganization(
+            json: Self.organizationJSON(id: "org_wrong", created: Self.t0 + 25, name: "42"), id: "org_wrong", createdAt: Self.t0 + 25)
         standIn.addRawOrganization(json: Self.organizationJSON(id: nil, created: Self.t0 + 35), id: nil, createdAt: Self.t0 + 35)
         standIn.addRawOrganization(json: Self.organizationJSON(id: "org_far", created: Self.farFuture), id: "org_far", createdAt: Self.farFuture)
         // The refused organizations that have an id still have their members listed and applied: they wait,
         // unlinked, as members of an organization that has not arrived yet.
         for org in ["org_dup", "org_wrong", "org_far"] {
-            standIn.addRawMembership(organizationId: org, id: "orgmem_of_\(org)", createdAt: Self.t0,
-                                     json: Self.membershipJSON(id: "orgmem_of_\(org)", org: org, user: "user_x", created: Self.t0, metadata: "{}"))
+            standIn.addRawMembership(
+                organizationId: org, id: "orgmem_of_\(org)", createdAt: Self.t0,
+                json: Self.membershipJSON(id: "orgmem_of_\(org)", org: org, user: "user_x", created: Self.t0, metadata: "{}"))
         }
         for i in 0..<3 {
             let created = Self.t0 + 100 + Int64(i) * 10
-            standIn.addRawMembership(organizationId: "org_g2", id: "orgmem_m\(i)", createdAt: created,
-                                     json: Self.membershipJSON(id: "orgmem_m\(i)", org: "org_g2", user: "user_m\(i)", created: created))
+            standIn.addRawMembership(
+                organizationId: "org_g2", id: "orgmem_m\(i)", createdAt: created,
+                json: Self.membershipJSON(id: "orgmem_m\(i)", org: "org_g2", user: "user_m\(i)", created: created))
         }
-        standIn.addRawMembership(organizationId: "org_g2", id: "orgmem_dup", createdAt: Self.t0 + 105, json: Self.membershipJSON(
-            id: "orgmem_dup", org: "org_g2", user: "user_d", created: Self.t0 + 105, metadata: #"{"a":1,"a":1}"#))
-        standIn.addRawMembership(organizationId: "org_g2", id: "orgmem_wrong", createdAt: Self.t0 + 115, json: Self.membershipJSON(
-            id: "orgmem_wrong", org: "org_g2", user: "user_w", created: Self.t0 + 115, role: "5"))
-        standIn.addRawMembership(organizationId: "org_g2", id: nil, createdAt: Self.t0 + 125, json: Self.membershipJSON(
-            id: nil, org: "org_g2", user: "user_n", created: Self.t0 + 125))
-        standIn.addRawMembership(organizationId: "org_g2", id: "orgmem_far", createdAt: Self.farFuture, json: Self.membershipJSON(
-            id: "orgmem_far", org: "org_g2", user: "user_f", created: Self.farFuture))
+        standIn.addRawMembership(
+            organizationId: "org_g2", id: "orgmem_dup", createdAt: Self.t0 + 105,
+            json: Self.membershipJSON(
+                id: "orgmem_dup", org: "org_g2", user: "user_d", created: Self.t0 + 105, metadata: #"{"a":1,"a":1}"#))
+        standIn.addRawMembership(
+            organizationId: "org_g2", id: "orgmem_wrong", createdAt: Self.t0 + 115,
+            json: Self.membershipJSON(
+                id: "orgmem_wrong", org: "org_g2", user: "user_w", created: Self.t0 + 115, role: "5"))
+        standIn.addRawMembership(
+            organizationId: "org_g2", id: nil, createdAt: Self.t0 + 125,
+            json: Self.membershipJSON(
+                id: nil, org: "org_g2", user: "user_n", created: Self.t0 + 125))
+        standIn.addRawMembership(
+            organizationId: "org_g2", id: "orgmem_far", createdAt: Self.farFuture,
+            json: Self.membershipJSON(
+                id: "orgmem_far", org: "org_g2", user: "user_f", created: Self.farFuture))
 
         let first = try backfill([.organizations])
         XCTAssertEqual(first["complete"]?.boolValue, true, first.serialized())
@@ -195,12 +229,19 @@ final class BackfillSetAsideTests: XCTestCase {
         XCTAssertEqual(first["memberships"]?["created"]?.doubleValue, 5 + 3 + 3, first.serialized())
         XCTAssertEqual(first["memberships"]?["skipped"]?.doubleValue, 4, first.serialized())
         XCTAssertEqual(try count("SELECT count(*) AS n FROM organizations"), 5)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_org_id = 'org_g2' AND organization_id IS NOT NULL"), 4)
-        XCTAssertEqual(try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_membership_id LIKE 'orgmem_of_%' AND organization_id IS NULL"), 3,
-                       "members of a skipped organization wait for it, unlinked")
-        XCTAssertEqual(try keptIds(), ["production/membership", "production/membership/orgmem_dup", "production/membership/orgmem_far",
-                                       "production/membership/orgmem_wrong", "production/organization", "production/organization/org_dup",
-                                       "production/organization/org_far", "production/organization/org_wrong"])
+        XCTAssertEqual(
+            try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_org_id = 'org_g2' AND organization_id IS NOT NULL"), 4)
+        XCTAssertEqual(
+            try count("SELECT count(*) AS n FROM organization_memberships WHERE clerk_membership_id LIKE 'orgmem_of_%' AND organization_id IS NULL"),
+            3,
+            "members of a skipped organization wait for it, unlinked")
+        XCTAssertEqual(
+            try keptIds(),
+            [
+                "production/membership", "production/membership/orgmem_dup", "production/membership/orgmem_far",
+                "production/membership/orgmem_wrong", "production/organization", "production/organization/org_dup",
+                "production/organization/org_far", "production/organization/org_wrong"
+            ])
         XCTAssertEqual(try count("SELECT count(*) AS n FROM queue_rejects WHERE reason LIKE 'data_error 22%'"), 2)
         XCTAssertTrue(logs.contains("org_dup") && logs.contains("orgmem_wrong") && logs.contains("orgmem_far"), logs)
         XCTAssertFalse(logs.contains(Self.marker), "a body never reaches a log line")

@@ -1,13 +1,14 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Messaging
 import Store
 import TestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The relay to `amqps://` brokers (Amazon MQ for RabbitMQ and most hosted ones accept only TLS), against the
@@ -62,9 +63,12 @@ final class BrokerTLSTests: XCTestCase {
         let dir = "/tmp/clerk-tls-test-\(getpid())-\(Clock.monotonicNs())"
         XCTAssertEqual(mkdir(dir, 0o700), 0)
         defer { _ = try? Subprocess.run(path: "/bin/rm", arguments: ["-rf", dir], environment: childEnvironment([:])) }
-        let made = try Subprocess.run(path: "/usr/bin/openssl", arguments: [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=some other CA",
-            "-keyout", dir + "/other.key", "-out", dir + "/other.pem"], environment: childEnvironment([:]))
+        let made = try Subprocess.run(
+            path: "/usr/bin/openssl",
+            arguments: [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=some other CA",
+                "-keyout", dir + "/other.key", "-out", dir + "/other.pem"
+            ], environment: childEnvironment([:]))
         XCTAssertEqual(made.exit.code, 0, made.stderr.text)
         try insert(3)
         for extra in [["RABBITMQ_CA_FILE": dir + "/other.pem"], [:]] {

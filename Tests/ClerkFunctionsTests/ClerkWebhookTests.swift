@@ -1,8 +1,8 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import TestSupport
 import XCTest
 
@@ -24,7 +24,9 @@ final class ClerkWebhookTests: XCTestCase {
         let d = try f.invoke("clerkWebhook", f.signed(f.deletedBody()))
         XCTAssertEqual(d.body["status"]?.stringValue, "processed")
         XCTAssertEqual(try f.user()?["deleted"], "true")
-        let types = try f.db.query("SELECT event_type FROM webhook_deliveries ORDER BY received_at").map { try $0.decode("event_type", as: String.self) }
+        let types = try f.db.query("SELECT event_type FROM webhook_deliveries ORDER BY received_at").map {
+            try $0.decode("event_type", as: String.self)
+        }
         XCTAssertEqual(types, ["user.created", "user.updated", "user.deleted"])
     }
 
@@ -43,9 +45,11 @@ final class ClerkWebhookTests: XCTestCase {
 
     func testSignWebhookOutputVerifiesAndInvokeSignRefreshesTheSampleEvents() throws {
         let secret = WebhookSigner.newSecret()
-        let signed = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: [
-            "sign-webhook", "--secret", secret, "--id", "msg_tool", BuiltProducts.packageRoot + "/events/payloads/user.created.json",
-        ], environment: childEnvironment([:]))
+        let signed = try Subprocess.run(
+            path: BuiltProducts.clerkFunctions,
+            arguments: [
+                "sign-webhook", "--secret", secret, "--id", "msg_tool", BuiltProducts.packageRoot + "/events/payloads/user.created.json"
+            ], environment: childEnvironment([:]))
         XCTAssertEqual(signed.exit.code, 0, signed.stderr.text)
         let event = try JSONValue.parse(signed.stdout)
         XCTAssertEqual(event["headers"]?["svix-id"]?.stringValue, "msg_tool")
@@ -54,16 +58,20 @@ final class ClerkWebhookTests: XCTestCase {
         XCTAssertEqual(request.body, try f.payload("user.created.json"), "the payload travels byte for byte")
         XCTAssertNoThrow(try verifier.verify(header: { request.headers[$0] }, body: request.body, now: Clock.nowSeconds()))
 
-        let invoked = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: [
-            "invoke", "onUserCreated", "--sign", "--event", BuiltProducts.packageRoot + "/events/onUserCreated.signed.json",
-        ], environment: childEnvironment(["DATABASE_URL": TestDatabase.url, "CLERK_WEBHOOK_SECRET": secret]))
+        let invoked = try Subprocess.run(
+            path: BuiltProducts.clerkFunctions,
+            arguments: [
+                "invoke", "onUserCreated", "--sign", "--event", BuiltProducts.packageRoot + "/events/onUserCreated.signed.json"
+            ], environment: childEnvironment(["DATABASE_URL": TestDatabase.url, "CLERK_WEBHOOK_SECRET": secret]))
         XCTAssertEqual(invoked.exit.code, 0, invoked.stderr.text)
         XCTAssertEqual(try JSONValue.parse(invoked.stdout)["statusCode"]?.doubleValue, 200, invoked.stdout.text)
         XCTAssertEqual(try f.user("user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF")?["email"], "ada@example.com")
 
-        let stale = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: [
-            "invoke", "onUserCreated", "--event", BuiltProducts.packageRoot + "/events/onUserCreated.signed.json",
-        ], environment: childEnvironment(["DATABASE_URL": TestDatabase.url, "CLERK_WEBHOOK_SECRET": secret]))
+        let stale = try Subprocess.run(
+            path: BuiltProducts.clerkFunctions,
+            arguments: [
+                "invoke", "onUserCreated", "--event", BuiltProducts.packageRoot + "/events/onUserCreated.signed.json"
+            ], environment: childEnvironment(["DATABASE_URL": TestDatabase.url, "CLERK_WEBHOOK_SECRET": secret]))
         XCTAssertEqual(try JSONValue.parse(stale.stdout)["statusCode"]?.doubleValue, 401, "without --sign the placeholder signature fails")
     }
 }
@@ -81,10 +89,14 @@ final class SvixInteropTests: XCTestCase {
 
     func testSvixVerifiesWhatSignWebhookPrints() throws {
         let secret = WebhookSigner.newSecret()
-        let signed = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: [
-            "sign-webhook", "--secret", secret, BuiltProducts.packageRoot + "/events/payloads/user.updated.json"], environment: childEnvironment([:]))
+        let signed = try Subprocess.run(
+            path: BuiltProducts.clerkFunctions,
+            arguments: [
+                "sign-webhook", "--secret", secret, BuiltProducts.packageRoot + "/events/payloads/user.updated.json"
+            ], environment: childEnvironment([:]))
         XCTAssertEqual(signed.exit.code, 0)
-        let r = try python("""
+        let r = try python(
+            """
             import json, sys
             from svix.webhooks import Webhook
             event = json.load(sys.stdin)
@@ -99,7 +111,8 @@ final class SvixInteropTests: XCTestCase {
         let secret = WebhookSigner.newSecret()
         let body = try BuiltProducts.event("payloads/user.created.json")
         let now = Clock.nowSeconds()
-        let r = try python("""
+        let r = try python(
+            """
             import sys, datetime
             from svix.webhooks import Webhook
             body = sys.stdin.buffer.read().decode()

@@ -1,8 +1,8 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Store
 import TestSupport
 import XCTest
@@ -15,7 +15,10 @@ final class ConcurrentDeliveryTests: XCTestCase {
     var f: WebhookFixture!
 
     // XCTest keeps every test case alive until the run ends: release its connections and servers now.
-    override func tearDown() { profile = nil; f = nil }
+    override func tearDown() {
+        profile = nil
+        f = nil
+    }
 
     override func setUpWithError() throws {
         profile = try ProfileReceiver()
@@ -39,8 +42,10 @@ final class ConcurrentDeliveryTests: XCTestCase {
     }
 
     var deliveryEnvironment: [String: String] {
-        ["DATABASE_URL": TestDatabase.url, "PROD_CLERK_WEBHOOK_SECRET": f.prodSecret, "PROFILE_SERVICE_URL": profile.url,
-         "PROFILE_SERVICE_TIMEOUT_MS": "10000"]
+        [
+            "DATABASE_URL": TestDatabase.url, "PROD_CLERK_WEBHOOK_SECRET": f.prodSecret, "PROFILE_SERVICE_URL": profile.url,
+            "PROFILE_SERVICE_TIMEOUT_MS": "10000"
+        ]
     }
 
     func keys() throws -> [(hash: String, status: String)] {
@@ -100,8 +105,9 @@ final class ConcurrentDeliveryTests: XCTestCase {
         let waiting = try gate.waitForWaiters(deliveries.count)
         XCTAssertEqual(waiting.count, deliveries.count, "every claim is under way before any is let go: \(waiting)")
         for w in waiting {
-            XCTAssertTrue(w.query.contains("FROM users WHERE id = $1") || w.query.contains("UPDATE api_keys SET status = 'revoked'"),
-                          "waits inside the claim: \(w.query)")
+            XCTAssertTrue(
+                w.query.contains("FROM users WHERE id = $1") || w.query.contains("UPDATE api_keys SET status = 'revoked'"),
+                "waits inside the claim: \(w.query)")
         }
         try gate.release()
         XCTAssertTrue(profile.waitForRequests(1), "a key reached the profile service")
@@ -126,17 +132,20 @@ final class ConcurrentDeliveryTests: XCTestCase {
         let refused = answers.filter { $0.status == 409 }
         XCTAssertEqual(refused.count, 2, "the others are told to come back later: \(answers.map(\.body))")
         XCTAssertEqual(refused.map { $0.body["error"]?.stringValue }, ["api_key_conflict", "api_key_conflict"])
-        XCTAssertEqual(Set(answers.compactMap { $0.body["status"]?.stringValue }).subtracting(["processed", "duplicate"]), [],
-                       "\(answers.map(\.body))")
+        XCTAssertEqual(
+            Set(answers.compactMap { $0.body["status"]?.stringValue }).subtracting(["processed", "duplicate"]), [],
+            "\(answers.map(\.body))")
 
         XCTAssertEqual(try keys().count, 1, "one claim: one key recorded")
         XCTAssertEqual(profile.received.count, 1, "one key sent to the profile service")
         let active = try keys().filter { $0.status == "active" }
         XCTAssertEqual(active.count, 1, "exactly one usable key")
-        XCTAssertEqual(active.first?.hash, APIKey.hash(of: try key(in: try XCTUnwrap(profile.received.first))),
-                       "the active key is the one the profile service got")
-        XCTAssertEqual(try f.db.query("SELECT count(*) AS n FROM outbox WHERE queue = 'api-key-mappings'").first?.decode("n", as: Int.self), 1,
-                       "one mapping")
+        XCTAssertEqual(
+            active.first?.hash, APIKey.hash(of: try key(in: try XCTUnwrap(profile.received.first))),
+            "the active key is the one the profile service got")
+        XCTAssertEqual(
+            try f.db.query("SELECT count(*) AS n FROM outbox WHERE queue = 'api-key-mappings'").first?.decode("n", as: Int.self), 1,
+            "one mapping")
     }
 
     func testAnActivationThatFindsItsKeyGoneIsAConflictNotIssued() throws {

@@ -1,13 +1,14 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Store
 import TestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The rejection write paths (`DeliveryRejection.record` for a delivery PostgreSQL refuses as data,
@@ -64,8 +65,10 @@ final class ConcurrentRejectionTests: XCTestCase {
 
     /// Locks `tables` against writes (reads go on), starts the invocations, waits until `writers` statements
     /// wait on those locks, then lets them all go at once by committing.
-    func releasedTogether(_ tables: [String], writers: Int, _ start: () -> [Invocation],
-                          file: StaticString = #filePath, line: UInt = #line) throws -> [Invocation] {
+    func releasedTogether(
+        _ tables: [String], writers: Int, _ start: () -> [Invocation],
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> [Invocation] {
         let gate = try TestDatabase.connect()
         let relations = tables.map { "'\($0)'::regclass" }.joined(separator: ", ")
         return try gate.transaction { c in
@@ -74,7 +77,8 @@ final class ConcurrentRejectionTests: XCTestCase {
             let deadline = Clock.nowMs() + 60_000
             var waiting = 0
             while Clock.nowMs() < deadline {
-                waiting = try c.query("SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation IN (\(relations))")
+                waiting =
+                    try c.query("SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation IN (\(relations))")
                     .first?.decode("n", as: Int.self) ?? 0
                 if waiting >= writers { break }
                 usleep(20_000)
@@ -90,27 +94,34 @@ final class ConcurrentRejectionTests: XCTestCase {
         let list: [JSONValue] = try messages.map { m in
             var headers = JSONObject()
             if let secret = m.signedWith {
-                let h = WebhookSigner(secret: try WebhookSecret(secret)).headers(id: "msg_\(m.id ?? "anon")", timestamp: Clock.nowSeconds(), body: m.body)
+                let h = WebhookSigner(secret: try WebhookSecret(secret)).headers(
+                    id: "msg_\(m.id ?? "anon")", timestamp: Clock.nowSeconds(), body: m.body)
                 for (k, v) in h { headers[k] = .object(["bytes": .array(v.utf8.map { .number(Double($0)) })]) }
             }
             var properties: JSONObject = ["contentType": .string("application/json"), "headers": .object(headers)]
             if let id = m.id { properties["messageId"] = .string(id) }
             return .object(["basicProperties": .object(properties), "redelivered": .bool(true), "data": .string(Base64.encode(m.body))])
         }
-        return Array(JSONValue.object(["eventSource": .string("aws:rmq"), "eventSourceArn": .string("arn:aws:mq:us-east-1:1:broker:b"),
-                                       "rmqMessagesByQueue": .object(["clerk-events::/": .array(list)])]).serialized().utf8)
+        return Array(
+            JSONValue.object([
+                "eventSource": .string("aws:rmq"), "eventSourceArn": .string("arn:aws:mq:us-east-1:1:broker:b"),
+                "rmqMessagesByQueue": .object(["clerk-events::/": .array(list)])
+            ]).serialized().utf8)
     }
 
     /// A user event body PostgreSQL refuses as data: a creation time past the timestamp range (22008).
     func outOfRange(type: String, id: String) -> [UInt8] {
-        Array(f.userBody(type: type, id: id, updatedAt: 1735732800200).text
-            .replacingOccurrences(of: "1735732800123", with: "9223372036854775807").utf8)
+        Array(
+            f.userBody(type: type, id: id, updatedAt: 1_735_732_800_200).text
+                .replacingOccurrences(of: "1735732800123", with: "9223372036854775807").utf8)
     }
 
     func rejects() throws -> [(source: String, messageId: String, reason: String, body: String)] {
         try f.db.query("SELECT source, message_id, reason, body FROM queue_rejects ORDER BY id").map {
-            (try $0.decode("source", as: String.self), try $0.decode("message_id", as: String.self),
-             try $0.decode("reason", as: String.self), try $0.decode("body", as: String.self))
+            (
+                try $0.decode("source", as: String.self), try $0.decode("message_id", as: String.self),
+                try $0.decode("reason", as: String.self), try $0.decode("body", as: String.self)
+            )
         }
     }
 
@@ -134,8 +145,10 @@ final class ConcurrentRejectionTests: XCTestCase {
         let body = outOfRange(type: "user.updated", id: "user_refused")
         let event = try f.signed(body, id: "msg_refused_twice")
         let both = try releasedTogether(["webhook_deliveries"], writers: 2) {
-            [Invocation("onUserUpdated", event: event, environment: environment),
-             Invocation("onUserUpdated", event: event, environment: environment)]
+            [
+                Invocation("onUserUpdated", event: event, environment: environment),
+                Invocation("onUserUpdated", event: event, environment: environment)
+            ]
         }
         for answer in try both.map({ try $0.answer() }) {
             XCTAssertEqual(answer.status, 200, "a retry would fail the same way: Svix must stop (\(answer.body))")
@@ -157,15 +170,19 @@ final class ConcurrentRejectionTests: XCTestCase {
     }
 
     func testARefusedWebhookDeliveryRacingAnAcceptedOneForTheSameUser() throws {
-        let created = try f.signed(f.userBody(type: "user.created", id: "user_race", updatedAt: 1735732800100, firstName: "Ada"), id: "msg_accepted")
+        let created = try f.signed(
+            f.userBody(type: "user.created", id: "user_race", updatedAt: 1_735_732_800_100, firstName: "Ada"), id: "msg_accepted")
         let refusedBody = outOfRange(type: "user.updated", id: "user_race")
         let refused = try f.signed(refusedBody, id: "msg_refused")
         // Both wait on webhook_deliveries: the accepted one at the sync's delivery row, the refused one at its rejection.
         let both = try releasedTogether(["webhook_deliveries"], writers: 2) {
-            [Invocation("onUserCreated", event: created, environment: environment),
-             Invocation("onUserUpdated", event: refused, environment: environment)]
+            [
+                Invocation("onUserCreated", event: created, environment: environment),
+                Invocation("onUserUpdated", event: refused, environment: environment)
+            ]
         }
-        let accepted = try both[0].answer(), rejected = try both[1].answer()
+        let accepted = try both[0].answer()
+        let rejected = try both[1].answer()
         XCTAssertEqual(accepted.status, 200, "\(accepted.body)")
         XCTAssertEqual(accepted.body["status"]?.stringValue, "processed")
         XCTAssertEqual(rejected.status, 200, "\(rejected.body)")
@@ -194,16 +211,19 @@ final class ConcurrentRejectionTests: XCTestCase {
         let forged = WebhookSigner.newSecret()
         let body = f.deletedBody(id: "user_kept")
         let batch = try rmq([("amq-forged-1", body, forged)])
-        _ = try f.invoke("onUserCreated", f.signed(f.userBody(type: "user.created", id: "user_kept", updatedAt: 1735732800100)))
+        _ = try f.invoke("onUserCreated", f.signed(f.userBody(type: "user.created", id: "user_kept", updatedAt: 1_735_732_800_100)))
         let outboxBefore = try f.count("outbox")
         // Before migration 12: two rows, one per relay.
         let relays = try releasedTogether(["queue_rejects"], writers: 2) {
-            [Invocation("onUserDeleted", event: batch, environment: environment),
-             Invocation("onUserDeleted", event: batch, environment: environment)]
+            [
+                Invocation("onUserDeleted", event: batch, environment: environment),
+                Invocation("onUserDeleted", event: batch, environment: environment)
+            ]
         }
         for (response, logs) in try relays.map({ try $0.output() }) {
-            XCTAssertEqual(response, .object(["batchItemFailures": .array([]), "applied": .number(0), "rejected": .number(1)]),
-                           "acknowledged by both: kept, so nothing is lost")
+            XCTAssertEqual(
+                response, .object(["batchItemFailures": .array([]), "applied": .number(0), "rejected": .number(1)]),
+                "acknowledged by both: kept, so nothing is lost")
             XCTAssertTrue(logs.contains("\"reason\":\"signature_mismatch\""), logs)
             XCTAssertFalse(logs.contains(String(forged.dropFirst(6))), "the signing secret is not logged")
             assertNoSecretsIn(logs)
@@ -228,7 +248,8 @@ final class ConcurrentRejectionTests: XCTestCase {
     func testDifferentQueueMessagesSharingAnIdAreBothKept() throws {
         // No AMQP message id: both are named `clerk-events::/#0`, by their place in their batch. Unsigned, so
         // refused (signature_required). Each body must survive: the key is the message, not the name.
-        let first = f.deletedBody(id: "user_one"), second = f.deletedBody(id: "user_two")
+        let first = f.deletedBody(id: "user_one")
+        let second = f.deletedBody(id: "user_two")
         let batches = [try rmq([(nil, first, nil)]), try rmq([(nil, second, nil)])]
         let relays = try releasedTogether(["queue_rejects"], writers: 2) {
             batches.map { Invocation("onUserDeleted", event: $0, environment: environment) }
@@ -245,16 +266,19 @@ final class ConcurrentRejectionTests: XCTestCase {
 
     func testARefusedQueueMessageRacingAnAcceptedOneForTheSameUser() throws {
         // Relay one gets the genuine user.created; relay two a forged user.deleted for the same user.
-        let createdBody = f.userBody(type: "user.created", id: "user_mq_race", updatedAt: 1735732800100)
+        let createdBody = f.userBody(type: "user.created", id: "user_mq_race", updatedAt: 1_735_732_800_100)
         let forgedBody = f.deletedBody(id: "user_mq_race")
         let accepted = try rmq([("amq-created", createdBody, f.prodSecret)])
         let refused = try rmq([("amq-forged-2", forgedBody, WebhookSigner.newSecret())])
         // One waits on webhook_deliveries (the sync), the other on queue_rejects (keeping the refusal).
         let relays = try releasedTogether(["webhook_deliveries", "queue_rejects"], writers: 2) {
-            [Invocation("clerkWebhook", event: accepted, environment: environment),
-             Invocation("clerkWebhook", event: refused, environment: environment)]
+            [
+                Invocation("clerkWebhook", event: accepted, environment: environment),
+                Invocation("clerkWebhook", event: refused, environment: environment)
+            ]
         }
-        let one = try relays[0].output(), two = try relays[1].output()
+        let one = try relays[0].output()
+        let two = try relays[1].output()
         XCTAssertEqual(one.response, .object(["batchItemFailures": .array([]), "applied": .number(1), "rejected": .number(0)]))
         XCTAssertEqual(two.response, .object(["batchItemFailures": .array([]), "applied": .number(0), "rejected": .number(1)]))
         XCTAssertEqual(try deliveries(), ["msg_amq-created": "processed"], "the accepted event, once")

@@ -1,13 +1,14 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Store
 import TestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// PostgreSQL out of connections while more function processes run than it lets in: every refused process
@@ -37,14 +38,17 @@ final class ConnectionLimitTests: XCTestCase {
     // XCTest keeps every test case alive until the run ends: release its connections and servers now.
     override func tearDown() {
         _ = try? f?.db.executeScript("DROP OWNED BY \(Self.role); DROP ROLE IF EXISTS \(Self.role)")
-        f = nil; tokens = nil; standIn = nil
+        f = nil
+        tokens = nil
+        standIn = nil
     }
 
     // MARK: The role, the gate, the processes
 
     /// (Re)makes the role, allowed `limit` connections and the rights the functions use.
     func limitRole(to limit: Int) throws {
-        try f.db.executeScript("""
+        try f.db.executeScript(
+            """
             DO $$ BEGIN
               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '\(Self.role)') THEN CREATE ROLE \(Self.role) LOGIN; END IF;
             END $$;
@@ -121,8 +125,9 @@ final class ConnectionLimitTests: XCTestCase {
 
         init(_ function: String, event: [UInt8], environment: [String: String]) {
             Threads.detach { [self] in
-                let r = try? Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: ["invoke", function, "--event", "-"],
-                                            environment: TestSupport.childEnvironment(environment), stdinBytes: event)
+                let r = try? Subprocess.run(
+                    path: BuiltProducts.clerkFunctions, arguments: ["invoke", function, "--event", "-"],
+                    environment: TestSupport.childEnvironment(environment), stdinBytes: event)
                 done.withLock { result = (r?.exit.code ?? -1, r?.stdout ?? [], r?.stderr ?? []) }
                 done.broadcast()
             }
@@ -147,8 +152,10 @@ final class ConnectionLimitTests: XCTestCase {
     }
 
     /// Neither secret nor password in `logs`; the refusal is named.
-    func assertRefusalLogged(_ logs: String, reason: String = "database_unavailable",
-                             file: StaticString = #filePath, line: UInt = #line) {
+    func assertRefusalLogged(
+        _ logs: String, reason: String = "database_unavailable",
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertTrue(logs.contains("database not reachable at init; will retry on first use"), logs, file: file, line: line)
         XCTAssertTrue(logs.contains("\"reason\":\"\(reason)\""), logs, file: file, line: line)
         XCTAssertFalse(logs.contains(String(f.prodSecret.dropFirst(6))), "the webhook secret leaked", file: file, line: line)
@@ -161,7 +168,8 @@ final class ConnectionLimitTests: XCTestCase {
 
     /// The users' Clerk ids and first names, and how many `user.created` outbox events each has.
     func usersAndEvents() throws -> (users: [String: String], created: [String: Int]) {
-        var users: [String: String] = [:], created: [String: Int] = [:]
+        var users: [String: String] = [:]
+        var created: [String: Int] = [:]
         for row in try f.db.query("SELECT clerk_user_id, coalesce(first_name, '') AS name FROM users") {
             users[try row.decode("clerk_user_id", as: String.self)] = try row.decode("name", as: String.self)
         }
@@ -178,18 +186,20 @@ final class ConnectionLimitTests: XCTestCase {
         try limitRole(to: 2)
         let users = (0..<5).map { "user_limit_\($0)" }
         func delivery(_ i: Int) throws -> Invocation {
-            let body = f.userBody(type: "user.created", id: users[i], updatedAt: 1735732800100 + Int64(i), firstName: "Ada\(i)")
+            let body = f.userBody(type: "user.created", id: users[i], updatedAt: 1_735_732_800_100 + Int64(i), firstName: "Ada\(i)")
             return Invocation("onUserCreated", event: try f.signed(body, id: "msg_limit_\(i)"), environment: environment())
         }
         // All five start together: whoever connects first waits at the gate, the rest are refused.
-        var refused: [Int] = [], held: [Int] = []
+        var refused: [Int] = []
+        var held: [Int] = []
         let all: [Invocation] = try withGate(["webhook_deliveries"]) { gate in
             let started = try users.indices.map(delivery)
             // A process can only finish while the gate is shut by being refused; every other one waits there.
-            XCTAssertTrue(try eventually {
-                held = try gate.waiting()
-                return held.count + started.filter(\.isFinished).count == started.count
-            }, "every process either holds a connection at the gate or has answered")
+            XCTAssertTrue(
+                try eventually {
+                    held = try gate.waiting()
+                    return held.count + started.filter(\.isFinished).count == started.count
+                }, "every process either holds a connection at the gate or has answered")
             refused = started.indices.filter { started[$0].isFinished }
             XCTAssertGreaterThanOrEqual(held.count, 1, "some held connections while the others were refused")
             XCTAssertLessThanOrEqual(held.count, 2, "never more than the role's limit")
@@ -235,8 +245,10 @@ final class ConnectionLimitTests: XCTestCase {
             for (k, v) in signer.headers(id: "msg_\(m.id)", timestamp: Clock.nowSeconds(), body: m.body) {
                 attributes[k] = .object(["stringValue": .string(v), "dataType": .string("String")])
             }
-            return .object(["messageId": .string(m.id), "receiptHandle": .string("rh"), "body": .string(m.body.text),
-                            "messageAttributes": .object(attributes), "eventSource": .string("aws:sqs")])
+            return .object([
+                "messageId": .string(m.id), "receiptHandle": .string("rh"), "body": .string(m.body.text),
+                "messageAttributes": .object(attributes), "eventSource": .string("aws:sqs")
+            ])
         }
         return Array(JSONValue.object(["Records": .array(records)]).serialized().utf8)
     }
@@ -249,15 +261,20 @@ final class ConnectionLimitTests: XCTestCase {
             for (k, v) in signer.headers(id: "msg_\(m.id)", timestamp: Clock.nowSeconds(), body: m.body) {
                 headers[k] = .object(["bytes": .array(v.utf8.map { .number(Double($0)) })])
             }
-            return .object(["basicProperties": .object(["messageId": .string(m.id), "headers": .object(headers)]),
-                            "redelivered": .bool(false), "data": .string(Base64.encode(m.body))])
+            return .object([
+                "basicProperties": .object(["messageId": .string(m.id), "headers": .object(headers)]),
+                "redelivered": .bool(false), "data": .string(Base64.encode(m.body))
+            ])
         }
-        return Array(JSONValue.object(["eventSource": .string("aws:rmq"), "eventSourceArn": .string("arn:aws:mq:us-east-1:1:broker:b"),
-                                       "rmqMessagesByQueue": .object(["clerk-events::/": .array(list)])]).serialized().utf8)
+        return Array(
+            JSONValue.object([
+                "eventSource": .string("aws:rmq"), "eventSourceArn": .string("arn:aws:mq:us-east-1:1:broker:b"),
+                "rmqMessagesByQueue": .object(["clerk-events::/": .array(list)])
+            ]).serialized().utf8)
     }
 
     func created(_ id: String) -> [UInt8] {
-        f.userBody(type: "user.created", id: "user_\(id)", updatedAt: 1735732800100, firstName: "Q\(id)")
+        f.userBody(type: "user.created", id: "user_\(id)", updatedAt: 1_735_732_800_100, firstName: "Q\(id)")
     }
 
     func testQueueBatchesPastTheConnectionLimitGoBackAndConvergeOnRedelivery() throws {
@@ -268,12 +285,20 @@ final class ConnectionLimitTests: XCTestCase {
         let holdMQ = try rmq([("h2", created("h2"), f.prodSecret)])
         var held: [Int] = []
         let (holders, sqsOut, mqOut) = try withGate(["webhook_deliveries"]) { gate in
-            let holders = [Invocation("onUserCreated", event: try sqs([("h1", created("h1"))]), environment: environment()),
-                           Invocation("onUserCreated", event: holdMQ, environment: environment())]
-            XCTAssertTrue(try eventually { held = try gate.waiting(); return held.count == 2 }, "both holders wait at the gate, connected")
+            let holders = [
+                Invocation("onUserCreated", event: try sqs([("h1", created("h1"))]), environment: environment()),
+                Invocation("onUserCreated", event: holdMQ, environment: environment())
+            ]
+            XCTAssertTrue(
+                try eventually {
+                    held = try gate.waiting()
+                    return held.count == 2
+                }, "both holders wait at the gate, connected")
             XCTAssertTrue(try eventually { try roleConnections() == 2 }, "the role has no connection left")
-            let refused = [Invocation("onUserCreated", event: refusedSQS, environment: environment()),
-                           Invocation("onUserCreated", event: refusedMQ, environment: environment())]
+            let refused = [
+                Invocation("onUserCreated", event: refusedSQS, environment: environment()),
+                Invocation("onUserCreated", event: refusedMQ, environment: environment())
+            ]
             let outputs = try refused.map { try $0.output() }
             XCTAssertEqual(try gate.waiting(), held, "the holders kept their connections while these were refused")
             XCTAssertFalse(holders.contains { $0.isFinished })
@@ -288,16 +313,19 @@ final class ConnectionLimitTests: XCTestCase {
         XCTAssertEqual(mqOut.response["errorType"]?.stringValue, "QueueBatchRetry", "\(mqOut.response)")
         assertRefusalLogged(mqOut.logs)
         XCTAssertEqual(try holders[0].output().response, .object(["batchItemFailures": .array([])]))
-        XCTAssertEqual(try holders[1].output().response,
-                       .object(["batchItemFailures": .array([]), "applied": .number(1), "rejected": .number(0)]))
+        XCTAssertEqual(
+            try holders[1].output().response,
+            .object(["batchItemFailures": .array([]), "applied": .number(1), "rejected": .number(0)]))
         try waitForExit(of: held)
 
         // Redelivered: SQS only the failed messages; Amazon MQ the whole batch, twice (a lost acknowledgement).
-        XCTAssertEqual(try Invocation("onUserCreated", event: refusedSQS, environment: environment()).output().response,
-                       .object(["batchItemFailures": .array([])]))
+        XCTAssertEqual(
+            try Invocation("onUserCreated", event: refusedSQS, environment: environment()).output().response,
+            .object(["batchItemFailures": .array([])]))
         for _ in 0..<2 {
-            XCTAssertEqual(try Invocation("onUserCreated", event: refusedMQ, environment: environment()).output().response,
-                           .object(["batchItemFailures": .array([]), "applied": .number(2), "rejected": .number(1)]))
+            XCTAssertEqual(
+                try Invocation("onUserCreated", event: refusedMQ, environment: environment()).output().response,
+                .object(["batchItemFailures": .array([]), "applied": .number(2), "rejected": .number(1)]))
         }
         let ids = ["h1", "h2", "r1", "r2", "s1", "s2", "s3"]
         XCTAssertEqual(try deliveryIds(), ids.map { "msg_\($0)" }, "one delivery row per message")
@@ -317,8 +345,10 @@ final class ConnectionLimitTests: XCTestCase {
     func tokenEnvironment() throws -> [String: String] {
         tokens = try tokens ?? TokenFixture()
         standIn = try standIn ?? ClerkAPIStandIn()
-        return environment(["PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL,
-                            "PROD_CLERK_SECRET_KEY": standIn.secretKey, "CLERK_API_URL": standIn.baseURL])
+        return environment([
+            "PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL,
+            "PROD_CLERK_SECRET_KEY": standIn.secretKey, "CLERK_API_URL": standIn.baseURL
+        ])
     }
 
     /// The sample event `file` carrying a fresh token for `sub`.
@@ -337,9 +367,15 @@ final class ConnectionLimitTests: XCTestCase {
         let checks = [(Self.httpAPI, "user_vr1"), (Self.rest, "user_vr2"), (Self.direct, "user_vr3")]
         var held: [Int] = []
         let (holders, outputs) = try withGate(["webhook_deliveries", "users"]) { gate in
-            let holders = [Invocation("verifyToken", event: try tokenEvent(Self.httpAPI, sub: "user_vh1"), environment: env),
-                           Invocation("verifyToken", event: try tokenEvent(Self.direct, sub: "user_vh2"), environment: env)]
-            XCTAssertTrue(try eventually { held = try gate.waiting(); return held.count == 2 }, "both holders wait at the gate, connected")
+            let holders = [
+                Invocation("verifyToken", event: try tokenEvent(Self.httpAPI, sub: "user_vh1"), environment: env),
+                Invocation("verifyToken", event: try tokenEvent(Self.direct, sub: "user_vh2"), environment: env)
+            ]
+            XCTAssertTrue(
+                try eventually {
+                    held = try gate.waiting()
+                    return held.count == 2
+                }, "both holders wait at the gate, connected")
             XCTAssertTrue(try eventually { try roleConnections() == 2 }, "the role has no connection left")
             let refused = try checks.map { Invocation("verifyToken", event: try tokenEvent($0.0, sub: $0.1), environment: env) }
             let outputs = try refused.map { try $0.output() }
@@ -378,8 +414,10 @@ final class ConnectionLimitTests: XCTestCase {
 
     /// `bootstrap` serving `function` from `api`, as Lambda runs it.
     func bootstrap(_ function: String, _ api: LocalRuntimeAPI, _ env: [String: String]) throws -> Subprocess {
-        try Subprocess(path: BuiltProducts.bootstrap, environment: childEnvironment(
-            env.merging(["AWS_LAMBDA_RUNTIME_API": api.endpoint, "_HANDLER": function]) { $1 }), captureOutput: true)
+        try Subprocess(
+            path: BuiltProducts.bootstrap,
+            environment: childEnvironment(
+                env.merging(["AWS_LAMBDA_RUNTIME_API": api.endpoint, "_HANDLER": function]) { $1 }), captureOutput: true)
     }
 
     /// Stops the process; what it logged (a log that cannot be read fails the test, never reads as empty).
@@ -395,16 +433,26 @@ final class ConnectionLimitTests: XCTestCase {
         try limitRole(to: 2)
         let env = try tokenEnvironment()
         standIn.addUser(id: "user_warm", email: "warm@example.com")
-        let hooks = try LocalRuntimeAPI(), checks = try LocalRuntimeAPI()
-        defer { hooks.stop(); checks.stop() }
+        let hooks = try LocalRuntimeAPI()
+        let checks = try LocalRuntimeAPI()
+        defer {
+            hooks.stop()
+            checks.stop()
+        }
         let delivery = try f.signed(created("warm"), id: "msg_warm")
         var held: [Int] = []
         var holders: [Invocation] = []
         var refused: [LocalRuntimeAPI.Outcome] = []
         let (hook, check) = try withGate(["webhook_deliveries"]) { gate in
-            holders = [Invocation("onUserCreated", event: try f.signed(created("w1")), environment: env),
-                       Invocation("onUserCreated", event: try f.signed(created("w2")), environment: env)]
-            XCTAssertTrue(try eventually { held = try gate.waiting(); return held.count == 2 }, "both holders wait at the gate")
+            holders = [
+                Invocation("onUserCreated", event: try f.signed(created("w1")), environment: env),
+                Invocation("onUserCreated", event: try f.signed(created("w2")), environment: env)
+            ]
+            XCTAssertTrue(
+                try eventually {
+                    held = try gate.waiting()
+                    return held.count == 2
+                }, "both holders wait at the gate")
             // Started while the role has no connection left: each is refused at init, then at its invocation.
             let processes = (try bootstrap("onUserCreated", hooks, env), try bootstrap("verifyToken", checks, env))
             refused = [try XCTUnwrap(hooks.invoke(delivery)), try XCTUnwrap(checks.invoke(tokenEvent(Self.httpAPI, sub: "user_warm")))]

@@ -1,7 +1,8 @@
-@testable import ClerkFunctions
 import ClerkKit
 import JSON
 import XCTest
+
+@testable import ClerkFunctions
 
 /// Names that differ only in case (or are canonically equivalent) are read in the order of their bytes, so
 /// one event reads the same in every process. Before, the order was a Swift dictionary's, which is seeded

@@ -13,12 +13,15 @@ final class FunctionsSetupTests: XCTestCase {
 
     func testMetricsOptionsAndTheirRefusalsNameTheVariables() throws {
         XCTAssertEqual(try Functions.setup.metricsOptions(Environment([:])), try MetricsOptions(enabled: true, namespace: "ClerkFunctions"))
-        XCTAssertEqual(try Functions.setup.metricsOptions(Environment(["CLERK_METRICS": "Off", "CLERK_METRICS_NAMESPACE": "App/Prod"])),
-                       try MetricsOptions(enabled: false, namespace: "App/Prod"))
+        XCTAssertEqual(
+            try Functions.setup.metricsOptions(Environment(["CLERK_METRICS": "Off", "CLERK_METRICS_NAMESPACE": "App/Prod"])),
+            try MetricsOptions(enabled: false, namespace: "App/Prod"))
         let refused: [([String: String], String)] = [
             (["CLERK_METRICS": "maybe"], "CLERK_METRICS is invalid: expected true or false"),
-            (["CLERK_METRICS_NAMESPACE": "AWS/Lambda"],
-             "CLERK_METRICS_NAMESPACE is invalid: letters, digits and . - _ / # : space, up to 255, not AWS/"),
+            (
+                ["CLERK_METRICS_NAMESPACE": "AWS/Lambda"],
+                "CLERK_METRICS_NAMESPACE is invalid: letters, digits and . - _ / # : space, up to 255, not AWS/"
+            )
         ]
         for (env, message) in refused {
             XCTAssertThrowsError(try Functions.setup.metricsOptions(Environment(env)), message) { error in
@@ -28,12 +31,15 @@ final class FunctionsSetupTests: XCTestCase {
     }
 
     func testABadSecretsTTLIsAnInitErrorNamingTheVariable() throws {
-        let harness = LocalHarness(registry: Functions.registry, environment: Environment([
-            "CLERK_SECRETS_TTL": "soon", "DATABASE_URL": "postgresql://127.0.0.1:1/none",
-        ]), logger: Logger(level: .critical), setup: Functions.setup)
+        let harness = LocalHarness(
+            registry: Functions.registry,
+            environment: Environment([
+                "CLERK_SECRETS_TTL": "soon", "DATABASE_URL": "postgresql://127.0.0.1:1/none"
+            ]), logger: Logger(level: .critical), setup: Functions.setup)
         XCTAssertThrowsError(try harness.invoke("echo", event: Array("{}".utf8))) { error in
-            XCTAssertEqual((error as? HarnessError)?.errorObject,
-                           LambdaErrorObject(errorType: "Runtime.SecretError", errorMessage: "CLERK_SECRETS_TTL: seconds, 0 to 86400"))
+            XCTAssertEqual(
+                (error as? HarnessError)?.errorObject,
+                LambdaErrorObject(errorType: "Runtime.SecretError", errorMessage: "CLERK_SECRETS_TTL: seconds, 0 to 86400"))
         }
     }
 

@@ -1,11 +1,12 @@
 import ClerkKit
 import JSON
-import LocalHosting
 import LambdaRuntime
+import LocalHosting
 import TestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The `clerk-functions` command line, as a person runs it.
@@ -13,8 +14,9 @@ final class HarnessCLITests: XCTestCase {
     func run(_ args: [String], stdin: String? = nil, env: [String: String] = [:])
         throws -> (code: Int32, out: String, err: String)
     {
-        let r = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: args,
-                                   environment: childEnvironment(env), stdinBytes: stdin.map { Array($0.utf8) })
+        let r = try Subprocess.run(
+            path: BuiltProducts.clerkFunctions, arguments: args,
+            environment: childEnvironment(env), stdinBytes: stdin.map { Array($0.utf8) })
         return (r.exit.code, r.stdout.text, r.stderr.text)
     }
 
@@ -37,8 +39,9 @@ final class HarnessCLITests: XCTestCase {
     }
 
     func testInvokeHealthWithTheSampleEvent() throws {
-        let r = try run(["invoke", "health", "--event", BuiltProducts.packageRoot + "/events/health.get.json"],
-                        env: ["DATABASE_URL": TestDatabase.url])
+        let r = try run(
+            ["invoke", "health", "--event", BuiltProducts.packageRoot + "/events/health.get.json"],
+            env: ["DATABASE_URL": TestDatabase.url])
         XCTAssertEqual(r.code, 0, r.err)
         XCTAssertEqual(try JSONValue.parse(Array(r.out.utf8))["statusCode"]?.doubleValue, 200)
     }
@@ -80,7 +83,9 @@ final class HarnessCLITests: XCTestCase {
 
     func testEnvFileIsLoadedAndTheEnvironmentWins() throws {
         let path = "/tmp/clerk-functions-test-\(Clock.monotonicNs()).env"
-        FileIO.write(fd: open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600), "DATABASE_URL=postgresql://nobody@/x?host=/nonexistent\nDATABASE_CONNECT_TIMEOUT=1\n")
+        FileIO.write(
+            fd: open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600), "DATABASE_URL=postgresql://nobody@/x?host=/nonexistent\nDATABASE_CONNECT_TIMEOUT=1\n"
+        )
         defer { unlink(path) }
         let fromFile = try run(["--env-file", path, "invoke", "health", "-"], stdin: "{}")
         XCTAssertEqual(try JSONValue.parse(Array(fromFile.out.utf8))["statusCode"]?.doubleValue, 503)
@@ -93,7 +98,8 @@ final class HarnessCLITests: XCTestCase {
     func testOutboxRequeueCommand() throws {
         let db = try TestDatabase.connect()
         try TestDatabase.reset(db)
-        try db.query("""
+        try db.query(
+            """
             INSERT INTO outbox (queue, payload, set_aside_at, last_error) VALUES
               ('user-events', '{"clerkUserId":"user_old"}', now() - interval '3 hours', 'too large'),
               ('user-events', '{"clerkUserId":"user_new"}', now() - interval '10 minutes', 'too large'),

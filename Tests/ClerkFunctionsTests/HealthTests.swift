@@ -1,7 +1,7 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Store
 import TestSupport
 import XCTest
@@ -21,13 +21,15 @@ final class HealthTests: XCTestCase {
         XCTAssertEqual(response["headers"]?["content-type"]?.stringValue, "application/json")
         let body = try JSONValue.parse(Array(response["body"]!.stringValue!.utf8))
         XCTAssertEqual(body, .object(["status": .string("ok"), "database": .string("ok")]))
-        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM users").first?.decode("n", as: Int.self), 0,
-                       "a health check writes nothing")
+        XCTAssertEqual(
+            try db.query("SELECT count(*) AS n FROM users").first?.decode("n", as: Int.self), 0,
+            "a health check writes nothing")
     }
 
     func testRESTProxyAndDirectInvocationAreAccepted() throws {
         let h = harness(["DATABASE_URL": TestDatabase.url])
-        let rest = #"{"resource":"/health","path":"/health","httpMethod":"GET","headers":{"Accept":"*/*"},"requestContext":{"requestId":"r"},"body":null,"isBase64Encoded":false}"#
+        let rest =
+            #"{"resource":"/health","path":"/health","httpMethod":"GET","headers":{"Accept":"*/*"},"requestContext":{"requestId":"r"},"body":null,"isBase64Encoded":false}"#
         XCTAssertEqual(try JSONValue.parse(h.invoke("health", event: Array(rest.utf8)))["statusCode"]?.doubleValue, 200)
         XCTAssertEqual(try JSONValue.parse(h.invoke("health", event: Array("{}".utf8)))["statusCode"]?.doubleValue, 200)
     }

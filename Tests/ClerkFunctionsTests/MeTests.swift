@@ -1,8 +1,8 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Store
 import TestSupport
 import XCTest
@@ -26,7 +26,9 @@ final class MeTests: XCTestCase {
     func request(authorizer: [String: String]? = nil, bearer: String? = nil) -> [UInt8] {
         let ctx = authorizer.map { a in #","authorizer":{"lambda":{\#(a.map { #""\#($0.key)":"\#($0.value)""# }.joined(separator: ","))}}"# } ?? ""
         let auth = bearer.map { #""authorization":"Bearer \#($0)""# } ?? ""
-        return Array(#"{"version":"2.0","routeKey":"GET /me","rawPath":"/me","headers":{\#(auth)},"requestContext":{"http":{"method":"GET","path":"/me"},"requestId":"r"\#(ctx)},"isBase64Encoded":false}"#.utf8)
+        return Array(
+            #"{"version":"2.0","routeKey":"GET /me","rawPath":"/me","headers":{\#(auth)},"requestContext":{"http":{"method":"GET","path":"/me"},"requestId":"r"\#(ctx)},"isBase64Encoded":false}"#
+                .utf8)
     }
 
     func me(_ event: [UInt8]) throws -> (status: Int, body: JSONValue) { try webhooks.invoke("me", event) }
@@ -53,20 +55,25 @@ final class MeTests: XCTestCase {
         let id = try XCTUnwrap(created.body["userId"]?.stringValue)
         _ = try f.invoke("onOrganizationEvent", f.signed(f.payload("organization.created.json")))
         func body(_ org: String, _ name: String, _ mem: String, role: String, type: String) -> [UInt8] {
-            Array(#"""
+            Array(
+                #"""
                 {"type":"\#(type)","timestamp":2,"data":{"object":"organization_membership","id":"\#(mem)","role":"\#(role)","permissions":[],"created_at":1,"updated_at":2,"organization":{"object":"organization","id":"\#(org)","name":"\#(name)","slug":"\#(name.lowercased())","created_at":1,"updated_at":1},"public_user_data":{"user_id":"user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF"}}}
                 """#.utf8)
         }
         let org = #"{"type":"organization.created","data":{"id":"org_b","name":"Beta","slug":"beta","created_at":1,"updated_at":1}}"#
         _ = try f.invoke("onOrganizationEvent", f.signed(Array(org.utf8)))
-        _ = try f.invoke("onOrganizationEvent", f.signed(body("org_b", "Beta", "orgmem_b", role: "org:member", type: "organizationMembership.created")))
+        _ = try f.invoke(
+            "onOrganizationEvent", f.signed(body("org_b", "Beta", "orgmem_b", role: "org:member", type: "organizationMembership.created")))
         let gone = #"{"type":"organization.created","data":{"id":"org_c","name":"Gamma","slug":"gamma","created_at":1,"updated_at":1}}"#
         _ = try f.invoke("onOrganizationEvent", f.signed(Array(gone.utf8)))
-        _ = try f.invoke("onOrganizationEvent", f.signed(body("org_c", "Gamma", "orgmem_c", role: "org:member", type: "organizationMembership.created")))
-        _ = try f.invoke("onOrganizationEvent", f.signed(body("org_c", "Gamma", "orgmem_c", role: "org:member", type: "organizationMembership.deleted")))
+        _ = try f.invoke(
+            "onOrganizationEvent", f.signed(body("org_c", "Gamma", "orgmem_c", role: "org:member", type: "organizationMembership.created")))
+        _ = try f.invoke(
+            "onOrganizationEvent", f.signed(body("org_c", "Gamma", "orgmem_c", role: "org:member", type: "organizationMembership.deleted")))
         let deletedOrg = #"{"type":"organization.created","data":{"id":"org_d","name":"Delta","slug":"delta","created_at":1,"updated_at":1}}"#
         _ = try f.invoke("onOrganizationEvent", f.signed(Array(deletedOrg.utf8)))
-        _ = try f.invoke("onOrganizationEvent", f.signed(body("org_d", "Delta", "orgmem_d", role: "org:admin", type: "organizationMembership.created")))
+        _ = try f.invoke(
+            "onOrganizationEvent", f.signed(body("org_d", "Delta", "orgmem_d", role: "org:admin", type: "organizationMembership.created")))
         _ = try f.invoke("onOrganizationEvent", f.signed(Array(#"{"type":"organization.deleted","data":{"id":"org_d","deleted":true}}"#.utf8)))
 
         let r = try me(request(authorizer: ["userId": id, "tokenType": "session_token"]))
@@ -107,8 +114,9 @@ final class MeTests: XCTestCase {
 
     /// An M2M JWT verifies against the instance's keys, but `me` is for a signed-in person.
     func testAMachineTokenIsNotASession() throws {
-        let claims = DevelopmentKey.machineClaims(subject: "mch_2bots", issuer: tokens.issuer, now: Clock.nowSeconds(), ttl: 600,
-                                                  scopes: ["mch_api"], extra: "")
+        let claims = DevelopmentKey.machineClaims(
+            subject: "mch_2bots", issuer: tokens.issuer, now: Clock.nowSeconds(), ttl: 600,
+            scopes: ["mch_api"], extra: "")
         let m2m = try tokens.token(claims: claims, header: tokens.key.m2mHeader())
         let r = try me(request(bearer: m2m))
         XCTAssertEqual(r.status, 401)
@@ -126,8 +134,10 @@ final class MeTests: XCTestCase {
         let standIn = try ClerkAPIStandIn()
         standIn.addUser(id: user, email: "\(user)@example.com")
         standIn.addMachineToken(kind, token: token, subject: user, scopes: ["read"], clientId: kind == .oauth ? "client_partner" : nil)
-        let env = ["DATABASE_URL": TestDatabase.url, "PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL,
-                   "PROD_CLERK_SECRET_KEY": standIn.secretKey, "CLERK_API_URL": standIn.baseURL, "CLERK_ACCEPTS_TOKEN": "any"]
+        let env = [
+            "DATABASE_URL": TestDatabase.url, "PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL,
+            "PROD_CLERK_SECRET_KEY": standIn.secretKey, "CLERK_API_URL": standIn.baseURL, "CLERK_ACCEPTS_TOKEN": "any"
+        ]
         let authorizer = LocalHarness(registry: Functions.registry, environment: Environment(env), logger: Logger(level: .error))
         let event = try BuiltProducts.event("verifyToken.http-api.token.json").text.replacingAll("DEV_SESSION_TOKEN", with: token)
         let out = try JSONValue.parse(authorizer.invoke("verifyToken", event: Array(event.utf8)))
@@ -136,15 +146,19 @@ final class MeTests: XCTestCase {
     }
 
     func request(context: JSONValue) -> [UInt8] {
-        Array(#"{"version":"2.0","routeKey":"GET /me","rawPath":"/me","headers":{},"requestContext":{"http":{"method":"GET","path":"/me"},"requestId":"r","authorizer":{"lambda":\#(context.serialized())}},"isBase64Encoded":false}"#.utf8)
+        Array(
+            #"{"version":"2.0","routeKey":"GET /me","rawPath":"/me","headers":{},"requestContext":{"http":{"method":"GET","path":"/me"},"requestId":"r","authorizer":{"lambda":\#(context.serialized())}},"isBase64Encoded":false}"#
+                .utf8)
     }
 
     /// verifyToken accepting API keys and OAuth tokens (for other routes) puts a user's id in the context; `me`
     /// by default serves session tokens only, so a user's API key or a third-party OAuth client does not get
     /// the full profile.
     func testMachineTokensThroughTheAuthorizerAreRefusedByDefault() throws {
-        for (kind, token, user, type) in [(ClerkAPIStandIn.MachineTokenKind.apiKey, "ak_live_9fK2mQ7xR4tW8zP1cV6bN3hJ5sL0dG", "user_keyholder", "api_key"),
-                                          (.oauth, "oat_2xhFjEI5X2qWRvtV13BzSj8H6Dk0ef5a7", "user_oauth", "oauth_token")] {
+        for (kind, token, user, type) in [
+            (ClerkAPIStandIn.MachineTokenKind.apiKey, "ak_live_9fK2mQ7xR4tW8zP1cV6bN3hJ5sL0dG", "user_keyholder", "api_key"),
+            (.oauth, "oat_2xhFjEI5X2qWRvtV13BzSj8H6Dk0ef5a7", "user_oauth", "oauth_token")
+        ] {
             let context = try authorizerContext(kind, token: token, user: user)
             XCTAssertEqual(context["tokenType"]?.stringValue, type)
             XCTAssertNotNil(context["userId"]?.stringValue, "a user's machine token carries the user's id")
@@ -159,8 +173,10 @@ final class MeTests: XCTestCase {
 
     /// `me`'s own CLERK_ACCEPTS_TOKEN (verifyToken's parser) names what it serves behind the authorizer.
     func testMeServesTheTypesItsSettingNames() throws {
-        webhooks = try WebhookFixture(extra: ["CLERK_ISSUER": tokens.issuer, "CLERK_JWKS_URL": tokens.jwksURL,
-                                              "CLERK_ACCEPTS_TOKEN": "session_token,api_key"])
+        webhooks = try WebhookFixture(extra: [
+            "CLERK_ISSUER": tokens.issuer, "CLERK_JWKS_URL": tokens.jwksURL,
+            "CLERK_ACCEPTS_TOKEN": "session_token,api_key"
+        ])
         let key = try me(request(context: authorizerContext(.apiKey, token: "ak_live_9fK2mQ7xR4tW8zP1cV6bN3hJ5sL0dG", user: "user_keyholder")))
         XCTAssertEqual(key.status, 200)
         XCTAssertEqual(key.body["clerkUserId"]?.stringValue, "user_keyholder")

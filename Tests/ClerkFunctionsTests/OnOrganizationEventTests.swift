@@ -1,13 +1,14 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Store
 import TestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `onOrganizationEvent` (and `clerkWebhook`): organizations and memberships with the user rules: idempotent
@@ -69,23 +70,31 @@ final class OnOrganizationEventTests: XCTestCase {
 
         let types = try f.db.query("SELECT payload->>'type' AS t FROM outbox WHERE queue = 'organization-events' ORDER BY id")
             .map { try $0.decode("t", as: String.self) }
-        XCTAssertEqual(types, ["organization.created", "organizationMembership.created", "organization.updated",
-                               "organizationMembership.created", "organizationMembership.deleted", "organization.deleted"])
+        XCTAssertEqual(
+            types,
+            [
+                "organization.created", "organizationMembership.created", "organization.updated",
+                "organizationMembership.created", "organizationMembership.deleted", "organization.deleted"
+            ])
         let logs = f.logs
         XCTAssertTrue(logs.contains(#""type":"organizationMembership.deleted""#), logs)
         XCTAssertFalse(logs.contains("v1,"), "no signature in the logs")
     }
 
     func testClerkWebhookRoutesEveryOrganizationType() throws {
-        for name in ["organization.created", "organizationMembership.created", "organization.updated",
-                     "organizationMembership.updated", "organizationMembership.deleted", "organization.deleted"] {
+        for name in [
+            "organization.created", "organizationMembership.created", "organization.updated",
+            "organizationMembership.updated", "organizationMembership.deleted", "organization.deleted"
+        ] {
             let r = try f.invoke("clerkWebhook", f.signed(f.payload(name + ".json")))
             XCTAssertEqual(r.status, 200, name)
             XCTAssertEqual(r.body["status"]?.stringValue, "processed", name)
         }
         XCTAssertEqual(try f.count("organizations"), 2)
         XCTAssertEqual(try f.count("organization_memberships"), 2)
-        let types = try f.db.query("SELECT event_type FROM webhook_deliveries ORDER BY received_at").map { try $0.decode("event_type", as: String.self) }
+        let types = try f.db.query("SELECT event_type FROM webhook_deliveries ORDER BY received_at").map {
+            try $0.decode("event_type", as: String.self)
+        }
         XCTAssertEqual(types.count, 6)
     }
 
@@ -140,13 +149,18 @@ final class OnOrganizationEventTests: XCTestCase {
         XCTAssertNil(row["raw_id"], "the payload is erased")
         XCTAssertEqual(try membership("orgmem_a")?["deleted"], "true")
         XCTAssertEqual(try membership("orgmem_b")?["deleted"], "true")
-        XCTAssertEqual(try f.db.query("SELECT payload->>'membershipsDeleted' AS n FROM outbox WHERE payload->>'type' = 'organization.deleted'")
-            .first?.decode("n", as: String.self), "2")
+        XCTAssertEqual(
+            try f.db.query("SELECT payload->>'membershipsDeleted' AS n FROM outbox WHERE payload->>'type' = 'organization.deleted'")
+                .first?.decode("n", as: String.self), "2")
 
         let ghost = try f.invoke("onOrganizationEvent", f.signed(orgBody(type: "organization.updated", updatedAt: 9999, name: "Ghost")))
         XCTAssertEqual(ghost.body["status"]?.stringValue, "stale")
-        let again = try f.invoke("onOrganizationEvent", f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 9999,
-                                                                           type: "organizationMembership.updated")))
+        let again = try f.invoke(
+            "onOrganizationEvent",
+            f.signed(
+                memberBody(
+                    id: "orgmem_a", userId: "user_a", updatedAt: 9999,
+                    type: "organizationMembership.updated")))
         XCTAssertEqual(again.body["status"]?.stringValue, "stale")
         let newcomer = try f.invoke("onOrganizationEvent", f.signed(memberBody(id: "orgmem_c", userId: "user_c", updatedAt: 9999)))
         XCTAssertEqual(newcomer.body["status"]?.stringValue, "stale", "a deleted organization takes no new members")
@@ -167,24 +181,37 @@ final class OnOrganizationEventTests: XCTestCase {
 
     func testAnOlderMembershipUpdateIsStaleAndANewerOneChangesTheRole() throws {
         _ = try f.invoke("onOrganizationEvent", f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 2000, role: "org:admin")))
-        let old = try f.invoke("onOrganizationEvent", f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 1000,
-                                                                         role: "org:member", type: "organizationMembership.updated")))
+        let old = try f.invoke(
+            "onOrganizationEvent",
+            f.signed(
+                memberBody(
+                    id: "orgmem_a", userId: "user_a", updatedAt: 1000,
+                    role: "org:member", type: "organizationMembership.updated")))
         XCTAssertEqual(old.body["status"]?.stringValue, "stale")
         XCTAssertEqual(try membership("orgmem_a")?["role"], "org:admin")
-        let new = try f.invoke("onOrganizationEvent", f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 3000,
-                                                                         role: "org:member", type: "organizationMembership.updated")))
+        let new = try f.invoke(
+            "onOrganizationEvent",
+            f.signed(
+                memberBody(
+                    id: "orgmem_a", userId: "user_a", updatedAt: 3000,
+                    role: "org:member", type: "organizationMembership.updated")))
         XCTAssertEqual(new.body["status"]?.stringValue, "processed")
         XCTAssertEqual(try membership("orgmem_a")?["role"], "org:member")
-        XCTAssertEqual(try f.db.query("SELECT payload->>'previousRole' AS r FROM outbox WHERE payload->>'type' = 'organizationMembership.updated'")
-            .first?.decode("r", as: String.self), "org:admin")
+        XCTAssertEqual(
+            try f.db.query("SELECT payload->>'previousRole' AS r FROM outbox WHERE payload->>'type' = 'organizationMembership.updated'")
+                .first?.decode("r", as: String.self), "org:admin")
     }
 
     func testAMembershipChangeAfterItsDeletionIsStaleAndChangesNothing() throws {
         _ = try f.invoke("onOrganizationEvent", f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 1000)))
         _ = try f.invoke("onOrganizationEvent", f.signed(memberDeletedBody(id: "orgmem_a")))
         let events = try outboxCount()
-        let late = try f.invoke("onOrganizationEvent", f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 9000, role: "org:admin",
-                                                                          type: "organizationMembership.updated")))
+        let late = try f.invoke(
+            "onOrganizationEvent",
+            f.signed(
+                memberBody(
+                    id: "orgmem_a", userId: "user_a", updatedAt: 9000, role: "org:admin",
+                    type: "organizationMembership.updated")))
         XCTAssertEqual(late.body["status"]?.stringValue, "stale", "a deleted membership is a tombstone")
         let m = try XCTUnwrap(membership("orgmem_a"))
         XCTAssertEqual(m["deleted"], "true")
@@ -198,8 +225,12 @@ final class OnOrganizationEventTests: XCTestCase {
         // Only the organization's row says it is gone (its membership left live, by hand or by a restore): the
         // organization's tombstone alone keeps the membership from changing.
         try f.db.query("UPDATE organizations SET deleted_at = now() WHERE clerk_org_id = 'org_test'")
-        let late = try f.invoke("onOrganizationEvent", f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 9000, role: "org:admin",
-                                                                          type: "organizationMembership.updated")))
+        let late = try f.invoke(
+            "onOrganizationEvent",
+            f.signed(
+                memberBody(
+                    id: "orgmem_a", userId: "user_a", updatedAt: 9000, role: "org:admin",
+                    type: "organizationMembership.updated")))
         XCTAssertEqual(late.body["status"]?.stringValue, "stale")
         XCTAssertEqual(try membership("orgmem_a")?["role"], "org:member")
     }
@@ -261,11 +292,14 @@ final class OnOrganizationEventTests: XCTestCase {
         XCTAssertTrue(noId.body.serialized().contains("malformed_json"))
         let noOrg = try f.invoke("onOrganizationEvent", f.signed(Array(#"{"type":"organizationMembership.created","data":{"id":"orgmem_x"}}"#.utf8)))
         XCTAssertEqual(noOrg.status, 400)
-        let badTime = try f.invoke("onOrganizationEvent", f.signed(Array(#"{"type":"organization.updated","data":{"id":"org_x","updated_at":1.5e300}}"#.utf8)))
+        let badTime = try f.invoke(
+            "onOrganizationEvent", f.signed(Array(#"{"type":"organization.updated","data":{"id":"org_x","updated_at":1.5e300}}"#.utf8)))
         XCTAssertEqual(badTime.status, 400, "a timestamp that is not an Int64 is refused, not trapped")
         XCTAssertTrue(f.logs.contains("malformed_json"))
 
-        let nul = Array(#"{"type":"organization.created","timestamp":5,"data":{"id":"org_nul","name":"A\u0000cme","slug":"acme","public_metadata":{"k":"v\u0000"},"updated_at":5}}"#.utf8)
+        let nul = Array(
+            #"{"type":"organization.created","timestamp":5,"data":{"id":"org_nul","name":"A\u0000cme","slug":"acme","public_metadata":{"k":"v\u0000"},"updated_at":5}}"#
+                .utf8)
         let r = try f.invoke("onOrganizationEvent", f.signed(nul))
         XCTAssertEqual(r.status, 200, r.body.serialized())
         XCTAssertEqual(try organization("org_nul")?["name"], "Acme")
@@ -275,8 +309,12 @@ final class OnOrganizationEventTests: XCTestCase {
 
     func testAnUnsignedOrganizationEventIsRefused() throws {
         let body = orgBody(updatedAt: 1000)
-        let forged = WebhookEventBuilder.httpEvent(body: body, headers: ["svix-id": "msg_x", "svix-timestamp": "\(Clock.nowSeconds())",
-                                                                         "svix-signature": "v1,AAAA"])
+        let forged = WebhookEventBuilder.httpEvent(
+            body: body,
+            headers: [
+                "svix-id": "msg_x", "svix-timestamp": "\(Clock.nowSeconds())",
+                "svix-signature": "v1,AAAA"
+            ])
         let r = try f.invoke("onOrganizationEvent", forged)
         XCTAssertEqual(r.status, 401)
         XCTAssertEqual(try f.count("organizations"), 0)
@@ -288,8 +326,10 @@ final class OnOrganizationEventTests: XCTestCase {
     /// that every delivery's first write waits for, and lets go once all of them wait. Every process must end
     /// with exit code 0 and answer 200 (a 500 is a failure, whatever the database shows after); returns the
     /// answers' bodies in the order of `events`.
-    func runTogether(_ events: [[UInt8]], function: String = "onOrganizationEvent",
-                     file: StaticString = #filePath, line: UInt = #line) throws -> [JSONValue] {
+    func runTogether(
+        _ events: [[UInt8]], function: String = "onOrganizationEvent",
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> [JSONValue] {
         let gate = try LockGate(["LOCK TABLE webhook_deliveries IN EXCLUSIVE MODE"])
         let environment = childEnvironment(["DATABASE_URL": TestDatabase.url, "PROD_CLERK_WEBHOOK_SECRET": f.prodSecret])
         let processes = events.map { ChildProcess(invoke: function, event: $0, environment: environment) }
@@ -329,9 +369,11 @@ final class OnOrganizationEventTests: XCTestCase {
     }
 
     func testTwoProcessesRacingAMembershipAndItsOrganizationLinkThem() throws {
-        let answers = try runTogether([try f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 1000)),
-                                       try f.signed(orgBody(updatedAt: 1000)),
-                                       try f.signed(memberBody(id: "orgmem_b", userId: "user_b", updatedAt: 1000))])
+        let answers = try runTogether([
+            try f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 1000)),
+            try f.signed(orgBody(updatedAt: 1000)),
+            try f.signed(memberBody(id: "orgmem_b", userId: "user_b", updatedAt: 1000))
+        ])
         XCTAssertEqual(statuses(answers), ["processed", "processed", "processed"])
         let orgId = try XCTUnwrap(organization("org_test")?["id"])
         XCTAssertEqual(try membership("orgmem_a")?["organization_id"], orgId)
@@ -340,18 +382,24 @@ final class OnOrganizationEventTests: XCTestCase {
 
     func testTwoProcessesRacingAMembershipAndDeletingItsOrganizationLeaveNoLiveMembership() throws {
         _ = try f.invoke("onOrganizationEvent", f.signed(orgBody(updatedAt: 1000)))
-        let answers = try runTogether([try f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 1000)),
-                                       try f.signed(orgDeletedBody())])
+        let answers = try runTogether([
+            try f.signed(memberBody(id: "orgmem_a", userId: "user_a", updatedAt: 1000)),
+            try f.signed(orgDeletedBody())
+        ])
         // The membership is kept (deleted with its organization) when it came first, refused as stale after.
         XCTAssertTrue(["processed", "stale"].contains(statuses(answers)[0]), "\(answers)")
         XCTAssertEqual(statuses(answers)[1], "processed")
-        XCTAssertEqual(try f.db.query("SELECT count(*) AS n FROM organization_memberships WHERE deleted_at IS NULL")
-            .first?.decode("n", as: Int.self), 0)
+        XCTAssertEqual(
+            try f.db.query("SELECT count(*) AS n FROM organization_memberships WHERE deleted_at IS NULL")
+                .first?.decode("n", as: Int.self), 0)
     }
 
     func testTwoProcessesRacingAMembershipAndItsUserLinkThem() throws {
-        let answers = try runTogether([try f.signed(memberBody(id: "orgmem_a", userId: "user_test", updatedAt: 1000)),
-                                       try f.signed(f.userBody(type: "user.created", updatedAt: 1000))], function: "clerkWebhook")
+        let answers = try runTogether(
+            [
+                try f.signed(memberBody(id: "orgmem_a", userId: "user_test", updatedAt: 1000)),
+                try f.signed(f.userBody(type: "user.created", updatedAt: 1000))
+            ], function: "clerkWebhook")
         XCTAssertEqual(statuses(answers), ["processed", "processed"])
         let userId = try XCTUnwrap(f.user()?["id"])
         XCTAssertEqual(try membership("orgmem_a")?["user_id"], userId)
@@ -360,28 +408,37 @@ final class OnOrganizationEventTests: XCTestCase {
     // MARK: helpers
 
     func orgBody(type: String = "organization.created", id: String = "org_test", updatedAt: Int64, name: String = "Test Org") -> [UInt8] {
-        Array(#"""
+        Array(
+            #"""
             {"data":{"object":"organization","id":"\#(id)","name":"\#(name)","slug":"test-org","image_url":"https://img.clerk.com/o","public_metadata":{},"created_at":500,"updated_at":\#(updatedAt)},"object":"event","timestamp":\#(updatedAt + 50),"type":"\#(type)"}
             """#.utf8)
     }
 
     func orgDeletedBody(id: String = "org_test") -> [UInt8] {
-        Array(#"{"data":{"deleted":true,"id":"\#(id)","object":"organization","slug":"test-org"},"object":"event","timestamp":1738324800789,"type":"organization.deleted"}"#.utf8)
+        Array(
+            #"{"data":{"deleted":true,"id":"\#(id)","object":"organization","slug":"test-org"},"object":"event","timestamp":1738324800789,"type":"organization.deleted"}"#
+                .utf8)
     }
 
-    func memberBody(id: String, orgId: String = "org_test", userId: String, updatedAt: Int64, role: String = "org:member",
-                    type: String = "organizationMembership.created") -> [UInt8] {
-        Array(#"""
+    func memberBody(
+        id: String, orgId: String = "org_test", userId: String, updatedAt: Int64, role: String = "org:member",
+        type: String = "organizationMembership.created"
+    ) -> [UInt8] {
+        Array(
+            #"""
             {"data":{"object":"organization_membership","id":"\#(id)","role":"\#(role)","permissions":["org:sys_memberships:read"],"created_at":500,"updated_at":\#(updatedAt),"organization":{"object":"organization","id":"\#(orgId)","name":"Test Org","slug":"test-org","created_at":500,"updated_at":500},"public_user_data":{"user_id":"\#(userId)","identifier":"x@example.com"}},"object":"event","timestamp":\#(updatedAt + 50),"type":"\#(type)"}
             """#.utf8)
     }
 
     func memberDeletedBody(id: String) -> [UInt8] {
-        Array(#"{"data":{"deleted":true,"id":"\#(id)","object":"organization_membership"},"object":"event","timestamp":1738324800789,"type":"organizationMembership.deleted"}"#.utf8)
+        Array(
+            #"{"data":{"deleted":true,"id":"\#(id)","object":"organization_membership"},"object":"event","timestamp":1738324800789,"type":"organizationMembership.deleted"}"#
+                .utf8)
     }
 
     func organization(_ clerkId: String) throws -> [String: String]? {
-        let rows = try f.db.query("""
+        let rows = try f.db.query(
+            """
             SELECT id::text, name, slug, image_url, public_metadata::text, raw_payload->>'id' AS raw_id,
                    (extract(epoch FROM clerk_updated_at) * 1000)::bigint::text AS updated_ms, (deleted_at IS NOT NULL)::text AS deleted
               FROM organizations WHERE clerk_org_id = $1 AND environment = 'production'
@@ -395,7 +452,8 @@ final class OnOrganizationEventTests: XCTestCase {
     }
 
     func membership(_ clerkId: String) throws -> [String: String]? {
-        let rows = try f.db.query("""
+        let rows = try f.db.query(
+            """
             SELECT id::text, organization_id::text, user_id::text, clerk_org_id, clerk_user_id, role, permissions::text,
                    (deleted_at IS NOT NULL)::text AS deleted
               FROM organization_memberships WHERE clerk_membership_id = $1 AND environment = 'production'

@@ -1,7 +1,7 @@
-import JSON
-import LocalHosting
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import TestSupport
 import XCTest
 
@@ -30,7 +30,10 @@ final class OnUserCreatedTests: XCTestCase {
         XCTAssertEqual(raw["id"]?.stringValue, "user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF", "raw_payload is the event's data object")
         XCTAssertEqual(try f.db.query("SELECT tier FROM subscriptions").first?.decode("tier", as: String.self), "free")
         XCTAssertEqual(try f.db.query("SELECT api_calls FROM usage_metrics").first?.decode("api_calls", as: Int.self), 0)
-        let delivery = try XCTUnwrap(f.db.query("SELECT event_type, outcome, processed_at IS NOT NULL AS done FROM webhook_deliveries WHERE svix_id = 'msg_created_1' AND environment = 'production'").first)
+        let delivery = try XCTUnwrap(
+            f.db.query(
+                "SELECT event_type, outcome, processed_at IS NOT NULL AS done FROM webhook_deliveries WHERE svix_id = 'msg_created_1' AND environment = 'production'"
+            ).first)
         XCTAssertEqual(try delivery.decode("event_type", as: String.self), "user.created")
         XCTAssertEqual(try delivery.decode("outcome", as: String.self), "processed")
         XCTAssertEqual(try delivery.decode("done", as: Bool.self), true)
@@ -86,10 +89,12 @@ final class OnUserCreatedTests: XCTestCase {
         let rest: JSONValue = .object([
             "resource": .string("/webhooks/clerk/user-created"), "path": .string("/webhooks/clerk/user-created"),
             "httpMethod": .string("POST"),
-            "headers": .object(["Svix-Id": .string(h["svix-id"]!), "SVIX-TIMESTAMP": .string(h["svix-timestamp"]!),
-                                "Svix-Signature": .string(h["svix-signature"]!), "Content-Type": .string("application/json")]),
+            "headers": .object([
+                "Svix-Id": .string(h["svix-id"]!), "SVIX-TIMESTAMP": .string(h["svix-timestamp"]!),
+                "Svix-Signature": .string(h["svix-signature"]!), "Content-Type": .string("application/json")
+            ]),
             "requestContext": .object(["requestId": .string("r1")]),
-            "body": .string(Base64.encode(body)), "isBase64Encoded": .bool(true),
+            "body": .string(Base64.encode(body)), "isBase64Encoded": .bool(true)
         ])
         let r = try f.invoke("onUserCreated", Array(rest.serialized().utf8))
         XCTAssertEqual(r.status, 200, "\(r.body)")
@@ -115,7 +120,8 @@ final class OnUserCreatedTests: XCTestCase {
 
     func testAFailureMidwayLeavesNothingAndTheRetrySucceeds() throws {
         // A trigger that fails the last insert of the sync: everything before it must roll back.
-        try f.db.query("""
+        try f.db.query(
+            """
             CREATE OR REPLACE FUNCTION test_fail_usage() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN RAISE EXCEPTION 'injected failure'; END $$
             """)

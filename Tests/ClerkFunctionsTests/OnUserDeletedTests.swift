@@ -1,6 +1,6 @@
 import JSON
-import LocalHosting
 import LambdaRuntime
+import LocalHosting
 import TestSupport
 import XCTest
 

@@ -1,6 +1,6 @@
 import JSON
-import LocalHosting
 import LambdaRuntime
+import LocalHosting
 import TestSupport
 import XCTest
 
@@ -58,7 +58,8 @@ final class OnUserUpdatedTests: XCTestCase {
         XCTAssertEqual(user["first_name"], "Zo\u{E9}")
         XCTAssertEqual(user["updated_ms"], "3000")
         // jsonb keeps both too (it compares names by bytes): the raw payload is the user's as sent.
-        let stored = try f.db.query("""
+        let stored = try f.db.query(
+            """
             SELECT m ->> $1 AS composed, m ->> $2 AS decomposed, m ->> 'K' AS ascii, m ->> $3 AS kelvin,
                    (SELECT count(*) FROM jsonb_object_keys(m))::text AS names
               FROM (SELECT raw_payload -> 'unsafe_metadata' AS m FROM users WHERE clerk_user_id = 'user_test') u
@@ -83,8 +84,9 @@ final class OnUserUpdatedTests: XCTestCase {
         XCTAssertEqual(r.status, 200)
         XCTAssertEqual(r.body["status"]?.stringValue, "stale")
         XCTAssertEqual(try f.user(), before)
-        XCTAssertEqual(try f.db.query("SELECT outcome FROM webhook_deliveries ORDER BY received_at DESC LIMIT 1").first?
-            .decode("outcome", as: String.self), "stale")
+        XCTAssertEqual(
+            try f.db.query("SELECT outcome FROM webhook_deliveries ORDER BY received_at DESC LIMIT 1").first?
+                .decode("outcome", as: String.self), "stale")
     }
 
     func testAnUpdateBeforeTheCreateCreatesTheUserAndTheLateCreateIsStale() throws {

@@ -2,11 +2,13 @@ import ClerkFunctions
 import JSON
 import LambdaRuntime
 import LocalHosting
-@testable import Store
 import TestSupport
 import XCTest
+
+@testable import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `clerk-functions outbox requeue`: set-aside rows go back once their cause is fixed, and each key's consumers
@@ -28,8 +30,9 @@ final class OutboxRequeueTests: XCTestCase {
 
     /// `clerk-functions outbox requeue …` as an operator runs it.
     static func requeue(_ args: [String] = [], env: [String: String] = [:]) throws -> (code: Int32, out: String, err: String) {
-        let r = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: ["outbox", "requeue"] + args,
-                                   environment: childEnvironment(["DATABASE_URL": TestDatabase.url].merging(env) { $1 }))
+        let r = try Subprocess.run(
+            path: BuiltProducts.clerkFunctions, arguments: ["outbox", "requeue"] + args,
+            environment: childEnvironment(["DATABASE_URL": TestDatabase.url].merging(env) { $1 }))
         return (r.exit.code, r.stdout.text, r.stderr.text)
     }
 
@@ -37,7 +40,8 @@ final class OutboxRequeueTests: XCTestCase {
 
     /// Marks rows set aside as the relay did before topic and authorization errors counted as outages.
     func setAside(_ db: PostgresConnection, ids: [Int64], ago: String = "1 minute") throws {
-        try db.query("""
+        try db.query(
+            """
             UPDATE outbox SET set_aside_at = now() - $2::interval, last_error = 'kafka: Broker: Topic authorization failed'
              WHERE id = ANY($1::bigint[])
             """, ["{" + ids.map(String.init).joined(separator: ",") + "}", ago])
@@ -69,7 +73,8 @@ final class OutboxRequeueTests: XCTestCase {
     /// later published row of their key go back in place.
     func testRequeuedRowsGoOutAndEachKeyEndsInItsLastState() throws {
         let f = try fixture()
-        try f.db.query("""
+        try f.db.query(
+            """
             INSERT INTO outbox (queue, payload) VALUES
               ('api-key-mappings', '{"op":"set","key":"api_key:a","value":"user_1"}'),
               ('api-key-mappings', '{"op":"set","key":"api_key:b","value":"user_2"}'),
@@ -90,8 +95,9 @@ final class OutboxRequeueTests: XCTestCase {
         XCTAssertEqual(summary["requeued"], .object(["api-key-mappings": .number(2), "user-events": .number(1)]), r.out)
         XCTAssertEqual(summary["resent"], .object(["api-key-mappings": .number(1)]), "delete b again, after set b")
         XCTAssertEqual(try OutboxStore(connection: f.db).setAsideCount(), 0)
-        XCTAssertEqual(try ids(f.db, where: "published_at IS NULL").filter { $0 <= all[5] }, [all[3], all[5]],
-                       "rows with no later published row of their key go back in place")
+        XCTAssertEqual(
+            try ids(f.db, where: "published_at IS NULL").filter { $0 <= all[5] }, [all[3], all[5]],
+            "rows with no later published row of their key go back in place")
         XCTAssertEqual(try publish(f)["published"]?.doubleValue, 4)
         let keys = KafkaTestConsumer(topics: [prefix + "api-key-mappings"]).read(count: 6)
         XCTAssertEqual(finalState(keys), ["api_key:a": "delete", "api_key:b": "delete", "api_key:c": "set"])
@@ -103,7 +109,8 @@ final class OutboxRequeueTests: XCTestCase {
     /// batch published; a second requeue at the same time waits for the first and finds nothing left to do.
     func testRequeueWaitsForARunningRelayBatchAndASecondRequeueFindsNothingLeft() throws {
         f = try WebhookFixture()
-        try f.db.query("""
+        try f.db.query(
+            """
             INSERT INTO outbox (queue, payload) VALUES
               ('api-key-mappings', '{"op":"set","key":"api_key:w","value":"user_w"}'),
               ('api-key-mappings', '{"op":"delete","key":"api_key:w"}')
@@ -113,8 +120,9 @@ final class OutboxRequeueTests: XCTestCase {
         // A relay in the middle of a batch: it holds the lock and is sending `delete w`.
         let relay = try TestDatabase.connect()
         try relay.query("BEGIN")
-        XCTAssertEqual(try relay.query("SELECT pg_try_advisory_xact_lock($1) AS got", [OutboxStore.relayLockKey]).first?
-            .decode("got", as: Bool.self), true)
+        XCTAssertEqual(
+            try relay.query("SELECT pg_try_advisory_xact_lock($1) AS got", [OutboxStore.relayLockKey]).first?
+                .decode("got", as: Bool.self), true)
         let done = ConditionLock()
         nonisolated(unsafe) var results: [(code: Int32, out: String, err: String)] = []
         for _ in 0..<2 {
@@ -124,8 +132,10 @@ final class OutboxRequeueTests: XCTestCase {
                 done.broadcast()
             }
         }
-        let waiting = { try self.f.db.query("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-            .first?.decode("n", as: Int.self) ?? 0 }
+        let waiting = {
+            try self.f.db.query("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                .first?.decode("n", as: Int.self) ?? 0
+        }
         var polls = 0
         while try waiting() < 2 && polls < 3000 {
             polls += 1
@@ -140,8 +150,9 @@ final class OutboxRequeueTests: XCTestCase {
         XCTAssertEqual(summaries.compactMap { $0["requeued"]?["api-key-mappings"]?.doubleValue }, [1], "\(results.map(\.out))")
         XCTAssertEqual(summaries.compactMap { $0["resent"]?["api-key-mappings"]?.doubleValue }, [1], "\(results.map(\.out))")
         let pending = try f.db.query("SELECT payload->>'op' AS op FROM outbox WHERE published_at IS NULL ORDER BY id")
-        XCTAssertEqual(try pending.map { try $0.decode("op", as: String.self) }, ["set", "delete"],
-                       "the set, then the delete the relay published while the requeue waited")
+        XCTAssertEqual(
+            try pending.map { try $0.decode("op", as: String.self) }, ["set", "delete"],
+            "the set, then the delete the relay published while the requeue waited")
         XCTAssertEqual(try f.count("outbox"), 3)
     }
 
@@ -154,7 +165,8 @@ final class OutboxRequeueTests: XCTestCase {
         let keys = (0..<24).map { "api_key:r\($0)" }
         for n in 0..<6 {
             for k in keys {
-                try f.db.query("""
+                try f.db.query(
+                    """
                     INSERT INTO outbox (queue, payload) VALUES ('api-key-mappings',
                       jsonb_build_object('op', CASE WHEN $2::int % 2 = 0 THEN 'set' ELSE 'delete' END, 'key', $1::text, 'n', $2::int))
                     """, [k, n])
@@ -162,12 +174,16 @@ final class OutboxRequeueTests: XCTestCase {
         }
         let all = try ids(f.db, where: "true")
         try setAside(f.db, ids: all.filter { _ in rng.next() % 5 == 0 })
-        let env = childEnvironment(["DATABASE_URL": TestDatabase.url, "KAFKA_BROKERS": TestKafka.brokers,
-                                    "KAFKA_TOPIC_PREFIX": prefix, "OUTBOX_BATCH_SIZE": "7"])
+        let env = childEnvironment([
+            "DATABASE_URL": TestDatabase.url, "KAFKA_BROKERS": TestKafka.brokers,
+            "KAFKA_TOPIC_PREFIX": prefix, "OUTBOX_BATCH_SIZE": "7"
+        ])
         let done = ConditionLock()
         nonisolated(unsafe) var codes: [Int32] = []
-        let commands = [["invoke", "publishOutbox", "--event", "-"], ["outbox", "requeue"], ["invoke", "publishOutbox", "--event", "-"],
-                        ["outbox", "requeue"]]
+        let commands = [
+            ["invoke", "publishOutbox", "--event", "-"], ["outbox", "requeue"], ["invoke", "publishOutbox", "--event", "-"],
+            ["outbox", "requeue"]
+        ]
         for args in commands {
             Threads.detach {
                 let r = try? Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: args, environment: env, stdinBytes: Array("{}".utf8))
@@ -195,12 +211,14 @@ final class OutboxRequeueTests: XCTestCase {
     func countOutboxStatements(_ db: PostgresConnection) throws {
         try db.query("CREATE TABLE IF NOT EXISTS outbox_statements (tx bigint NOT NULL)")
         try db.query("TRUNCATE outbox_statements")
-        try db.query("""
+        try db.query(
+            """
             CREATE OR REPLACE FUNCTION outbox_statement_counted() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN INSERT INTO outbox_statements VALUES (txid_current()); RETURN NULL; END $$
             """)
         try db.query("DROP TRIGGER IF EXISTS outbox_statement_counted ON outbox")
-        try db.query("""
+        try db.query(
+            """
             CREATE TRIGGER outbox_statement_counted AFTER INSERT OR UPDATE ON outbox
               FOR EACH STATEMENT EXECUTE FUNCTION outbox_statement_counted()
             """)
@@ -213,8 +231,10 @@ final class OutboxRequeueTests: XCTestCase {
 
     /// The most statements writing `outbox` that one transaction ran since `countOutboxStatements`.
     func mostOutboxStatementsInOneTransaction(_ db: PostgresConnection) throws -> Int {
-        try XCTUnwrap(db.query("SELECT COALESCE(max(n), 0)::int AS n FROM (SELECT count(*) AS n FROM outbox_statements GROUP BY tx) t")
-            .first).decode("n", as: Int.self)
+        try XCTUnwrap(
+            db.query("SELECT COALESCE(max(n), 0)::int AS n FROM (SELECT count(*) AS n FROM outbox_statements GROUP BY tx) t")
+                .first
+        ).decode("n", as: Int.self)
     }
 
     /// A requeue over 20,000 later published rows of one key moves them in a few statements, whatever their number,
@@ -231,10 +251,12 @@ final class OutboxRequeueTests: XCTestCase {
             "jsonb_build_object('type', 'user.updated', 'clerkUserId', '\(who)', 'changed', jsonb_build_object('n', \(n)), 'n', \(n))"
         }
         // A row of each user, then later rows of the same user published meanwhile; user_small's row is set aside.
-        try db.query("INSERT INTO outbox (queue, payload) VALUES ('user-events', \(user("user_small", "0"))), ('user-events', \(user("user_big", "0")))")
+        try db.query(
+            "INSERT INTO outbox (queue, payload) VALUES ('user-events', \(user("user_small", "0"))), ('user-events', \(user("user_big", "0")))")
         try setAside(db, ids: try ids(db, where: "payload->>'clerkUserId' = 'user_small'"))
         try db.query("INSERT INTO outbox (queue, payload, published_at) VALUES ('user-events', \(user("user_small", "1")), now())")
-        try db.query("""
+        try db.query(
+            """
             INSERT INTO outbox (queue, payload, published_at)
             SELECT 'user-events', \(user("user_big", "g")), now() FROM generate_series(1, $1::int) g ORDER BY g
             """, [later])
@@ -249,8 +271,9 @@ final class OutboxRequeueTests: XCTestCase {
         let smallMs = (Clock.monotonicNs() - started) / 1_000_000
         XCTAssertEqual(small.code, 0, small.err)
         try db.query("UPDATE outbox SET published_at = now() WHERE payload->>'clerkUserId' = 'user_small'")
-        try db.query("UPDATE outbox SET set_aside_at = now(), published_at = NULL WHERE id = $1",
-                     [try XCTUnwrap(ids(db, where: "payload->>'clerkUserId' = 'user_big'").first)])
+        try db.query(
+            "UPDATE outbox SET set_aside_at = now(), published_at = NULL WHERE id = $1",
+            [try XCTUnwrap(ids(db, where: "payload->>'clerkUserId' = 'user_big'").first)])
         try db.query("TRUNCATE outbox_statements")
 
         // A writer beside the requeue: its own session, a row per transaction, alternately of the requeued user.
@@ -277,7 +300,10 @@ final class OutboxRequeueTests: XCTestCase {
                     lock.broadcast()
                 }
             } catch {
-                lock.withLock { writerError = "\(error)"; stop = true }
+                lock.withLock {
+                    writerError = "\(error)"
+                    stop = true
+                }
                 lock.broadcast()
             }
         }
@@ -297,12 +323,14 @@ final class OutboxRequeueTests: XCTestCase {
         XCTAssertEqual(summary["requeued"], .object(["user-events": .number(1)]), big.out)
         XCTAssertEqual(summary["resent"], .object(["user-events": .number(Double(later))]), "user events keep their whole history")
         let statements = try mostOutboxStatementsInOneTransaction(db)
-        print("requeue of 1 later row: \(smallMs) ms; of \(later) later rows: \(bigMs) ms in \(statements) statement(s) writing outbox; "
-              + "\(rows.count) rows written beside it, the longest waited \(rows.map(\.waitedMs).max() ?? 0) ms")
+        print(
+            "requeue of 1 later row: \(smallMs) ms; of \(later) later rows: \(bigMs) ms in \(statements) statement(s) writing outbox; "
+                + "\(rows.count) rows written beside it, the longest waited \(rows.map(\.waitedMs).max() ?? 0) ms")
         XCTAssertLessThanOrEqual(statements, 4, "a few statements, not one per row")
         let writtenBig = rows.enumerated().filter { $0.element.who == "user_big" }.map { later + $0.offset + 1 }
-        XCTAssertEqual(try sequence("user_big", "published_at IS NULL"), [0] + Array(1...later) + writtenBig,
-                       "the requeued row, its later rows again, then the rows written meanwhile: each once, in order")
+        XCTAssertEqual(
+            try sequence("user_big", "published_at IS NULL"), [0] + Array(1...later) + writtenBig,
+            "the requeued row, its later rows again, then the rows written meanwhile: each once, in order")
         XCTAssertEqual(try sequence("user_big", "published_at IS NOT NULL"), Array(1...later), "the published rows stay as they were")
         XCTAssertEqual(try OutboxStore(connection: db).setAsideCount(), 0)
     }
@@ -313,7 +341,8 @@ final class OutboxRequeueTests: XCTestCase {
     /// every later published row of theirs is written again, in order: a consumer folding them ends where it should.
     func testRequeueResendsAKeysLastMappingButEveryLaterEvent() throws {
         let f = try fixture()
-        try f.db.query("""
+        try f.db.query(
+            """
             INSERT INTO outbox (queue, payload) VALUES
               ('api-key-mappings', '{"op":"set","key":"api_key:e","value":"user_e","n":0}'),
               ('user-events', '{"type":"user.updated","clerkUserId":"user_e","changed":{"first_name":"A"},"n":0}'),
@@ -332,8 +361,12 @@ final class OutboxRequeueTests: XCTestCase {
         let r = try Self.requeue()
         XCTAssertEqual(r.code, 0, r.err)
         let summary = try JSONValue.parse(Array(r.out.utf8))
-        XCTAssertEqual(summary["resent"], .object(["api-key-mappings": .number(1), "user-events": .number(2),
-                                                   "organization-events": .number(2)]), r.out)
+        XCTAssertEqual(
+            summary["resent"],
+            .object([
+                "api-key-mappings": .number(1), "user-events": .number(2),
+                "organization-events": .number(2)
+            ]), r.out)
         let pending = try f.db.query("SELECT queue, (payload->>'n')::int AS n FROM outbox WHERE published_at IS NULL ORDER BY id")
         var byQueue: [String: [Int]] = [:]
         for row in pending { byQueue[try row.decode("queue", as: String.self), default: []].append(try row.decode("n", as: Int.self)) }

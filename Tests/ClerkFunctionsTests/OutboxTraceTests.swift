@@ -1,5 +1,5 @@
-import JSON
 import ClerkFunctions
+import JSON
 import Messaging
 import TestSupport
 import XCTest

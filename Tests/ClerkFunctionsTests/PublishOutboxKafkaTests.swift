@@ -1,13 +1,14 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Messaging
 import Store
 import TestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `publishOutbox` to Kafka, against a real Kafka-protocol broker: keyed, with headers, in per-key order, rows
@@ -34,7 +35,8 @@ final class PublishOutboxKafkaTests: XCTestCase {
     func insertInterleaved(_ f: WebhookFixture, users: [String], perUser: Int) throws {
         for n in 0..<perUser {
             for u in users {
-                try f.db.query("""
+                try f.db.query(
+                    """
                     INSERT INTO outbox (queue, payload) VALUES ('user-events',
                       jsonb_build_object('type', 'user.updated', 'clerkUserId', $1::text, 'n', $2::int))
                     """, [u, n])
@@ -71,13 +73,15 @@ final class PublishOutboxKafkaTests: XCTestCase {
         let ids = try f.db.query("SELECT id FROM outbox ORDER BY id").map { String(try $0.decode("id", as: Int64.self)) }
         XCTAssertEqual(records.map { $0.headers["outbox-id"] }, ids.map { Optional($0) })
         XCTAssertNotNil(records.first?.headers["trace-id"])
-        XCTAssertEqual(try JSONValue.parse(Array(records[1].value.utf8))["changed"], .object(["first_name": .string("Second")]),
-                       "the same JSON as on RabbitMQ")
+        XCTAssertEqual(
+            try JSONValue.parse(Array(records[1].value.utf8))["changed"], .object(["first_name": .string("Second")]),
+            "the same JSON as on RabbitMQ")
     }
 
     func testOrganizationEventsAndKeyMappingsAreKeyedByWhatTheyAreAbout() throws {
         let f = try fixture()
-        try f.db.query("""
+        try f.db.query(
+            """
             INSERT INTO outbox (queue, payload) VALUES
               ('organization-events', '{"type":"organizationMembership.created","clerkOrgId":"org_k","membershipId":"m1"}'),
               ('api-key-mappings', '{"op":"set","key":"api_key:abc","value":"user_k"}'),
@@ -96,7 +100,8 @@ final class PublishOutboxKafkaTests: XCTestCase {
     /// hold back the rows behind it; retrying it could never succeed.
     func testARowRefusedForGoodIsSetAsideAndTheRestGoOn() throws {
         let f = try fixture()
-        try f.db.query("""
+        try f.db.query(
+            """
             INSERT INTO outbox (queue, payload) VALUES
               ('user-events', '{"type":"user.updated","clerkUserId":"user_before"}'),
               ('user-events', jsonb_build_object('type', 'user.updated', 'clerkUserId', 'user_big', 'pad', repeat('x', 1200000))),
@@ -106,9 +111,12 @@ final class PublishOutboxKafkaTests: XCTestCase {
         XCTAssertEqual(out["published"]?.doubleValue, 2, out.serialized())
         XCTAssertEqual(out["setAside"]?.doubleValue, 1)
         XCTAssertEqual(try pending(f), 0, "nothing waits behind the refused row")
-        let kept = try XCTUnwrap(f.db.query("""
-            SELECT payload->>'clerkUserId' AS who, last_error FROM outbox WHERE set_aside_at IS NOT NULL
-            """).first)
+        let kept = try XCTUnwrap(
+            f.db.query(
+                """
+                SELECT payload->>'clerkUserId' AS who, last_error FROM outbox WHERE set_aside_at IS NOT NULL
+                """
+            ).first)
         XCTAssertEqual(try kept.decode("who", as: String.self), "user_big")
         XCTAssertTrue(try kept.decode("last_error", as: String.self).lowercased().contains("too large"))
         XCTAssertEqual(try OutboxStore(connection: f.db).setAsideCount(), 1)
@@ -124,12 +132,14 @@ final class PublishOutboxKafkaTests: XCTestCase {
         try TestKafka.createTopic(prefix + "user-events", config: ["max.message.bytes": "4000"])
         let f = try fixture()
         try insertInterleaved(f, users: ["user_a"], perUser: 5)
-        try f.db.query("""
+        try f.db.query(
+            """
             INSERT INTO outbox (queue, payload) VALUES
               ('user-events', jsonb_build_object('type', 'user.updated', 'clerkUserId', 'user_big', 'pad', repeat('x', 6000)))
             """)
         for n in 5..<10 {
-            try f.db.query("""
+            try f.db.query(
+                """
                 INSERT INTO outbox (queue, payload) VALUES ('user-events',
                   jsonb_build_object('type', 'user.updated', 'clerkUserId', 'user_a', 'n', $1::int))
                 """, [n])
@@ -173,7 +183,8 @@ final class PublishOutboxKafkaTests: XCTestCase {
         // librdkafka closes a record batch at 1 MB (batch.size): the three sets of 330 kB make the first batch, over
         // the topic's limit together though each fits alone; `set n` (50 kB) no longer fits it and opens the second,
         // which `delete k` joins, under the limit.
-        try f.db.query("""
+        try f.db.query(
+            """
             INSERT INTO outbox (queue, payload) VALUES
               ('api-key-mappings', jsonb_build_object('op', 'set', 'key', 'api_key:k', 'value', 'user_k', 'pad', repeat('k', 330000))),
               ('api-key-mappings', jsonb_build_object('op', 'set', 'key', 'api_key:l', 'value', 'user_l', 'pad', repeat('l', 330000))),
@@ -189,8 +200,12 @@ final class PublishOutboxKafkaTests: XCTestCase {
         for r in records { final[r.key ?? "-"] = r.headers["event-type"] ?? "-" }
         print("first deliveries: \(keyed(records)); publishOutbox: \(out.serialized())")
         XCTAssertEqual(final["api_key:k"], "api-key.delete", "the revoked key ends deleted: \(keyed(records))")
-        XCTAssertEqual(final, ["api_key:k": "api-key.delete", "api_key:l": "api-key.set", "api_key:m": "api-key.set",
-                               "api_key:n": "api-key.set"], keyed(records).joined(separator: ", "))
+        XCTAssertEqual(
+            final,
+            [
+                "api_key:k": "api-key.delete", "api_key:l": "api-key.set", "api_key:m": "api-key.set",
+                "api_key:n": "api-key.set"
+            ], keyed(records).joined(separator: ", "))
         XCTAssertEqual(out["setAside"]?.doubleValue, 1, out.serialized())
         XCTAssertEqual(try pending(f), 0, out.serialized())
         let aside = try f.db.query("SELECT payload->>'key' AS key, last_error FROM outbox WHERE set_aside_at IS NOT NULL ORDER BY id")
@@ -215,7 +230,8 @@ final class PublishOutboxKafkaTests: XCTestCase {
         let proxy = try KafkaACLProxy(target: TestKafka.brokers)
         proxy.deny([prefix + "api-key-mappings"])
         let f = try fixture(["KAFKA_BROKERS": proxy.brokers, "KAFKA_TIMEOUT_MS": "2000", "OUTBOX_BATCH_SIZE": "3"])
-        try f.db.query("""
+        try f.db.query(
+            """
             INSERT INTO outbox (queue, payload) VALUES
               ('user-events', '{"type":"user.updated","clerkUserId":"user_1","n":0}'),
               ('api-key-mappings', '{"op":"set","key":"api_key:a","value":"user_1"}'),
@@ -248,8 +264,9 @@ final class PublishOutboxKafkaTests: XCTestCase {
             _ = try? publish(f)
         }
         XCTAssertEqual(try pending(f), 0, "published after \(attempts) relay(s) once the ACL was fixed")
-        XCTAssertEqual(keyed(deduped(KafkaTestConsumer(topics: [prefix + "api-key-mappings"]).read(count: 4))),
-                       ["api_key:a/api-key.set", "api_key:b/api-key.set", "api_key:a/api-key.delete", "api_key:b/api-key.delete"])
+        XCTAssertEqual(
+            keyed(deduped(KafkaTestConsumer(topics: [prefix + "api-key-mappings"]).read(count: 4))),
+            ["api_key:a/api-key.set", "api_key:b/api-key.set", "api_key:a/api-key.delete", "api_key:b/api-key.delete"])
         let users = deduped(KafkaTestConsumer(topics: [prefix + "user-events"]).read(count: 3))
         XCTAssertEqual(try numbers(users), [0, 1, 2])
         XCTAssertEqual(proxy.unreadable, 0, "the proxy read every Metadata answer")
@@ -346,8 +363,10 @@ final class PublishOutboxKafkaTests: XCTestCase {
     func testAFailedAuthenticationIsNamedAndRowsStayPending() throws {
         // The test broker speaks SASL but not SCRAM: the handshake fails as a wrong password does on MSK.
         let password = "not-the-password-\(getpid())"
-        let f = try fixture(["KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
-                             "KAFKA_USERNAME": "relay", "KAFKA_PASSWORD": password, "KAFKA_TIMEOUT_MS": "1000"])
+        let f = try fixture([
+            "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+            "KAFKA_USERNAME": "relay", "KAFKA_PASSWORD": password, "KAFKA_TIMEOUT_MS": "1000"
+        ])
         try insertInterleaved(f, users: ["user_auth"], perUser: 2)
         XCTAssertThrowsError(try publish(f)) { error in
             XCTAssertTrue("\(error)".contains("SASL authentication"), "\(error)")
@@ -358,11 +377,17 @@ final class PublishOutboxKafkaTests: XCTestCase {
     }
 
     func testSettingsThatCannotWorkAreInitErrors() throws {
-        for (extra, variable) in [(["KAFKA_SECURITY_PROTOCOL": "TLS"], "KAFKA_SECURITY_PROTOCOL"),
-                                  (["KAFKA_SECURITY_PROTOCOL": "SASL_SSL"], "KAFKA_USERNAME"),
-                                  (["KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "GSSAPI",
-                                    "KAFKA_USERNAME": "u", "KAFKA_PASSWORD": "p"], "KAFKA_SASL_MECHANISM"),
-                                  (["KAFKA_TIMEOUT_MS": "0"], "KAFKA_TIMEOUT_MS")] {
+        for (extra, variable) in [
+            (["KAFKA_SECURITY_PROTOCOL": "TLS"], "KAFKA_SECURITY_PROTOCOL"),
+            (["KAFKA_SECURITY_PROTOCOL": "SASL_SSL"], "KAFKA_USERNAME"),
+            (
+                [
+                    "KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "GSSAPI",
+                    "KAFKA_USERNAME": "u", "KAFKA_PASSWORD": "p"
+                ], "KAFKA_SASL_MECHANISM"
+            ),
+            (["KAFKA_TIMEOUT_MS": "0"], "KAFKA_TIMEOUT_MS")
+        ] {
             let f = try fixture(extra)
             XCTAssertThrowsError(try publish(f)) { error in
                 XCTAssertTrue("\(error)".contains(variable), "\(extra): \(error)")
@@ -379,8 +404,10 @@ final class PublishOutboxKafkaTests: XCTestCase {
         let f = try fixture(["OUTBOX_BATCH_SIZE": "25"])
         let users = (0..<4).map { "user_p\($0)" }
         try insertInterleaved(f, users: users, perUser: 100)
-        let env = childEnvironment(["DATABASE_URL": TestDatabase.url, "KAFKA_BROKERS": TestKafka.brokers,
-                                    "KAFKA_TOPIC_PREFIX": prefix, "OUTBOX_BATCH_SIZE": "25"])
+        let env = childEnvironment([
+            "DATABASE_URL": TestDatabase.url, "KAFKA_BROKERS": TestKafka.brokers,
+            "KAFKA_TOPIC_PREFIX": prefix, "OUTBOX_BATCH_SIZE": "25"
+        ])
         let answers = try relaysHeldTogether(2, db: f.db) { ChildProcess(invoke: "publishOutbox", event: Array("{}".utf8), environment: env) }
         let published = answers.filter { $0["relay"] == nil }
         XCTAssertEqual(published.count, 1, "one relay publishes: \(answers)")

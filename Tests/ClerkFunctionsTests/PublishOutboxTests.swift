@@ -1,8 +1,8 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Messaging
 import Store
 import TestSupport
@@ -14,7 +14,10 @@ final class PublishOutboxTests: XCTestCase {
     var consumer: AMQPPublisher!
 
     // XCTest keeps every test case alive until the run ends: release its connections and servers now.
-    override func tearDown() { f = nil; consumer = nil }
+    override func tearDown() {
+        f = nil
+        consumer = nil
+    }
 
     override func setUpWithError() throws {
         f = try WebhookFixture(extra: ["RABBITMQ_URL": TestBroker.url])
@@ -77,7 +80,8 @@ final class PublishOutboxTests: XCTestCase {
         let users = (0..<4).map { "user_c\($0)" }
         for n in 0..<150 {
             for u in users {
-                try f.db.query("""
+                try f.db.query(
+                    """
                     INSERT INTO outbox (queue, payload) VALUES ('user-events', jsonb_build_object('clerkUserId', $1::text, 'n', $2::int))
                     """, [u, n])
             }
@@ -86,16 +90,18 @@ final class PublishOutboxTests: XCTestCase {
         let env = childEnvironment(["DATABASE_URL": TestDatabase.url, "RABBITMQ_URL": TestBroker.url, "OUTBOX_BATCH_SIZE": "50"])
         let answers = try relaysHeldTogether(3, db: f.db) { ChildProcess(invoke: "publishOutbox", event: Array("{}".utf8), environment: env) }
         let published = answers.filter { $0["relay"] == nil }
-        XCTAssertEqual(published, [.object(["published": .number(Double(total)), "pending": .number(0), "destinations": .string("rabbitmq")])],
-                       "one relay publishes every row: \(answers)")
+        XCTAssertEqual(
+            published, [.object(["published": .number(Double(total)), "pending": .number(0), "destinations": .string("rabbitmq")])],
+            "one relay publishes every row: \(answers)")
         let busy = answers.filter { $0["relay"]?.stringValue == "busy" }
         XCTAssertEqual(busy.map { $0["published"]?.doubleValue }, [0, 0], "the others find the outbox held and send nothing: \(answers)")
         let received = try drain("user-events").map { m in
             (try XCTUnwrap(m["clerkUserId"]?.stringValue, "\(m)"), Int(try XCTUnwrap(m["n"]?.doubleValue, "\(m)")))
         }
         XCTAssertEqual(received.count, total, "every row once")
-        XCTAssertEqual(received.map { "\($0.0)#\($0.1)" }, (0..<150).flatMap { n in users.map { "\($0)#\(n)" } },
-                       "once each, in the order written")
+        XCTAssertEqual(
+            received.map { "\($0.0)#\($0.1)" }, (0..<150).flatMap { n in users.map { "\($0)#\(n)" } },
+            "once each, in the order written")
         XCTAssertEqual(try pending(), 0)
     }
 
@@ -117,7 +123,8 @@ final class PublishOutboxTests: XCTestCase {
 
     func testTwoRelaysOneStalledMidBatchKeepEachKeysOrder() throws {
         // An API key's mapping is set, then (its delivery retried) deleted; a user event sits between them.
-        try f.db.query("""
+        try f.db.query(
+            """
             INSERT INTO outbox (queue, payload) VALUES
               ('api-key-mappings', '{"op":"set","key":"api_key:k1","value":"user_1"}'),
               ('user-events', '{"n":1}'),
@@ -125,8 +132,10 @@ final class PublishOutboxTests: XCTestCase {
             """)
         // Relay A, in its own process, reads the first two rows and stalls publishing them.
         let proxy = try StallingBrokerProxy(target: TestBroker.url)
-        let a = RelayProcess(["DATABASE_URL": TestDatabase.url, "RABBITMQ_URL": proxy.url, "OUTBOX_BATCH_SIZE": "2",
-                              "RABBITMQ_TIMEOUT_MS": "30000"])
+        let a = RelayProcess([
+            "DATABASE_URL": TestDatabase.url, "RABBITMQ_URL": proxy.url, "OUTBOX_BATCH_SIZE": "2",
+            "RABBITMQ_TIMEOUT_MS": "30000"
+        ])
         XCTAssertTrue(proxy.waitUntilStalled(), "relay A is publishing its batch")
         // Relay B (the schedule, or a webhook's own publication) runs meanwhile, in another process.
         let b = try RelayProcess(["DATABASE_URL": TestDatabase.url, "RABBITMQ_URL": TestBroker.url]).answer()
@@ -153,7 +162,9 @@ final class PublishOutboxTests: XCTestCase {
 final class BrokerOutageTests: XCTestCase {
     func testTheBrokerGoesAwayAndComesBack() throws {
         // It stops and restarts its broker: never one given from outside, and never something else in its place.
-        let script = try XCTUnwrap(Environment.process()["CLERK_LOCAL_RABBITMQ"], """
+        let script = try XCTUnwrap(
+            Environment.process()["CLERK_LOCAL_RABBITMQ"],
+            """
             this test pauses and resumes its RabbitMQ node, and RABBITMQ_URL was given from outside (CLERK_LOCAL_RABBITMQ \
             is not set): run it with RABBITMQ_URL unset under scripts/with-broker.sh (make test does), which starts a private node
             """)
@@ -180,8 +191,9 @@ final class BrokerOutageTests: XCTestCase {
         XCTAssertEqual(try OutboxStore(connection: f.db).pendingCount(), 40, "nothing lost while the broker is away")
         try broker("resume")
 
-        XCTAssertEqual(try JSONValue.parse(f.harness.invoke("publishOutbox", event: Array("{}".utf8)))["published"]?.doubleValue, 40,
-                       "the warm relay reconnects by itself")
+        XCTAssertEqual(
+            try JSONValue.parse(f.harness.invoke("publishOutbox", event: Array("{}".utf8)))["published"]?.doubleValue, 40,
+            "the warm relay reconnects by itself")
         while let b = try consumer.get("user-events") { received.append(Int(try JSONValue.parse(b)["n"]?.doubleValue ?? -1)) }
         XCTAssertEqual(received, Array(0..<80), "every message once, in order")
         XCTAssertEqual(try OutboxStore(connection: f.db).pendingCount(), 0)

@@ -1,12 +1,13 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import TestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The user handlers fed by SQS and Amazon MQ: partial batch failures, signatures when present or required.
@@ -21,12 +22,15 @@ final class QueueEventsTests: XCTestCase {
         let records: [JSONValue] = try messages.map { m in
             var attributes = JSONObject()
             if let secret = m.signedWith {
-                let h = WebhookSigner(secret: try WebhookSecret(secret)).headers(id: "msg_\(m.id)", timestamp: Clock.nowSeconds() - 3600, body: m.body)
+                let h = WebhookSigner(secret: try WebhookSecret(secret)).headers(
+                    id: "msg_\(m.id)", timestamp: Clock.nowSeconds() - 3600, body: m.body)
                 for (k, v) in h { attributes[k] = .object(["stringValue": .string(v), "dataType": .string("String")]) }
             }
-            return .object(["messageId": .string(m.id), "receiptHandle": .string("rh"), "body": .string(String(decoding: m.body, as: UTF8.self)),
-                            "attributes": .object([:]), "messageAttributes": .object(attributes), "md5OfBody": .string(""),
-                            "eventSource": .string("aws:sqs"), "eventSourceARN": .string("arn:aws:sqs:us-east-1:1:clerk"), "awsRegion": .string("us-east-1")])
+            return .object([
+                "messageId": .string(m.id), "receiptHandle": .string("rh"), "body": .string(String(decoding: m.body, as: UTF8.self)),
+                "attributes": .object([:]), "messageAttributes": .object(attributes), "md5OfBody": .string(""),
+                "eventSource": .string("aws:sqs"), "eventSourceARN": .string("arn:aws:sqs:us-east-1:1:clerk"), "awsRegion": .string("us-east-1")
+            ])
         }
         return Array(JSONValue.object(["Records": .array(records)]).serialized().utf8)
     }
@@ -39,12 +43,19 @@ final class QueueEventsTests: XCTestCase {
                 // Amazon MQ hands AMQP string headers over as byte arrays.
                 for (k, v) in h { headers[k] = .object(["bytes": .array(v.utf8.map { .number(Double($0)) })]) }
             }
-            return .object(["basicProperties": .object(["contentType": .string("application/json"), "deliveryMode": .number(2),
-                                                        "headers": .object(headers), "messageId": .string(m.id)]),
-                            "redelivered": .bool(false), "data": .string(Base64.encode(m.body))])
+            return .object([
+                "basicProperties": .object([
+                    "contentType": .string("application/json"), "deliveryMode": .number(2),
+                    "headers": .object(headers), "messageId": .string(m.id)
+                ]),
+                "redelivered": .bool(false), "data": .string(Base64.encode(m.body))
+            ])
         }
-        return Array(JSONValue.object(["eventSource": .string("aws:rmq"), "eventSourceArn": .string("arn:aws:mq:us-east-1:1:broker:b"),
-                                       "rmqMessagesByQueue": .object(["clerk-events::/": .array(list)])]).serialized().utf8)
+        return Array(
+            JSONValue.object([
+                "eventSource": .string("aws:rmq"), "eventSourceArn": .string("arn:aws:mq:us-east-1:1:broker:b"),
+                "rmqMessagesByQueue": .object(["clerk-events::/": .array(list)])
+            ]).serialized().utf8)
     }
 
     func users() throws -> Int { try f.count("users") }
@@ -101,10 +112,15 @@ final class QueueEventsTests: XCTestCase {
 
     func testQueuedNULIsRemovedAndADataErrorIsRecordedNotRetried() throws {
         let withNUL = f.userBody(type: "user.created", id: "user_qn", updatedAt: 1, firstName: "Ada\\u0000X")
-        let outOfRange = Array(String(decoding: f.userBody(type: "user.created", id: "user_qr", updatedAt: 1), as: UTF8.self)
-            .replacingOccurrences(of: "1735732800123", with: "9223372036854775807").utf8)
-        let out = try JSONValue.parse(f.harness.invoke("onUserCreated", event: sqs([
-            ("n1", withNUL, f.prodSecret), ("d1", outOfRange, f.prodSecret)])))
+        let outOfRange = Array(
+            String(decoding: f.userBody(type: "user.created", id: "user_qr", updatedAt: 1), as: UTF8.self)
+                .replacingOccurrences(of: "1735732800123", with: "9223372036854775807").utf8)
+        let out = try JSONValue.parse(
+            f.harness.invoke(
+                "onUserCreated",
+                event: sqs([
+                    ("n1", withNUL, f.prodSecret), ("d1", outOfRange, f.prodSecret)
+                ])))
         XCTAssertEqual(out["batchItemFailures"], .array([]), "a data error would fail again: recorded, not returned to the queue")
         XCTAssertEqual(try f.user("user_qn")?["first_name"], "AdaX")
         XCTAssertNil(try f.user("user_qr"))
@@ -121,10 +137,19 @@ final class QueueEventsTests: XCTestCase {
         let body = open.userBody(type: "user.created", id: "user_long", updatedAt: 1)
         let event = JSONValue.object([
             "eventSource": .string("aws:rmq"), "eventSourceArn": .string("arn:aws:mq:us-east-1:1:broker:b"),
-            "rmqMessagesByQueue": .object(["clerk-events::/": .array([.object([
-                "basicProperties": .object(["messageId": .string("long-1"), "headers": .object([
-                    "svix-id": .object(["bytes": .array(Array(repeating: .number(120), count: 3000))])])]),
-                "redelivered": .bool(false), "data": .string(Base64.encode(body))])])]),
+            "rmqMessagesByQueue": .object([
+                "clerk-events::/": .array([
+                    .object([
+                        "basicProperties": .object([
+                            "messageId": .string("long-1"),
+                            "headers": .object([
+                                "svix-id": .object(["bytes": .array(Array(repeating: .number(120), count: 3000))])
+                            ])
+                        ]),
+                        "redelivered": .bool(false), "data": .string(Base64.encode(body))
+                    ])
+                ])
+            ])
         ])
         let out = try JSONValue.parse(open.harness.invoke("clerkWebhook", event: Array(event.serialized().utf8)))
         XCTAssertEqual(out["rejected"]?.doubleValue, 1)
@@ -136,14 +161,21 @@ final class QueueEventsTests: XCTestCase {
 
     func testTurningTheSignatureCheckOffIsExplicitAndLogged() throws {
         let open = try WebhookFixture(extra: ["CLERK_QUEUE_REQUIRE_SIGNATURE": "false"])
-        let out = try JSONValue.parse(open.harness.invoke("onUserCreated", event: sqs([
-            ("m1", open.userBody(type: "user.created", id: "user_q1", updatedAt: 1), nil)])))
+        let out = try JSONValue.parse(
+            open.harness.invoke(
+                "onUserCreated",
+                event: sqs([
+                    ("m1", open.userBody(type: "user.created", id: "user_q1", updatedAt: 1), nil)
+                ])))
         XCTAssertEqual(out["batchItemFailures"], .array([]))
         XCTAssertTrue(open.logs.contains("CLERK_QUEUE_REQUIRE_SIGNATURE=false"), "said once, at init")
         for typo in ["flase", "maybe"] {
-            let harness = LocalHarness(registry: Functions.registry, environment: Environment([
-                "DATABASE_URL": TestDatabase.url, "PROD_CLERK_WEBHOOK_SECRET": f.prodSecret, "CLERK_QUEUE_REQUIRE_SIGNATURE": typo]),
-                                       logger: Logger(level: .error))
+            let harness = LocalHarness(
+                registry: Functions.registry,
+                environment: Environment([
+                    "DATABASE_URL": TestDatabase.url, "PROD_CLERK_WEBHOOK_SECRET": f.prodSecret, "CLERK_QUEUE_REQUIRE_SIGNATURE": typo
+                ]),
+                logger: Logger(level: .error))
             XCTAssertThrowsError(try harness.invoke("onUserCreated", event: sqs([("m2", f.userBody(updatedAt: 1), nil)]))) { error in
                 guard case .initFailed(let object)? = error as? HarnessError else { return XCTFail("\(error)") }
                 XCTAssertTrue(object.errorMessage.contains("CLERK_QUEUE_REQUIRE_SIGNATURE"), object.errorMessage)
@@ -154,40 +186,59 @@ final class QueueEventsTests: XCTestCase {
     func testSQSReportsOnlyTheFailedMessages() throws {
         // Unsigned messages are accepted here only because the check is explicitly off.
         f = try WebhookFixture(extra: ["CLERK_QUEUE_REQUIRE_SIGNATURE": "false"])
-        let out = try JSONValue.parse(f.harness.invoke("onUserCreated", event: sqs([
-            ("m1", f.userBody(type: "user.created", id: "user_q1", updatedAt: 1), f.prodSecret),
-            ("m2", Array("{not json".utf8), nil),
-            ("m3", f.userBody(type: "user.created", id: "user_q2", updatedAt: 1), nil),
-        ])))
+        let out = try JSONValue.parse(
+            f.harness.invoke(
+                "onUserCreated",
+                event: sqs([
+                    ("m1", f.userBody(type: "user.created", id: "user_q1", updatedAt: 1), f.prodSecret),
+                    ("m2", Array("{not json".utf8), nil),
+                    ("m3", f.userBody(type: "user.created", id: "user_q2", updatedAt: 1), nil)
+                ])))
         XCTAssertEqual(out, .object(["batchItemFailures": .array([.object(["itemIdentifier": .string("m2")])])]))
         XCTAssertEqual(try users(), 2)
         XCTAssertNotNil(try f.user("user_q1"), "signed: verified even an hour after it was signed")
-        XCTAssertEqual(try f.db.query("SELECT svix_id FROM webhook_deliveries WHERE clerk_user_id = 'user_q1'").first?.decode("svix_id", as: String.self),
-                       "msg_m1", "the Svix id is the delivery id when present")
+        XCTAssertEqual(
+            try f.db.query("SELECT svix_id FROM webhook_deliveries WHERE clerk_user_id = 'user_q1'").first?.decode("svix_id", as: String.self),
+            "msg_m1", "the Svix id is the delivery id when present")
         // Redelivery of the unsigned message: deduplicated by its queue message id.
-        let again = try JSONValue.parse(f.harness.invoke("onUserCreated", event: sqs([
-            ("m3", f.userBody(type: "user.created", id: "user_q2", updatedAt: 1), nil)])))
+        let again = try JSONValue.parse(
+            f.harness.invoke(
+                "onUserCreated",
+                event: sqs([
+                    ("m3", f.userBody(type: "user.created", id: "user_q2", updatedAt: 1), nil)
+                ])))
         XCTAssertEqual(again["batchItemFailures"], .array([]))
         XCTAssertEqual(try f.count("webhook_deliveries"), 2)
     }
 
     func testSQSWithABadSignatureOrAMissingRequiredOneFails() throws {
-        let bad = try JSONValue.parse(f.harness.invoke("onUserCreated", event: sqs([
-            ("m1", f.userBody(type: "user.created", updatedAt: 1), WebhookSigner.newSecret())])))
+        let bad = try JSONValue.parse(
+            f.harness.invoke(
+                "onUserCreated",
+                event: sqs([
+                    ("m1", f.userBody(type: "user.created", updatedAt: 1), WebhookSigner.newSecret())
+                ])))
         XCTAssertEqual(bad["batchItemFailures"], .array([.object(["itemIdentifier": .string("m1")])]))
         let strict = try WebhookFixture(extra: ["CLERK_QUEUE_REQUIRE_SIGNATURE": "true"])
-        let unsigned = try JSONValue.parse(strict.harness.invoke("onUserCreated", event: sqs([
-            ("m2", strict.userBody(type: "user.created", updatedAt: 1), nil)])))
+        let unsigned = try JSONValue.parse(
+            strict.harness.invoke(
+                "onUserCreated",
+                event: sqs([
+                    ("m2", strict.userBody(type: "user.created", updatedAt: 1), nil)
+                ])))
         XCTAssertEqual(unsigned["batchItemFailures"], .array([.object(["itemIdentifier": .string("m2")])]))
         XCTAssertTrue(strict.logs.contains("\"reason\":\"signature_required\""))
         XCTAssertEqual(try users(), 0)
     }
 
     func testAmazonMQKeepsRejectsAndAppliesTheRest() throws {
-        let out = try JSONValue.parse(f.harness.invoke("clerkWebhook", event: rmq([
-            ("r1", f.userBody(type: "user.created", id: "user_r1", updatedAt: 1), f.devSecret),
-            ("r2", f.userBody(type: "user.created", id: "user_r2", updatedAt: 1), WebhookSigner.newSecret()),
-        ])))
+        let out = try JSONValue.parse(
+            f.harness.invoke(
+                "clerkWebhook",
+                event: rmq([
+                    ("r1", f.userBody(type: "user.created", id: "user_r1", updatedAt: 1), f.devSecret),
+                    ("r2", f.userBody(type: "user.created", id: "user_r2", updatedAt: 1), WebhookSigner.newSecret())
+                ])))
         XCTAssertEqual(out["applied"]?.doubleValue, 1)
         XCTAssertEqual(out["rejected"]?.doubleValue, 1)
         XCTAssertNotNil(try f.user("user_r1", environment: "development"), "the secret that matched decides the environment")
@@ -200,11 +251,13 @@ final class QueueEventsTests: XCTestCase {
     /// One EMF line per batch counts what happened to its messages, by source.
     func testABatchCountsItsOutcomesInEmbeddedMetricFormat() throws {
         let lines = try queueMetrics {
-            _ = try f.harness.invoke("clerkWebhook", event: rmq([
-                ("m1", f.userBody(type: "user.created", id: "user_m1", updatedAt: 1), f.devSecret),
-                ("m2", f.userBody(type: "user.created", id: "user_m2", updatedAt: 1), WebhookSigner.newSecret()),
-                ("m3", f.userBody(type: "user.created", id: "user_m3", updatedAt: 1), f.prodSecret),
-            ]))
+            _ = try f.harness.invoke(
+                "clerkWebhook",
+                event: rmq([
+                    ("m1", f.userBody(type: "user.created", id: "user_m1", updatedAt: 1), f.devSecret),
+                    ("m2", f.userBody(type: "user.created", id: "user_m2", updatedAt: 1), WebhookSigner.newSecret()),
+                    ("m3", f.userBody(type: "user.created", id: "user_m3", updatedAt: 1), f.prodSecret)
+                ]))
             _ = try f.harness.invoke("clerkWebhook", event: sqs([("s1", f.userBody(type: "user.created", id: "user_s1", updatedAt: 1), nil)]))
         }
         XCTAssertEqual(lines.count, 2)
@@ -221,7 +274,8 @@ final class QueueEventsTests: XCTestCase {
     /// retried, not as rejected. Before, it counted as QueueRejected (an alarm looking for set-aside messages found
     /// none) and QueueRetried stayed 0 while the broker redelivered the batch in a loop.
     func testAnAmazonMQRejectThatCannotBeKeptCountsAsRetried() throws {
-        try f.db.query("""
+        try f.db.query(
+            """
             CREATE OR REPLACE FUNCTION queue_rejects_full() RETURNS trigger LANGUAGE plpgsql AS
             $$ BEGIN RAISE EXCEPTION 'could not extend file' USING ERRCODE = '53100'; END $$
             """)
@@ -231,10 +285,14 @@ final class QueueEventsTests: XCTestCase {
             _ = try? f.db.query("DROP FUNCTION IF EXISTS queue_rejects_full()")
         }
         let lines = try queueMetrics {
-            XCTAssertThrowsError(try f.harness.invoke("clerkWebhook", event: rmq([
-                ("k1", f.userBody(type: "user.created", id: "user_k1", updatedAt: 1), f.devSecret),
-                ("k2", f.userBody(type: "user.created", id: "user_k2", updatedAt: 1), WebhookSigner.newSecret()),
-            ]))) { error in
+            XCTAssertThrowsError(
+                try f.harness.invoke(
+                    "clerkWebhook",
+                    event: rmq([
+                        ("k1", f.userBody(type: "user.created", id: "user_k1", updatedAt: 1), f.devSecret),
+                        ("k2", f.userBody(type: "user.created", id: "user_k2", updatedAt: 1), WebhookSigner.newSecret())
+                    ]))
+            ) { error in
                 guard case .functionError(let object)? = error as? HarnessError else { return XCTFail("\(error)") }
                 XCTAssertEqual(object.errorType, "QueueBatchRetry")
             }
@@ -248,10 +306,17 @@ final class QueueEventsTests: XCTestCase {
     }
 
     func testAmazonMQReturnsTheWholeBatchWhenARetryCouldHelp() throws {
-        let down = try WebhookFixture(extra: ["DATABASE_URL": "postgresql://nobody@/x?host=/nonexistent-socket-dir",
-                                              "DATABASE_CONNECT_TIMEOUT": "1"])
-        XCTAssertThrowsError(try down.harness.invoke("onUserCreated", event: rmq([
-            ("r1", down.userBody(type: "user.created", updatedAt: 1), down.prodSecret)]))) { error in
+        let down = try WebhookFixture(extra: [
+            "DATABASE_URL": "postgresql://nobody@/x?host=/nonexistent-socket-dir",
+            "DATABASE_CONNECT_TIMEOUT": "1"
+        ])
+        XCTAssertThrowsError(
+            try down.harness.invoke(
+                "onUserCreated",
+                event: rmq([
+                    ("r1", down.userBody(type: "user.created", updatedAt: 1), down.prodSecret)
+                ]))
+        ) { error in
             guard case .functionError(let object)? = error as? HarnessError else { return XCTFail("\(error)") }
             XCTAssertEqual(object.errorType, "QueueBatchRetry")
         }
@@ -284,13 +349,19 @@ final class QueueEventsTests: XCTestCase {
         guard case .array(var list)? = signed["rmqMessagesByQueue"]?["clerk-events::/"] else { return XCTFail("\(signed)") }
         var deep = JSONValue.string("x")
         for _ in 0..<600 { deep = .object(["t": deep]) }
-        list.append(.object(["basicProperties": .object(["headers": .object(["x-nested": deep]), "messageId": .string("deep")]),
-                             "data": .string(Base64.encode(body))]))
-        let event = Array(JSONValue.object(["eventSource": .string("aws:rmq"), "rmqMessagesByQueue": .object(["clerk-events::/": .array(list)])])
-            .serialized().utf8)
-        let handler = try XCTUnwrap(Functions.registry["onUserCreated"]).makeHandler(InitContext(environment: f.harness.environment, logger: f.harness.logger))
-        let context = Context(requestId: "req-deep", deadlineMs: Clock.nowMs() + 30_000, invokedFunctionArn: "arn:aws:lambda:local:0:function:onUserCreated",
-                              traceId: "Root=1-0-0", function: FunctionIdentity(name: "onUserCreated"), logger: f.harness.logger)
+        list.append(
+            .object([
+                "basicProperties": .object(["headers": .object(["x-nested": deep]), "messageId": .string("deep")]),
+                "data": .string(Base64.encode(body))
+            ]))
+        let event = Array(
+            JSONValue.object(["eventSource": .string("aws:rmq"), "rmqMessagesByQueue": .object(["clerk-events::/": .array(list)])])
+                .serialized().utf8)
+        let handler = try XCTUnwrap(Functions.registry["onUserCreated"]).makeHandler(
+            InitContext(environment: f.harness.environment, logger: f.harness.logger))
+        let context = Context(
+            requestId: "req-deep", deadlineMs: Clock.nowMs() + 30_000, invokedFunctionArn: "arn:aws:lambda:local:0:function:onUserCreated",
+            traceId: "Root=1-0-0", function: FunctionIdentity(name: "onUserCreated"), logger: f.harness.logger)
         XCTAssertThrowsError(try handler.handle(event, context: context)) { error in
             XCTAssertEqual(LambdaErrorObject(error).errorType, "QueueBatchUnreadable")
         }

@@ -5,8 +5,9 @@ import LocalHosting
 import Store
 import TestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `verifyToken` with a secret key: a user the database does not know is asked of Clerk's Backend API.
@@ -17,17 +18,24 @@ final class VerifyTokenClerkFillTests: XCTestCase {
     var harness: LocalHarness!
 
     // XCTest keeps every test case alive until the run ends: release its connections and servers now.
-    override func tearDown() { tokens = nil; db = nil; standIn = nil; harness = nil }
+    override func tearDown() {
+        tokens = nil
+        db = nil
+        standIn = nil
+        harness = nil
+    }
 
     override func setUpWithError() throws {
         tokens = try TokenFixture()
         db = try TestDatabase.connect()
         try TestDatabase.reset(db)
         standIn = try ClerkAPIStandIn()
-        harness = LocalHarness(registry: Functions.registry, environment: Environment([
-            "DATABASE_URL": TestDatabase.url, "PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL,
-            "PROD_CLERK_SECRET_KEY": standIn.secretKey, "CLERK_API_URL": standIn.baseURL,
-        ]), logger: Logger(level: .critical))
+        harness = LocalHarness(
+            registry: Functions.registry,
+            environment: Environment([
+                "DATABASE_URL": TestDatabase.url, "PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL,
+                "PROD_CLERK_SECRET_KEY": standIn.secretKey, "CLERK_API_URL": standIn.baseURL
+            ]), logger: Logger(level: .critical))
     }
 
     func check(_ sub: String) throws -> JSONValue {
@@ -37,13 +45,17 @@ final class VerifyTokenClerkFillTests: XCTestCase {
     var userCalls: Int { standIn.requests.filter { $0.path.hasPrefix("/v1/users/") }.count }
 
     func testAUserClerkKnowsIsFilledFromTheBackendAPIOnce() throws {
-        standIn.addUser(id: "user_fill", email: "fill@example.com", firstName: "Grace", lastName: "Hopper", username: "grace",
-                        createdAt: 1_735_000_000_000, updatedAt: 1_735_000_000_500)
+        standIn.addUser(
+            id: "user_fill", email: "fill@example.com", firstName: "Grace", lastName: "Hopper", username: "grace",
+            createdAt: 1_735_000_000_000, updatedAt: 1_735_000_000_500)
         XCTAssertEqual(try check("user_fill")["valid"]?.boolValue, true)
-        let row = try XCTUnwrap(db.query("""
-            SELECT email, first_name, last_name, username, (extract(epoch FROM clerk_updated_at) * 1000)::bigint AS updated
-              FROM users WHERE clerk_user_id = 'user_fill'
-            """).first)
+        let row = try XCTUnwrap(
+            db.query(
+                """
+                SELECT email, first_name, last_name, username, (extract(epoch FROM clerk_updated_at) * 1000)::bigint AS updated
+                  FROM users WHERE clerk_user_id = 'user_fill'
+                """
+            ).first)
         XCTAssertEqual(try row.decode("email", as: String.self), "fill@example.com")
         XCTAssertEqual(try row.decode("first_name", as: String.self), "Grace")
         XCTAssertEqual(try row.decode("username", as: String.self), "grace")

@@ -1,4 +1,3 @@
-@testable import ClerkFunctions
 import ClerkKit
 import DevTools
 import JSON
@@ -7,8 +6,11 @@ import LocalHosting
 import Store
 import TestSupport
 import XCTest
+
+@testable import ClerkFunctions
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `verifyToken` with machine credentials: API keys, M2M tokens and OAuth access tokens, opaque (verified by
@@ -40,9 +42,11 @@ final class VerifyTokenMachineTests: XCTestCase {
         let logPath = "/tmp/clerk-machine-log-\(getpid())-\(Clock.monotonicNs())"
         logPaths.append(logPath)
         let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o600)
-        var env = ["DATABASE_URL": TestDatabase.url, "PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL,
-                   "PROD_CLERK_SECRET_KEY": standIn.secretKey, "CLERK_API_URL": standIn.baseURL,
-                   "CLERK_ACCEPTS_TOKEN": "any", "CLERK_MACHINE_TOKEN_TIMEOUT_MS": "600"]
+        var env = [
+            "DATABASE_URL": TestDatabase.url, "PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL,
+            "PROD_CLERK_SECRET_KEY": standIn.secretKey, "CLERK_API_URL": standIn.baseURL,
+            "CLERK_ACCEPTS_TOKEN": "any", "CLERK_MACHINE_TOKEN_TIMEOUT_MS": "600"
+        ]
         for (k, v) in extra { env[k] = v }
         return LocalHarness(registry: Functions.registry, environment: Environment(env), logger: Logger(level: .debug, fd: fd))
     }
@@ -69,8 +73,10 @@ final class VerifyTokenMachineTests: XCTestCase {
     func simple(_ token: String, on h: LocalHarness? = nil) throws -> JSONValue { try invoke("verifyToken.http-api.token.json", token, on: h) }
     func rest(_ token: String, on h: LocalHarness? = nil) throws -> JSONValue { try invoke("verifyToken.rest-token.token.json", token, on: h) }
 
-    func assertErrs(_ file: String, _ token: String, on h: LocalHarness? = nil, _ type: String = "AuthorizerUnavailable",
-                    line: UInt = #line) {
+    func assertErrs(
+        _ file: String, _ token: String, on h: LocalHarness? = nil, _ type: String = "AuthorizerUnavailable",
+        line: UInt = #line
+    ) {
         XCTAssertThrowsError(try invoke(file, token, on: h), line: line) { error in
             guard case .functionError(let object)? = error as? HarnessError else { return XCTFail("\(error)", line: line) }
             XCTAssertEqual(object.errorType, type, line: line)
@@ -83,15 +89,17 @@ final class VerifyTokenMachineTests: XCTestCase {
 
     /// A JWT M2M token signed with the fixture's key (the instance's JWKS).
     func m2mJWT(sub: String = "mch_2bots", scopes: [String] = ["mch_api"], ttl: Int64 = 600, signer: DevelopmentKey? = nil) throws -> String {
-        let claims = DevelopmentKey.machineClaims(subject: sub, issuer: tokens.issuer, now: Clock.nowSeconds(), ttl: ttl, scopes: scopes,
-                                                  extra: #""tenant":"acme""#)
+        let claims = DevelopmentKey.machineClaims(
+            subject: sub, issuer: tokens.issuer, now: Clock.nowSeconds(), ttl: ttl, scopes: scopes,
+            extra: #""tenant":"acme""#)
         return try tokens.token(claims: claims, header: tokens.key.m2mHeader(), signer: signer)
     }
 
     /// A JWT OAuth access token (`typ: at+jwt`) signed with the fixture's key.
     func oauthJWT(sub: String, scopes: [String] = ["profile", "email"], ttl: Int64 = 600) throws -> String {
-        let claims = DevelopmentKey.machineClaims(subject: sub, issuer: tokens.issuer, now: Clock.nowSeconds(), ttl: ttl, scopes: scopes,
-                                                  clientId: "client_jwt")
+        let claims = DevelopmentKey.machineClaims(
+            subject: sub, issuer: tokens.issuer, now: Clock.nowSeconds(), ttl: ttl, scopes: scopes,
+            clientId: "client_jwt")
         return try tokens.token(claims: claims, header: tokens.key.accessTokenHeader())
     }
 
@@ -110,8 +118,9 @@ final class VerifyTokenMachineTests: XCTestCase {
         XCTAssertNil(out["clientId"], "clientId is for OAuth tokens")
         XCTAssertEqual(out["userId"]?.stringValue, try internalId("user_keyholder"), "a user subject resolves the internal id")
         XCTAssertNotNil(out["userId"]?.stringValue)
-        XCTAssertEqual(try db.query("SELECT email FROM users WHERE clerk_user_id = 'user_keyholder'").first?.decode("email", as: String.self),
-                       "keys@example.com", "filled from the Backend API as for session tokens")
+        XCTAssertEqual(
+            try db.query("SELECT email FROM users WHERE clerk_user_id = 'user_keyholder'").first?.decode("email", as: String.self),
+            "keys@example.com", "filled from the Backend API as for session tokens")
 
         let context = try XCTUnwrap(simple(key)["context"])
         XCTAssertEqual(context["tokenType"]?.stringValue, "api_key")
@@ -144,8 +153,9 @@ final class VerifyTokenMachineTests: XCTestCase {
     func testAnOpaqueM2MTokenPassesAndUsesTheMachineSecretKeyWhenSet() throws {
         let token = "mt_secret_7Hq2Zx9Lm4Vc8Nb1Ws5Ek3Rt6Yp0"
         standIn.machineSecretKey = "ak_machine_receiver_key"
-        standIn.addMachineToken(.m2m, token: token, subject: "mch_2sender", scopes: ["mch_2receiver"], claims: #"{"job":"sync"}"#,
-                                expiration: Clock.nowMs() + 3_600_000)
+        standIn.addMachineToken(
+            .m2m, token: token, subject: "mch_2sender", scopes: ["mch_2receiver"], claims: #"{"job":"sync"}"#,
+            expiration: Clock.nowMs() + 3_600_000)
         let h = makeHarness(["CLERK_MACHINE_SECRET_KEY": "ak_machine_receiver_key"])
         let out = try direct(token, on: h)
         XCTAssertEqual(out["valid"]?.boolValue, true)
@@ -198,14 +208,17 @@ final class VerifyTokenMachineTests: XCTestCase {
         // The same strictness as session tokens.
         XCTAssertEqual(try direct(m2mJWT(ttl: -60))["reason"]?.stringValue, "token_expired")
         XCTAssertEqual(try direct(m2mJWT(signer: DevelopmentKey(keyId: "ins_test_1")))["reason"]?.stringValue, "signature_invalid")
-        let noKid = try tokens.token(claims: DevelopmentKey.machineClaims(subject: "mch_x", issuer: tokens.issuer, now: Clock.nowSeconds()),
-                                     header: #"{"alg":"RS256","typ":"JWT"}"#)
+        let noKid = try tokens.token(
+            claims: DevelopmentKey.machineClaims(subject: "mch_x", issuer: tokens.issuer, now: Clock.nowSeconds()),
+            header: #"{"alg":"RS256","typ":"JWT"}"#)
         XCTAssertEqual(try direct(noKid)["reason"]?.stringValue, "kid_missing")
-        let hs = try tokens.token(claims: DevelopmentKey.machineClaims(subject: "mch_x", issuer: tokens.issuer, now: Clock.nowSeconds()),
-                                  header: #"{"alg":"HS256","kid":"ins_test_1","typ":"at+jwt"}"#)
+        let hs = try tokens.token(
+            claims: DevelopmentKey.machineClaims(subject: "mch_x", issuer: tokens.issuer, now: Clock.nowSeconds()),
+            header: #"{"alg":"HS256","kid":"ins_test_1","typ":"at+jwt"}"#)
         XCTAssertEqual(try direct(hs)["reason"]?.stringValue, "alg_not_allowed")
-        let foreign = try tokens.token(claims: DevelopmentKey.machineClaims(subject: "mch_x", issuer: "https://evil.example", now: Clock.nowSeconds()),
-                                       header: tokens.key.m2mHeader())
+        let foreign = try tokens.token(
+            claims: DevelopmentKey.machineClaims(subject: "mch_x", issuer: "https://evil.example", now: Clock.nowSeconds()),
+            header: tokens.key.m2mHeader())
         XCTAssertEqual(try direct(foreign)["reason"]?.stringValue, "issuer_mismatch")
     }
 
@@ -217,8 +230,9 @@ final class VerifyTokenMachineTests: XCTestCase {
         close(fd)
         defer { unlink(keyPath) }
         func sign(_ args: [String]) throws -> (code: Int32, out: String, err: String) {
-            let r = try Subprocess.run(path: BuiltProducts.clerkFunctions, arguments: ["sign-token", "--key", keyPath] + args,
-                                       environment: childEnvironment([:]))
+            let r = try Subprocess.run(
+                path: BuiltProducts.clerkFunctions, arguments: ["sign-token", "--key", keyPath] + args,
+                environment: childEnvironment([:]))
             return (r.exit.code, r.stdout.text.trimmingWhitespace(), r.stderr.text)
         }
         let m2m = try sign(["--m2m", "--sub", "mch_cli", "--scopes", "mch_a,mch_b"])
@@ -230,8 +244,10 @@ final class VerifyTokenMachineTests: XCTestCase {
         used += [m2m.out, oauth.out]
         // The development key as the single instance's key (CLERK_JWT_KEY), M2M and OAuth tokens accepted.
         standIn.addUser(id: "user_cli", email: nil)
-        let h = makeHarness(["PROD_CLERK_ISSUER": "", "PROD_CLERK_JWKS_URL": "", "CLERK_JWT_KEY": key.publicPEM,
-                             "CLERK_ACCEPTS_TOKEN": "m2m_token,oauth_token"])
+        let h = makeHarness([
+            "PROD_CLERK_ISSUER": "", "PROD_CLERK_JWKS_URL": "", "CLERK_JWT_KEY": key.publicPEM,
+            "CLERK_ACCEPTS_TOKEN": "m2m_token,oauth_token"
+        ])
         let a = try direct(m2m.out, on: h)
         XCTAssertEqual(a["valid"]?.boolValue, true, "\(a)")
         XCTAssertEqual(a["tokenType"]?.stringValue, "m2m_token")
@@ -289,9 +305,11 @@ final class VerifyTokenMachineTests: XCTestCase {
     }
 
     func testConfigurationErrorsFailAtInit() {
-        for extra in [["CLERK_ACCEPTS_TOKEN": "api_keys"], ["CLERK_ACCEPTS_TOKEN": "session_token,jwt"], ["CLERK_ACCEPTS_TOKEN": ","],
-                      ["CLERK_MACHINE_TOKEN_CACHE_TTL": "-1"], ["CLERK_MACHINE_TOKEN_NEGATIVE_TTL": "ten"],
-                      ["PROD_CLERK_SECRET_KEY": ""]] {
+        for extra in [
+            ["CLERK_ACCEPTS_TOKEN": "api_keys"], ["CLERK_ACCEPTS_TOKEN": "session_token,jwt"], ["CLERK_ACCEPTS_TOKEN": ","],
+            ["CLERK_MACHINE_TOKEN_CACHE_TTL": "-1"], ["CLERK_MACHINE_TOKEN_NEGATIVE_TTL": "ten"],
+            ["PROD_CLERK_SECRET_KEY": ""]
+        ] {
             let h = makeHarness(extra)
             XCTAssertThrowsError(try h.invoke("verifyToken", event: Array(#"{"token":"x"}"#.utf8)), "\(extra)") { error in
                 guard case .initFailed(let object)? = error as? HarnessError else { return XCTFail("\(extra): \(error)") }
@@ -299,8 +317,10 @@ final class VerifyTokenMachineTests: XCTestCase {
             }
         }
         // M2M tokens alone can do with the machine's secret key.
-        let machineOnly = makeHarness(["PROD_CLERK_SECRET_KEY": "", "CLERK_ACCEPTS_TOKEN": "m2m_token",
-                                       "CLERK_MACHINE_SECRET_KEY": "ak_machine_only"])
+        let machineOnly = makeHarness([
+            "PROD_CLERK_SECRET_KEY": "", "CLERK_ACCEPTS_TOKEN": "m2m_token",
+            "CLERK_MACHINE_SECRET_KEY": "ak_machine_only"
+        ])
         XCTAssertNoThrow(try machineOnly.invoke("verifyToken", event: Array(#"{"token":"x"}"#.utf8)))
     }
 
@@ -314,8 +334,9 @@ final class VerifyTokenMachineTests: XCTestCase {
         XCTAssertEqual(try direct("ak_full_Scope5Ee6Ff7Gg8Hh9Ii", on: h)["valid"]?.boolValue, true)
         XCTAssertEqual(try direct(m2mJWT(scopes: ["read"]), on: h)["reason"]?.stringValue, "scope_missing")
         XCTAssertEqual(try direct(m2mJWT(scopes: ["read", "write"]), on: h)["valid"]?.boolValue, true)
-        XCTAssertEqual(try direct(tokens.token(sub: "user_session_no_scopes"), on: h)["valid"]?.boolValue, true,
-                       "session tokens have no scopes to require")
+        XCTAssertEqual(
+            try direct(tokens.token(sub: "user_session_no_scopes"), on: h)["valid"]?.boolValue, true,
+            "session tokens have no scopes to require")
         XCTAssertTrue(logs.contains(#""missing":"write""#))
     }
 
@@ -331,11 +352,15 @@ final class VerifyTokenMachineTests: XCTestCase {
         standIn.addMachineToken(.apiKey, token: key, subject: "user_guarded", scopes: ["read"])
         standIn.addMachineToken(.m2m, token: opaqueM2M, subject: "mch_guarded")
         standIn.addMachineToken(.oauth, token: opaqueOAuth, subject: "user_guarded", clientId: "client_guarded")
-        let machineTokens = [("api_key", key), ("m2m_token", opaqueM2M), ("oauth_token", opaqueOAuth),
-                             ("m2m_token", try m2mJWT()), ("oauth_token", try oauthJWT(sub: "user_guarded"))]
+        let machineTokens = [
+            ("api_key", key), ("m2m_token", opaqueM2M), ("oauth_token", opaqueOAuth),
+            ("m2m_token", try m2mJWT()), ("oauth_token", try oauthJWT(sub: "user_guarded"))
+        ]
         let permission = "org:articles:manage"
-        for (guards, reason) in [(["CLERK_REQUIRED_PERMISSION": permission], "permission_missing"), (["CLERK_REQUIRE_ORG": "true"], "org_required"),
-                                 (["CLERK_REQUIRE_ORG": "true", "CLERK_REQUIRED_PERMISSION": permission], "org_required")] {
+        for (guards, reason) in [
+            (["CLERK_REQUIRED_PERMISSION": permission], "permission_missing"), (["CLERK_REQUIRE_ORG": "true"], "org_required"),
+            (["CLERK_REQUIRE_ORG": "true", "CLERK_REQUIRED_PERMISSION": permission], "org_required")
+        ] {
             let h = makeHarness(guards)
             for (type, token) in machineTokens {
                 let at = "\(type) with \(guards.keys.sorted())"
@@ -346,10 +371,12 @@ final class VerifyTokenMachineTests: XCTestCase {
                 assertErrs("verifyToken.rest-token.token.json", token, on: h, "Unauthorized")
             }
             for type in ["api_key", "m2m_token", "oauth_token"] {
-                XCTAssertTrue(logs.split(separator: "\n").contains { $0.contains(#""reason":"\#(reason)""#) && $0.contains(#""tokenType":"\#(type)""#) },
-                              "a log line names \(reason) and \(type)")
+                XCTAssertTrue(
+                    logs.split(separator: "\n").contains { $0.contains(#""reason":"\#(reason)""#) && $0.contains(#""tokenType":"\#(type)""#) },
+                    "a log line names \(reason) and \(type)")
             }
-            let member = try tokens.token(sub: "user_guarded", extra: #""o":{"id":"org_1","rol":"admin","per":"manage","fpm":"1"},"fea":"o:articles""#)
+            let member = try tokens.token(
+                sub: "user_guarded", extra: #""o":{"id":"org_1","rol":"admin","per":"manage","fpm":"1"},"fea":"o:articles""#)
             XCTAssertEqual(try direct(member, on: h)["valid"]?.boolValue, true, "a session token with the organization and permission")
         }
         XCTAssertEqual(standIn.machineVerifyCalls, 0, "refused before any billed call: no answer of Clerk's could let it pass")
@@ -393,8 +420,9 @@ final class VerifyTokenMachineTests: XCTestCase {
         standIn.delayMs = 300
         let api = try ClerkBackendAPI(baseURL: standIn.baseURL, secretKey: standIn.secretKey)
         let keys = JWKSCache(source: .remote(url: tokens.jwksURL, headers: []), logger: Logger(level: .critical))
-        let verifier = MachineTokenVerifier(instances: [.init(environment: "production", api: api)],
-                                            jwtVerifier: TokenVerifier(instances: [.init(issuer: nil, environment: "production", keys: keys)]))
+        let verifier = MachineTokenVerifier(
+            instances: [.init(environment: "production", api: api)],
+            jwtVerifier: TokenVerifier(instances: [.init(issuer: nil, environment: "production", keys: keys)]))
         let workers = 8
         let done = ConditionLock()
         final class Box: @unchecked Sendable { var subjects: [String] = [] }
@@ -415,15 +443,17 @@ final class VerifyTokenMachineTests: XCTestCase {
     /// A lookup that finds `maxConcurrentLookups` others in progress fails fast instead of queueing for the
     /// Backend API client; checks of the token already being looked up wait for that answer instead.
     func testLookupsBeyondTheConcurrencyCapAreRefusedAtOnce() throws {
-        let slow = "ak_live_slowOne1Aa2Bb3Cc4Dd5Ee", second = "ak_live_slowTwo1Aa2Bb3Cc4Dd5Ee"
+        let slow = "ak_live_slowOne1Aa2Bb3Cc4Dd5Ee"
+        let second = "ak_live_slowTwo1Aa2Bb3Cc4Dd5Ee"
         standIn.addMachineToken(.apiKey, token: slow, subject: "org_1")
         standIn.addMachineToken(.apiKey, token: second, subject: "org_2")
         standIn.delayMs = 2000
         let api = try ClerkBackendAPI(baseURL: standIn.baseURL, secretKey: standIn.secretKey)
         let keys = JWKSCache(source: .remote(url: tokens.jwksURL, headers: []), logger: Logger(level: .critical))
-        let v = MachineTokenVerifier(instances: [.init(environment: "production", api: api)],
-                                     jwtVerifier: TokenVerifier(instances: [.init(issuer: nil, environment: "production", keys: keys)]),
-                                     callBudgetMs: 8000, maxConcurrentLookups: 2)
+        let v = MachineTokenVerifier(
+            instances: [.init(environment: "production", api: api)],
+            jwtVerifier: TokenVerifier(instances: [.init(issuer: nil, environment: "production", keys: keys)]),
+            callBudgetMs: 8000, maxConcurrentLookups: 2)
         let done = ConditionLock()
         final class Box: @unchecked Sendable { var subjects: [String] = [] }
         let box = Box()
@@ -465,12 +495,18 @@ final class VerifyTokenMachineTests: XCTestCase {
         for _ in 0..<4 {
             // Each worker is a container of its own: own harness, connection, caches and API client.
             Threads.detach {
-                let h = LocalHarness(registry: Functions.registry, environment: Environment([
-                    "DATABASE_URL": TestDatabase.url, "PROD_CLERK_ISSUER": issuer, "PROD_CLERK_JWKS_URL": jwks,
-                    "PROD_CLERK_SECRET_KEY": secret, "CLERK_API_URL": api, "CLERK_ACCEPTS_TOKEN": "api_key"]), logger: Logger(level: .error))
+                let h = LocalHarness(
+                    registry: Functions.registry,
+                    environment: Environment([
+                        "DATABASE_URL": TestDatabase.url, "PROD_CLERK_ISSUER": issuer, "PROD_CLERK_JWKS_URL": jwks,
+                        "PROD_CLERK_SECRET_KEY": secret, "CLERK_API_URL": api, "CLERK_ACCEPTS_TOKEN": "api_key"
+                    ]), logger: Logger(level: .error))
                 var id = "error"
                 if let out = try? h.invoke("verifyToken", event: Array(#"{"token":"\#(key)"}"#.utf8)),
-                   let v = try? JSONValue.parse(out), let userId = v["userId"]?.stringValue { id = userId }
+                    let v = try? JSONValue.parse(out), let userId = v["userId"]?.stringValue
+                {
+                    id = userId
+                }
                 done.withLock { box.ids.append(id) }
                 done.broadcast()
             }
@@ -578,10 +614,12 @@ final class VerifyTokenMachineTests: XCTestCase {
     /// The settings are read at init: a value that is not a whole number in range, or a misspelt name, is an
     /// init error naming the variable.
     func testLookupLimitsAreCheckedAtInit() throws {
-        for (name, value) in [("CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND", "0"), ("CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND", "ten"),
-                              ("CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND", "100000"), ("CLERK_MACHINE_TOKEN_MAX_CONCURRENT_LOOKUPS", "0"),
-                              ("CLERK_MACHINE_TOKEN_MAX_CONCURRENT_LOOKUPS", "4.5"), ("CLERK_MACHINE_TOKEN_LOOKUP_PER_SECOND", "5"),
-                              ("CLERK_MACHINE_TOKEN_MAX_CONCURENT_LOOKUPS", "2")] {
+        for (name, value) in [
+            ("CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND", "0"), ("CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND", "ten"),
+            ("CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND", "100000"), ("CLERK_MACHINE_TOKEN_MAX_CONCURRENT_LOOKUPS", "0"),
+            ("CLERK_MACHINE_TOKEN_MAX_CONCURRENT_LOOKUPS", "4.5"), ("CLERK_MACHINE_TOKEN_LOOKUP_PER_SECOND", "5"),
+            ("CLERK_MACHINE_TOKEN_MAX_CONCURENT_LOOKUPS", "2")
+        ] {
             let h = makeHarness([name: value])
             XCTAssertThrowsError(try h.invoke("verifyToken", event: Array(#"{"token":"x"}"#.utf8)), name) { error in
                 guard case .initFailed(let object)? = error as? HarnessError else { return XCTFail("\(name): \(error)") }
@@ -589,8 +627,12 @@ final class VerifyTokenMachineTests: XCTestCase {
                 XCTAssertTrue(object.errorMessage.hasPrefix(name + " is invalid"), object.errorMessage)
             }
         }
-        let keys = TokenVerifier(instances: [.init(issuer: nil, environment: "production", keys: JWKSCache(
-            source: .remote(url: tokens.jwksURL, headers: []), logger: Logger(level: .critical)))])
+        let keys = TokenVerifier(instances: [
+            .init(
+                issuer: nil, environment: "production",
+                keys: JWKSCache(
+                    source: .remote(url: tokens.jwksURL, headers: []), logger: Logger(level: .critical)))
+        ])
         func limits(_ extra: [String: String]) throws -> (Int, Int) {
             var values = ["PROD_CLERK_SECRET_KEY": standIn.secretKey, "CLERK_API_URL": standIn.baseURL, "CLERK_ACCEPTS_TOKEN": "api_key"]
             for (k, v) in extra { values[k] = v }

@@ -1,13 +1,14 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Store
 import TestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `verifyToken` with organization claims: the context of every shape and the direct answer carry the
@@ -44,13 +45,24 @@ final class VerifyTokenOrganizationTests: XCTestCase {
     var logs: String { logText(logPath) }
 
     /// Clerk's v1 example, with fresh times.
-    func v1Token(sub: String = "user_org", org: String = #""org_id":"org_2b1M4kQz8RtY6wXc3nVp7LsJfGa","org_slug":"acme","org_role":"org:admin","org_permissions":["org:articles:read","org:articles:manage"]"#) throws -> String {
+    func v1Token(
+        sub: String = "user_org",
+        org: String =
+            #""org_id":"org_2b1M4kQz8RtY6wXc3nVp7LsJfGa","org_slug":"acme","org_role":"org:admin","org_permissions":["org:articles:read","org:articles:manage"]"#
+    ) throws -> String {
         let now = Clock.nowSeconds()
-        return try tokens.token(claims: #"{"sub":"\#(sub)","iss":"\#(tokens.issuer)","iat":\#(now),"nbf":\#(now - 10),"exp":\#(now + 60),"sid":"sess_2a7Q9cJx3LmT8vRk1pWn5yZbHdE","fva":[5,-1],"sts":"active"\#(org.isEmpty ? "" : "," + org)}"#)
+        return try tokens.token(
+            claims:
+                #"{"sub":"\#(sub)","iss":"\#(tokens.issuer)","iat":\#(now),"nbf":\#(now - 10),"exp":\#(now + 60),"sid":"sess_2a7Q9cJx3LmT8vRk1pWn5yZbHdE","fva":[5,-1],"sts":"active"\#(org.isEmpty ? "" : "," + org)}"#
+        )
     }
 
     /// Clerk's v2 example (the same organization), with fresh times.
-    func v2Token(sub: String = "user_org", extra: String = #""fea":"o:articles,u:premium","pla":"u:free_user,o:pro","o":{"id":"org_2b1M4kQz8RtY6wXc3nVp7LsJfGa","slg":"acme","rol":"admin","per":"read,manage","fpm":"3"}"#) throws -> String {
+    func v2Token(
+        sub: String = "user_org",
+        extra: String =
+            #""fea":"o:articles,u:premium","pla":"u:free_user,o:pro","o":{"id":"org_2b1M4kQz8RtY6wXc3nVp7LsJfGa","slg":"acme","rol":"admin","per":"read,manage","fpm":"3"}"#
+    ) throws -> String {
         try tokens.token(sub: sub, extra: extra)
     }
 
@@ -59,13 +71,17 @@ final class VerifyTokenOrganizationTests: XCTestCase {
     }
 
     func restRequest(_ token: String) -> [UInt8] {
-        Array(#"{"type":"REQUEST","methodArn":"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/me","headers":{"Authorization":"Bearer \#(token)"}}"#.utf8)
+        Array(
+            #"{"type":"REQUEST","methodArn":"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/me","headers":{"Authorization":"Bearer \#(token)"}}"#
+                .utf8)
     }
 
     func invoke(_ event: [UInt8]) throws -> JSONValue { try JSONValue.parse(harness.invoke("verifyToken", event: event)) }
 
-    func assertOrganization(_ context: JSONValue?, plan: String = "u:free_user,o:pro", features: String = "o:articles,u:premium",
-                            file: StaticString = #filePath, line: UInt = #line) {
+    func assertOrganization(
+        _ context: JSONValue?, plan: String = "u:free_user,o:pro", features: String = "o:articles,u:premium",
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(context?["orgId"]?.stringValue, "org_2b1M4kQz8RtY6wXc3nVp7LsJfGa", file: file, line: line)
         XCTAssertEqual(context?["orgRole"]?.stringValue, "org:admin", file: file, line: line)
         XCTAssertEqual(context?["orgSlug"]?.stringValue, "acme", file: file, line: line)
@@ -130,11 +146,17 @@ final class VerifyTokenOrganizationTests: XCTestCase {
     /// Clerk's fixtures that disagree on counts (`@clerk/backend` authObjects.test.ts: two org features, one mask;
     /// three, two) give Clerk's permissions through a real token, instead of a blank organization.
     func testClerksCountMismatchFixturesThroughARealToken() throws {
-        let orgs = try v2Token(extra: #""act":{"sub":"actor"},"fea":"o:reservations,o:impersonation","o":{"id":"orgId","rol":"admin","slg":"orgSlug","per":"read,manage","fpm":"3"}"#)
+        let orgs = try v2Token(
+            extra:
+                #""act":{"sub":"actor"},"fea":"o:reservations,o:impersonation","o":{"id":"orgId","rol":"admin","slg":"orgSlug","per":"read,manage","fpm":"3"}"#
+        )
         let out = try invoke(event("verifyToken.direct.token.json", token: orgs))
         XCTAssertEqual(out["orgId"]?.stringValue, "orgId")
         XCTAssertEqual(out["orgPermissions"]?.stringValue, "org:reservations:read,org:reservations:manage")
-        let billing = try v2Token(extra: #""fea":"o:reservations,u:dashboard,uo:support-chat,o:impersonation","pla":"u:pro,o:business","o":{"id":"orgId","rol":"member","slg":"orgSlug","per":"read,manage","fpm":"2,3"}"#)
+        let billing = try v2Token(
+            extra:
+                #""fea":"o:reservations,u:dashboard,uo:support-chat,o:impersonation","pla":"u:pro,o:business","o":{"id":"orgId","rol":"member","slg":"orgSlug","per":"read,manage","fpm":"2,3"}"#
+        )
         let context = try XCTUnwrap(invoke(event("verifyToken.http-api.token.json", token: billing))["context"])
         XCTAssertEqual(context["orgPermissions"]?.stringValue, "org:reservations:manage,org:support-chat:read,org:support-chat:manage")
         XCTAssertEqual(context["plan"]?.stringValue, "u:pro,o:business")
@@ -146,7 +168,10 @@ final class VerifyTokenOrganizationTests: XCTestCase {
     /// Organization claims that do not read leave out the organization only: the impersonation, plan and features
     /// are still in the context, so the API behind the authorizer still sees who is acting.
     func testAnOrganizationClaimsProblemKeepsActorPlanAndFeatures() throws {
-        let token = try v2Token(extra: #""act":{"sub":"user_support"},"fea":"o:teams,u:premium","pla":"u:free_user","o":{"id":"org_1","rol":"admin","per":"read","fpm":"x"}"#)
+        let token = try v2Token(
+            extra:
+                #""act":{"sub":"user_support"},"fea":"o:teams,u:premium","pla":"u:free_user","o":{"id":"org_1","rol":"admin","per":"read","fpm":"x"}"#
+        )
         for file in ["verifyToken.http-api.token.json", "verifyToken.rest-token.token.json"] {
             let context = try XCTUnwrap(invoke(event(file, token: token))["context"], file)
             XCTAssertEqual(context["actor"]?.stringValue, "user_support", file)
@@ -202,8 +227,10 @@ final class VerifyTokenOrganizationTests: XCTestCase {
     }
 
     func testBadGuardSettingsAreInitErrors() {
-        for extra in [["CLERK_REQUIRE_ORG": "yes"], ["CLERK_REQUIRED_PERMISSION": "articles:manage"],
-                      ["CLERK_REQUIRED_PERMISSION": "org::manage"]] {
+        for extra in [
+            ["CLERK_REQUIRE_ORG": "yes"], ["CLERK_REQUIRED_PERMISSION": "articles:manage"],
+            ["CLERK_REQUIRED_PERMISSION": "org::manage"]
+        ] {
             let h = makeHarness(extra)
             XCTAssertThrowsError(try h.invoke("verifyToken", event: Array(#"{"token":"x"}"#.utf8)), "\(extra)") { error in
                 guard case .initFailed(let object)? = error as? HarnessError else { return XCTFail("\(error)") }

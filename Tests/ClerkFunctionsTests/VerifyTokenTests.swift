@@ -1,13 +1,14 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Store
 import TestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `verifyToken` through the harness: each event shape, just-in-time users, refusals and their logs.
@@ -29,8 +30,10 @@ final class VerifyTokenTests: XCTestCase {
     func makeHarness(_ extra: [String: String] = [:]) -> LocalHarness {
         logPath = "/tmp/clerk-verify-log-\(getpid())-\(Clock.monotonicNs())"
         let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o600)
-        var env = ["DATABASE_URL": TestDatabase.url, "PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL,
-                   "CLERK_JWKS_TIMEOUT_MS": "500"]
+        var env = [
+            "DATABASE_URL": TestDatabase.url, "PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL,
+            "CLERK_JWKS_TIMEOUT_MS": "500"
+        ]
         for (k, v) in extra { env[k] = v }
         return LocalHarness(registry: Functions.registry, environment: Environment(env), logger: Logger(level: .debug, fd: fd))
     }
@@ -65,7 +68,8 @@ final class VerifyTokenTests: XCTestCase {
 
     func testHTTPAPIAuthorizerReadsTheSessionCookie() throws {
         let token = try tokens.token(sub: "user_cookie")
-        let e = #"{"version":"2.0","type":"REQUEST","routeArn":"arn:aws:execute-api:us-east-1:1:abc/$default/GET/me","identitySource":[],"cookies":["theme=dark","__session=\#(token)"],"headers":{},"requestContext":{}}"#
+        let e =
+            #"{"version":"2.0","type":"REQUEST","routeArn":"arn:aws:execute-api:us-east-1:1:abc/$default/GET/me","identitySource":[],"cookies":["theme=dark","__session=\#(token)"],"headers":{},"requestContext":{}}"#
         XCTAssertEqual(try invoke(Array(e.utf8))["isAuthorized"]?.boolValue, true)
     }
 
@@ -138,23 +142,33 @@ final class VerifyTokenTests: XCTestCase {
     func testConcurrentFirstRequestsCreateExactlyOneRow() throws {
         let workers = 6
         let done = ConditionLock()
-        final class Box: @unchecked Sendable { var ids: [String] = []; var finished = 0 }
+        final class Box: @unchecked Sendable {
+            var ids: [String] = []
+            var finished = 0
+        }
         let box = Box()
         let tokens = self.tokens!
         let url = TestDatabase.url
         for _ in 0..<workers {
             // Separate processes' worth of state: each worker has its own harness, connection and key cache.
             Threads.detach {
-                let h = LocalHarness(registry: Functions.registry, environment: Environment([
-                    "DATABASE_URL": url, "PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL]),
-                                     logger: Logger(level: .error))
+                let h = LocalHarness(
+                    registry: Functions.registry,
+                    environment: Environment([
+                        "DATABASE_URL": url, "PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL
+                    ]),
+                    logger: Logger(level: .error))
                 var id = "error"
                 if let token = try? tokens.token(sub: "user_race"),
-                   let out = try? h.invoke("verifyToken", event: Array(#"{"token":"\#(token)"}"#.utf8)),
-                   let v = try? JSONValue.parse(out), let userId = v["userId"]?.stringValue {
+                    let out = try? h.invoke("verifyToken", event: Array(#"{"token":"\#(token)"}"#.utf8)),
+                    let v = try? JSONValue.parse(out), let userId = v["userId"]?.stringValue
+                {
                     id = userId
                 }
-                done.withLock { box.ids.append(id); box.finished += 1 }
+                done.withLock {
+                    box.ids.append(id)
+                    box.finished += 1
+                }
                 done.broadcast()
             }
         }
@@ -166,7 +180,8 @@ final class VerifyTokenTests: XCTestCase {
     }
 
     func testNoKeySourceIsAnInitError() {
-        let h = LocalHarness(registry: Functions.registry, environment: Environment(["DATABASE_URL": TestDatabase.url]), logger: Logger(level: .error))
+        let h = LocalHarness(
+            registry: Functions.registry, environment: Environment(["DATABASE_URL": TestDatabase.url]), logger: Logger(level: .error))
         XCTAssertThrowsError(try h.invoke("verifyToken", event: Array(#"{"token":"x"}"#.utf8))) { error in
             guard case .initFailed(let object)? = error as? HarnessError else { return XCTFail("\(error)") }
             XCTAssertEqual(object.errorType, "Runtime.ConfigError")
@@ -217,7 +232,7 @@ final class VerifyTokenTests: XCTestCase {
             ["CLERK_JWKS_URL": "http://clerk.example/.well-known/jwks.json"],
             ["CLERK_JWKS_URL": "http://127.0.0.1.evil.example/jwks"],
             ["CLERK_JWKS_URL": "file:///etc/passwd"],
-            ["CLERK_SECRET_KEY": "sk_test_x", "CLERK_API_URL": "http://api.clerk.example"],
+            ["CLERK_SECRET_KEY": "sk_test_x", "CLERK_API_URL": "http://api.clerk.example"]
         ]
         for env in refused {
             let error = initError(env)

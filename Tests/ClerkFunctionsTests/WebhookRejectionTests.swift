@@ -1,8 +1,8 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import TestSupport
 import XCTest
 
@@ -16,8 +16,10 @@ final class WebhookRejectionTests: XCTestCase {
 
     override func setUpWithError() throws { f = try WebhookFixture() }
 
-    func assertRejected(_ event: [UInt8], function: String = "onUserCreated", status: Int, code: String,
-                        file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertRejected(
+        _ event: [UInt8], function: String = "onUserCreated", status: Int, code: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let r = try f.invoke(function, event)
         XCTAssertEqual(r.status, status, "\(r.body)", file: file, line: line)
         XCTAssertEqual(r.body["error"]?.stringValue, code, file: file, line: line)
@@ -89,7 +91,8 @@ final class WebhookRejectionTests: XCTestCase {
 
     /// A user.created body with `firstName` and `note` spliced in as raw JSON text (escapes kept as written).
     func body(firstNameJSON: String, noteJSON: String = "\"plain\"", createdAt: String = "1735732800123") -> [UInt8] {
-        Array(#"""
+        Array(
+            #"""
             {"data":{"id":"user_nul","object":"user","first_name":\#(firstNameJSON),"last_name":"Lovelace","primary_email_address_id":"idn_1","email_addresses":[{"id":"idn_1","email_address":"ada@example.com"}],"created_at":\#(createdAt),"updated_at":1735732800200,"public_metadata":{"note":\#(noteJSON),"kept":"\\u0000 is text here"}},"object":"event","timestamp":1735732800250,"type":"user.created"}
             """#.utf8)
     }
@@ -141,8 +144,10 @@ final class WebhookRejectionTests: XCTestCase {
     }
 
     func testDatabaseDownIs503SoSvixRetries() throws {
-        let down = try WebhookFixture(extra: ["DATABASE_URL": "postgresql://nobody@/x?host=/nonexistent-socket-dir",
-                                              "DATABASE_CONNECT_TIMEOUT": "1"])
+        let down = try WebhookFixture(extra: [
+            "DATABASE_URL": "postgresql://nobody@/x?host=/nonexistent-socket-dir",
+            "DATABASE_CONNECT_TIMEOUT": "1"
+        ])
         let r = try down.invoke("onUserCreated", down.signed(body()))
         XCTAssertEqual(r.status, 503)
         XCTAssertEqual(r.body["error"]?.stringValue, "database_unavailable")
@@ -150,8 +155,9 @@ final class WebhookRejectionTests: XCTestCase {
     }
 
     func testNoSecretConfiguredIsAnInitErrorNotAcceptEverything() throws {
-        let harness = LocalHarness(registry: Functions.registry, environment: Environment(["DATABASE_URL": TestDatabase.url]),
-                                   logger: Logger(level: .error))
+        let harness = LocalHarness(
+            registry: Functions.registry, environment: Environment(["DATABASE_URL": TestDatabase.url]),
+            logger: Logger(level: .error))
         XCTAssertThrowsError(try harness.invoke("onUserCreated", event: f.signed(body()))) { error in
             guard case .initFailed(let object)? = error as? HarnessError else { return XCTFail("\(error)") }
             XCTAssertEqual(object.errorType, "Runtime.ConfigError")
@@ -160,9 +166,10 @@ final class WebhookRejectionTests: XCTestCase {
     }
 
     func testAnUnparseableSecretIsAnInitErrorThatDoesNotRepeatIt() throws {
-        let harness = LocalHarness(registry: Functions.registry,
-                                   environment: Environment(["DATABASE_URL": TestDatabase.url, "PROD_CLERK_WEBHOOK_SECRET": "whsec_sec!ret"]),
-                                   logger: Logger(level: .error))
+        let harness = LocalHarness(
+            registry: Functions.registry,
+            environment: Environment(["DATABASE_URL": TestDatabase.url, "PROD_CLERK_WEBHOOK_SECRET": "whsec_sec!ret"]),
+            logger: Logger(level: .error))
         XCTAssertThrowsError(try harness.invoke("onUserCreated", event: f.signed(body()))) { error in
             guard case .initFailed(let object)? = error as? HarnessError else { return XCTFail("\(error)") }
             XCTAssertTrue(object.errorMessage.contains("PROD_CLERK_WEBHOOK_SECRET"))

@@ -1,5 +1,6 @@
-@testable import ClerkFunctions
 import XCTest
+
+@testable import ClerkFunctions
 
 /// One reader of where a token travels, for `verifyToken` and `me` alike.
 final class BearerTokenTests: XCTestCase {

@@ -1,8 +1,9 @@
-@testable import ClerkFunctions
+import Foundation
 import LambdaRuntime
 import Logging
-import Foundation
 import XCTest
+
+@testable import ClerkFunctions
 
 /// The registry is the one list of Clerk events: every function's accepted set, the ignored answer and the
 /// README's table come from it, so nothing registered can be forgotten and nothing unregistered accepted.
@@ -29,8 +30,9 @@ final class EventRegistryTests: XCTestCase {
     }
 
     func testAFunctionNamingAnUnregisteredTypeFailsAtInit() {
-        let ctx = InitContext(environment: Environment(["CLERK_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]),
-                              logger: Logger(label: "unit") { _ in SwiftLogNoOpLogHandler() })
+        let ctx = InitContext(
+            environment: Environment(["CLERK_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]),
+            logger: Logger(label: "unit") { _ in SwiftLogNoOpLogHandler() })
         XCTAssertThrowsError(try WebhookFunction(name: "x", accepts: ["session.created"], ctx)) { error in
             XCTAssertTrue("\(error)".contains("session.created"), "\(error)")
         }
@@ -47,7 +49,9 @@ final class EventRegistryTests: XCTestCase {
 
     /// The README's table is the registry's: regenerate it from the failure message when a type is added.
     func testTheREADMEEventTableIsTheRegistrys() throws {
-        let readme = try String(contentsOfFile: #filePath.replacingOccurrences(of: "Tests/ClerkFunctionsUnitTests/EventRegistryTests.swift", with: "README.md"), encoding: .utf8)
+        let readme = try String(
+            contentsOfFile: #filePath.replacingOccurrences(of: "Tests/ClerkFunctionsUnitTests/EventRegistryTests.swift", with: "README.md"),
+            encoding: .utf8)
         XCTAssertTrue(readme.contains(EventRegistry.markdownTable()), "README.md must hold this table:\n" + EventRegistry.markdownTable())
     }
 }

@@ -1,7 +1,8 @@
-@testable import ClerkFunctions
 import JSON
 import Store
 import XCTest
+
+@testable import ClerkFunctions
 
 /// `health`'s two answers, with the database's round trip stubbed: 200 when it answers, 503 naming the SQLSTATE
 /// class when it does not. The integration tier pings a real PostgreSQL (`HealthTests`).
@@ -25,9 +26,11 @@ final class HealthHandlerTests: XCTestCase {
     }
 
     func testADatabaseAwayIs503WithTheErrorClass() throws {
-        let cases: [(PostgresError, String)] = [(.connectionFailed("refused"), "08"), (.connectionLost("gone"), "08"),
-                                                 (.query(sqlState: "57P03", message: "starting up"), "57"),
-                                                 (.query(sqlState: "53300", message: "too many clients"), "53")]
+        let cases: [(PostgresError, String)] = [
+            (.connectionFailed("refused"), "08"), (.connectionLost("gone"), "08"),
+            (.query(sqlState: "57P03", message: "starting up"), "57"),
+            (.query(sqlState: "53300", message: "too many clients"), "53")
+        ]
         for (failure, errorClass) in cases {
             let r = try health(StubProbe(failure: failure))
             XCTAssertEqual(r.status, 503, "\(failure)")

@@ -1,11 +1,15 @@
-@testable import ClerkFunctions
 import LambdaRuntime
 import Store
+
+@testable import ClerkFunctions
 
 /// API keys in memory with the rules the issuer relies on: one active key per user, a pending key leased to
 /// one delivery at a time.
 final class InMemoryAPIKeys: APIKeyRepository, @unchecked Sendable {
-    enum State: Equatable { case pending(leased: Bool), active, revoked }
+    enum State: Equatable {
+        case pending(leased: Bool)
+        case active, revoked
+    }
     private(set) var keys: [String: (userId: PostgresUUID, state: State)] = [:]
     /// Users deleted meanwhile.
     var deletedUsers: Set<PostgresUUID> = []
@@ -13,7 +17,10 @@ final class InMemoryAPIKeys: APIKeyRepository, @unchecked Sendable {
     var failNext: PostgresError?
 
     private func fail() throws(PostgresError) {
-        if let error = failNext { failNext = nil; throw error }
+        if let error = failNext {
+            failNext = nil
+            throw error
+        }
     }
 
     func hasActiveKey(userId: PostgresUUID) throws(PostgresError) -> Bool {
@@ -53,7 +60,11 @@ final class InMemoryAPIKeys: APIKeyRepository, @unchecked Sendable {
 
 /// The profile service as a recording: what it was sent, and the answer it gives.
 final class RecordingProfileService: ProfileDelivering, @unchecked Sendable {
-    enum Answer { case accept, reject(Int), unavailable(answered: Bool) }
+    enum Answer {
+        case accept
+        case reject(Int)
+        case unavailable(answered: Bool)
+    }
     var answer = Answer.accept
     private(set) var received: [ProfileServiceClient.Body] = []
 

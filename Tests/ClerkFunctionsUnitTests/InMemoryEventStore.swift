@@ -1,7 +1,8 @@
-@testable import ClerkFunctions
 import LambdaRuntime
 import Logging
 import Store
+
+@testable import ClerkFunctions
 
 /// The event store in memory: the store's rules as the handler relies on them (deduplicated by delivery,
 /// newer `updated_at` wins, tombstones stay), and a failure to inject. Every write is kept for assertions.
@@ -16,32 +17,41 @@ final class InMemoryEventStore: EventStore, @unchecked Sendable {
     var failNext: PostgresError?
 
     func apply(_ change: UserChange) throws(PostgresError) -> SyncResult {
-        let (status, id, nul) = try write(change, key: "user:" + change.user.clerkUserId, updatedAt: change.user.updatedAtMs,
-                                          deleting: change.kind == .deleted, nul: change.user.cleaned().removed)
+        let (status, id, nul) = try write(
+            change, key: "user:" + change.user.clerkUserId, updatedAt: change.user.updatedAtMs,
+            deleting: change.kind == .deleted, nul: change.user.cleaned().removed)
         return SyncResult(status: status, userId: id, nulRemoved: nul)
     }
 
     func apply(_ change: OrganizationChange) throws(PostgresError) -> OrganizationSyncResult {
-        let (status, id, nul) = try write(change, key: "org:" + change.organization.clerkOrgId,
-                                          updatedAt: change.organization.updatedAtMs, deleting: change.kind == .deleted,
-                                          nul: change.organization.cleaned().removed)
+        let (status, id, nul) = try write(
+            change, key: "org:" + change.organization.clerkOrgId,
+            updatedAt: change.organization.updatedAtMs, deleting: change.kind == .deleted,
+            nul: change.organization.cleaned().removed)
         return OrganizationSyncResult(status: status, id: id, nulRemoved: nul)
     }
 
     func apply(_ change: MembershipChange) throws(PostgresError) -> OrganizationSyncResult {
-        let (status, id, nul) = try write(change, key: "mem:" + change.membership.clerkMembershipId,
-                                          updatedAt: change.membership.updatedAtMs, deleting: change.kind == .deleted,
-                                          nul: change.membership.cleaned().removed)
+        let (status, id, nul) = try write(
+            change, key: "mem:" + change.membership.clerkMembershipId,
+            updatedAt: change.membership.updatedAtMs, deleting: change.kind == .deleted,
+            nul: change.membership.cleaned().removed)
         return OrganizationSyncResult(status: status, id: id, nulRemoved: nul)
     }
 
     func recordRejected(_ r: RejectedDelivery) throws(PostgresError) {
-        if let error = failNext { failNext = nil; throw error }
+        if let error = failNext {
+            failNext = nil
+            throw error
+        }
         rejected.append(r)
     }
 
     func keepRefused(source: DeliverySource, messageId: String, reason: String, body: [UInt8]) throws(PostgresError) {
-        if let error = failNext { failNext = nil; throw error }
+        if let error = failNext {
+            failNext = nil
+            throw error
+        }
         refused.append((source, messageId, reason))
     }
 
@@ -49,8 +59,12 @@ final class InMemoryEventStore: EventStore, @unchecked Sendable {
         throws(PostgresError) -> (SyncStatus, PostgresUUID?, Int)
     {
         do {
-            if let error = failNext { failNext = nil; throw error }
-            let deliveryKey = (change as? UserChange)?.deliveryId ?? (change as? OrganizationChange)?.deliveryId
+            if let error = failNext {
+                failNext = nil
+                throw error
+            }
+            let deliveryKey =
+                (change as? UserChange)?.deliveryId ?? (change as? OrganizationChange)?.deliveryId
                 ?? (change as? MembershipChange)?.deliveryId ?? ""
             let existing = versions[key]
             guard deliveries.insert(deliveryKey).inserted else { return (.duplicate, existing?.id, 0) }

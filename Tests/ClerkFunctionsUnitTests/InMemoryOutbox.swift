@@ -1,5 +1,6 @@
-@testable import ClerkFunctions
 import Store
+
+@testable import ClerkFunctions
 
 /// The outbox in memory with `OutboxStore`'s rules for one batch: the oldest pending rows first, the confirmed
 /// ones published, the overtaken ones and the one refused for good set aside, the error kept on the rows left
@@ -34,8 +35,9 @@ final class InMemoryOutbox: OutboxRows, @unchecked Sendable {
         let confirmed = min(max(sent.confirmed, 0), indices.count)
         let refused = confirmed < indices.count && sent.refusedForGood ? confirmed : nil
         let overtaken = Set(sent.overtaken.filter { indices.indices.contains($0) && $0 != refused })
-        var result = OutboxBatchResult(published: 0, error: sent.error, busy: false,
-                                       overtaken: overtaken.sorted().map { rows[indices[$0]].message.id })
+        var result = OutboxBatchResult(
+            published: 0, error: sent.error, busy: false,
+            overtaken: overtaken.sorted().map { rows[indices[$0]].message.id })
         for (position, index) in indices.enumerated() {
             if overtaken.contains(position) || position == refused {
                 rows[index].state = .setAside

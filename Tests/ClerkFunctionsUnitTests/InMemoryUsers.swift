@@ -1,5 +1,6 @@
-@testable import ClerkFunctions
 import Store
+
+@testable import ClerkFunctions
 
 /// Users and memberships in memory, as `me` reads them and `verifyToken` resolves them: one row per Clerk id and
 /// environment, tombstones kept, a failure to inject. Every write is kept for assertions. One test thread at a time.
@@ -20,8 +21,9 @@ final class InMemoryUsers: ProfileReader, TokenUserStore, @unchecked Sendable {
     /// Adds a user row and answers it.
     @discardableResult
     func add(_ clerkUserId: String, environment: String = "production", email: String? = nil, deleted: Bool = false) -> StoredUser {
-        let user = StoredUser(id: InMemoryEventStore.uuid(users.count + 1), clerkUserId: clerkUserId, environment: environment,
-                              email: email, firstName: "Ada", tier: "free", createdAtMs: 1_000, updatedAtMs: 2_000, deleted: deleted)
+        let user = StoredUser(
+            id: InMemoryEventStore.uuid(users.count + 1), clerkUserId: clerkUserId, environment: environment,
+            email: email, firstName: "Ada", tier: "free", createdAtMs: 1_000, updatedAtMs: 2_000, deleted: deleted)
         users.append(user)
         return user
     }

@@ -1,33 +1,39 @@
-@testable import ClerkFunctions
 import ClerkKit
 import DevTools
 import JSON
 import Store
 import XCTest
 
+@testable import ClerkFunctions
+
 /// `me`'s decisions with the users in memory and tokens signed by a key made for the run: which profile, which
 /// refusal, which status. The integration tier runs the same paths on PostgreSQL behind a real authorizer (`MeTests`).
 final class MeHandlerTests: XCTestCase {
     let users = InMemoryUsers()
 
-    func me(_ event: String, verifier: TokenVerifier? = nil, accepted: Set<ClerkTokenType> = [.sessionToken]) throws -> (status: Int, body: JSONValue) {
+    func me(_ event: String, verifier: TokenVerifier? = nil, accepted: Set<ClerkTokenType> = [.sessionToken]) throws -> (status: Int, body: JSONValue)
+    {
         let function = MeFunction(profiles: users, verifier: verifier, accepted: accepted)
         return try UnitAnswers.http(function.handle(Array(event.utf8), context: unitContext()))
     }
 
     /// An HTTP API (payload 2.0) `GET /me`, with an authorizer context and a bearer token when given.
     static func request(authorizer: [String: String]? = nil, bearer: String? = nil) -> String {
-        let context = authorizer.map { a in
-            #","authorizer":{"lambda":{"# + a.sorted { $0.key < $1.key }.map { #""\#($0.key)":"\#($0.value)""# }.joined(separator: ",") + "}}"
-        } ?? ""
+        let context =
+            authorizer.map { a in
+                #","authorizer":{"lambda":{"# + a.sorted { $0.key < $1.key }.map { #""\#($0.key)":"\#($0.value)""# }.joined(separator: ",") + "}}"
+            } ?? ""
         let auth = bearer.map { #""authorization":"Bearer \#($0)""# } ?? ""
-        return #"{"version":"2.0","routeKey":"GET /me","rawPath":"/me","headers":{\#(auth)},"requestContext":{"http":{"method":"GET","path":"/me"},"requestId":"r"\#(context)},"isBase64Encoded":false}"#
+        return
+            #"{"version":"2.0","routeKey":"GET /me","rawPath":"/me","headers":{\#(auth)},"requestContext":{"http":{"method":"GET","path":"/me"},"requestId":"r"\#(context)},"isBase64Encoded":false}"#
     }
 
     func testTheAuthorizersUserGetsTheProfileWithItsOrganizations() throws {
         let user = users.add("user_1", email: "ada@example.com")
-        users.memberships[user.id] = [StoredMembership(clerkOrgId: "org_1", slug: "acme", name: "Acme", role: "org:admin"),
-                                      StoredMembership(clerkOrgId: "org_2", role: "org:member")]
+        users.memberships[user.id] = [
+            StoredMembership(clerkOrgId: "org_1", slug: "acme", name: "Acme", role: "org:admin"),
+            StoredMembership(clerkOrgId: "org_2", role: "org:member")
+        ]
         let r = try me(Self.request(authorizer: ["userId": user.id.postgresText, "tokenType": "session_token"]))
         XCTAssertEqual(r.status, 200)
         XCTAssertEqual(r.body["id"]?.stringValue, user.id.postgresText)
@@ -79,8 +85,10 @@ final class MeHandlerTests: XCTestCase {
 
     func testWithoutAnAuthorizerOrTokenSettingsIs401() throws {
         users.add("user_1")
-        for event in [Self.request(), Self.request(bearer: try UnitTokens.session("user_1")),
-                      Self.request(authorizer: ["userId": "not-a-uuid", "tokenType": "session_token"])] {
+        for event in [
+            Self.request(), Self.request(bearer: try UnitTokens.session("user_1")),
+            Self.request(authorizer: ["userId": "not-a-uuid", "tokenType": "session_token"])
+        ] {
             let r = try me(event)
             XCTAssertEqual(r.status, 401)
             XCTAssertEqual(r.body["error"]?.stringValue, "unauthorized")
@@ -113,7 +121,7 @@ final class MeHandlerTests: XCTestCase {
             (Self.request(bearer: try UnitTokens.session("user_1", ttl: -60)), "token_expired"),
             (Self.request(bearer: try UnitTokens.session("user_1", signer: DevelopmentKey(keyId: UnitTokens.key.keyId))), "signature_invalid"),
             (Self.request(bearer: try UnitTokens.m2m()), "token_type_not_accepted"),
-            (Self.request(bearer: "ak_live_9fK2mQ7xR4tW8zP1cV6bN3hJ5sL0dG"), "token_type_not_accepted"),
+            (Self.request(bearer: "ak_live_9fK2mQ7xR4tW8zP1cV6bN3hJ5sL0dG"), "token_type_not_accepted")
         ]
         for (event, reason) in cases {
             let r = try me(event, verifier: verifier, accepted: [.sessionToken, .apiKey, .m2mToken])

@@ -1,8 +1,9 @@
-@testable import ClerkFunctions
 import JSON
 import LambdaRuntime
 import Store
 import XCTest
+
+@testable import ClerkFunctions
 
 /// The relay's decisions with the outbox in memory and recording brokers: the order rows go out in, what a row
 /// counts as when brokers disagree, what is set aside, when it stops and what `publishOutbox` answers. The lock
@@ -45,8 +46,12 @@ final class OutboxRelayTests: XCTestCase {
         XCTAssertEqual(outbox.ids(.setAside), [3])
         XCTAssertEqual(outbox.ids(.published), [1, 2, 4, 5])
         XCTAssertEqual(outbox.rows[2].lastError, "kafka: message too large")
-        XCTAssertEqual(answer, .object(["published": .number(4), "pending": .number(0), "setAside": .number(1),
-                                        "destinations": .string("kafka")]))
+        XCTAssertEqual(
+            answer,
+            .object([
+                "published": .number(4), "pending": .number(0), "setAside": .number(1),
+                "destinations": .string("kafka")
+            ]))
     }
 
     func testRowsOvertakenByALaterRowOfTheirKeyAreSetAsideNotPublished() throws {
@@ -61,8 +66,11 @@ final class OutboxRelayTests: XCTestCase {
 
     func testAnOutageStopsTheRelayKeepsTheRestPendingInOrderAndIsReported() throws {
         outbox.add(5)
-        kafka.answer = { batch in OutboxSendResult(confirmed: batch.first?.id == 1 ? 1 : 0, error: "TOPIC_AUTHORIZATION_FAILED",
-                                                   outage: "authorization") }
+        kafka.answer = { batch in
+            OutboxSendResult(
+                confirmed: batch.first?.id == 1 ? 1 : 0, error: "TOPIC_AUTHORIZATION_FAILED",
+                outage: "authorization")
+        }
         XCTAssertThrowsError(try publish([kafka], batchSize: 3)) { error in
             guard let failure = error as? OutboxPublishError else { return XCTFail("\(error)") }
             XCTAssertEqual(failure.cause, "authorization")
@@ -93,8 +101,11 @@ final class OutboxRelayTests: XCTestCase {
 
     func testARowCountsOnceEveryBrokerHasItAndALaterBrokerGetsOnlyWhatEarlierOnesConfirmed() throws {
         outbox.add(4)
-        rabbit.answer = { OutboxSendResult(confirmed: min($0.count, 2), error: $0.count > 2 ? "not every message was confirmed" : nil,
-                                           outage: $0.count > 2 ? "unavailable" : nil) }
+        rabbit.answer = {
+            OutboxSendResult(
+                confirmed: min($0.count, 2), error: $0.count > 2 ? "not every message was confirmed" : nil,
+                outage: $0.count > 2 ? "unavailable" : nil)
+        }
         XCTAssertThrowsError(try publish([rabbit, kafka], batchSize: 4)) { error in
             XCTAssertEqual((error as? OutboxPublishError)?.cause, "unavailable")
         }
@@ -135,8 +146,9 @@ final class OutboxRelayTests: XCTestCase {
         outbox.add(5)
         let relay = OutboxRelay(destinations: [rabbit], batchSize: 2)
         XCTAssertEqual(try relay.publishPending(outbox, maxBatches: 1, context: unitContext()).published, 2)
-        XCTAssertEqual(try relay.publishPending(outbox, maxBatches: 10, context: unitContext(remainingMs: 1_000)).published, 0,
-                       "under a second and a half left: no batch is started")
+        XCTAssertEqual(
+            try relay.publishPending(outbox, maxBatches: 10, context: unitContext(remainingMs: 1_000)).published, 0,
+            "under a second and a half left: no batch is started")
         XCTAssertEqual(rabbit.batches, [[1, 2]])
     }
 

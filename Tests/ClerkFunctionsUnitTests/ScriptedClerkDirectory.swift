@@ -1,6 +1,7 @@
-@testable import ClerkFunctions
 import ClerkKit
 import JSON
+
+@testable import ClerkFunctions
 
 /// Clerk's Backend API as a script: the answer for each user it is asked about, and the questions asked.
 final class ScriptedClerkDirectory: ClerkUserLookUp, @unchecked Sendable {
@@ -14,7 +15,8 @@ final class ScriptedClerkDirectory: ClerkUserLookUp, @unchecked Sendable {
 
     /// Clerk's `UserJSON` for `id`, as the Backend API sends it.
     static func found(_ id: String, email: String, updatedAt: Int64 = 1_700_000_000_000) throws -> ClerkUserDirectory.Answer {
-        let json = #"{"id":"\#(id)","object":"user","first_name":"Grace","email_addresses":[{"id":"idn_1","email_address":"\#(email)"}],"primary_email_address_id":"idn_1","created_at":1,"updated_at":\#(updatedAt)}"#
+        let json =
+            #"{"id":"\#(id)","object":"user","first_name":"Grace","email_addresses":[{"id":"idn_1","email_address":"\#(email)"}],"primary_email_address_id":"idn_1","created_at":1,"updated_at":\#(updatedAt)}"#
         return .found(try JSONCoding.decoder.decode(ClerkUser.self, from: Array(json.utf8)), json: json)
     }
 }

@@ -1,6 +1,7 @@
-@testable import ClerkFunctions
 import LambdaRuntime
 import XCTest
+
+@testable import ClerkFunctions
 
 /// One reader for every setting: a typo is an init error that names the variable (never its value, which may
 /// be a secret), not a silent default.
@@ -12,14 +13,19 @@ final class SettingsTests: XCTestCase {
             ("PROFILE_SERVICE_TIMEOUT_MS", "fast", { _ = try ProfileServiceClient(settings: Settings($0)) }),
             ("CLERK_WEBHOOK_MAX_BYTES", "1MB", { _ = try WebhookConfig(environment: $0) }),
             ("CLERK_WEBHOOK_TOLERANCE", "-1", { _ = try WebhookConfig(environment: $0) }),
-            ("CLERK_QUEUE_REQUIRE_SIGNATURE", "nope", { env in
-                _ = try DeliveryGate(config: try WebhookConfig(environment: env), settings: Settings(env), logger: unitContext().logger)
-            }),
+            (
+                "CLERK_QUEUE_REQUIRE_SIGNATURE", "nope",
+                { env in
+                    _ = try DeliveryGate(config: try WebhookConfig(environment: env), settings: Settings(env), logger: unitContext().logger)
+                }
+            )
         ]
         for (name, value, read) in cases {
-            let env = Environment(["DATABASE_URL": "postgresql://x@/y", "RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:1",
-                                   "PROFILE_SERVICE_URL": "http://127.0.0.1:1",
-                                   "CLERK_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", name: value])
+            let env = Environment([
+                "DATABASE_URL": "postgresql://x@/y", "RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:1",
+                "PROFILE_SERVICE_URL": "http://127.0.0.1:1",
+                "CLERK_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", name: value
+            ])
             XCTAssertThrowsError(try read(env), name) { error in
                 XCTAssertTrue("\(error)".contains(name), "\(name): \(error)")
                 XCTAssertFalse("\(error)".contains(value), "\(name): the value is not echoed")

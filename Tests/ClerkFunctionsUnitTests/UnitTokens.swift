@@ -1,8 +1,9 @@
-@testable import ClerkFunctions
 import ClerkKit
 import DevTools
 import LambdaRuntime
 import Logging
+
+@testable import ClerkFunctions
 
 /// A signing key made for the run and a verifier of its tokens, from its PEM: no key server, no network.
 enum UnitTokens {
@@ -20,13 +21,16 @@ enum UnitTokens {
 
     /// A session token of `subject`, valid for a minute, signed by `signer` (the test key unless told).
     static func session(_ subject: String, ttl: Int64 = 60, extra: String = "", signer: DevelopmentKey? = nil) throws -> String {
-        try (signer ?? key).sign(payloadJSON: DevelopmentKey.sessionClaims(subject: subject, issuer: issuer, now: Clock.nowSeconds(),
-                                                                             ttl: ttl, extra: extra))
+        try (signer ?? key).sign(
+            payloadJSON: DevelopmentKey.sessionClaims(
+                subject: subject, issuer: issuer, now: Clock.nowSeconds(),
+                ttl: ttl, extra: extra))
     }
 
     /// An M2M JWT for `subject`, signed by the test key.
     static func m2m(_ subject: String = "mch_unit") throws -> String {
-        try key.sign(payloadJSON: DevelopmentKey.machineClaims(subject: subject, issuer: issuer, now: Clock.nowSeconds()),
-                     header: key.m2mHeader())
+        try key.sign(
+            payloadJSON: DevelopmentKey.machineClaims(subject: subject, issuer: issuer, now: Clock.nowSeconds()),
+            header: key.m2mHeader())
     }
 }

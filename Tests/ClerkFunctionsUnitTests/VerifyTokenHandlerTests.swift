@@ -1,10 +1,11 @@
-@testable import ClerkFunctions
 import ClerkKit
 import DevTools
 import JSON
 import LambdaRuntime
 import Store
 import XCTest
+
+@testable import ClerkFunctions
 
 /// `verifyToken`'s decisions with the users in memory, Clerk's Backend API scripted and session tokens signed by a
 /// key made for the run: the answer in each of its three shapes (HTTP API simple response, REST policy or
@@ -18,9 +19,10 @@ final class VerifyTokenHandlerTests: XCTestCase {
     func function(directory: Bool = false) throws -> VerifyTokenFunction {
         let verifier = try UnitTokens.verifier()
         let none = Environment([:])
-        return VerifyTokenFunction(verifier: verifier, users: users, directory: directory ? clerk : nil,
-                                   guards: try OrganizationGuards(environment: none),
-                                   machine: try MachineTokenConfig(environment: none, api: try ClerkAPIConfig(environment: none), keys: verifier))
+        return VerifyTokenFunction(
+            verifier: verifier, users: users, directory: directory ? clerk : nil,
+            guards: try OrganizationGuards(environment: none),
+            machine: try MachineTokenConfig(environment: none, api: try ClerkAPIConfig(environment: none), keys: verifier))
     }
 
     /// The three shapes of the question, for `token`.
@@ -73,8 +75,14 @@ final class VerifyTokenHandlerTests: XCTestCase {
             let policy = try ask(shape, token: token)
             XCTAssertEqual(policy["principalId"]?.stringValue, "user_1", "\(shape)")
             let statement = try XCTUnwrap(policy["policyDocument"]?["Statement"], "\(shape)")
-            XCTAssertEqual(statement, .array([.object(["Action": .string("execute-api:Invoke"), "Effect": .string("Allow"),
-                                                       "Resource": .string("arn:aws:execute-api:eu-west-1:123456789012:api1/prod/*")])]))
+            XCTAssertEqual(
+                statement,
+                .array([
+                    .object([
+                        "Action": .string("execute-api:Invoke"), "Effect": .string("Allow"),
+                        "Resource": .string("arn:aws:execute-api:eu-west-1:123456789012:api1/prod/*")
+                    ])
+                ]))
             XCTAssertEqual(policy["context"]?["userId"]?.stringValue, user.id.postgresText, "\(shape)")
         }
         let direct = try ask(.direct, token: token)
@@ -130,14 +138,20 @@ final class VerifyTokenHandlerTests: XCTestCase {
     func testADeletedUserIsDeniedAndARESTCallerGetsAnExplicitDeny() throws {
         users.add("user_gone", deleted: true)
         let token = try UnitTokens.session("user_gone")
-        XCTAssertEqual(try ask(.httpAPI, token: token),
-                       .object(["isAuthorized": .bool(false), "context": .object(["reason": .string("user_deleted")])]))
+        XCTAssertEqual(
+            try ask(.httpAPI, token: token),
+            .object(["isAuthorized": .bool(false), "context": .object(["reason": .string("user_deleted")])]))
         for shape in [Shape.restToken, .restRequest] {
             let policy = try ask(shape, token: token)
             XCTAssertEqual(policy["principalId"]?.stringValue, "deleted", "\(shape)")
-            XCTAssertEqual(policy["policyDocument"]?["Statement"], .array([.object([
-                "Action": .string("execute-api:Invoke"), "Effect": .string("Deny"),
-                "Resource": .string("arn:aws:execute-api:eu-west-1:123456789012:api1/prod/*")])]))
+            XCTAssertEqual(
+                policy["policyDocument"]?["Statement"],
+                .array([
+                    .object([
+                        "Action": .string("execute-api:Invoke"), "Effect": .string("Deny"),
+                        "Resource": .string("arn:aws:execute-api:eu-west-1:123456789012:api1/prod/*")
+                    ])
+                ]))
             XCTAssertEqual(policy["context"], .object(["reason": .string("user_deleted")]))
         }
         XCTAssertEqual(try ask(.direct, token: token), .object(["valid": .bool(false), "reason": .string("user_deleted")]))

@@ -1,8 +1,9 @@
-@testable import ClerkFunctions
 import ClerkKit
 import JSON
 import Store
 import XCTest
+
+@testable import ClerkFunctions
 
 /// The webhook handler's decisions, with the store, the keys and the profile service in memory: which answer,
 /// which store change, which failure a queue retries. No server; the integration tier runs the same paths on
@@ -17,8 +18,9 @@ final class WebhookHandlerTests: XCTestCase {
     }
 
     func deliver(_ body: String, id: String = "msg_1", to handler: WebhookHandler? = nil) -> DeliveryOutcome {
-        (handler ?? self.handler()).deliver(Delivery(id: id, environment: "production", body: Array(body.utf8), source: .webhook),
-                                            context: unitContext(), logger: unitContext().logger)
+        (handler ?? self.handler()).deliver(
+            Delivery(id: id, environment: "production", body: Array(body.utf8), source: .webhook),
+            context: unitContext(), logger: unitContext().logger)
     }
 
     static func user(_ type: String, id: String = "user_1", updatedAt: Int64 = 10, firstName: String = "Ada") -> String {
@@ -124,7 +126,9 @@ final class WebhookHandlerTests: XCTestCase {
     }
 
     func testAChangeWithoutUpdatedAtTakesTheEnvelopeTime() throws {
-        _ = deliver(#"{"type":"organizationMembership.created","timestamp":77,"data":{"id":"orgmem_1","organization":{"id":"org_1"},"public_user_data":{"user_id":"user_1"},"role":"org:admin"}}"#)
+        _ = deliver(
+            #"{"type":"organizationMembership.created","timestamp":77,"data":{"id":"orgmem_1","organization":{"id":"org_1"},"public_user_data":{"user_id":"user_1"},"role":"org:admin"}}"#
+        )
         let change = try XCTUnwrap(store.applied.first as? MembershipChange)
         XCTAssertEqual(change.membership.updatedAtMs, 77)
         XCTAssertEqual(change.membership.clerkOrgId, "org_1")

@@ -1,6 +1,7 @@
-@testable import ClerkKit
 import JSON
 import XCTest
+
+@testable import ClerkKit
 
 /// A Backend API list page cut into items by structure, each read strictly on its own: one bad item is
 /// refused alone, only a page that is not a list at all is an error.
@@ -10,8 +11,9 @@ final class ClerkListPageTests: XCTestCase {
     func testElementsAndMembersAreFoundWhateverIsInsideThem() throws {
         let page = Array(#" [ {"a":1,"a":2} , "x\"]" ,[1,{"b":"]}"}], 01, nul\#u{0}l, {"c":"\#u{1}"} ] "#.utf8)
         let ranges = try JSONScanner.elementRanges(byStructureOf: page)
-        XCTAssertEqual(ranges.map { text(page, $0) },
-                       [#"{"a":1,"a":2}"#, #""x\"]""#, #"[1,{"b":"]}"}]"#, "01", "nul\u{0}l", "{\"c\":\"\u{1}\"}"])
+        XCTAssertEqual(
+            ranges.map { text(page, $0) },
+            [#"{"a":1,"a":2}"#, #""x\"]""#, #"[1,{"b":"]}"}]"#, "01", "nul\u{0}l", "{\"c\":\"\u{1}\"}"])
         let object = Array(#"{"data":[1,{"x":"}"}],"total_count":"n","data\u0041":{},"\ud800":null}"#.utf8)
         let members = try JSONScanner.members(byStructureOf: object)
         XCTAssertEqual(members.map(\.name), ["data", "total_count", "dataA", nil], "a name that is not a strict string is nil")
@@ -21,8 +23,10 @@ final class ClerkListPageTests: XCTestCase {
     }
 
     func testAStructureThatDoesNotHoldIsRefused() {
-        for bad in ["", "[", "[1,]", "[,1]", "[1 2]", "[{]", "[{\"a\":1]}", "[\"x]", "[1] 2", "{\"a\":1", "{\"a\" 1}", "{1:2}",
-                    "{\"a\":}", "[[[[]]]", "]", "{}", "{\"a\":[}]}"] {
+        for bad in [
+            "", "[", "[1,]", "[,1]", "[1 2]", "[{]", "[{\"a\":1]}", "[\"x]", "[1] 2", "{\"a\":1", "{\"a\" 1}", "{1:2}",
+            "{\"a\":}", "[[[[]]]", "]", "{}", "{\"a\":[}]}"
+        ] {
             XCTAssertThrowsError(try JSONScanner.elementRanges(byStructureOf: Array(bad.utf8)), bad)
         }
         for bad in ["", "{", "{\"a\":1,}", "{\"a\" 1}", "{1:2}", "{\"a\":}", "[]", "{\"a\":[}]}", "{} x"] {
@@ -44,7 +48,8 @@ final class ClerkListPageTests: XCTestCase {
     }
 
     func testEachBadItemIsRefusedAloneWithWhatCanBeReadOfIt() throws {
-        let page = Array("""
+        let page = Array(
+            """
             [{"id":"user_ok","created_at":5,"first_name":"A"},
              {"id":"user_dup","created_at":6,"unsafe_metadata":{"k":1,"k":2}},
              {"id":"user_type","created_at":"yesterday"},
@@ -65,8 +70,12 @@ final class ClerkListPageTests: XCTestCase {
         }
         XCTAssertEqual(refused.count, 9)
         XCTAssertEqual(refused.map(\.id), ["user_dup", "user_type", nil, nil, nil, nil, nil, nil, "user_utf"])
-        XCTAssertEqual(refused.map(\.reason), ["undecodable", "undecodable", "missing_id", "invalid_id", "undecodable",
-                                               "missing_id", "missing_id", "missing_id", "undecodable"])
+        XCTAssertEqual(
+            refused.map(\.reason),
+            [
+                "undecodable", "undecodable", "missing_id", "invalid_id", "undecodable",
+                "missing_id", "missing_id", "missing_id", "undecodable"
+            ])
         XCTAssertEqual(refused.map(\.createdAt), [6, nil, 8, 9, 10, nil, nil, nil, nil])
         XCTAssertEqual(refused[1].detail, "expected Int64 at created_at")
         XCTAssertTrue(refused.allSatisfy { !$0.detail.contains("yesterday") && !$0.detail.contains("script") }, "no value in a reason")

@@ -1,8 +1,9 @@
-@testable import ClerkKit
 import JSON
-import LocalHosting
 import LambdaRuntime
+import LocalHosting
 import XCTest
+
+@testable import ClerkKit
 
 /// The claims reader: strict JSON, escapes, nesting, and wrong types refused.
 final class JSONScannerTests: XCTestCase {
@@ -13,7 +14,8 @@ final class JSONScannerTests: XCTestCase {
     }
 
     func testScalarsEscapesAndNesting() throws {
-        let v = try scan(#"""
+        let v = try scan(
+            #"""
             { "s": "a\"b\\c\/d\n\u00e9\ud83d\ude80", "n": -1.5e3, "i": 42, "t": true, "f": false, "z": null,
               "arr": [1, {"x": [2, "]"]}, "}"], "o": {"id": "org_1", "deep": {"k": 1}}, "skip": {"id": "no"} }
             """#, descend: ["o"])
@@ -30,9 +32,11 @@ final class JSONScannerTests: XCTestCase {
     }
 
     func testMalformedInputIsRefused() {
-        for bad in ["", "{", "{\"a\":}", "{\"a\":1,}", "{\"a\" 1}", "{\"a\":tru}", "{\"a\":\"x}", "{\"a\":\"\u{01}\"}",
-                    "{\"a\":01x}", "{\"a\":1.}", "{\"a\":\"\\q\"}", "{\"a\":\"\\ud800\"}", "{} extra", "[1]", "{\"a\":[1,]}",
-                    String(repeating: "{\"a\":", count: 513) + "1" + String(repeating: "}", count: 513)] {
+        for bad in [
+            "", "{", "{\"a\":}", "{\"a\":1,}", "{\"a\" 1}", "{\"a\":tru}", "{\"a\":\"x}", "{\"a\":\"\u{01}\"}",
+            "{\"a\":01x}", "{\"a\":1.}", "{\"a\":\"\\q\"}", "{\"a\":\"\\ud800\"}", "{} extra", "[1]", "{\"a\":[1,]}",
+            String(repeating: "{\"a\":", count: 513) + "1" + String(repeating: "}", count: 513)
+        ] {
             XCTAssertThrowsError(try scan(bad), bad)
         }
     }
@@ -55,15 +59,15 @@ final class JSONScannerTests: XCTestCase {
     /// Issue 10, item 6: every document has one reading. Each of these was accepted before.
     func testOneSpellingOneMeaning() {
         let bad: [[UInt8]] = [
-            Array(#"{"sub":"a","sub":"b"}"#.utf8),                       // duplicate name: first or last?
-            Array(#"{"o":{"id":"x","id":"y"}}"#.utf8),                   // ... in a nested object too
+            Array(#"{"sub":"a","sub":"b"}"#.utf8),  // duplicate name: first or last?
+            Array(#"{"o":{"id":"x","id":"y"}}"#.utf8),  // ... in a nested object too
             Array(#"{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"a":18}"#.utf8),
             Array(#"{"exp":1e400}"#.utf8), Array(#"{"exp":-1e400}"#.utf8),  // infinity: never expires
             Array(#"{"exp":01}"#.utf8), Array(#"{"exp":-00.5}"#.utf8), Array(#"{"exp":00}"#.utf8),
-            Array(#"{"s":""#.utf8) + [0xFF] + Array(#""}"#.utf8),         // invalid UTF-8, fast path
-            Array(#"{"s":"\n"#.utf8) + [0xC3] + Array(#""}"#.utf8),       // a truncated sequence after an escape
+            Array(#"{"s":""#.utf8) + [0xFF] + Array(#""}"#.utf8),  // invalid UTF-8, fast path
+            Array(#"{"s":"\n"#.utf8) + [0xC3] + Array(#""}"#.utf8),  // a truncated sequence after an escape
             Array(#"{"s":""#.utf8) + [0xED, 0xA0, 0x80] + Array(#""}"#.utf8),  // an encoded surrogate
-            Array(#"{"s":"\udc00"}"#.utf8),                               // a lone low surrogate
+            Array(#"{"s":"\udc00"}"#.utf8)  // a lone low surrogate
         ]
         for doc in bad {
             XCTAssertThrowsError(try JSONScanner.scan(doc) { _, _ in }, "\(String(decoding: doc, as: UTF8.self))")
@@ -78,8 +82,10 @@ final class JSONScannerTests: XCTestCase {
     /// Issue 19: names are compared by their UTF-8 bytes. Swift's `String` equality is canonical
     /// equivalence, so "café" spelled with U+00E9 and with e + U+0301, or "K" and the KELVIN SIGN, were one
     /// name twice and the whole document was refused: a user's own `unsafe_metadata` froze their row.
-    static let equivalentPairs: [(String, String)] = [("caf\u{E9}", "cafe\u{301}"), ("K", "\u{212A}"), ("\u{212B}", "\u{C5}"),
-                                                       ("a\u{301}\u{323}", "a\u{323}\u{301}")]
+    static let equivalentPairs: [(String, String)] = [
+        ("caf\u{E9}", "cafe\u{301}"), ("K", "\u{212A}"), ("\u{212B}", "\u{C5}"),
+        ("a\u{301}\u{323}", "a\u{323}\u{301}")
+    ]
 
     /// `s` with every non-ASCII scalar (all in the BMP here) written as a `\uXXXX` escape.
     func escaped(_ s: String) -> String {
@@ -96,8 +102,10 @@ final class JSONScannerTests: XCTestCase {
             XCTAssertEqual(a, b, "Swift's String calls them equal")
             XCTAssertNotEqual(Array(a.utf8), Array(b.utf8))
             // Raw UTF-8 and \u escapes; a small object (names scanned) and a large one (names hashed).
-            for doc in [#"{"\#(a)":1,"\#(b)":2}"#, #"{"\#(escaped(a))":1,"\#(escaped(b))":2}"#, "{\(filler),\"\(a)\":1,\"\(b)\":2}",
-                        #"{"o":{"\#(a)":1,"\#(b)":2}}"#, #"[{"\#(b)":1,"\#(escaped(a))":2}]"#] {
+            for doc in [
+                #"{"\#(a)":1,"\#(b)":2}"#, #"{"\#(escaped(a))":1,"\#(escaped(b))":2}"#, "{\(filler),\"\(a)\":1,\"\(b)\":2}",
+                #"{"o":{"\#(a)":1,"\#(b)":2}}"#, #"[{"\#(b)":1,"\#(escaped(a))":2}]"#
+            ] {
                 XCTAssertNoThrow(try JSONScanner.validate(Array(doc.utf8)), doc)
             }
             var seen: [[UInt8]: JSONScanner.Value] = [:]
@@ -109,8 +117,10 @@ final class JSONScannerTests: XCTestCase {
             XCTAssertEqual(seen[Array(("o." + a).utf8)], .number(4))
             XCTAssertEqual(seen[Array(("o." + b).utf8)], .number(3))
             // The same bytes twice are still one name twice, however each was spelled (raw or escaped).
-            for doc in [#"{"\#(a)":1,"\#(a)":2}"#, #"{"\#(escaped(b))":1,"\#(b)":2}"#, "{\(filler),\"\(a)\":1,\"\(escaped(a))\":2}",
-                        "{\"\(b)\":1,\(filler),\"\(b)\":2}"] {
+            for doc in [
+                #"{"\#(a)":1,"\#(a)":2}"#, #"{"\#(escaped(b))":1,"\#(b)":2}"#, "{\(filler),\"\(a)\":1,\"\(escaped(a))\":2}",
+                "{\"\(b)\":1,\(filler),\"\(b)\":2}"
+            ] {
                 XCTAssertThrowsError(try JSONScanner.validate(Array(doc.utf8)), doc)
                 XCTAssertThrowsError(try JSONScanner.scan(Array(doc.utf8)) { _, _ in }, doc)
             }

@@ -1,5 +1,6 @@
-@testable import ClerkKit
 import XCTest
+
+@testable import ClerkKit
 
 /// The throttle on its own monotonic clock (a stepped one here): no reading of that clock, even one that
 /// goes back (which `CLOCK_MONOTONIC` never does), holds back refills or stretches Clerk's `Retry-After`

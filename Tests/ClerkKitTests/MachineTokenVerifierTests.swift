@@ -1,9 +1,10 @@
-@testable import ClerkKit
 import DevTools
 import JSON
 import LambdaRuntime
 import TestSupport
 import XCTest
+
+@testable import ClerkKit
 
 /// Machine tokens below the function: type detection, how Clerk's verify answers are read, the caches'
 /// bounds and keys, and instances tried in turn.
@@ -27,16 +28,19 @@ final class MachineTokenVerifierTests: XCTestCase {
     }
 
     /// `lookupsPerSecond` is generous unless a test is about it (the tests below ask more than 10 in one instant).
-    func verifier(maxEntries: Int = 100, instances: [(String, String)]? = nil, lookupsPerSecond: Int = 1000,
-                  maxConcurrent: Int = 4, callBudgetMs: Int = 1000) throws -> MachineTokenVerifier {
+    func verifier(
+        maxEntries: Int = 100, instances: [(String, String)]? = nil, lookupsPerSecond: Int = 1000,
+        maxConcurrent: Int = 4, callBudgetMs: Int = 1000
+    ) throws -> MachineTokenVerifier {
         var clients: [MachineTokenVerifier.Client] = []
         for (environment, key) in instances ?? [("production", standIn.secretKey)] {
             clients.append(.init(environment: environment, api: try ClerkBackendAPI(baseURL: standIn.baseURL, secretKey: key)))
         }
         let keys = JWKSCache(source: .remote(url: f.jwksURL, headers: []), logger: Logger(level: .critical))
-        return MachineTokenVerifier(instances: clients, jwtVerifier: TokenVerifier(instances: [.init(issuer: nil, environment: "production", keys: keys)]),
-                                    callBudgetMs: callBudgetMs, maxEntries: maxEntries, lookupsPerSecond: lookupsPerSecond,
-                                    maxConcurrentLookups: maxConcurrent, clock: clock.read)
+        return MachineTokenVerifier(
+            instances: clients, jwtVerifier: TokenVerifier(instances: [.init(issuer: nil, environment: "production", keys: keys)]),
+            callBudgetMs: callBudgetMs, maxEntries: maxEntries, lookupsPerSecond: lookupsPerSecond,
+            maxConcurrentLookups: maxConcurrent, clock: clock.read)
     }
 
     func testTypesAreToldApartAsClerkDoes() throws {
@@ -53,8 +57,10 @@ final class MachineTokenVerifierTests: XCTestCase {
         }
         XCTAssertEqual(ClerkTokenType.detect(try f.token(claims: oauth)), .sessionToken, "typ JWT and a user: a session token")
         // verifyToken parses once and tells the type from the parsed token: the same answers.
-        for token in [try f.token(sub: "user_1"), try f.token(claims: m2m), try f.token(claims: oauth),
-                      try f.token(claims: oauth, header: #"{"alg":"RS256","kid":"k","typ":"AT+JWT"}"#)] {
+        for token in [
+            try f.token(sub: "user_1"), try f.token(claims: m2m), try f.token(claims: oauth),
+            try f.token(claims: oauth, header: #"{"alg":"RS256","kid":"k","typ":"AT+JWT"}"#)
+        ] {
             XCTAssertEqual(ClerkTokenType.detect(try ParsedToken.parse(token)), ClerkTokenType.detect(token))
         }
         for junk in ["", "x", "a.b.c", "not.a.token", "eyJ.eyJ.x", "Mt_123", " ak_123", "AK_123"] {
@@ -101,7 +107,8 @@ final class MachineTokenVerifierTests: XCTestCase {
             case .refused(let error): error.reason
             }
         }
-        XCTAssertEqual(reason(#"{"subject":"org_1","scopes":["a","b"],"revoked":false,"expired":false,"expiration":null}"#), "valid org_1 [\"a\", \"b\"]")
+        XCTAssertEqual(
+            reason(#"{"subject":"org_1","scopes":["a","b"],"revoked":false,"expired":false,"expiration":null}"#), "valid org_1 [\"a\", \"b\"]")
         XCTAssertEqual(reason(#"{"subject":"org_1","revoked":true,"expired":false}"#), "token_revoked")
         XCTAssertEqual(reason(#"{"subject":"org_1","revoked":false,"expired":true}"#), "token_expired")
         XCTAssertEqual(reason(#"{"subject":"org_1","expiration":1799999999999}"#), "token_expired")
@@ -133,8 +140,10 @@ final class MachineTokenVerifierTests: XCTestCase {
         let sent = try XCTUnwrap(standIn.requests.last { $0.path == "/v1/api_keys/verify" })
         XCTAssertEqual(try JSONValue.parse(sent.body)["secret"]?.stringValue, Self.clerkFixtureKey, "sent as it is")
         // Base64url, hex and the other prefixes' shapes are asked too (the stand-in answers 404: token_invalid).
-        for shape in ["ak_" + String(repeating: "A-_9", count: 11), "mt_f7f0ba8c3b4843ce7d85fcdd5e71853e",
-                      "oat_8XOIucKvqHVr5tYP123456789abcdefghij", "mt_" + String(repeating: "x", count: 509)] {
+        for shape in [
+            "ak_" + String(repeating: "A-_9", count: 11), "mt_f7f0ba8c3b4843ce7d85fcdd5e71853e",
+            "oat_8XOIucKvqHVr5tYP123456789abcdefghij", "mt_" + String(repeating: "x", count: 509)
+        ] {
             XCTAssertTrue(MachineTokenVerifier.isPlausibleOpaque(shape), shape)
         }
     }
@@ -142,10 +151,12 @@ final class MachineTokenVerifierTests: XCTestCase {
     func testWhatCannotBeATokenIsRefusedWithoutACall() throws {
         let v = try verifier()
         let body = "LCWGdaM8mv8K4PC57IICZQXAeWfCgF30"
-        let refused = ["ak_" + body + " x", "ak_" + body + "\tx", "ak_" + body + "\nx", "ak_" + body + "\u{0}",
-                       "ak_" + body + "\u{7F}", "ak_" + body + "\"x", "ak_" + body + "'x", "ak_" + body + "`x",
-                       "ak_" + body + "\\x", "ak_" + body + "é", "ak_" + body + "\u{2028}", "ak_" + body + "\u{FF0B}",
-                       "ak_" + String(repeating: "A", count: 510), "ak_1234", "oat_"]
+        let refused = [
+            "ak_" + body + " x", "ak_" + body + "\tx", "ak_" + body + "\nx", "ak_" + body + "\u{0}",
+            "ak_" + body + "\u{7F}", "ak_" + body + "\"x", "ak_" + body + "'x", "ak_" + body + "`x",
+            "ak_" + body + "\\x", "ak_" + body + "é", "ak_" + body + "\u{2028}", "ak_" + body + "\u{FF0B}",
+            "ak_" + String(repeating: "A", count: 510), "ak_1234", "oat_"
+        ]
         for token in refused {
             XCTAssertFalse(MachineTokenVerifier.isPlausibleOpaque(token), token.debugDescription)
             XCTAssertThrowsError(try v.verify(token, type: ClerkTokenType.detect(token), nowMs: Clock.nowMs()), token.debugDescription) { error in
@@ -185,9 +196,11 @@ final class MachineTokenVerifierTests: XCTestCase {
         func code(_ body: String) -> String? { ClerkBackendAPI.errorCode(Array(body.utf8)) }
         XCTAssertEqual(code(#"{"errors":[{"message":"Bad Request","long_message":"x","code":"bad_request"}],"clerk_trace_id":"t"}"#), "bad_request")
         XCTAssertEqual(code(#"{"errors":[{"code":"form_param_missing"},{"code":"second"}]}"#), "form_param_missing")
-        for junk in [#"{"errors":[]}"#, #"{"errors":[{"code":1}]}"#, #"{"errors":{"code":"x"}}"#, "<html>", "",
-                     #"{"errors":[{"code":"has space"}]}"#, #"{"errors":[{"code":"ak_\#(String(repeating: "x", count: 80))"}]}"#,
-                     #"{"errors":[{"code":"café"}]}"#, #"{"errors":[{"code":"a"b"}]}"#] {
+        for junk in [
+            #"{"errors":[]}"#, #"{"errors":[{"code":1}]}"#, #"{"errors":{"code":"x"}}"#, "<html>", "",
+            #"{"errors":[{"code":"has space"}]}"#, #"{"errors":[{"code":"ak_\#(String(repeating: "x", count: 80))"}]}"#,
+            #"{"errors":[{"code":"café"}]}"#, #"{"errors":[{"code":"a"b"}]}"#
+        ] {
             XCTAssertNil(code(junk), junk)
         }
     }
@@ -197,7 +210,8 @@ final class MachineTokenVerifierTests: XCTestCase {
     /// A 429 with `Retry-After`: the lookup fails fast with a retryable error and no request reaches Clerk
     /// until the wait is over (time is the stepped clock: no sleeping); cached tokens still pass.
     func testA429StopsLookupsUntilRetryAfterThenTheyResume() throws {
-        let cached = "ak_live_limitCached1Aa2Bb3Cc4Dd", fresh = "ak_live_limitFresh1Ee2Ff3Gg4Hh5"
+        let cached = "ak_live_limitCached1Aa2Bb3Cc4Dd"
+        let fresh = "ak_live_limitFresh1Ee2Ff3Gg4Hh5"
         standIn.addMachineToken(.apiKey, token: cached, subject: "org_c")
         standIn.addMachineToken(.apiKey, token: fresh, subject: "org_f")
         let v = try verifier(callBudgetMs: 5000)
@@ -282,7 +296,8 @@ final class MachineTokenVerifierTests: XCTestCase {
     /// a monotonic second refills the bucket and a 429's Retry-After ends on time, wherever the wall clock is.
     func testAWallClockSteppedBackStallsNoLookup() throws {
         let v = try verifier(lookupsPerSecond: 2, callBudgetMs: 5000)
-        let t0: Int64 = 1_900_000_000_000, hour: Int64 = 3_600_000
+        let t0: Int64 = 1_900_000_000_000
+        let hour: Int64 = 3_600_000
         func outcome(_ token: String, wall: Int64, monotonic: Int64) -> String {
             clock.set(monotonic)
             do {
@@ -294,14 +309,17 @@ final class MachineTokenVerifierTests: XCTestCase {
         XCTAssertEqual(outcome("ak_unknown_step1_Aa2Bb3Cc4Dd", wall: t0, monotonic: 0), "token_invalid")
         XCTAssertEqual(outcome("ak_unknown_step2_Aa2Bb3Cc4Dd", wall: t0, monotonic: 0), "token_invalid")
         XCTAssertEqual(outcome("ak_unknown_step3_Aa2Bb3Cc4Dd", wall: t0, monotonic: 0), "lookups_throttled")
-        XCTAssertEqual(outcome("ak_unknown_step3_Aa2Bb3Cc4Dd", wall: t0 - hour, monotonic: 1000), "token_invalid",
-                       "a monotonic second later, the wall clock an hour back: the budget is back")
+        XCTAssertEqual(
+            outcome("ak_unknown_step3_Aa2Bb3Cc4Dd", wall: t0 - hour, monotonic: 1000), "token_invalid",
+            "a monotonic second later, the wall clock an hour back: the budget is back")
         standIn.cue(429, retryAfter: "60")
         XCTAssertEqual(outcome("ak_unknown_step4_Aa2Bb3Cc4Dd", wall: t0 - hour, monotonic: 2000), "clerk_api_rate_limited")
-        XCTAssertEqual(outcome("ak_unknown_step5_Aa2Bb3Cc4Dd", wall: t0 + hour, monotonic: 61_999), "clerk_api_rate_limited",
-                       "nor does a wall clock stepped forward end Clerk's wait early")
-        XCTAssertEqual(outcome("ak_unknown_step5_Aa2Bb3Cc4Dd", wall: t0 - 2 * hour, monotonic: 62_000), "token_invalid",
-                       "sixty monotonic seconds after the 429, the wall clock two hours back: calls resume")
+        XCTAssertEqual(
+            outcome("ak_unknown_step5_Aa2Bb3Cc4Dd", wall: t0 + hour, monotonic: 61_999), "clerk_api_rate_limited",
+            "nor does a wall clock stepped forward end Clerk's wait early")
+        XCTAssertEqual(
+            outcome("ak_unknown_step5_Aa2Bb3Cc4Dd", wall: t0 - 2 * hour, monotonic: 62_000), "token_invalid",
+            "sixty monotonic seconds after the 429, the wall clock two hours back: calls resume")
         XCTAssertEqual(standIn.machineVerifyCalls, 5)
     }
 
@@ -332,10 +350,11 @@ final class MachineTokenVerifierTests: XCTestCase {
         dev.addMachineToken(.apiKey, token: "ak_test_devOnly1Aa2Bb3Cc4", subject: "user_dev")
         var clients: [MachineTokenVerifier.Client] = [
             .init(environment: "production", api: try ClerkBackendAPI(baseURL: standIn.baseURL, secretKey: standIn.secretKey)),
-            .init(environment: "development", api: try ClerkBackendAPI(baseURL: dev.baseURL, secretKey: "sk_test_dev")),
+            .init(environment: "development", api: try ClerkBackendAPI(baseURL: dev.baseURL, secretKey: "sk_test_dev"))
         ]
         let keys = JWKSCache(source: .remote(url: f.jwksURL, headers: []), logger: Logger(level: .critical))
-        let v = MachineTokenVerifier(instances: clients, jwtVerifier: TokenVerifier(instances: [.init(issuer: nil, environment: "production", keys: keys)]))
+        let v = MachineTokenVerifier(
+            instances: clients, jwtVerifier: TokenVerifier(instances: [.init(issuer: nil, environment: "production", keys: keys)]))
         clients = []
         let identity = try v.verify("ak_test_devOnly1Aa2Bb3Cc4", type: .apiKey, nowMs: Clock.nowMs())
         XCTAssertEqual(identity.environment, "development")
@@ -353,7 +372,7 @@ final class JSONValueStrictTests: XCTestCase {
         let documents = [
             #"{"object":"api_key","subject":"user_1","scopes":["a","b"],"claims":{"n":[1,2.5,-3e2,{"x":null}],"t":true,"f":false},"expiration":1735732800000}"#,
             #"{"s":"caf\u00e9 \"quoted\" \\ \/ \n\t \ud83d\ude00","plain":"naïve ✓"}"#,
-            #" [ 1 , "two" , [ ] , { } , null ] "#, #""just a string""#, "0", "-0.5e-3", "{}", "[]",
+            #" [ 1 , "two" , [ ] , { } , null ] "#, #""just a string""#, "0", "-0.5e-3", "{}", "[]"
         ]
         for d in documents {
             XCTAssertEqual(try JSONValue.parseStrict(Array(d.utf8)), try JSONValue.parse(Array(d.utf8)), d)
@@ -365,7 +384,8 @@ final class JSONValueStrictTests: XCTestCase {
             XCTAssertThrowsError(try JSONValue.parseStrict(Array(d.utf8)), d)
         }
         XCTAssertThrowsError(try JSONValue.parseStrict([0x22, 0xFF, 0x22]), "invalid UTF-8")
-        XCTAssertThrowsError(try JSONValue.parseStrict(Array(String(repeating: "[", count: 513).utf8) + Array(String(repeating: "]", count: 513).utf8)),
-                             "nesting is bounded")
+        XCTAssertThrowsError(
+            try JSONValue.parseStrict(Array(String(repeating: "[", count: 513).utf8) + Array(String(repeating: "]", count: 513).utf8)),
+            "nesting is bounded")
     }
 }

@@ -23,8 +23,12 @@ final class SessionClaimsOrganizationTests: XCTestCase {
     }
 
     func testTheReferenceV1AndV2ExamplesCarryTheSameOrganization() throws {
-        let v1 = try decode(#"{"azp":"https://app.example.com","exp":1735736460,"iat":1735736400,"iss":"https://clerk.example.com","nbf":1735736390,"sid":"sess_2a7Q9cJx3LmT8vRk1pWn5yZbHdE","sub":"user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF","fva":[5,-1],"sts":"active","org_id":"org_2b1M4kQz8RtY6wXc3nVp7LsJfGa","org_slug":"acme","org_role":"org:admin","org_permissions":["org:articles:read","org:articles:manage"]}"#)
-        let v2 = try decode(#"{"azp":"https://app.example.com","exp":1735736460,"iat":1735736400,"iss":"https://clerk.example.com","nbf":1735736390,"sid":"sess_2a7Q9cJx3LmT8vRk1pWn5yZbHdE","sub":"user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF","v":2,"fva":[5,-1],"sts":"active","fea":"o:articles,u:premium","pla":"u:free_user,o:pro","o":{"id":"org_2b1M4kQz8RtY6wXc3nVp7LsJfGa","slg":"acme","rol":"admin","per":"read,manage","fpm":"3"}}"#)
+        let v1 = try decode(
+            #"{"azp":"https://app.example.com","exp":1735736460,"iat":1735736400,"iss":"https://clerk.example.com","nbf":1735736390,"sid":"sess_2a7Q9cJx3LmT8vRk1pWn5yZbHdE","sub":"user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF","fva":[5,-1],"sts":"active","org_id":"org_2b1M4kQz8RtY6wXc3nVp7LsJfGa","org_slug":"acme","org_role":"org:admin","org_permissions":["org:articles:read","org:articles:manage"]}"#
+        )
+        let v2 = try decode(
+            #"{"azp":"https://app.example.com","exp":1735736460,"iat":1735736400,"iss":"https://clerk.example.com","nbf":1735736390,"sid":"sess_2a7Q9cJx3LmT8vRk1pWn5yZbHdE","sub":"user_2Zs8PqLwX4nT6kVb9cRj1mHdYeF","v":2,"fva":[5,-1],"sts":"active","fea":"o:articles,u:premium","pla":"u:free_user,o:pro","o":{"id":"org_2b1M4kQz8RtY6wXc3nVp7LsJfGa","slg":"acme","rol":"admin","per":"read,manage","fpm":"3"}}"#
+        )
         XCTAssertEqual(v1.id, v2.id)
         XCTAssertEqual(v1.role, v2.role)
         XCTAssertEqual(v1.slug, v2.slug)
@@ -34,7 +38,8 @@ final class SessionClaimsOrganizationTests: XCTestCase {
     }
 
     func testOnlyOrgScopedFeaturesTakePartInOrder() throws {
-        let o = try decode(#"{"v":2,"fea":"u:premium,ou:reports, uo:billing ,o:teams","o":{"id":"org_1","rol":"member","per":"read,write","fpm":"1,2,3"}}"#)
+        let o = try decode(
+            #"{"v":2,"fea":"u:premium,ou:reports, uo:billing ,o:teams","o":{"id":"org_1","rol":"member","per":"read,write","fpm":"1,2,3"}}"#)
         XCTAssertEqual(o.permissions, ["org:reports:read", "org:billing:write", "org:teams:read", "org:teams:write"])
     }
 
@@ -64,10 +69,12 @@ final class SessionClaimsOrganizationTests: XCTestCase {
 
     func testGarbageIsLeftOutWithASpecificDetail() {
         let base = #""v":2,"fea":"o:teams""#
-        for (mask, expected) in [("x", "fpm_not_a_number"), ("-1", "fpm_not_a_number"), ("-9223372036854775807", "fpm_not_a_number"),
-                                 ("1e3", "fpm_not_a_number"), ("1.5", "fpm_not_a_number"), ("0x1f", "fpm_not_a_number"),
-                                 ("+3", "fpm_not_a_number"), ("\u{FF11}", "fpm_not_a_number"), ("\u{0663}", "fpm_not_a_number"),
-                                 ("1,,", "fpm_not_a_number"), (String(repeating: "9", count: 1001), "fpm_too_large")] {
+        for (mask, expected) in [
+            ("x", "fpm_not_a_number"), ("-1", "fpm_not_a_number"), ("-9223372036854775807", "fpm_not_a_number"),
+            ("1e3", "fpm_not_a_number"), ("1.5", "fpm_not_a_number"), ("0x1f", "fpm_not_a_number"),
+            ("+3", "fpm_not_a_number"), ("\u{FF11}", "fpm_not_a_number"), ("\u{0663}", "fpm_not_a_number"),
+            ("1,,", "fpm_not_a_number"), (String(repeating: "9", count: 1001), "fpm_too_large")
+        ] {
             // A mask that is not a plain decimal grants nothing in Clerk's SDKs; here it leaves the organization out.
             let fea = mask == "1,," ? "o:teams,o:b" : "o:teams"
             XCTAssertEqual(detail(#"{"v":2,"fea":"\#(fea)","o":{"id":"org_1","per":"read","fpm":"\#(mask)"}}"#), expected, mask)
@@ -91,18 +98,23 @@ final class SessionClaimsOrganizationTests: XCTestCase {
         XCTAssertEqual(detail("not json"), "payload_not_json")
         // What Clerk's SDKs read fine is no problem: masks past the features, features past the masks, bits past
         // the names, a `u:` element of any shape, no `fea` at all, an empty `fea`, `per` or `fpm` (no permissions).
-        for json in [#"{\#(base),"o":{"id":"org_1","per":"read","fpm":"1,x"}}"#, #"{"v":2,"fea":"o:a,o:b","o":{"id":"org_1","per":"read","fpm":"1"}}"#,
-                     #"{\#(base),"o":{"id":"org_1","per":"read","fpm":"18446744073709551616"}}"#,
-                     #"{"v":2,"fea":"u:a:b,o:teams","o":{"id":"org_1","per":"read","fpm":"1"}}"#,
-                     #"{"v":2,"o":{"id":"org_1","per":"read","fpm":"1"}}"#, #"{"v":2,"fea":"","o":{"id":"org_1","per":"read","fpm":"1"}}"#,
-                     #"{\#(base),"o":{"id":"org_1","per":"read","fpm":""}}"#, #"{\#(base),"o":{"id":"org_1","per":"","fpm":"1"}}"#] {
+        for json in [
+            #"{\#(base),"o":{"id":"org_1","per":"read","fpm":"1,x"}}"#, #"{"v":2,"fea":"o:a,o:b","o":{"id":"org_1","per":"read","fpm":"1"}}"#,
+            #"{\#(base),"o":{"id":"org_1","per":"read","fpm":"18446744073709551616"}}"#,
+            #"{"v":2,"fea":"u:a:b,o:teams","o":{"id":"org_1","per":"read","fpm":"1"}}"#,
+            #"{"v":2,"o":{"id":"org_1","per":"read","fpm":"1"}}"#, #"{"v":2,"fea":"","o":{"id":"org_1","per":"read","fpm":"1"}}"#,
+            #"{\#(base),"o":{"id":"org_1","per":"read","fpm":""}}"#, #"{\#(base),"o":{"id":"org_1","per":"","fpm":"1"}}"#
+        ] {
             XCTAssertNil(detail(json), json)
         }
     }
 
     /// Each problem names its part, and leaves only that part out.
     func testAProblemLeavesOutItsPartOnly() throws {
-        let org = SessionClaims.organization(payload: Array(#"{"v":2,"act":{"sub":"user_support"},"fea":"o:teams","pla":"u:free","o":{"id":"org_1","rol":"admin","slg":"acme","per":"read","fpm":"x"}}"#.utf8))
+        let org = SessionClaims.organization(
+            payload: Array(
+                #"{"v":2,"act":{"sub":"user_support"},"fea":"o:teams","pla":"u:free","o":{"id":"org_1","rol":"admin","slg":"acme","per":"read","fpm":"x"}}"#
+                    .utf8))
         XCTAssertEqual(org.problems, [SessionClaims.OrganizationClaimsError(.organization, "fpm_not_a_number")])
         XCTAssertEqual(org.problems.first?.reason, "org_claims_invalid")
         XCTAssertNil(org.id)
@@ -134,7 +146,8 @@ final class SessionClaimsOrganizationTests: XCTestCase {
         let masks = Array(repeating: "18446744073709551615", count: 32).joined(separator: ",") + ",1"
         XCTAssertEqual(detail(#"{"v":2,"fea":"\#(orgFeatures)","o":{"id":"org_1","per":"\#(many)","fpm":"\#(masks)"}}"#), "org_permissions_too_many")
         let exactly = Array(repeating: "18446744073709551615", count: 32).joined(separator: ",") + ",0"
-        let o = SessionClaims.organization(payload: Array(#"{"v":2,"act":{"sub":"user_a"},"fea":"\#(orgFeatures)","o":{"id":"org_1","per":"\#(many)","fpm":"\#(exactly)"}}"#.utf8))
+        let o = SessionClaims.organization(
+            payload: Array(#"{"v":2,"act":{"sub":"user_a"},"fea":"\#(orgFeatures)","o":{"id":"org_1","per":"\#(many)","fpm":"\#(exactly)"}}"#.utf8))
         XCTAssertEqual(o.problems, [])
         XCTAssertEqual(o.permissions.count, 2048)
         let v1 = (0..<2049).map { #""org:f:p\#($0)""# }.joined(separator: ",")
@@ -155,10 +168,14 @@ final class SessionClaimsOrganizationTests: XCTestCase {
     /// `@clerk/shared` jwtPayloadParser.test.ts, "case 5": the masks pair with the org-scoped features only;
     /// a third mask for the user feature (as Clerk's Python SDK reads `fpm`, one per `fea` element) changes nothing.
     func testClerksCase5AUserFeatureLastAndAMaskPastTheLastOrgFeature() throws {
-        let expected = ["org:repositories:read", "org:repositories:create", "org:repositories:update",
-                        "org:projects:read", "org:projects:update", "org:projects:revoke"]
+        let expected = [
+            "org:repositories:read", "org:repositories:create", "org:repositories:update",
+            "org:projects:read", "org:projects:update", "org:projects:revoke"
+        ]
         for fpm in ["7,21", "7,21,0"] {
-            let o = try decode(#"{"v":2,"fea":"o:repositories,uo:projects,u:goldprofileborder","o":{"id":"org_id","rol":"admin","slg":"org_slug","per":"read,create,update,delete,revoke","fpm":"\#(fpm)"}}"#)
+            let o = try decode(
+                #"{"v":2,"fea":"o:repositories,uo:projects,u:goldprofileborder","o":{"id":"org_id","rol":"admin","slg":"org_slug","per":"read,create,update,delete,revoke","fpm":"\#(fpm)"}}"#
+            )
             XCTAssertEqual(o.permissions, expected, fpm)
         }
     }
@@ -173,7 +190,9 @@ final class SessionClaimsOrganizationTests: XCTestCase {
     /// mask added; and the Python SDK's test_more_masks_than_features_are_ignored.
     func testClerksMasksPastTheLastOrgFeatureAreIgnored() throws {
         for fpm in ["3", "3,0"] {
-            let o = try decode(#"{"v":2,"fea":"ou:memberships,u:impersonation","o":{"id":"org_id","rol":"admin","slg":"org_slug","per":"read,manage","fpm":"\#(fpm)"}}"#)
+            let o = try decode(
+                #"{"v":2,"fea":"ou:memberships,u:impersonation","o":{"id":"org_id","rol":"admin","slg":"org_slug","per":"read,manage","fpm":"\#(fpm)"}}"#
+            )
             XCTAssertEqual(o.permissions, ["org:memberships:read", "org:memberships:manage"], fpm)
         }
         let leads = try decode(#"{"v":2,"fea":"o:leads","o":{"id":"org_1","per":"read,manage","fpm":"1,3"}}"#)
@@ -183,12 +202,18 @@ final class SessionClaimsOrganizationTests: XCTestCase {
     /// `@clerk/backend` authObjects.test.ts "has() for billing with scopes" (three org features, two masks) and
     /// "has() for orgs" (two, one mask); jwtPayloadParser.test.ts "if a feature is not mapped to any permissions".
     func testClerksOrgFeaturesWithoutAMaskGetNothing() throws {
-        let billing = try decode(#"{"v":2,"fea":"o:reservations,u:dashboard,uo:support-chat,o:impersonation","pla":"u:pro,o:business","o":{"id":"orgId","rol":"member","slg":"orgSlug","per":"read,manage","fpm":"2,3"}}"#)
+        let billing = try decode(
+            #"{"v":2,"fea":"o:reservations,u:dashboard,uo:support-chat,o:impersonation","pla":"u:pro,o:business","o":{"id":"orgId","rol":"member","slg":"orgSlug","per":"read,manage","fpm":"2,3"}}"#
+        )
         XCTAssertEqual(billing.permissions, ["org:reservations:manage", "org:support-chat:read", "org:support-chat:manage"])
-        let orgs = try decode(#"{"v":2,"act":{"sub":"actor"},"fea":"o:reservations,o:impersonation","o":{"id":"orgId","rol":"admin","slg":"orgSlug","per":"read,manage","fpm":"3"}}"#)
+        let orgs = try decode(
+            #"{"v":2,"act":{"sub":"actor"},"fea":"o:reservations,o:impersonation","o":{"id":"orgId","rol":"admin","slg":"orgSlug","per":"read,manage","fpm":"3"}}"#
+        )
         XCTAssertEqual(orgs.permissions, ["org:reservations:read", "org:reservations:manage"])
         XCTAssertEqual(orgs.actor, "actor")
-        let three = try decode(#"{"v":2,"fea":"o:impersonation,o:memberships,o:feature3","o":{"id":"org_id","rol":"admin","slg":"org_slug","per":"read,manage","fpm":"1,3"}}"#)
+        let three = try decode(
+            #"{"v":2,"fea":"o:impersonation,o:memberships,o:feature3","o":{"id":"org_id","rol":"admin","slg":"org_slug","per":"read,manage","fpm":"1,3"}}"#
+        )
         XCTAssertEqual(three.permissions, ["org:impersonation:read", "org:memberships:read", "org:memberships:manage"])
     }
 

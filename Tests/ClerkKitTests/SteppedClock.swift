@@ -1,5 +1,6 @@
-@testable import ClerkKit
 import Synchronization
+
+@testable import ClerkKit
 
 /// A monotonic clock in milliseconds that the test sets: the throttle's time without sleeping.
 final class SteppedClock: Sendable {

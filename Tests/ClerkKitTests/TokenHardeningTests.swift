@@ -1,12 +1,13 @@
-import JSON
-import HTTPClient
-import LocalHosting
 import ClerkKit
+import HTTPClient
+import JSON
 import LambdaRuntime
+import LocalHosting
 import TestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Hostile tokens and key sets (issue 10, items 1, 5, 6, 7): nothing traps, one spelling per token, claims
@@ -18,13 +19,16 @@ final class TokenHardeningTests: XCTestCase {
     override func setUpWithError() throws { f = try TokenFixture() }
 
     func verifier(ttl: Int = 300, timeoutMs: Int = 2000, source: KeySource? = nil, logger: Logger? = nil) -> (TokenVerifier, JWKSCache) {
-        let cache = JWKSCache(source: source ?? .remote(url: f.jwksURL, headers: []), ttlSeconds: ttl, timeoutMs: timeoutMs,
-                              logger: logger ?? quiet)
+        let cache = JWKSCache(
+            source: source ?? .remote(url: f.jwksURL, headers: []), ttlSeconds: ttl, timeoutMs: timeoutMs,
+            logger: logger ?? quiet)
         return (TokenVerifier(instances: [.init(issuer: f.issuer, environment: "production", keys: cache)]), cache)
     }
 
-    func assertReason(_ v: TokenVerifier, _ token: String, _ reason: String, nowMs: Int64 = Clock.nowMs(),
-                      file: StaticString = #filePath, line: UInt = #line) {
+    func assertReason(
+        _ v: TokenVerifier, _ token: String, _ reason: String, nowMs: Int64 = Clock.nowMs(),
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try v.verify(token, nowMs: nowMs), file: file, line: line) { error in
             XCTAssertEqual((error as? TokenError)?.reason, reason, "\(error)", file: file, line: line)
         }
@@ -162,7 +166,10 @@ final class TokenHardeningTests: XCTestCase {
         let forged = "\(header).\(payload).\(Base64.encode(encoded, url: true))"
         let logPath = "/tmp/clerk-weak-key-\(getpid())-\(Clock.monotonicNs())"
         let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o600)
-        defer { close(fd); unlink(logPath) }
+        defer {
+            close(fd)
+            unlink(logPath)
+        }
         let (v, _) = verifier(logger: Logger(level: .debug, fd: fd))
         assertReason(v, forged, "jwks_unavailable")
         XCTAssertTrue(logText(logPath).contains("key_weak"), "the refused key is logged with its reason")
@@ -172,7 +179,10 @@ final class TokenHardeningTests: XCTestCase {
         XCTAssertNoThrow(try RSAPublicKey(n: n, e: "AQAB"))
         var skipped: [JSONWebKeySet.Skipped] = []
         let other = try DevelopmentKey(keyId: "ins_good")
-        let keys = try JSONWebKeySet.parse(Array(#"{"keys":[{"kty":"RSA","kid":"weak","n":"\#(n)","e":"Aw"},{"kty":"RSA","kid":"one","n":"\#(n)","e":"AQ"},\#(other.jwk(algorithm: nil))]}"#.utf8), skipped: &skipped)
+        let keys = try JSONWebKeySet.parse(
+            Array(
+                #"{"keys":[{"kty":"RSA","kid":"weak","n":"\#(n)","e":"Aw"},{"kty":"RSA","kid":"one","n":"\#(n)","e":"AQ"},\#(other.jwk(algorithm: nil))]}"#
+                    .utf8), skipped: &skipped)
         XCTAssertEqual(Set(keys.keys), ["weak", "ins_good"], "e = 3 is odd and at least 3")
         XCTAssertEqual(skipped.map { "\($0.keyId ?? "-"):\($0.reason)" }, ["one:key_weak"])
         let small = try DevelopmentKey(bits: 1024, keyId: "small")
@@ -197,7 +207,8 @@ final class TokenHardeningTests: XCTestCase {
         let jwk = try JSONValue.parse(Array(f.key.jwk(algorithm: nil).utf8))
         let (n, e) = (try XCTUnwrap(jwk["n"]?.stringValue), try XCTUnwrap(jwk["e"]?.stringValue))
         let other = try DevelopmentKey(keyId: "ins_other")
-        f.document = #"{"keys":[{"kty":"RSA","use":"sig","n":"\#(n)","e":"\#(e)"},{"kty":"RSA","use":"sig","kid":"","n":"\#(n)","e":"\#(e)"},\#(other.jwk(algorithm: nil))]}"#
+        f.document =
+            #"{"keys":[{"kty":"RSA","use":"sig","n":"\#(n)","e":"\#(e)"},{"kty":"RSA","use":"sig","kid":"","n":"\#(n)","e":"\#(e)"},\#(other.jwk(algorithm: nil))]}"#
         var skipped: [JSONWebKeySet.Skipped] = []
         let keys = try JSONWebKeySet.parse(Array(f.document.utf8), skipped: &skipped)
         XCTAssertEqual(keys.keys.sorted(), ["ins_other"])

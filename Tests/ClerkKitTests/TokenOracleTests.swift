@@ -1,9 +1,10 @@
-@testable import ClerkKit
 import Foundation
 import LambdaRuntime
 import LocalHosting
 import TestSupport
 import XCTest
+
+@testable import ClerkKit
 
 /// Token signatures checked against oracles the project did not write: RFC 7515's own RS256 example, and
 /// tokens the `openssl` CLI signs with a key it generated. The other token tests sign with `DevelopmentKey`,
@@ -17,13 +18,15 @@ final class TokenOracleTests: XCTestCase {
 
     /// The JWS of RFC 7515 A.2, as the RFC prints it (its header is `{"alg":"RS256"}`, no `kid`; its
     /// payload has `iss: joe` and an `exp` of 2011).
-    static let rfcToken = "eyJhbGciOiJSUzI1NiJ9"
+    static let rfcToken =
+        "eyJhbGciOiJSUzI1NiJ9"
         + ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
         + ".cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZ"
         + "cAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOk"
         + "HWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw"
     /// The RFC's RSA public key (A.2.1), as the JWK members `n` and `e`.
-    static let rfcN = "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCg"
+    static let rfcN =
+        "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCg"
         + "NMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtd"
         + "VMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ"
     static let rfcE = "AQAB"
@@ -131,11 +134,18 @@ final class TokenOracleTests: XCTestCase {
         let jwks = #"{"keys":[{"kty":"RSA","kid":"oracle_1","use":"sig","n":"\#(key.n)","e":"\#(key.e)"}]}"#
         let endpoint = try ScriptedEndpoint(body: jwks)
         func verifier(_ source: KeySource) -> TokenVerifier {
-            TokenVerifier(instances: [.init(issuer: Self.issuer, environment: "production",
-                                            keys: JWKSCache(source: source, timeoutMs: 2000, logger: quiet))])
+            TokenVerifier(instances: [
+                .init(
+                    issuer: Self.issuer, environment: "production",
+                    keys: JWKSCache(source: source, timeoutMs: 2000, logger: quiet))
+            ])
         }
-        return ([("jwks", verifier(.remote(url: endpoint.server.baseURL + "/.well-known/jwks.json", headers: []))),
-                 ("pem", verifier(.pem(try RSAPublicKey(pem: key.publicPEM))))], endpoint)
+        return (
+            [
+                ("jwks", verifier(.remote(url: endpoint.server.baseURL + "/.well-known/jwks.json", headers: []))),
+                ("pem", verifier(.pem(try RSAPublicKey(pem: key.publicPEM))))
+            ], endpoint
+        )
     }
 
     /// Generates a 2048-bit key with the CLI and reads its public parts back with the CLI.
@@ -149,15 +159,17 @@ final class TokenOracleTests: XCTestCase {
         let hex = try XCTUnwrap(modulus.split(separator: "=").last).trimmingCharacters(in: .whitespacesAndNewlines)
         let text = String(decoding: try run(["rsa", "-in", path, "-noout", "-text"]), as: UTF8.self)
         XCTAssertTrue(text.contains("publicExponent: 65537 (0x10001)"), "the CLI's default exponent")
-        return OpenSSLKey(directory: dir, privatePath: path, publicPEM: publicPEM,
-                          n: base64url(try XCTUnwrap(bytes(hex: hex))), e: base64url([0x01, 0x00, 0x01]))
+        return OpenSSLKey(
+            directory: dir, privatePath: path, publicPEM: publicPEM,
+            n: base64url(try XCTUnwrap(bytes(hex: hex))), e: base64url([0x01, 0x00, 0x01]))
     }
 
     /// `header.payload` signed by `openssl dgst <digest> -sign`, the header labelled `alg`.
     static func sign(_ key: OpenSSLKey, alg: String, digest: String, sub: String) throws -> String {
         let now = Int64(Date().timeIntervalSince1970)
         let header = #"{"alg":"\#(alg)","kid":"oracle_1","typ":"JWT"}"#
-        let claims = #"{"sub":"\#(sub)","iss":"\#(issuer)","iat":\#(now),"nbf":\#(now - 10),"exp":\#(now + 60),"#
+        let claims =
+            #"{"sub":"\#(sub)","iss":"\#(issuer)","iat":\#(now),"nbf":\#(now - 10),"exp":\#(now + 60),"#
             + #""sid":"sess_oracle","v":2,"sts":"active"}"#
         let input = base64url(Array(header.utf8)) + "." + base64url(Array(claims.utf8))
         let signature = try run(["dgst", digest, "-sign", key.privatePath], stdin: Array(input.utf8))
@@ -174,7 +186,10 @@ final class TokenOracleTests: XCTestCase {
         return r.stdout
     }
 
-    struct OpenSSLFailed: Error { let arguments: [String]; let stderr: String }
+    struct OpenSSLFailed: Error {
+        let arguments: [String]
+        let stderr: String
+    }
 
     // MARK: The test's own base64url and hex (RFC 4648 §5, by hand)
 
@@ -193,12 +208,17 @@ final class TokenOracleTests: XCTestCase {
     }
 
     static func base64urlDecode(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = [], acc = 0, bits = 0
+        var out: [UInt8] = []
+        var acc = 0
+        var bits = 0
         for c in text.utf8 {
             guard let v = alphabet.firstIndex(of: c) else { return nil }
             acc = (acc << 6 | v) & 0xFFFFFF
             bits += 6
-            if bits >= 8 { bits -= 8; out.append(UInt8((acc >> bits) & 0xFF)) }
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8((acc >> bits) & 0xFF))
+            }
         }
         return out
     }

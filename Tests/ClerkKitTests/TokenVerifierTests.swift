@@ -1,7 +1,7 @@
-import JSON
-import LocalHosting
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import TestSupport
 import XCTest
 
@@ -12,15 +12,22 @@ final class TokenVerifierTests: XCTestCase {
 
     override func setUpWithError() throws { f = try TokenFixture() }
 
-    func verifier(issuer: String? = "https://clerk.test.example", ttl: Int = 300, timeoutMs: Int = 2000, parties: [String] = [],
-                  pending: Bool = false, source: KeySource? = nil) -> (TokenVerifier, JWKSCache) {
+    func verifier(
+        issuer: String? = "https://clerk.test.example", ttl: Int = 300, timeoutMs: Int = 2000, parties: [String] = [],
+        pending: Bool = false, source: KeySource? = nil
+    ) -> (TokenVerifier, JWKSCache) {
         let cache = JWKSCache(source: source ?? .remote(url: f.jwksURL, headers: []), ttlSeconds: ttl, timeoutMs: timeoutMs, logger: quiet)
-        return (TokenVerifier(instances: [.init(issuer: issuer, environment: "production", keys: cache)],
-                              authorizedParties: parties, acceptPendingSessions: pending), cache)
+        return (
+            TokenVerifier(
+                instances: [.init(issuer: issuer, environment: "production", keys: cache)],
+                authorizedParties: parties, acceptPendingSessions: pending), cache
+        )
     }
 
-    func assertReason(_ v: TokenVerifier, _ token: String, _ reason: String, nowMs: Int64 = Clock.nowMs(),
-                      file: StaticString = #filePath, line: UInt = #line) {
+    func assertReason(
+        _ v: TokenVerifier, _ token: String, _ reason: String, nowMs: Int64 = Clock.nowMs(),
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try v.verify(token, nowMs: nowMs), file: file, line: line) { error in
             XCTAssertEqual((error as? TokenError)?.reason, reason, "\(error)", file: file, line: line)
         }
@@ -50,8 +57,10 @@ final class TokenVerifierTests: XCTestCase {
         let (v, _) = verifier()
         let good = try f.token()
         let parts = good.split(separator: ".").map(String.init)
-        for bad in ["", "abc", "a.b", "\(parts[0]).\(parts[1])", "\(good).x", "!!!.\(parts[1]).\(parts[2])",
-                    "\(Base64.encode(Array("not json".utf8), url: true)).\(parts[1]).\(parts[2])"] {
+        for bad in [
+            "", "abc", "a.b", "\(parts[0]).\(parts[1])", "\(good).x", "!!!.\(parts[1]).\(parts[2])",
+            "\(Base64.encode(Array("not json".utf8), url: true)).\(parts[1]).\(parts[2])"
+        ] {
             assertReason(v, bad, "token_malformed")
         }
         assertReason(v, try f.token(header: #"{"alg":"RS256","kid":"ins_test_1","typ":"JWS"}"#), "token_malformed")
@@ -77,7 +86,8 @@ final class TokenVerifierTests: XCTestCase {
         let (v, _) = verifier()
         let impostor = try DevelopmentKey(keyId: "ins_test_1")
         assertReason(v, try f.token(signer: impostor), "signature_invalid")  // same kid, another key
-        let a = try f.token(sub: "user_a").split(separator: "."), b = try f.token(sub: "user_b").split(separator: ".")
+        let a = try f.token(sub: "user_a").split(separator: ".")
+        let b = try f.token(sub: "user_b").split(separator: ".")
         assertReason(v, "\(a[0]).\(b[1]).\(a[2])", "signature_invalid")  // payload swapped in from another token
         assertReason(v, "\(a[0]).\(a[1]).\(b[2])", "signature_invalid")
         assertReason(v, "\(a[0]).\(a[1]).", "signature_invalid")
@@ -95,10 +105,12 @@ final class TokenVerifierTests: XCTestCase {
         let now = Clock.nowSeconds()
         assertReason(v, try f.token(ttl: -6, now: now), "token_expired")
         XCTAssertNoThrow(try v.verify(f.token(ttl: -3, now: now), nowMs: now * 1000), "within the 5 s skew")
-        assertReason(v, try f.token(claims: #"{"sub":"u","iss":"https://clerk.test.example","exp":\#(now + 60),"nbf":\#(now + 30)}"#),
-                     "token_not_yet_valid")
-        assertReason(v, try f.token(claims: #"{"sub":"u","iss":"https://clerk.test.example","exp":\#(now + 60),"iat":\#(now + 30)}"#),
-                     "token_iat_in_future")
+        assertReason(
+            v, try f.token(claims: #"{"sub":"u","iss":"https://clerk.test.example","exp":\#(now + 60),"nbf":\#(now + 30)}"#),
+            "token_not_yet_valid")
+        assertReason(
+            v, try f.token(claims: #"{"sub":"u","iss":"https://clerk.test.example","exp":\#(now + 60),"iat":\#(now + 30)}"#),
+            "token_iat_in_future")
     }
 
     func testIssuerAuthorizedPartyAndPendingSessions() throws {
@@ -111,8 +123,9 @@ final class TokenVerifierTests: XCTestCase {
         XCTAssertNoThrow(try strict.verify(f.token(azp: "https://app.example.com"), nowMs: Clock.nowMs()))
         assertReason(strict, try f.token(azp: "https://evil.example"), "azp_not_allowed")
         assertReason(strict, try f.token(), "azp_not_allowed")
-        let pendingToken = try f.token(claims: DevelopmentKey.sessionClaims(subject: "u", issuer: f.issuer, now: Clock.nowSeconds())
-            .replacingAll(#""sts":"active""#, with: #""sts":"pending""#))
+        let pendingToken = try f.token(
+            claims: DevelopmentKey.sessionClaims(subject: "u", issuer: f.issuer, now: Clock.nowSeconds())
+                .replacingAll(#""sts":"active""#, with: #""sts":"pending""#))
         assertReason(v, pendingToken, "session_pending")
         let (accepting, _) = verifier(pending: true)
         XCTAssertNoThrow(try accepting.verify(pendingToken, nowMs: Clock.nowMs()))
@@ -192,7 +205,7 @@ final class TokenVerifierTests: XCTestCase {
         let prod = try TokenFixture(issuer: "https://prod.clerk.example", keyId: "ins_same")
         let v = TokenVerifier(instances: [
             .init(issuer: dev.issuer, environment: "development", keys: JWKSCache(source: .remote(url: dev.jwksURL, headers: []), logger: quiet)),
-            .init(issuer: prod.issuer, environment: "production", keys: JWKSCache(source: .remote(url: prod.jwksURL, headers: []), logger: quiet)),
+            .init(issuer: prod.issuer, environment: "production", keys: JWKSCache(source: .remote(url: prod.jwksURL, headers: []), logger: quiet))
         ])
         XCTAssertEqual(try v.verify(dev.token(), nowMs: Clock.nowMs()).environment, "development")
         XCTAssertEqual(try v.verify(prod.token(), nowMs: Clock.nowMs()).environment, "production")

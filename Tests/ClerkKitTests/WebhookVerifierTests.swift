@@ -1,6 +1,6 @@
+import ClerkKit
 import JSON
 import LocalHosting
-import ClerkKit
 import XCTest
 
 /// The Svix scheme, checked against the reference's test vector and every edge the public libraries get wrong.
@@ -8,14 +8,17 @@ final class WebhookVerifierTests: XCTestCase {
     // From Svix's Python library (svix 2.9.1), as given in shared/reference/svix.md.
     let vectorSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     let vectorId = "msg_p5jXN8AQM9LWM0D4loKWxJek"
-    let vectorTimestamp: Int64 = 1614265330
+    let vectorTimestamp: Int64 = 1_614_265_330
     let vectorBody = Array(#"{"test": 2432232314}"#.utf8)
     let vectorSignature = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
-    func verifier(_ entries: [(String, String)] = [("production", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")],
-                  tolerance: Int64 = 300) throws -> WebhookVerifier {
-        WebhookVerifier(entries: try entries.map { .init(environment: $0.0, secret: try WebhookSecret($0.1)) },
-                        toleranceSeconds: tolerance)
+    func verifier(
+        _ entries: [(String, String)] = [("production", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")],
+        tolerance: Int64 = 300
+    ) throws -> WebhookVerifier {
+        WebhookVerifier(
+            entries: try entries.map { .init(environment: $0.0, secret: try WebhookSecret($0.1)) },
+            toleranceSeconds: tolerance)
     }
 
     func headers(_ signature: String, id: String? = nil, ts: String? = nil) -> [String: String] {
@@ -117,7 +120,9 @@ final class WebhookVerifierTests: XCTestCase {
     }
 
     func testTheSecretThatMatchedDecidesTheEnvironmentAndRotationWorks() throws {
-        let dev = WebhookSigner.newSecret(), oldProd = WebhookSigner.newSecret(), newProd = WebhookSigner.newSecret()
+        let dev = WebhookSigner.newSecret()
+        let oldProd = WebhookSigner.newSecret()
+        let newProd = WebhookSigner.newSecret()
         let v = try verifier([("development", dev), ("production", oldProd), ("production", newProd)])
         for (secret, env) in [(dev, "development"), (oldProd, "production"), (newProd, "production")] {
             let h = WebhookSigner(secret: try WebhookSecret(secret)).headers(id: "msg_1", timestamp: 1000, body: vectorBody)

@@ -1,8 +1,9 @@
 import JSON
 import LambdaRuntime
 import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A loopback stand-in for Clerk's Backend API that serves Clerk's documented shapes: users as a bare array
@@ -23,7 +24,7 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
     private var _machineSecretKey: String?
     private var machineTokens: [String: (kind: MachineTokenKind, json: String)] = [:]
     private let lock = ConditionLock()
-    private var users: [String] = []          // UserJSON texts, in creation order
+    private var users: [String] = []  // UserJSON texts, in creation order
     private var userIds: [String?] = []
     private var userCreated: [Int64] = []
     private var organizations: [(id: String?, json: String, created: Int64)] = []
@@ -75,14 +76,20 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
     public func clearCues() { lock.withLock { cues.removeAll() } }
 
     /// Adds a user (UserJSON with the fields this project reads; timestamps in ms).
-    public func addUser(id: String, email: String?, firstName: String? = "Ada", lastName: String? = "Lovelace",
-                        username: String? = nil, createdAt: Int64? = nil, updatedAt: Int64 = 1_735_732_800_158) {
+    public func addUser(
+        id: String, email: String?, firstName: String? = "Ada", lastName: String? = "Lovelace",
+        username: String? = nil, createdAt: Int64? = nil, updatedAt: Int64 = 1_735_732_800_158
+    ) {
         // Users added one after another were created one after another (Clerk lists by `created_at`).
         let createdAt = createdAt ?? lock.withLock { 1_735_732_800_123 - 1_000_000 + Int64(users.count) }
         let emailId = "idn_" + id.dropFirst(5)
-        let emails = email.map { #"[{"id":"\#(emailId)","object":"email_address","email_address":"\#($0)","verification":{"status":"verified"},"linked_to":[]}]"# } ?? "[]"
+        let emails =
+            email.map {
+                #"[{"id":"\#(emailId)","object":"email_address","email_address":"\#($0)","verification":{"status":"verified"},"linked_to":[]}]"#
+            } ?? "[]"
         func text(_ s: String?) -> String { s.map { JSONText.quoted($0) } ?? "null" }
-        let json = #"{"id":"\#(id)","object":"user","username":\#(text(username)),"first_name":\#(text(firstName)),"last_name":\#(text(lastName)),"image_url":"https://img.clerk.com/\#(id)","has_image":false,"primary_email_address_id":\#(email == nil ? "null" : "\"\(emailId)\""),"email_addresses":\#(emails),"phone_numbers":[],"public_metadata":{},"private_metadata":{},"unsafe_metadata":{},"created_at":\#(createdAt),"updated_at":\#(updatedAt)}"#
+        let json =
+            #"{"id":"\#(id)","object":"user","username":\#(text(username)),"first_name":\#(text(firstName)),"last_name":\#(text(lastName)),"image_url":"https://img.clerk.com/\#(id)","has_image":false,"primary_email_address_id":\#(email == nil ? "null" : "\"\(emailId)\""),"email_addresses":\#(emails),"phone_numbers":[],"public_metadata":{},"private_metadata":{},"unsafe_metadata":{},"created_at":\#(createdAt),"updated_at":\#(updatedAt)}"#
         lock.withLock {
             users.append(json)
             userIds.append(id)
@@ -113,8 +120,10 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
 
     /// Adds an organization and its memberships (`(membershipId, userId, role)`), the members created one
     /// after another in that order.
-    public func addOrganization(id: String, name: String, slug: String, members: [(String, String, String)] = [],
-                                updatedAt: Int64 = 1_735_732_900_000) {
+    public func addOrganization(
+        id: String, name: String, slug: String, members: [(String, String, String)] = [],
+        updatedAt: Int64 = 1_735_732_900_000
+    ) {
         let createdAt = lock.withLock { 1_735_732_800_000 + Int64(organizations.count) }
         let org = Self.organizationJSON(id: id, name: name, slug: slug, members: members.count, createdAt: createdAt, updatedAt: updatedAt)
         lock.withLock {
@@ -126,20 +135,26 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
                 membershipsAdded += 1
                 return 1_735_732_800_000 + membershipsAdded
             }
-            addRawMembership(organizationId: id, id: m.0, createdAt: created, json: Self.membershipJSON(
-                id: m.0, userId: m.1, role: m.2, organization: org, createdAt: created, updatedAt: updatedAt))
+            addRawMembership(
+                organizationId: id, id: m.0, createdAt: created,
+                json: Self.membershipJSON(
+                    id: m.0, userId: m.1, role: m.2, organization: org, createdAt: created, updatedAt: updatedAt))
         }
     }
 
     /// OrganizationJSON with the fields this project reads.
-    public static func organizationJSON(id: String, name: String, slug: String, members: Int = 0, createdAt: Int64,
-                                        updatedAt: Int64 = 1_735_732_900_000) -> String {
+    public static func organizationJSON(
+        id: String, name: String, slug: String, members: Int = 0, createdAt: Int64,
+        updatedAt: Int64 = 1_735_732_900_000
+    ) -> String {
         #"{"object":"organization","id":"\#(id)","name":\#(JSONText.quoted(name)),"slug":\#(JSONText.quoted(slug)),"image_url":"https://img.clerk.com/\#(id)","has_image":false,"members_count":\#(members),"public_metadata":{"plan":"team"},"private_metadata":{},"created_at":\#(createdAt),"updated_at":\#(updatedAt)}"#
     }
 
     /// OrganizationMembershipJSON with the fields this project reads (`organization` is its OrganizationJSON).
-    public static func membershipJSON(id: String, userId: String, role: String, organization: String, createdAt: Int64,
-                                      updatedAt: Int64 = 1_735_732_900_000) -> String {
+    public static func membershipJSON(
+        id: String, userId: String, role: String, organization: String, createdAt: Int64,
+        updatedAt: Int64 = 1_735_732_900_000
+    ) -> String {
         #"{"object":"organization_membership","id":"\#(id)","role":"\#(role)","permissions":["org:sys_profile:read"],"public_metadata":{},"created_at":\#(createdAt),"updated_at":\#(updatedAt),"organization":\#(organization),"public_user_data":{"user_id":"\#(userId)","identifier":"x","first_name":null,"last_name":null,"image_url":"","has_image":false}}"#
     }
 
@@ -199,22 +214,27 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
 
     /// Makes `token` known to its verify endpoint, answering Clerk's JSON for it (`claims` is raw JSON,
     /// `expiration` epoch ms). A token it does not know gets 404, as at Clerk.
-    public func addMachineToken(_ kind: MachineTokenKind, token: String, subject: String, scopes: [String] = [],
-                                claims: String = "null", clientId: String? = nil, revoked: Bool = false, expired: Bool = false,
-                                expiration: Int64? = nil) {
+    public func addMachineToken(
+        _ kind: MachineTokenKind, token: String, subject: String, scopes: [String] = [],
+        claims: String = "null", clientId: String? = nil, revoked: Bool = false, expired: Bool = false,
+        expiration: Int64? = nil
+    ) {
         let scopeList = "[" + scopes.map { JSONText.quoted($0) }.joined(separator: ",") + "]"
         let exp = expiration.map { String($0) } ?? "null"
         let reason = revoked ? JSONText.quoted("revoked by test") : "null"
         let n = lock.withLock { machineTokens.count }
-        let common = #""subject":\#(JSONText.quoted(subject)),"scopes":\#(scopeList),"revoked":\#(revoked),"revocation_reason":\#(reason),"expired":\#(expired),"expiration":\#(exp),"created_at":1735732800000,"updated_at":1735732800000"#
+        let common =
+            #""subject":\#(JSONText.quoted(subject)),"scopes":\#(scopeList),"revoked":\#(revoked),"revocation_reason":\#(reason),"expired":\#(expired),"expiration":\#(exp),"created_at":1735732800000,"updated_at":1735732800000"#
         let json: String
         switch kind {
         case .apiKey:
-            json = #"{"object":"api_key","id":"ak_id_\#(n)","type":"api_key","name":"test key","claims":\#(claims),"created_by":null,"last_used_at":null,\#(common)}"#
+            json =
+                #"{"object":"api_key","id":"ak_id_\#(n)","type":"api_key","name":"test key","claims":\#(claims),"created_by":null,"last_used_at":null,\#(common)}"#
         case .m2m:
             json = #"{"object":"machine_to_machine_token","id":"mt_id_\#(n)","claims":\#(claims),\#(common)}"#
         case .oauth:
-            json = #"{"object":"clerk_idp_oauth_access_token","id":"oat_id_\#(n)","client_id":\#(JSONText.quoted(clientId ?? "client_test")),"type":"oauth:access_token",\#(common)}"#
+            json =
+                #"{"object":"clerk_idp_oauth_access_token","id":"oat_id_\#(n)","client_id":\#(JSONText.quoted(clientId ?? "client_test")),"type":"oauth:access_token",\#(common)}"#
         }
         lock.withLock { machineTokens[token] = (kind, json) }
     }
@@ -235,11 +255,13 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
         if let cue {
             var headers = [("Content-Type", "application/json")]
             if let r = cue.retryAfter { headers.append(("Retry-After", r)) }
-            return LoopbackHTTPServer.Response(status: cue.status, headers: headers,
-                                               body: Array(#"{"errors":[{"code":"cued"}]}"#.utf8))
+            return LoopbackHTTPServer.Response(
+                status: cue.status, headers: headers,
+                body: Array(#"{"errors":[{"code":"cued"}]}"#.utf8))
         }
         let machineKey = lock.withLock { _machineSecretKey }
-        let m2mWithMachineKey = request.path == MachineTokenKind.m2m.path && machineKey != nil
+        let m2mWithMachineKey =
+            request.path == MachineTokenKind.m2m.path && machineKey != nil
             && request.header("authorization") == "Bearer " + (machineKey ?? "")
         guard request.header("authorization") == "Bearer " + secretKey || m2mWithMachineKey else {
             return .json(401, #"{"errors":[{"code":"authentication_invalid","message":"Invalid authentication"}]}"#)

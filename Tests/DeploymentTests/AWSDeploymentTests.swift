@@ -1,8 +1,8 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Messaging
 import TestSupport
 import XCTest
@@ -19,9 +19,13 @@ final class AWSDeploymentTests: XCTestCase {
     override func setUpWithError() throws { f = try WebhookFixture() }
 
     func start(_ api: LocalRuntimeAPI, _ aws: AWSSecretsStandIn, _ extra: [String: String] = [:]) throws -> Subprocess {
-        try Subprocess(path: BuiltProducts.bootstrap, environment: childEnvironment(
-            ["AWS_LAMBDA_RUNTIME_API": api.endpoint, "_HANDLER": "clerkWebhook", "AWS_LAMBDA_FUNCTION_NAME": "stack-ClerkWebhook-1A2B",
-             "DATABASE_URL": TestDatabase.url, "PROD_CLERK_WEBHOOK_SECRET_SECRET_ARN": webhookArn + "#production"]
+        try Subprocess(
+            path: BuiltProducts.bootstrap,
+            environment: childEnvironment(
+                [
+                    "AWS_LAMBDA_RUNTIME_API": api.endpoint, "_HANDLER": "clerkWebhook", "AWS_LAMBDA_FUNCTION_NAME": "stack-ClerkWebhook-1A2B",
+                    "DATABASE_URL": TestDatabase.url, "PROD_CLERK_WEBHOOK_SECRET_SECRET_ARN": webhookArn + "#production"
+                ]
                 .merging(aws.environment) { $1 }.merging(extra) { $1 }), captureOutput: true)
     }
 
@@ -41,7 +45,8 @@ final class AWSDeploymentTests: XCTestCase {
     }
 
     func testWebhookSecretFromSecretsManagerAndARotationPickedUpWarm() throws {
-        let old = WebhookSigner.newSecret(), new = WebhookSigner.newSecret()
+        let old = WebhookSigner.newSecret()
+        let new = WebhookSigner.newSecret()
         let aws = try AWSSecretsStandIn(secrets: [webhookArn: #"{"production":"\#(old)"}"#])
         let api = try LocalRuntimeAPI()
         let p = try start(api, aws, ["CLERK_SECRETS_TTL": "0"])
@@ -88,7 +93,8 @@ final class AWSDeploymentTests: XCTestCase {
             guard case .array(let directives)? = aws["CloudWatchMetrics"], let d = directives.first else { return XCTFail("\(line)") }
             XCTAssertEqual(d["Namespace"]?.stringValue, "ClerkTest")
             guard case .array(let sets)? = d["Dimensions"], case .array(let set)? = sets.first,
-                  case .array(let metrics)? = d["Metrics"] else { return XCTFail("\(line)") }
+                case .array(let metrics)? = d["Metrics"]
+            else { return XCTFail("\(line)") }
             let names = set.compactMap(\.stringValue)
             XCTAssertEqual(names.first, "function")
             for name in names { XCTAssertNotNil(line[name]?.stringValue, "every dimension is a top-level string: \(name)") }
@@ -120,8 +126,12 @@ final class AWSDeploymentTests: XCTestCase {
         while try consumer.get("user-events") != nil {}
         let profile = try ProfileReceiver()
         let api = try LocalRuntimeAPI()
-        let p = try start(api, aws, ["PROFILE_SERVICE_URL": profile.url, "RABBITMQ_URL_SECRET_ARN": brokerArn,
-                                     "PROFILE_SERVICE_API_KEY_SECRET_ARN": keyArn])
+        let p = try start(
+            api, aws,
+            [
+                "PROFILE_SERVICE_URL": profile.url, "RABBITMQ_URL_SECRET_ARN": brokerArn,
+                "PROFILE_SERVICE_API_KEY_SECRET_ARN": keyArn
+            ])
         XCTAssertEqual(try status(api, f.signed(f.userBody(type: "user.created", updatedAt: 1), secret: secret)), 200)
         // The outbox is published after the response, before the next invocation: this answer means it is done.
         XCTAssertEqual(try status(api, f.signed(f.userBody(updatedAt: 2), secret: WebhookSigner.newSecret())), 401)

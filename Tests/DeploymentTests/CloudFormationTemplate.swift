@@ -50,7 +50,8 @@ struct CloudFormationTemplate {
     init(text: String, parameters given: [String: String]) throws {
         guard let root = try Yams.compose(yaml: text) else { throw Unsupported(description: "no YAML document") }
         self.root = root
-        var values: [String: String] = [:], types: [String: String] = [:]
+        var values: [String: String] = [:]
+        var types: [String: String] = [:]
         for (key, spec) in root["Parameters"]?.mapping ?? [:] {
             guard let name = key.string else { continue }
             values[name] = given[name] ?? spec["Default"]?.scalar?.string ?? ""
@@ -109,7 +110,8 @@ struct CloudFormationTemplate {
                     // Only the two templates below are read; any other policy (a managed one, an inline statement,
                     // another template) could grant any secret, so it stops the evaluation instead of being skipped.
                     guard case .map(let policy) = entry, policy.count == 1,
-                          let name = policy.keys.first, ["KMSDecryptPolicy", "AWSSecretsManagerGetSecretValuePolicy"].contains(name) else {
+                        let name = policy.keys.first, ["KMSDecryptPolicy", "AWSSecretsManagerGetSecretValuePolicy"].contains(name)
+                    else {
                         throw Unsupported(description: "\(id): a policy other than KMSDecryptPolicy or AWSSecretsManagerGetSecretValuePolicy")
                     }
                     if let kms = policy["KMSDecryptPolicy"] {
@@ -130,8 +132,10 @@ struct CloudFormationTemplate {
             if let reserved, reserved != .noValue, reserved.string == nil {
                 throw Unsupported(description: "\(id): ReservedConcurrentExecutions is not a number")
             }
-            out.append(Function(id: id, handler: handler, environment: environment, readableSecrets: secrets, decryptableKeys: keys,
-                                reservedConcurrency: reserved?.string))
+            out.append(
+                Function(
+                    id: id, handler: handler, environment: environment, readableSecrets: secrets, decryptableKeys: keys,
+                    reservedConcurrency: reserved?.string))
         }
         return out.sorted { $0.id < $1.id }
     }
@@ -168,7 +172,8 @@ struct CloudFormationTemplate {
         let tag = node.tag.description
         if tag.hasPrefix("!") { return (String(tag.dropFirst()), node) }
         if let mapping = node.mapping, mapping.count == 1, let only = mapping.first, let key = only.key.string,
-           key == "Ref" || key.hasPrefix("Fn::") || key == "Condition" {
+            key == "Ref" || key.hasPrefix("Fn::") || key == "Condition"
+        {
             return (key.hasPrefix("Fn::") ? String(key.dropFirst(4)) : key, only.value)
         }
         return (nil, node)
@@ -207,10 +212,11 @@ struct CloudFormationTemplate {
             guard items.count == 2, let separator = items[0].string, case .list(let parts) = try evaluate(items[1]) else {
                 throw Unsupported(description: "Join takes [separator, list]")
             }
-            return .string(try parts.map { part -> String in
-                guard let s = part.string else { throw Unsupported(description: "Join of a non-string") }
-                return s
-            }.joined(separator: separator))
+            return .string(
+                try parts.map { part -> String in
+                    guard let s = part.string else { throw Unsupported(description: "Join of a non-string") }
+                    return s
+                }.joined(separator: separator))
         case "GetAtt":
             let target = argument.scalar?.string ?? items.compactMap(\.string).joined(separator: ".")
             return .string("{GetAtt \(target)}")
@@ -235,13 +241,17 @@ struct CloudFormationTemplate {
 
     /// `Sub`: `${Name}` replaced by the variable, parameter or resource; `${Id.Attr}` by the attribute.
     func substitute(_ text: String, _ variables: [String: Value]) throws -> String {
-        var out = "", rest = Substring(text)
+        var out = ""
+        var rest = Substring(text)
         while let open = rest.range(of: "${") {
             out += rest[..<open.lowerBound]
             guard let close = rest[open.upperBound...].firstIndex(of: "}") else { throw Unsupported(description: "Sub: ${ without }") }
             let name = String(rest[open.upperBound..<close])
             rest = rest[rest.index(after: close)...]
-            if name.hasPrefix("!") { out += "${" + name.dropFirst() + "}"; continue }
+            if name.hasPrefix("!") {
+                out += "${" + name.dropFirst() + "}"
+                continue
+            }
             if let value = variables[name] {
                 guard let s = value.string else { throw Unsupported(description: "Sub: ${\(name)} is not a string") }
                 out += s

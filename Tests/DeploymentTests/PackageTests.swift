@@ -1,11 +1,12 @@
-import JSON
-import LocalHosting
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import TestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The deployment zip is self-contained: unpacked into an empty root and run under chroot (nothing but
@@ -16,8 +17,9 @@ final class PackageTests: XCTestCase {
     override func setUpWithError() throws {
         guard let zip = Environment.process()["CLERK_LAMBDA_ZIP"], FileIO.exists(zip) else {
             // Thrown, not skipped: the test fails, with the reason, and does not run on.
-            throw InitError(errorType: "MissingPackage",
-                            errorMessage: "CLERK_LAMBDA_ZIP is not set: `make test` builds the package (scripts/package.sh) and sets it")
+            throw InitError(
+                errorType: "MissingPackage",
+                errorMessage: "CLERK_LAMBDA_ZIP is not set: `make test` builds the package (scripts/package.sh) and sets it")
         }
         var template = Array("/tmp/clerk-chroot-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw InitError(errorType: "Setup", errorMessage: "mkdtemp failed") }
@@ -34,7 +36,8 @@ final class PackageTests: XCTestCase {
 
     /// The bootstrap under chroot (or, without root, under a user namespace that may chroot).
     func start(_ api: LocalRuntimeAPI, _ env: [String: String]) throws -> Subprocess {
-        let (path, args): (String, [String]) = getuid() == 0
+        let (path, args): (String, [String]) =
+            getuid() == 0
             ? ("/usr/sbin/chroot", [root, "/var/task/bootstrap"])
             : ("/usr/bin/unshare", ["--map-root-user", "/usr/sbin/chroot", root, "/var/task/bootstrap"])
         var all = ["AWS_LAMBDA_RUNTIME_API": api.endpoint, "LAMBDA_TASK_ROOT": "/var/task", "AWS_LAMBDA_LOG_LEVEL": "warn"]
@@ -85,7 +88,10 @@ final class PackageTests: XCTestCase {
     func testHealthAnswersFromTheChroot() throws {
         let api = try LocalRuntimeAPI()
         let p = try start(api, ["_HANDLER": "health", "DATABASE_URL": try tcpDatabaseURL])
-        defer { p.kill(SIGKILL); _ = p.wait() }
+        defer {
+            p.kill(SIGKILL)
+            _ = p.wait()
+        }
         let outcome = try XCTUnwrap(api.invoke(BuiltProducts.event("health.get.json"), timeoutMs: 20_000), "no answer from the chroot")
         XCTAssertFalse(outcome.isError, outcome.body.text)
         let response = try JSONValue.parse(outcome.body)
@@ -97,7 +103,10 @@ final class PackageTests: XCTestCase {
         let f = try WebhookFixture()
         let api = try LocalRuntimeAPI()
         let p = try start(api, ["_HANDLER": "onUserCreated", "DATABASE_URL": try tcpDatabaseURL, "PROD_CLERK_WEBHOOK_SECRET": f.prodSecret])
-        defer { p.kill(SIGKILL); _ = p.wait() }
+        defer {
+            p.kill(SIGKILL)
+            _ = p.wait()
+        }
         let outcome = try XCTUnwrap(api.invoke(f.signed(f.payload("user.created.json")), timeoutMs: 20_000))
         let response = try JSONValue.parse(outcome.body)
         XCTAssertEqual(response["statusCode"]?.doubleValue, 200, outcome.body.text)
@@ -108,9 +117,16 @@ final class PackageTests: XCTestCase {
         // verifyToken with a JWKS URL: the first token makes the bootstrap dlopen libcurl from /var/task/lib.
         let tokens = try TokenFixture()
         let api = try LocalRuntimeAPI()
-        let p = try start(api, ["_HANDLER": "verifyToken", "DATABASE_URL": try tcpDatabaseURL, "CLERK_JWKS_URL": tokens.jwksURL,
-                                "CLERK_ISSUER": tokens.issuer])
-        defer { p.kill(SIGKILL); _ = p.wait() }
+        let p = try start(
+            api,
+            [
+                "_HANDLER": "verifyToken", "DATABASE_URL": try tcpDatabaseURL, "CLERK_JWKS_URL": tokens.jwksURL,
+                "CLERK_ISSUER": tokens.issuer
+            ])
+        defer {
+            p.kill(SIGKILL)
+            _ = p.wait()
+        }
         let outcome = try XCTUnwrap(api.invoke(Array(#"{"token":"\#(try tokens.token(sub: "user_chroot"))"}"#.utf8), timeoutMs: 20_000))
         XCTAssertEqual(try JSONValue.parse(outcome.body)["valid"]?.boolValue, true, outcome.body.text)
         XCTAssertEqual(tokens.requests, 1)

@@ -1,12 +1,13 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
+import JSON
 import LambdaRuntime
+import LocalHosting
 import TestSupport
 import XCTest
 import Yams
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// template.yaml deploys exactly the registered functions, and AWS's own checkers accept it.
@@ -41,8 +42,9 @@ final class TemplateTests: XCTestCase {
     }
 
     func testCfnLintReportsNothing() throws {
-        let r = try Subprocess.run(path: tool("cfn-lint"), arguments: [BuiltProducts.packageRoot + "/template.yaml"],
-                                   environment: childEnvironment([:]))
+        let r = try Subprocess.run(
+            path: tool("cfn-lint"), arguments: [BuiltProducts.packageRoot + "/template.yaml"],
+            environment: childEnvironment([:]))
         XCTAssertEqual(r.exit.code, 0, "cfn-lint: \(r.stdout.text)\(r.stderr.text)")
         XCTAssertEqual(r.stdout.text, "", "no warnings either")
     }
@@ -51,15 +53,17 @@ final class TemplateTests: XCTestCase {
     /// checkers see the other side of every condition's default.
     func withOptionalParameters() throws -> String {
         var text = template
-        let values = [("SubnetIds", "subnet-0a1b2c3d,subnet-0e1f2a3b"), ("SecurityGroupIds", "sg-0123456789abcdef0"),
-                      ("DatabaseSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1234-AbCdEf"),
-                      ("WebhookSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:clerk/webhook-AbCdEf"),
-                      ("ClerkSecretKeySecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:clerk/key-AbCdEf"),
-                      ("ClerkMachineSecretKeySecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:clerk/machine-AbCdEf"),
-                      ("ProfileServiceApiKeySecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:profile/key-AbCdEf"),
-                      ("RabbitMqUrlSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rabbitmq/url-AbCdEf"),
-                      ("KafkaPasswordSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:AmazonMSK_clerk-AbCdEf"),
-                      ("KafkaSecretKmsKeyId", "1234abcd-12ab-34cd-56ef-1234567890ab")]
+        let values = [
+            ("SubnetIds", "subnet-0a1b2c3d,subnet-0e1f2a3b"), ("SecurityGroupIds", "sg-0123456789abcdef0"),
+            ("DatabaseSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1234-AbCdEf"),
+            ("WebhookSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:clerk/webhook-AbCdEf"),
+            ("ClerkSecretKeySecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:clerk/key-AbCdEf"),
+            ("ClerkMachineSecretKeySecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:clerk/machine-AbCdEf"),
+            ("ProfileServiceApiKeySecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:profile/key-AbCdEf"),
+            ("RabbitMqUrlSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rabbitmq/url-AbCdEf"),
+            ("KafkaPasswordSecretArn", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:AmazonMSK_clerk-AbCdEf"),
+            ("KafkaSecretKmsKeyId", "1234abcd-12ab-34cd-56ef-1234567890ab")
+        ]
         for (name, value) in values {
             guard let at = text.range(of: "\n  \(name):\n"), let d = text.range(of: "Default: \"\"", range: at.upperBound..<text.endIndex) else {
                 XCTFail("parameter \(name) with Default \"\" not found")
@@ -85,8 +89,9 @@ final class TemplateTests: XCTestCase {
         let lint = try Subprocess.run(path: tool("cfn-lint"), arguments: [path], environment: childEnvironment([:]))
         XCTAssertEqual(lint.exit.code, 0, "cfn-lint: \(lint.stdout.text)\(lint.stderr.text)")
         XCTAssertEqual(lint.stdout.text, "")
-        let sam = try Subprocess.run(path: tool("sam"), arguments: ["validate", "--lint", "--template", path, "--region", "us-east-1"],
-                                     environment: childEnvironment(["SAM_CLI_TELEMETRY": "0", "HOME": BuiltProducts.packageRoot + "/.build"]))
+        let sam = try Subprocess.run(
+            path: tool("sam"), arguments: ["validate", "--lint", "--template", path, "--region", "us-east-1"],
+            environment: childEnvironment(["SAM_CLI_TELEMETRY": "0", "HOME": BuiltProducts.packageRoot + "/.build"]))
         XCTAssertEqual(sam.exit.code, 0, "sam validate: \(sam.stdout.text)\(sam.stderr.text)")
     }
 
@@ -109,20 +114,27 @@ final class TemplateTests: XCTestCase {
     /// `WebhookFunction.apply`: clerkWebhook and onUserCreated), `OutboxRelay` (every webhook handler publishes
     /// after a delivery, and publishOutbox).
     static let secretSources: [SecretSource] = [
-        SecretSource(parameter: "DatabaseSecretArn", variables: [("DATABASE_PASSWORD", "password")], plain: nil, created: nil,
-                     readers: webhookHandlers.union(["verifyToken", "me", "health", "publishOutbox", "backfillClerk"])),
-        SecretSource(parameter: "WebhookSecretArn", variables: [("PROD_CLERK_WEBHOOK_SECRET", "production"), ("DEV_CLERK_WEBHOOK_SECRET", "development")],
-                     plain: nil, created: "WebhookSigningSecret", readers: webhookHandlers),
-        SecretSource(parameter: "ClerkSecretKeySecretArn", variables: [("PROD_CLERK_SECRET_KEY", "production")], plain: nil,
-                     created: "ClerkSecretKeySecret", readers: ["verifyToken", "backfillClerk"]),
-        SecretSource(parameter: "ClerkMachineSecretKeySecretArn", variables: [("CLERK_MACHINE_SECRET_KEY", nil)], plain: "ClerkMachineSecretKey",
-                     created: nil, readers: ["verifyToken"]),
-        SecretSource(parameter: "ProfileServiceApiKeySecretArn", variables: [("PROFILE_SERVICE_API_KEY", nil)], plain: "ProfileServiceApiKey",
-                     created: nil, readers: ["clerkWebhook", "onUserCreated"]),
-        SecretSource(parameter: "RabbitMqUrlSecretArn", variables: [("RABBITMQ_URL", nil)], plain: "RabbitMqUrl", created: nil,
-                     readers: webhookHandlers.union(["publishOutbox"])),
-        SecretSource(parameter: "KafkaPasswordSecretArn", variables: [("KAFKA_PASSWORD", "password")], plain: "KafkaPassword", created: nil,
-                     readers: webhookHandlers.union(["publishOutbox"])),
+        SecretSource(
+            parameter: "DatabaseSecretArn", variables: [("DATABASE_PASSWORD", "password")], plain: nil, created: nil,
+            readers: webhookHandlers.union(["verifyToken", "me", "health", "publishOutbox", "backfillClerk"])),
+        SecretSource(
+            parameter: "WebhookSecretArn", variables: [("PROD_CLERK_WEBHOOK_SECRET", "production"), ("DEV_CLERK_WEBHOOK_SECRET", "development")],
+            plain: nil, created: "WebhookSigningSecret", readers: webhookHandlers),
+        SecretSource(
+            parameter: "ClerkSecretKeySecretArn", variables: [("PROD_CLERK_SECRET_KEY", "production")], plain: nil,
+            created: "ClerkSecretKeySecret", readers: ["verifyToken", "backfillClerk"]),
+        SecretSource(
+            parameter: "ClerkMachineSecretKeySecretArn", variables: [("CLERK_MACHINE_SECRET_KEY", nil)], plain: "ClerkMachineSecretKey",
+            created: nil, readers: ["verifyToken"]),
+        SecretSource(
+            parameter: "ProfileServiceApiKeySecretArn", variables: [("PROFILE_SERVICE_API_KEY", nil)], plain: "ProfileServiceApiKey",
+            created: nil, readers: ["clerkWebhook", "onUserCreated"]),
+        SecretSource(
+            parameter: "RabbitMqUrlSecretArn", variables: [("RABBITMQ_URL", nil)], plain: "RabbitMqUrl", created: nil,
+            readers: webhookHandlers.union(["publishOutbox"])),
+        SecretSource(
+            parameter: "KafkaPasswordSecretArn", variables: [("KAFKA_PASSWORD", "password")], plain: "KafkaPassword", created: nil,
+            readers: webhookHandlers.union(["publishOutbox"]))
     ]
 
     static func arn(_ parameter: String) -> String { "arn:aws:secretsmanager:eu-central-1:123456789012:secret:\(parameter)-AbCdEf" }
@@ -130,10 +142,12 @@ final class TemplateTests: XCTestCase {
 
     /// Parameters that deploy every function (both queue consumers), every plain credential given, no secret ARN.
     static var plainParameters: [String: String] {
-        var given = ["ClerkIssuer": "https://clerk.example.com", "DatabaseUrl": "postgresql://app@db.internal:5432/app",
-                     "EventsQueueArn": "arn:aws:sqs:eu-central-1:123456789012:clerk-events",
-                     "EventsBrokerArn": "arn:aws:mq:eu-central-1:123456789012:broker:clerk:b-1234",
-                     "ProfileServiceUrl": "https://profiles.example.com", "KafkaBrokers": "b-1.msk.example.com:9096"]
+        var given = [
+            "ClerkIssuer": "https://clerk.example.com", "DatabaseUrl": "postgresql://app@db.internal:5432/app",
+            "EventsQueueArn": "arn:aws:sqs:eu-central-1:123456789012:clerk-events",
+            "EventsBrokerArn": "arn:aws:mq:eu-central-1:123456789012:broker:clerk:b-1234",
+            "ProfileServiceUrl": "https://profiles.example.com", "KafkaBrokers": "b-1.msk.example.com:9096"
+        ]
         for source in secretSources { if let plain = source.plain { given[plain] = plainValue(plain) } }
         return given
     }
@@ -217,8 +231,9 @@ final class TemplateTests: XCTestCase {
         given["KafkaPasswordSecretArn"] = Self.arn("KafkaPasswordSecretArn")
         given["KafkaPassword"] = ""
         for function in try parsed(given).functions() {
-            XCTAssertEqual(function.decryptableKeys, kafka.readers.contains(function.handler) ? ["1234abcd-12ab-34cd-56ef-1234567890ab"] : [],
-                           function.id)
+            XCTAssertEqual(
+                function.decryptableKeys, kafka.readers.contains(function.handler) ? ["1234abcd-12ab-34cd-56ef-1234567890ab"] : [],
+                function.id)
         }
         given["KafkaSecretKmsKeyId"] = ""
         for function in try parsed(given).functions() { XCTAssertEqual(function.decryptableKeys, [], "\(function.id): the key policy decides") }
@@ -256,13 +271,16 @@ final class TemplateTests: XCTestCase {
             \(policy)
             """
         }
-        let read = try CloudFormationTemplate(text: template("        - AWSSecretsManagerGetSecretValuePolicy:\n            SecretArn: arn:x"),
-                                              parameters: [:])
+        let read = try CloudFormationTemplate(
+            text: template("        - AWSSecretsManagerGetSecretValuePolicy:\n            SecretArn: arn:x"),
+            parameters: [:])
         XCTAssertEqual(try read.functions().map(\.readableSecrets), [["arn:x"]])
-        for policy in ["        - SecretsManagerReadWrite",
-                       "        - Statement:\n            - Effect: Allow\n              Action: secretsmanager:GetSecretValue\n              Resource: '*'",
-                       "        - SSMParameterReadPolicy:\n            ParameterName: clerk/*",
-                       "        - AWSSecretsManagerGetSecretValuePolicy:\n            SecretArn: arn:x\n          KMSDecryptPolicy:\n            KeyId: k"] {
+        for policy in [
+            "        - SecretsManagerReadWrite",
+            "        - Statement:\n            - Effect: Allow\n              Action: secretsmanager:GetSecretValue\n              Resource: '*'",
+            "        - SSMParameterReadPolicy:\n            ParameterName: clerk/*",
+            "        - AWSSecretsManagerGetSecretValuePolicy:\n            SecretArn: arn:x\n          KMSDecryptPolicy:\n            KeyId: k"
+        ] {
             let t = try CloudFormationTemplate(text: template(policy), parameters: [:])
             XCTAssertThrowsError(try t.functions(), "unexamined: \(policy)")
         }
@@ -283,17 +301,23 @@ final class TemplateTests: XCTestCase {
         XCTAssertEqual(try reserved([:]), singletons, "unreserved by default")
         XCTAssertEqual(try reserved(["VerifyTokenReservedConcurrency": "0", "WebhookReservedConcurrency": "0"]), singletons)
         XCTAssertEqual(try reserved(["VerifyTokenReservedConcurrency": "10"]), singletons.merging(["VerifyTokenFunction": "10"]) { $1 })
-        XCTAssertEqual(try reserved(["VerifyTokenReservedConcurrency": "10", "WebhookReservedConcurrency": "20"]),
-                       singletons.merging(["VerifyTokenFunction": "10", "ClerkWebhookFunction": "20"]) { $1 })
+        XCTAssertEqual(
+            try reserved(["VerifyTokenReservedConcurrency": "10", "WebhookReservedConcurrency": "20"]),
+            singletons.merging(["VerifyTokenFunction": "10", "ClerkWebhookFunction": "20"]) { $1 })
         let t = try parsed(Self.plainParameters)
-        XCTAssertEqual(t.parameterNames { $0["MinValue"]?.int == 0 && $0["Default"]?.int == 0 }.filter { $0.hasSuffix("ReservedConcurrency") },
-                       ["VerifyTokenReservedConcurrency", "WebhookReservedConcurrency"], "0 or more, 0 by default")
+        XCTAssertEqual(
+            t.parameterNames { $0["MinValue"]?.int == 0 && $0["Default"]?.int == 0 }.filter { $0.hasSuffix("ReservedConcurrency") },
+            ["VerifyTokenReservedConcurrency", "WebhookReservedConcurrency"], "0 or more, 0 by default")
     }
 
     func testSamValidateLint() throws {
-        let r = try Subprocess.run(path: tool("sam"), arguments: ["validate", "--lint", "--template", BuiltProducts.packageRoot + "/template.yaml",
-                                                                  "--region", "us-east-1"],
-                                   environment: childEnvironment(["SAM_CLI_TELEMETRY": "0", "HOME": BuiltProducts.packageRoot + "/.build"]))
+        let r = try Subprocess.run(
+            path: tool("sam"),
+            arguments: [
+                "validate", "--lint", "--template", BuiltProducts.packageRoot + "/template.yaml",
+                "--region", "us-east-1"
+            ],
+            environment: childEnvironment(["SAM_CLI_TELEMETRY": "0", "HOME": BuiltProducts.packageRoot + "/.build"]))
         XCTAssertEqual(r.exit.code, 0, "sam validate: \(r.stdout.text)\(r.stderr.text)")
         XCTAssertTrue((r.stdout.text + r.stderr.text).contains("is a valid SAM Template"))
     }

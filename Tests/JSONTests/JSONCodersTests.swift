@@ -90,8 +90,10 @@ final class JSONCodersTests: XCTestCase {
     }
 
     func testKeysAreSortedByUTF8BytesLikeFoundation() throws {
-        let keys = ["b", "B", "a10", "a9", "_x", "Z", "é", "e", "ab", "a", "A1", "a1", "\u{10000}", "\u{FFFF}", "z", "",
-                    "\u{212B}", "Ç"]  // Swift's `<` puts the Ångström sign (NFC: Å) before Ç; its bytes sort after
+        let keys = [
+            "b", "B", "a10", "a9", "_x", "Z", "é", "e", "ab", "a", "A1", "a1", "\u{10000}", "\u{FFFF}", "z", "",
+            "\u{212B}", "Ç"
+        ]  // Swift's `<` puts the Ångström sign (NFC: Å) before Ç; its bytes sort after
         var map: [String: Int] = [:]
         for (i, k) in keys.enumerated() { map[k] = i }
         let text = try ours(map)
@@ -117,14 +119,16 @@ final class JSONCodersTests: XCTestCase {
     }
 
     func testDoublesAreWrittenAsFoundationWritesThemAndReadBackExactly() throws {
-        let values: [Double] = [1, -0.0, 0.1, 2.5, 1e300, -1e-300, 1e-5, 1e16, 123456789012345680, .leastNonzeroMagnitude,
-                                1.7976931348623157e308, Double.pi]
+        let values: [Double] = [
+            1, -0.0, 0.1, 2.5, 1e300, -1e-300, 1e-5, 1e16, 123_456_789_012_345_680, .leastNonzeroMagnitude,
+            1.7976931348623157e308, Double.pi
+        ]
         let text = try ours(values)
         XCTAssertEqual(text, try foundation(values))
         XCTAssertEqual(text, "[1,-0,0.1,2.5,1e+300,-1e-300,1e-05,1e+16,1.2345678901234568e+17,5e-324,1.7976931348623157e+308,3.141592653589793]")
         XCTAssertEqual(try decode(text, as: [Double].self), values)
         XCTAssertNoThrow(try JSONScanner.validate(Array(text.utf8)), "Swift's exponent spelling is valid JSON")
-        XCTAssertEqual(try ours([Float(0.1), 16777216, 1e10]), try foundation([Float(0.1), 16777216, 1e10]))
+        XCTAssertEqual(try ours([Float(0.1), 16_777_216, 1e10]), try foundation([Float(0.1), 16_777_216, 1e10]))
         XCTAssertEqual(try decode("1", as: Double.self), 1)
         XCTAssertEqual(try decode("-2.5E-3", as: Float.self), -0.0025)
     }
@@ -214,7 +218,10 @@ final class JSONCodersTests: XCTestCase {
         let numbers = try JSONValue.parse(Array("[1735732800123,-0.0,1e15,8999999999999999,-7,0.5]".utf8))
         XCTAssertEqual(numbers.serialized(), "[1735732800123,0,1000000000000000,8999999999999999,-7,0.5]")
         XCTAssertEqual(try ours(numbers), try foundation(numbers))
-        struct Wrapper: Codable, Equatable { var v: JSONValue; var w: [JSONValue] }
+        struct Wrapper: Codable, Equatable {
+            var v: JSONValue
+            var w: [JSONValue]
+        }
         let wrapped = Wrapper(v: value, w: [.null, .string("x")])
         XCTAssertEqual(try decode(try ours(wrapped), as: Wrapper.self), wrapped)
     }
@@ -300,7 +307,10 @@ final class JSONCodersTests: XCTestCase {
             var d: Envelope.Entry?
         }
         let p = try decode(#"{"a":null,"c":null,"d":null}"#, as: Probe.self)
-        XCTAssertNil(p.a); XCTAssertNil(p.b); XCTAssertNil(p.c); XCTAssertNil(p.d)
+        XCTAssertNil(p.a)
+        XCTAssertNil(p.b)
+        XCTAssertNil(p.c)
+        XCTAssertNil(p.d)
         XCTAssertEqual(failure(#"{"a":"x"}"#, Probe.self), "expected Int at a", "present but the wrong kind is still an error")
     }
 
@@ -308,12 +318,12 @@ final class JSONCodersTests: XCTestCase {
 
     func testMalformedDocumentsAreOneErrorThatEchoesNothing() throws {
         let inputs = [
-            #"{"id":"secret-value","id":"x"}"#,                  // a name twice
-            #"{"a":"secret-value"} x"#,                         // trailing garbage
+            #"{"id":"secret-value","id":"x"}"#,  // a name twice
+            #"{"a":"secret-value"} x"#,  // trailing garbage
             "01", "-01", "1e400", "-1e400", "NaN", "Infinity", ".5", "1.", "1e", "+1",
             "", " ", "[1,]", #"{"a":1,}"#, #"{"a"}"#, "[1 2]", #""\x""#, #""\ud800""#, "\"a\tb\"", "tru", "nul",
             String(repeating: "[", count: 513) + String(repeating: "]", count: 513),
-            String(repeating: #"{"a":"#, count: 513) + "1" + String(repeating: "}", count: 513),
+            String(repeating: #"{"a":"#, count: 513) + "1" + String(repeating: "}", count: 513)
         ]
         for input in inputs {
             do {
@@ -327,21 +337,30 @@ final class JSONCodersTests: XCTestCase {
             }
             XCTAssertThrowsError(try JSONScanner.validate(Array(input.utf8)), "the validator agrees: \(input.prefix(40))")
         }
-        for bytes: [UInt8] in [[0x22, 0xC3, 0x28, 0x22], [0x22, 0xFF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x7B, 0x22, 0x80, 0x22, 0x3A, 0x31, 0x7D]] {
+        for bytes: [UInt8] in [
+            [0x22, 0xC3, 0x28, 0x22], [0x22, 0xFF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x7B, 0x22, 0x80, 0x22, 0x3A, 0x31, 0x7D]
+        ] {
             XCTAssertEqual(failure(bytes: bytes, JSONValue.self), "malformed JSON at the top level", "invalid UTF-8 \(bytes)")
         }
         // Duplicates in small objects (names scanned) and large ones (names indexed), the same bytes however
         // each was spelled (canonically equal names are two: see testCanonicallyEquivalentNamesAreTwoMembers).
         let many = (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
-        for doc in ["{\(many),\"k3\":1}", "{\(many),\"k39\":1}", "{\"k16\":0,\(many)}", #"{"\u00e9":1,"é":2}"#,
-                    "{\(many),\"\\u00e9\":1,\"é\":2}"] {
+        for doc in [
+            "{\(many),\"k3\":1}", "{\(many),\"k39\":1}", "{\"k16\":0,\(many)}", #"{"\u00e9":1,"é":2}"#,
+            "{\(many),\"\\u00e9\":1,\"é\":2}"
+        ] {
             XCTAssertEqual(failure(doc, JSONValue.self), "malformed JSON at the top level", doc)
             XCTAssertThrowsError(try JSONScanner.validate(Array(doc.utf8)))
         }
         let big = try decode("{\(many)}", as: [String: Int].self)
         XCTAssertEqual(big.count, 40)
         XCTAssertEqual(big["k17"], 17)
-        struct Far: Decodable { var k0: Int; var k39: Int; var k16: Int; var absent: Int? }
+        struct Far: Decodable {
+            var k0: Int
+            var k39: Int
+            var k16: Int
+            var absent: Int?
+        }
         let far = try decode("{\(many)}", as: Far.self)
         XCTAssertEqual([far.k0, far.k39, far.k16], [0, 39, 16])
         XCTAssertNil(far.absent)
@@ -410,8 +429,9 @@ final class JSONCodersTests: XCTestCase {
         XCTAssertEqual(try decode(#"{"caf\u00e9":1}"#, as: Spellings.self), Spellings(composed: 1, decomposed: nil))
         let many = (0..<20).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
         XCTAssertEqual(try decode("{\(many),\"cafe\\u0301\":2}", as: Spellings.self), Spellings(composed: nil, decomposed: 2))
-        XCTAssertEqual(Array(try ours(Spellings(composed: 1, decomposed: 2)).utf8),
-                       Array("{\"\(Self.decomposed)\":2,\"\(Self.composed)\":1}".utf8))
+        XCTAssertEqual(
+            Array(try ours(Spellings(composed: 1, decomposed: 2)).utf8),
+            Array("{\"\(Self.decomposed)\":2,\"\(Self.composed)\":1}".utf8))
         // allKeys names only keys a lookup finds: an enum key's init(stringValue:) matches canonically.
         enum Keys: String, CodingKey { case composed = "caf\u{E9}" }
         struct AllKeys: Decodable {

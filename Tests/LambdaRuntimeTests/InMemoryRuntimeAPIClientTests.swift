@@ -55,31 +55,46 @@ final class InMemoryRuntimeAPIClientTests: XCTestCase {
     }
 
     func testSuccessAndErrorsArePostedInOrder() throws {
-        struct Boom: LambdaReportableError { var errorType: String { "Function.Boom" }; var errorMessage: String { "no" } }
+        struct Boom: LambdaReportableError {
+            var errorType: String { "Function.Boom" }
+            var errorMessage: String { "no" }
+        }
         let client = InMemoryRuntimeAPIClient(events: [invocation("a", "1"), invocation("b", "boom"), invocation("c", "3")])
-        try LambdaHost.serve(handler: ClosureHandler { e, _ in
-            if e == Array("boom".utf8) { throw Boom() }
-            return e
-        }, client: client, identity: identity, logger: logger, maxInvocations: 3)
-        XCTAssertEqual(client.calls, [.next, .response("a", Array("1".utf8)), .next, .error("b", "Function.Boom"),
-                                      .next, .response("c", Array("3".utf8))])
+        try LambdaHost.serve(
+            handler: ClosureHandler { e, _ in
+                if e == Array("boom".utf8) { throw Boom() }
+                return e
+            }, client: client, identity: identity, logger: logger, maxInvocations: 3)
+        XCTAssertEqual(
+            client.calls,
+            [
+                .next, .response("a", Array("1".utf8)), .next, .error("b", "Function.Boom"),
+                .next, .response("c", Array("3".utf8))
+            ])
     }
 
     func test413IsReportedAsResponseSizeTooLargeAndA403OnThatReportIsTolerated() throws {
         let client = InMemoryRuntimeAPIClient(events: [invocation("a", "big"), invocation("b", "small")])
         client.responseStatuses = [413]
         client.errorStatuses = [403]
-        try LambdaHost.serve(handler: ClosureHandler { e, _ in e }, client: client, identity: identity, logger: logger,
-                             maxInvocations: 2)
-        XCTAssertEqual(client.calls, [.next, .response("a", Array("big".utf8)), .error("a", "Function.ResponseSizeTooLarge"),
-                                      .next, .response("b", Array("small".utf8))])
+        try LambdaHost.serve(
+            handler: ClosureHandler { e, _ in e }, client: client, identity: identity, logger: logger,
+            maxInvocations: 2)
+        XCTAssertEqual(
+            client.calls,
+            [
+                .next, .response("a", Array("big".utf8)), .error("a", "Function.ResponseSizeTooLarge"),
+                .next, .response("b", Array("small".utf8))
+            ])
     }
 
     func testA500EndsTheLoop() {
         let client = InMemoryRuntimeAPIClient(events: [invocation("a", "1"), invocation("b", "2")])
         client.responseStatuses = [500]
-        XCTAssertThrowsError(try LambdaHost.serve(handler: ClosureHandler { e, _ in e }, client: client, identity: identity,
-                                                  logger: logger, maxInvocations: 2))
+        XCTAssertThrowsError(
+            try LambdaHost.serve(
+                handler: ClosureHandler { e, _ in e }, client: client, identity: identity,
+                logger: logger, maxInvocations: 2))
         XCTAssertEqual(client.calls.count, 2, "no next after a 500")
     }
 
@@ -88,11 +103,12 @@ final class InMemoryRuntimeAPIClientTests: XCTestCase {
         let order = Order()
         let client = InMemoryRuntimeAPIClient(events: [invocation("a", "1"), invocation("b", "fail")])
         struct Fail: Error {}
-        try LambdaHost.serve(handler: ClosureHandler { e, ctx in
-            ctx.afterResponse { order.steps.append("work \(ctx.requestId) after \(client.calls.count) calls") }
-            if e == Array("fail".utf8) { throw Fail() }
-            return e
-        }, client: client, identity: identity, logger: logger, maxInvocations: 2)
+        try LambdaHost.serve(
+            handler: ClosureHandler { e, ctx in
+                ctx.afterResponse { order.steps.append("work \(ctx.requestId) after \(client.calls.count) calls") }
+                if e == Array("fail".utf8) { throw Fail() }
+                return e
+            }, client: client, identity: identity, logger: logger, maxInvocations: 2)
         // a: next, response (2 calls) then work; b: next, error (4 calls) then work.
         XCTAssertEqual(order.steps, ["work a after 2 calls", "work b after 4 calls"])
     }

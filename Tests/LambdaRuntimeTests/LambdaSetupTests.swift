@@ -19,21 +19,26 @@ final class LambdaSetupTests: XCTestCase {
     }
 
     func registry(_ steps: Steps) -> FunctionRegistry {
-        FunctionRegistry([LambdaFunction(name: "f", summary: "", accepts: []) { ctx in
-            Upkept(steps: steps, value: ctx.environment["VALUE"] ?? "unset")
-        }])
+        FunctionRegistry([
+            LambdaFunction(name: "f", summary: "", accepts: []) { ctx in
+                Upkept(steps: steps, value: ctx.environment["VALUE"] ?? "unset")
+            }
+        ])
     }
 
     func testTheHarnessBuildsThroughTheSetupAndRunsUpkeepAfterTheWorkAfterTheResponse() throws {
         let steps = Steps()
-        let setup = LambdaSetup(metricsOptions: { _ in .off }, makeHandler: { env, _, build in
-            steps.list.append("prepare")
-            var prepared = env
-            prepared.values["VALUE"] = "prepared-" + (env["VALUE"] ?? "")
-            return try build(prepared)
-        })
-        let harness = LocalHarness(registry: registry(steps), environment: Environment(["VALUE": "raw"]),
-                                   logger: Logger(level: .critical), setup: setup)
+        let setup = LambdaSetup(
+            metricsOptions: { _ in .off },
+            makeHandler: { env, _, build in
+                steps.list.append("prepare")
+                var prepared = env
+                prepared.values["VALUE"] = "prepared-" + (env["VALUE"] ?? "")
+                return try build(prepared)
+            })
+        let harness = LocalHarness(
+            registry: registry(steps), environment: Environment(["VALUE": "raw"]),
+            logger: Logger(level: .critical), setup: setup)
         XCTAssertEqual(try harness.invoke("f", event: Array("{}".utf8), requestId: "a"), Array("prepared-raw".utf8))
         _ = try harness.invoke("f", event: Array("{}".utf8), requestId: "b")
         XCTAssertEqual(steps.list, ["prepare", "handle a", "after a", "upkeep", "handle b", "after b", "upkeep"])
@@ -45,11 +50,15 @@ final class LambdaSetupTests: XCTestCase {
             var errorMessage: String { "APP_SETTING is invalid" }
         }
         let setup = LambdaSetup(metricsOptions: { _ in .off }, makeHandler: { _, _, _ in throw Refused() })
-        let harness = LocalHarness(registry: registry(Steps()), environment: Environment([:]), logger: Logger(level: .critical),
-                                   setup: setup)
+        let harness = LocalHarness(
+            registry: registry(Steps()), environment: Environment([:]), logger: Logger(level: .critical),
+            setup: setup)
         XCTAssertThrowsError(try harness.invoke("f", event: Array("{}".utf8))) { error in
-            XCTAssertEqual((error as? HarnessError)?.errorObject, LambdaErrorObject(errorType: "Runtime.ConfigError",
-                                                                                    errorMessage: "APP_SETTING is invalid"))
+            XCTAssertEqual(
+                (error as? HarnessError)?.errorObject,
+                LambdaErrorObject(
+                    errorType: "Runtime.ConfigError",
+                    errorMessage: "APP_SETTING is invalid"))
         }
     }
 

@@ -3,8 +3,9 @@ import LambdaRuntime
 import LocalHosting
 import RuntimeSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Issue 10, item 10: what reaches the local tools from another process never crashes them, is bounded
@@ -60,8 +61,10 @@ final class LocalServerHardeningTests: XCTestCase {
         XCTAssertTrue(rebinding.hasPrefix("HTTP/1.1 403"), rebinding)
         let noHost = try rawRequest(port: server.port, "POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}")
         XCTAssertTrue(noHost.hasPrefix("HTTP/1.1 403"), noHost)
-        let formPost = try rawRequest(port: server.port, "POST / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nOrigin: https://evil.example\r\n"
-                                      + "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}")
+        let formPost = try rawRequest(
+            port: server.port,
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nOrigin: https://evil.example\r\n"
+                + "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}")
         XCTAssertTrue(formPost.hasPrefix("HTTP/1.1 403"), formPost)
         let sandboxed = try rawRequest(port: server.port, "POST / HTTP/1.1\r\nHost: localhost\r\nOrigin: null\r\nContent-Length: 2\r\n\r\n{}")
         XCTAssertTrue(sandboxed.hasPrefix("HTTP/1.1 403"), sandboxed)
@@ -69,7 +72,8 @@ final class LocalServerHardeningTests: XCTestCase {
             let ok = try rawRequest(port: server.port, "POST / HTTP/1.1\r\nHost: \(host)\r\nContent-Length: 2\r\n\r\n{}")
             XCTAssertTrue(ok.hasPrefix("HTTP/1.1 200"), "\(host): \(ok)")
         }
-        let localOrigin = try rawRequest(port: server.port, "POST / HTTP/1.1\r\nHost: localhost:3000\r\nOrigin: http://localhost:3000\r\nContent-Length: 2\r\n\r\n{}")
+        let localOrigin = try rawRequest(
+            port: server.port, "POST / HTTP/1.1\r\nHost: localhost:3000\r\nOrigin: http://localhost:3000\r\nContent-Length: 2\r\n\r\n{}")
         XCTAssertTrue(localOrigin.hasPrefix("HTTP/1.1 200"), localOrigin)
     }
 
@@ -99,7 +103,11 @@ final class LocalServerHardeningTests: XCTestCase {
                 // One response is enough: stop at its end.
                 if let cl = text.range(of: "Content-Length: ") {
                     let digits = text[cl.upperBound...].prefix { $0.isNumber }
-                    if let n = Int(digits), let end = text.range(of: "\r\n\r\n"), text.utf8.count >= text.utf8.distance(from: text.startIndex, to: end.upperBound) + n { break }
+                    if let n = Int(digits), let end = text.range(of: "\r\n\r\n"),
+                        text.utf8.count >= text.utf8.distance(from: text.startIndex, to: end.upperBound) + n
+                    {
+                        break
+                    }
                 }
             }
         }
@@ -111,8 +119,9 @@ final class LocalServerHardeningTests: XCTestCase {
 final class ReviewRegressionTests: XCTestCase {
     func testChunkSizesBeyondInt64AreRefusedNotTrapped() {
         for size in ["ffffffffffffffff", "8000000000000000", "fffffffffffffffff", "000000000000000001"] {
-            var reader = HTTPRequestReader(bytes: Array("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n\(size)\r\n".utf8),
-                                           maxBodyBytes: 1 << 20)
+            var reader = HTTPRequestReader(
+                bytes: Array("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n\(size)\r\n".utf8),
+                maxBodyBytes: 1 << 20)
             switch reader.next() {
             case .refused(let status, _): XCTAssertTrue(status == 413 || status == 400, "\(size): \(status)")
             case .closed: break  // 000…01: one byte announced, none sent
@@ -128,7 +137,8 @@ final class ReviewRegressionTests: XCTestCase {
     }
 
     func testCrossSiteFetchMetadataIsRefused() {
-        let request = LoopbackHTTPServer.Request(method: "GET", path: "/me", headers: [("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")], body: [])
+        let request = LoopbackHTTPServer.Request(
+            method: "GET", path: "/me", headers: [("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")], body: [])
         XCTAssertEqual(LoopbackHTTPServer.crossSiteRefusal(request)?.status, 403)
     }
 

@@ -1,10 +1,11 @@
 import JSON
-import LocalHosting
 import LambdaRuntime
+import LocalHosting
 import RuntimeSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 final class LoggerTests: XCTestCase {
@@ -76,7 +77,8 @@ final class LoggerTests: XCTestCase {
     }
 
     func testDotEnvParsing() {
-        let parsed = Environment.parseDotEnv("""
+        let parsed = Environment.parseDotEnv(
+            """
             # comment
             export A=1
             B = "two words"

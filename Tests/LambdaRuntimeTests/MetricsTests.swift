@@ -2,8 +2,9 @@ import JSON
 import LambdaRuntime
 import LocalHosting
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// EMF lines: the request id comes from the invocation's context, the namespace and on/off from the
@@ -37,11 +38,12 @@ final class MetricsTests: XCTestCase {
     func testEveryLineCarriesTheRequestIdOfItsOwnInvocationEvenAfterTheResponse() throws {
         let client = InMemoryRuntimeAPIClient(events: [invocation("r-1"), invocation("r-2")])
         let found = try lines(MetricsOptions(enabled: true, namespace: "Test")) { sink in
-            try LambdaHost.serve(handler: ClosureHandler { e, ctx in
-                ctx.metrics.count("Handled")
-                ctx.afterResponse { ctx.metrics.emit([("Later", 2, .milliseconds)], dimensions: [("kind", "after")]) }
-                return e
-            }, client: client, identity: identity, logger: logger, maxInvocations: 2, metrics: sink)
+            try LambdaHost.serve(
+                handler: ClosureHandler { e, ctx in
+                    ctx.metrics.count("Handled")
+                    ctx.afterResponse { ctx.metrics.emit([("Later", 2, .milliseconds)], dimensions: [("kind", "after")]) }
+                    return e
+                }, client: client, identity: identity, logger: logger, maxInvocations: 2, metrics: sink)
         }
         let summary = found.map { line -> String in
             let name = ["ColdStart", "Handled", "Later"].first { line[$0] != nil } ?? "?"
@@ -54,8 +56,9 @@ final class MetricsTests: XCTestCase {
 
     func testAContextMadeOutsideTheLoopWritesItsOwnRequestId() throws {
         let found = try lines(MetricsOptions(enabled: true, namespace: "Test")) { sink in
-            let context = Context(requestId: "local-1", deadlineMs: Clock.nowMs() + 1000, invokedFunctionArn: "arn",
-                                  traceId: "Root=1", function: identity, logger: logger, metrics: sink)
+            let context = Context(
+                requestId: "local-1", deadlineMs: Clock.nowMs() + 1000, invokedFunctionArn: "arn",
+                traceId: "Root=1", function: identity, logger: logger, metrics: sink)
             context.metrics.count("Local", 3, dimensions: [("outcome", "")])
         }
         let line = try XCTUnwrap(found.first)

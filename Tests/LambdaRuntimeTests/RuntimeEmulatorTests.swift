@@ -1,11 +1,12 @@
 import HTTPClient
 import JSON
-import LocalHosting
 import LambdaRuntime
+import LocalHosting
 import RuntimeSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `clerk-functions emulate`: the shipped binary run as Lambda runs it, through the RIE invoke endpoint.
@@ -20,13 +21,16 @@ final class RuntimeEmulatorTests: XCTestCase {
 
     /// A bootstrap written in bash: takes one event from the Runtime API, then does `then`.
     func script(_ then: String) -> [String] {
-        ["/bin/bash", "-c", """
+        [
+            "/bin/bash", "-c",
+            """
             h=${AWS_LAMBDA_RUNTIME_API%:*}; p=${AWS_LAMBDA_RUNTIME_API#*:}
             exec 3<>/dev/tcp/$h/$p
             printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3
             read -r status <&3
             \(then)
-            """]
+            """
+        ]
     }
 
     func testSuccessThroughTheInvokeEndpointAndWarmReuse() throws {
@@ -41,8 +45,9 @@ final class RuntimeEmulatorTests: XCTestCase {
     }
 
     func testAFunctionErrorCarriesTheErrorHeader() throws {
-        let e = try emulator([BuiltProducts.bootstrap], function: "verifyToken",
-                             env: ["CLERK_JWT_KEY": try DevelopmentKeyPEM.publicPEM(), "DATABASE_URL": "postgresql://nobody@/x?host=/nonexistent"])
+        let e = try emulator(
+            [BuiltProducts.bootstrap], function: "verifyToken",
+            env: ["CLERK_JWT_KEY": try DevelopmentKeyPEM.publicPEM(), "DATABASE_URL": "postgresql://nobody@/x?host=/nonexistent"])
         defer { e.stop() }
         let r = e.invoke(Array(#"{"type":"TOKEN","authorizationToken":"Bearer nope","methodArn":"arn:aws:execute-api:r:1:a/s/GET/me"}"#.utf8))
         XCTAssertEqual(r.headers.first { $0.0 == "X-Amz-Function-Error" }?.1, "Unhandled")
@@ -92,10 +97,12 @@ final class RuntimeEmulatorTests: XCTestCase {
 /// A public key PEM for configurations that only need to parse.
 enum DevelopmentKeyPEM {
     static func publicPEM() throws -> String {
-        let r = try Subprocess.run(path: "/usr/bin/openssl", arguments: ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-                                   environment: ["PATH": "/usr/bin:/bin"])
-        let pub = try Subprocess.run(path: "/usr/bin/openssl", arguments: ["pkey", "-pubout"], environment: ["PATH": "/usr/bin:/bin"],
-                                     stdinBytes: r.stdout)
+        let r = try Subprocess.run(
+            path: "/usr/bin/openssl", arguments: ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+            environment: ["PATH": "/usr/bin:/bin"])
+        let pub = try Subprocess.run(
+            path: "/usr/bin/openssl", arguments: ["pkey", "-pubout"], environment: ["PATH": "/usr/bin:/bin"],
+            stdinBytes: r.stdout)
         return pub.stdout.text
     }
 }

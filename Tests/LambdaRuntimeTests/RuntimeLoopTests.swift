@@ -1,10 +1,11 @@
 import JSON
-import LocalHosting
 import LambdaRuntime
+import LocalHosting
 import RuntimeSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A handler failure with its own Lambda error type.
@@ -40,13 +41,15 @@ final class RuntimeLoopTests: XCTestCase {
         final class Box: @unchecked Sendable { var result: Result<Void, RuntimeAPIError>? }
         let box = Box()
         let endpoint = api.endpoint
-        let identity = identity, logger = logger
+        let identity = identity
+        let logger = logger
         Threads.detach {
             let result: Result<Void, RuntimeAPIError>
             do {
                 let client = try CurlRuntimeAPIClient(endpoint: endpoint)
-                try LambdaHost.serve(handler: handler, client: client, identity: identity, logger: logger,
-                                     maxInvocations: count)
+                try LambdaHost.serve(
+                    handler: handler, client: client, identity: identity, logger: logger,
+                    maxInvocations: count)
                 result = .success(())
             } catch let error as RuntimeAPIError {
                 result = .failure(error)
@@ -58,7 +61,10 @@ final class RuntimeLoopTests: XCTestCase {
         }
         return {
             var r: Result<Void, RuntimeAPIError>?
-            _ = done.wait(timeoutMs: 30_000) { r = box.result; return r != nil }
+            _ = done.wait(timeoutMs: 30_000) {
+                r = box.result
+                return r != nil
+            }
             return r
         }
     }
@@ -89,13 +95,17 @@ final class RuntimeLoopTests: XCTestCase {
     func testEveryRuntimeHeaderReachesTheContextAndTraceIdIsExported() throws {
         let api = try LocalRuntimeAPI()
         let seen = Seen()
-        let wait = serve(api, count: 2, handler: ClosureHandler { event, ctx in
-            seen.record(ctx)
-            return event
-        })
+        let wait = serve(
+            api, count: 2,
+            handler: ClosureHandler { event, ctx in
+                seen.record(ctx)
+                return event
+            })
         let deadline = Clock.nowMs() + 4321
-        _ = api.outcome(of: api.enqueue(Array("1".utf8), deadlineMs: deadline, traceId: "Root=1-abc;Parent=def;Sampled=1",
-                                        clientContext: "{\"client\":{}}", cognitoIdentity: "{\"cognitoIdentityId\":\"x\"}"))
+        _ = api.outcome(
+            of: api.enqueue(
+                Array("1".utf8), deadlineMs: deadline, traceId: "Root=1-abc;Parent=def;Sampled=1",
+                clientContext: "{\"client\":{}}", cognitoIdentity: "{\"cognitoIdentityId\":\"x\"}"))
         _ = api.invoke(Array("2".utf8), traceId: "Root=1-second")
         _ = wait()
         let all = seen.all
@@ -162,12 +172,14 @@ final class RuntimeLoopTests: XCTestCase {
         for chunked in [false, true] {
             let api = try LocalRuntimeAPI()
             api.chunkedEvents = chunked
-            let wait = serve(api, count: sizes.count, handler: ClosureHandler { event, _ in
-                // Answer with the size and a digest-like sum, not the whole event, to test what arrived.
-                var sum: UInt64 = 0
-                for (i, b) in event.enumerated() { sum = sum &* 31 &+ UInt64(b) &+ UInt64(i & 0xFF) }
-                return Array("\(event.count):\(sum)".utf8)
-            })
+            let wait = serve(
+                api, count: sizes.count,
+                handler: ClosureHandler { event, _ in
+                    // Answer with the size and a digest-like sum, not the whole event, to test what arrived.
+                    var sum: UInt64 = 0
+                    for (i, b) in event.enumerated() { sum = sum &* 31 &+ UInt64(b) &+ UInt64(i & 0xFF) }
+                    return Array("\(event.count):\(sum)".utf8)
+                })
             for size in sizes {
                 var body = [UInt8](repeating: 0, count: size)
                 for i in 0..<size { body[i] = UInt8(truncatingIfNeeded: i &* 131 &+ 7) }
@@ -206,18 +218,20 @@ final class RuntimeLoopTests: XCTestCase {
             var nextsWhenRun: [Int] = []
         }
         let seen = Observed()
-        let wait = serve(api, count: 2, handler: ClosureHandler { event, ctx in
-            ctx.afterResponse {
-                // The runtime posted this invocation's answer synchronously before running this work.
-                let completed = api.completed
-                let nexts = api.nextRequests
-                seen.lock.withLock {
-                    seen.completedWhenRun.append(completed)
-                    seen.nextsWhenRun.append(nexts)
+        let wait = serve(
+            api, count: 2,
+            handler: ClosureHandler { event, ctx in
+                ctx.afterResponse {
+                    // The runtime posted this invocation's answer synchronously before running this work.
+                    let completed = api.completed
+                    let nexts = api.nextRequests
+                    seen.lock.withLock {
+                        seen.completedWhenRun.append(completed)
+                        seen.nextsWhenRun.append(nexts)
+                    }
                 }
-            }
-            return event
-        })
+                return event
+            })
         XCTAssertEqual(api.invoke(Array("1".utf8))?.body.text, "1")
         XCTAssertEqual(api.invoke(Array("2".utf8))?.body.text, "2")
         XCTAssertNotNil(wait())

@@ -1,19 +1,22 @@
 import JSON
-import LocalHosting
 import LambdaRuntime
+import LocalHosting
 import RuntimeSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The shipped executable as Lambda runs it: a separate process with `AWS_LAMBDA_RUNTIME_API` and `_HANDLER`.
 final class RuntimeProcessTests: XCTestCase {
     func start(_ api: LocalRuntimeAPI, handler: String, extra: [String: String] = [:]) throws -> Subprocess {
-        try Subprocess(path: BuiltProducts.bootstrap,
-                       environment: childEnvironment(["AWS_LAMBDA_RUNTIME_API": api.endpoint, "_HANDLER": handler]
-                                                     .merging(extra) { $1 }),
-                       captureOutput: true)
+        try Subprocess(
+            path: BuiltProducts.bootstrap,
+            environment: childEnvironment(
+                ["AWS_LAMBDA_RUNTIME_API": api.endpoint, "_HANDLER": handler]
+                    .merging(extra) { $1 }),
+            captureOutput: true)
     }
 
     /// Its exit and what it logged (read to the end: a log that cannot be read fails the test, never reads as empty).
@@ -77,9 +80,11 @@ final class RuntimeProcessTests: XCTestCase {
         let endpoint = api.endpoint
         api.stop()
         usleep(50_000)
-        let r = try Subprocess.run(path: BuiltProducts.bootstrap, environment: childEnvironment([
-            "AWS_LAMBDA_RUNTIME_API": endpoint, "_HANDLER": "echo",
-        ]))
+        let r = try Subprocess.run(
+            path: BuiltProducts.bootstrap,
+            environment: childEnvironment([
+                "AWS_LAMBDA_RUNTIME_API": endpoint, "_HANDLER": "echo"
+            ]))
         XCTAssertEqual(r.exit.code, 1)
     }
 }

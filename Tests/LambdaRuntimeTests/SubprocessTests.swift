@@ -2,8 +2,9 @@ import LambdaRuntime
 import LocalHosting
 import RuntimeSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `Subprocess`, which the tests and the developer CLI use to run processes side by side.
@@ -11,8 +12,9 @@ final class SubprocessTests: XCTestCase {
     /// The descriptors `/bin/ls` finds open in a child started through `Subprocess` with `stdinBytes`: 0, 1 and 2,
     /// 3 (the listing itself), and whatever else it was given. It reads its input to the end first.
     static func childDescriptors() throws -> String {
-        let r = try Subprocess.run(path: "/bin/sh", arguments: ["-c", "cat >/dev/null; exec ls /proc/self/fd"],
-                                   environment: ["PATH": "/usr/bin:/bin"], stdinBytes: [0x0A])
+        let r = try Subprocess.run(
+            path: "/bin/sh", arguments: ["-c", "cat >/dev/null; exec ls /proc/self/fd"],
+            environment: ["PATH": "/usr/bin:/bin"], stdinBytes: [0x0A])
         return r.stdout.text.split(separator: "\n").joined(separator: " ")
     }
 
@@ -28,9 +30,13 @@ final class SubprocessTests: XCTestCase {
     /// started together, one waiting at a test's lock, the other waiting for the end of its input, for good).
     func testChildrenStartedFromManyThreadsAtOnceInheritNothingOfEachOther() throws {
         let alone = try Self.childDescriptors()
-        let threads = 4, each = 300
+        let threads = 4
+        let each = 300
         let done = ConditionLock()
-        final class Box: @unchecked Sendable { var listings: [String] = []; var finished = 0 }
+        final class Box: @unchecked Sendable {
+            var listings: [String] = []
+            var finished = 0
+        }
         let box = Box()
         for _ in 0..<threads {
             Threads.detach {

@@ -1,9 +1,9 @@
-import HTTPClient
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import HTTPClient
+import JSON
 import LambdaRuntime
+import LocalHosting
 import TestSupport
 import XCTest
 
@@ -18,10 +18,12 @@ final class LocalAPIServerTests: XCTestCase {
         tokens = try TokenFixture()
         f = try WebhookFixture()
         let routes = try SAMTemplate(path: BuiltProducts.packageRoot + "/template.yaml").routes
-        server = try LocalAPIServer(registry: Functions.registry, environment: Environment([
-            "DATABASE_URL": TestDatabase.url, "PROD_CLERK_WEBHOOK_SECRET": f.prodSecret,
-            "PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL,
-        ]), routes: routes, port: 0, logger: Logger(level: .error))
+        server = try LocalAPIServer(
+            registry: Functions.registry,
+            environment: Environment([
+                "DATABASE_URL": TestDatabase.url, "PROD_CLERK_WEBHOOK_SECRET": f.prodSecret,
+                "PROD_CLERK_ISSUER": tokens.issuer, "PROD_CLERK_JWKS_URL": tokens.jwksURL
+            ]), routes: routes, port: 0, logger: Logger(level: .error))
         http = try HTTPClient()
     }
 
@@ -33,8 +35,10 @@ final class LocalAPIServerTests: XCTestCase {
 
     func testTheTemplatesRoutes() throws {
         let routes = try SAMTemplate(path: BuiltProducts.packageRoot + "/template.yaml").routes
-        XCTAssertTrue(routes.contains(.init(method: "GET", path: "/me", handler: "me", authorizerHandler: "verifyToken", identityHeader: "Authorization")))
-        XCTAssertTrue(routes.contains(.init(method: "POST", path: "/webhooks/clerk", handler: "clerkWebhook", authorizerHandler: nil, identityHeader: nil)))
+        XCTAssertTrue(
+            routes.contains(.init(method: "GET", path: "/me", handler: "me", authorizerHandler: "verifyToken", identityHeader: "Authorization")))
+        XCTAssertTrue(
+            routes.contains(.init(method: "POST", path: "/webhooks/clerk", handler: "clerkWebhook", authorizerHandler: nil, identityHeader: nil)))
         XCTAssertTrue(routes.contains { $0.path == "/health" && $0.authorizerHandler == nil })
     }
 

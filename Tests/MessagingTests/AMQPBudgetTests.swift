@@ -1,7 +1,8 @@
 import Messaging
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A broker that accepts the connection and then says nothing (a half-dead node, a black-holing load

@@ -6,8 +6,9 @@ import XCTest
 /// publisher able to connect again: the half-made connection is destroyed on one path, whichever step failed.
 final class AMQPConnectTests: XCTestCase {
     func brokerURL() throws -> String {
-        try XCTUnwrap(ProcessInfo.processInfo.environment["RABBITMQ_URL"],
-                      "RABBITMQ_URL is not set: run the tests through scripts/with-broker.sh")
+        try XCTUnwrap(
+            ProcessInfo.processInfo.environment["RABBITMQ_URL"],
+            "RABBITMQ_URL is not set: run the tests through scripts/with-broker.sh")
     }
 
     func testAURLThatIsNotAMQPIsRefusedBeforeAnyConnection() {

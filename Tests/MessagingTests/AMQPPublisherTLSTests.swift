@@ -7,9 +7,12 @@ import XCTest
 final class AMQPPublisherTLSTests: XCTestCase {
     func testAMissingCAFileIsAClearError() throws {
         // Never skipped: scripts/with-broker.sh always opens the TLS listener.
-        let tlsURL = try XCTUnwrap(ProcessInfo.processInfo.environment["RABBITMQ_TLS_URL"],
-                                   "RABBITMQ_TLS_URL is not set: run the tests through scripts/with-broker.sh")
-        XCTAssertThrowsError(try AMQPPublisher(url: tlsURL, caFile: "/nonexistent/ca.pem").publish([AMQPMessage(queue: "user-events", body: [0x7B, 0x7D])])) {
+        let tlsURL = try XCTUnwrap(
+            ProcessInfo.processInfo.environment["RABBITMQ_TLS_URL"],
+            "RABBITMQ_TLS_URL is not set: run the tests through scripts/with-broker.sh")
+        XCTAssertThrowsError(
+            try AMQPPublisher(url: tlsURL, caFile: "/nonexistent/ca.pem").publish([AMQPMessage(queue: "user-events", body: [0x7B, 0x7D])])
+        ) {
             XCTAssertTrue("\($0)".contains("cannot read CA certificates from /nonexistent/ca.pem"), "\($0)")
         }
     }

@@ -27,7 +27,7 @@ final class KafkaErrorClassTests: XCTestCase {
             ("_MSG_TIMED_OUT", .timeout), ("REQUEST_TIMED_OUT", .timeout), ("_PURGE_QUEUE", .timeout), ("_PURGE_INFLIGHT", .timeout),
             ("_FATAL", .producer), ("OUT_OF_ORDER_SEQUENCE_NUMBER", .producer), ("INVALID_PRODUCER_EPOCH", .producer),
             ("UNSUPPORTED_FOR_MESSAGE_FORMAT", .configuration), ("INVALID_TIMESTAMP", .configuration),
-            ("INVALID_REQUIRED_ACKS", .configuration),
+            ("INVALID_REQUIRED_ACKS", .configuration)
         ]
         for (name, outage) in expected {
             XCTAssertEqual(KafkaErrorClass.of(try code(name)), .outage(outage), name)

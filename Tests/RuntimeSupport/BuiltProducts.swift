@@ -1,8 +1,9 @@
 import JSON
 import LambdaRuntime
 import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Paths of the built products, found next to the test bundle.

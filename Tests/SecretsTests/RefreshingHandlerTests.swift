@@ -3,8 +3,9 @@ import LocalHosting
 import Secrets
 import TestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Secrets read before init and again between invocations, against a fake store: a rotation rebuilds the
@@ -38,8 +39,9 @@ final class RefreshingHandlerTests: XCTestCase {
     }
 
     func answer(_ handler: any Handler) throws -> String {
-        let context = Context(requestId: "r", deadlineMs: Clock.nowMs() + 1000, invokedFunctionArn: "arn", traceId: "Root=1",
-                              function: FunctionIdentity(name: "f"), logger: Logger(level: .critical))
+        let context = Context(
+            requestId: "r", deadlineMs: Clock.nowMs() + 1000, invokedFunctionArn: "arn", traceId: "Root=1",
+            function: FunctionIdentity(name: "f"), logger: Logger(level: .critical))
         return String(decoding: try handler.handle([], context: context), as: UTF8.self)
     }
 
@@ -72,8 +74,9 @@ final class RefreshingHandlerTests: XCTestCase {
         try upkeep(handler)
         XCTAssertEqual(try answer(handler), new)
         let log = logText(logPath)
-        XCTAssertTrue(log.contains("could not refresh secrets; keeping the current values") && log.contains("API_KEY_SECRET_ARN")
-                      && log.contains("503 ServiceUnavailable"), log)
+        XCTAssertTrue(
+            log.contains("could not refresh secrets; keeping the current values") && log.contains("API_KEY_SECRET_ARN")
+                && log.contains("503 ServiceUnavailable"), log)
         XCTAssertFalse(log.contains(old) || log.contains(new), "no value in any log line")
     }
 
@@ -123,10 +126,12 @@ final class RefreshingHandlerTests: XCTestCase {
 
     func testOneReadPerSecretHoweverManyOfItsFieldsAreUsed() throws {
         let store = FakeSecretStore(["arn:db": #"{"user":"app","port":5432,"tls":true}"#, "/p": "plain"])
-        let env = try SecretResolver(environment: Environment([
-            "DB_USER_SECRET_ARN": "arn:db#user", "DB_PORT_SECRET_ARN": "arn:db#port", "DB_TLS_SECRET_ARN": "arn:db#tls",
-            "P_PARAMETER": "/p",
-        ]), ttlSeconds: 0, store: store).resolve()
+        let env = try SecretResolver(
+            environment: Environment([
+                "DB_USER_SECRET_ARN": "arn:db#user", "DB_PORT_SECRET_ARN": "arn:db#port", "DB_TLS_SECRET_ARN": "arn:db#tls",
+                "P_PARAMETER": "/p"
+            ]), ttlSeconds: 0, store: store
+        ).resolve()
         XCTAssertEqual([env["DB_USER"], env["DB_PORT"], env["DB_TLS"], env["P"]], ["app", "5432", "true", "plain"])
         XCTAssertEqual(store.reads.sorted(), ["/p", "arn:db"])
     }

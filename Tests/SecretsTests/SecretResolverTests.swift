@@ -16,17 +16,22 @@ final class SecretResolverTests: XCTestCase {
 
     func testFillsEveryReferenceWithRequestsBotocoreVerifies() throws {
         let aws = try AWSSecretsStandIn(
-            secrets: [webhookArn: #"{"production":"whsec_prod","development":"whsec_dev"}"#,
-                      databaseArn: #"{"username":"app","password":"p@ss word","port":5432}"#],
+            secrets: [
+                webhookArn: #"{"production":"whsec_prod","development":"whsec_dev"}"#,
+                databaseArn: #"{"username":"app","password":"p@ss word","port":5432}"#
+            ],
             parameters: ["/clerk/secret-key": "sk_test_abc"])
-        let env = try resolver(aws, [
-            "PROD_CLERK_WEBHOOK_SECRET_SECRET_ARN": webhookArn + "#production",
-            "DEV_CLERK_WEBHOOK_SECRET_SECRET_ARN": webhookArn + "#development",
-            "DATABASE_PASSWORD_SECRET_ARN": databaseArn + "#password",
-            "DATABASE_PORT_SECRET_ARN": databaseArn + "#port",
-            "CLERK_SECRET_KEY_PARAMETER": "/clerk/secret-key",
-            "UNRELATED": "kept",
-        ]).resolve()
+        let env = try resolver(
+            aws,
+            [
+                "PROD_CLERK_WEBHOOK_SECRET_SECRET_ARN": webhookArn + "#production",
+                "DEV_CLERK_WEBHOOK_SECRET_SECRET_ARN": webhookArn + "#development",
+                "DATABASE_PASSWORD_SECRET_ARN": databaseArn + "#password",
+                "DATABASE_PORT_SECRET_ARN": databaseArn + "#port",
+                "CLERK_SECRET_KEY_PARAMETER": "/clerk/secret-key",
+                "UNRELATED": "kept"
+            ]
+        ).resolve()
         XCTAssertEqual(env["PROD_CLERK_WEBHOOK_SECRET"], "whsec_prod")
         XCTAssertEqual(env["DEV_CLERK_WEBHOOK_SECRET"], "whsec_dev")
         XCTAssertEqual(env["DATABASE_PASSWORD"], "p@ss word")
@@ -56,14 +61,15 @@ final class SecretResolverTests: XCTestCase {
     }
 
     func testMissingAndForbiddenSecretsNameTheVariableNeverAValue() throws {
-        let aws = try AWSSecretsStandIn(secrets: [webhookArn: #"{"production":"whsec_secretvalue"}"#],
-                                        parameters: ["/denied": "hidden-value"], denied: ["/denied"])
+        let aws = try AWSSecretsStandIn(
+            secrets: [webhookArn: #"{"production":"whsec_secretvalue"}"#],
+            parameters: ["/denied": "hidden-value"], denied: ["/denied"])
         let cases: [(String, String, String)] = [
             ("CLERK_WEBHOOK_SECRET_SECRET_ARN", webhookArn + "-gone", "ResourceNotFoundException"),
             ("CLERK_SECRET_KEY_PARAMETER", "/nowhere", "ParameterNotFound"),
             ("CLERK_SECRET_KEY_PARAMETER", "/denied", "AccessDeniedException"),
             ("CLERK_WEBHOOK_SECRET_SECRET_ARN", webhookArn + "#staging", "no field staging"),
-            ("CLERK_WEBHOOK_SECRET_SECRET_ARN", webhookArn + "#", "nothing follows #"),
+            ("CLERK_WEBHOOK_SECRET_SECRET_ARN", webhookArn + "#", "nothing follows #")
         ]
         for (variable, value, reason) in cases {
             XCTAssertThrowsError(try resolver(aws, [variable: value]).resolve(), variable) { error in
@@ -83,7 +89,7 @@ final class SecretResolverTests: XCTestCase {
             (["X_SECRET_ARN": "arn:1", "X_PARAMETER": "/x"], "names X too"),
             (["X_PARAMETER": "/x", "AWS_SECRET_ACCESS_KEY": ""], "AWS_SECRET_ACCESS_KEY is not set"),
             (["X_PARAMETER": "/x", "AWS_ENDPOINT_URL_SSM": "http://ssm.example.com"], "loopback only"),
-            (["X_PARAMETER": "/x", "AWS_ENDPOINT_URL_SSM": "file:///etc/passwd"], "not an https:// URL"),
+            (["X_PARAMETER": "/x", "AWS_ENDPOINT_URL_SSM": "file:///etc/passwd"], "not an https:// URL")
         ]
         for (extra, reason) in refused {
             XCTAssertThrowsError(try SecretResolver(environment: Environment(base.merging(extra) { $1 }), ttlSeconds: 300), reason) { error in

@@ -2,8 +2,9 @@ import JSON
 import LambdaRuntime
 import LocalHosting
 import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A hold on PostgreSQL locks that the processes under test must wait for: taken before they start, let go
@@ -29,7 +30,8 @@ public final class LockGate {
     public func waiters() throws -> [(pid: Int, query: String)] {
         // Within a transaction PostgreSQL answers pg_stat_activity from a snapshot taken at its first read: drop it.
         try connection.query("SELECT pg_stat_clear_snapshot()")
-        return try connection.query("""
+        return try connection.query(
+            """
             WITH RECURSIVE backend AS MATERIALIZED (
                 SELECT pid, query, pg_blocking_pids(pid) AS blockers FROM pg_stat_activity WHERE datname = current_database()
             ), held (pid) AS (
@@ -38,7 +40,8 @@ public final class LockGate {
                 SELECT b.pid FROM backend b JOIN held h ON h.pid = ANY (b.blockers)
             )
             SELECT b.pid, b.query FROM backend b JOIN held USING (pid) ORDER BY b.pid
-            """).map { (try $0.decode("pid", as: Int.self), try $0.decode("query", as: String.self)) }
+            """
+        ).map { (try $0.decode("pid", as: Int.self), try $0.decode("query", as: String.self)) }
     }
 
     /// Waits until `count` backends wait at the gate, or `givenUp` says they never all will (a process under

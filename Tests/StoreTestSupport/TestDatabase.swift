@@ -1,10 +1,11 @@
-import RuntimeSupport
 import JSON
-import LocalHosting
 import LambdaRuntime
+import LocalHosting
+import RuntimeSupport
 import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The PostgreSQL server the tests run against: `DATABASE_URL`, which `make test` always provides
@@ -27,14 +28,17 @@ public enum TestDatabase {
 
     /// Empties every application table (tests start from a known state).
     public static func reset(_ c: PostgresConnection) throws {
-        try c.query("TRUNCATE users, organizations, organization_memberships, subscriptions, usage_metrics, webhook_deliveries, api_keys, outbox, queue_rejects, backfill_runs CASCADE")
+        try c.query(
+            "TRUNCATE users, organizations, organization_memberships, subscriptions, usage_metrics, webhook_deliveries, api_keys, outbox, queue_rejects, backfill_runs CASCADE"
+        )
     }
 
     /// Restarts the server, which the test run must have started itself (`CLERK_LOCAL_POSTGRES`): a server given
     /// from outside is never restarted, and a test that needs a restart fails rather than test something else.
     public static func restartServer() throws {
         guard let script = Environment.process()["CLERK_LOCAL_POSTGRES"] else {
-            throw ServerControlError("""
+            throw ServerControlError(
+                """
                 this test restarts its PostgreSQL server, and DATABASE_URL was given from outside (CLERK_LOCAL_POSTGRES is \
                 not set): run it with DATABASE_URL unset under scripts/with-database.sh (make test does), which starts a private cluster
                 """)

@@ -20,8 +20,10 @@ final class BackfillKeepTests: XCTestCase {
     /// `message_id|reason|body` of every row, oldest first.
     func rows(_ c: PostgresConnection) throws -> [String] {
         try c.query("SELECT source, message_id, reason, body FROM queue_rejects ORDER BY id").map {
-            [try $0.decode("source", as: String.self), try $0.decode("message_id", as: String.self),
-             try $0.decode("reason", as: String.self), try $0.decode("body", as: String.self)].joined(separator: "|")
+            [
+                try $0.decode("source", as: String.self), try $0.decode("message_id", as: String.self),
+                try $0.decode("reason", as: String.self), try $0.decode("body", as: String.self)
+            ].joined(separator: "|")
         }
     }
 
@@ -40,21 +42,32 @@ final class BackfillKeepTests: XCTestCase {
     /// item without an id is kept once per body, and the same id under another reason is another row.
     func testAnItemWithAnIdIsKeptOnceWithItsLatestBody() throws {
         try Self.keep([Self.skip("user_a", body: "{1}"), Self.skip("user_a", body: "{2}"), Self.skip(nil, body: "{n}")], on: db)
-        try Self.keep([Self.skip("user_a", body: "{3}"), Self.skip(nil, body: "{n}"), Self.skip(nil, body: "{m}"),
-                  Self.skip("user_a", reason: "invalid_id", body: "{1}")], on: db)
+        try Self.keep(
+            [
+                Self.skip("user_a", body: "{3}"), Self.skip(nil, body: "{n}"), Self.skip(nil, body: "{m}"),
+                Self.skip("user_a", reason: "invalid_id", body: "{1}")
+            ], on: db)
         // One statement keeps the items with an id and those without in either order: compared sorted.
-        XCTAssertEqual(try rows(db).sorted(), [
-            "backfill|production/user/user_a|invalid_id: a member named twice|{1}", "backfill|production/user/user_a|undecodable: a member named twice|{3}",
-            "backfill|production/user|undecodable: a member named twice|{m}", "backfill|production/user|undecodable: a member named twice|{n}",
-        ])
+        XCTAssertEqual(
+            try rows(db).sorted(),
+            [
+                "backfill|production/user/user_a|invalid_id: a member named twice|{1}",
+                "backfill|production/user/user_a|undecodable: a member named twice|{3}",
+                "backfill|production/user|undecodable: a member named twice|{m}", "backfill|production/user|undecodable: a member named twice|{n}"
+            ])
     }
 
     /// Six runs keep the same new items at the same moment, the same bodies: without the per-item lock, two
     /// inserts could both pass ON CONFLICT's check and the second failed on the body-keyed index (23505).
     func testRunsKeepingTheSameItemsAtOnceKeepOneRowAndFailNone() throws {
-        let workers = 6, rounds = 200, items = 40
+        let workers = 6
+        let rounds = 200
+        let items = 40
         let done = ConditionLock()
-        final class Box: @unchecked Sendable { var finished = 0; var errors: [String] = [] }
+        final class Box: @unchecked Sendable {
+            var finished = 0
+            var errors: [String] = []
+        }
         let box = Box()
         for _ in 0..<workers {
             Threads.detach {
@@ -88,15 +101,17 @@ final class BackfillKeepTests: XCTestCase {
             ("backfill", "production/user/user_a", "undecodable: x", "{1}"), ("backfill", "production/user/user_a", "undecodable: x", "{2}"),
             ("backfill", "production/user/user_a", "data_error 22008", "{1}"), ("backfill", "production/user", "missing_id: x", "{1}"),
             ("backfill", "production/user", "missing_id: x", "{2}"), ("rabbitmq", "production/user/user_a", "undecodable: x", "{1}"),
-            ("backfill", "development/user/user_a", "undecodable: x", "{1}"), ("backfill", "production/user/user_a", "undecodable: x", "{3}"),
+            ("backfill", "development/user/user_a", "undecodable: x", "{1}"), ("backfill", "production/user/user_a", "undecodable: x", "{3}")
         ] {
             try c.query("INSERT INTO queue_rejects (source, message_id, reason, body) VALUES ($1, $2, $3, $4)", [source, id, reason, body])
         }
         XCTAssertEqual(try Migrator.migrate(c), Schema.migrations.filter { $0.version >= 13 }.map(\.version))
-        XCTAssertEqual(try rows(c), [
-            "backfill|production/user/user_a|data_error 22008|{1}", "backfill|production/user|missing_id: x|{1}",
-            "backfill|production/user|missing_id: x|{2}", "rabbitmq|production/user/user_a|undecodable: x|{1}",
-            "backfill|development/user/user_a|undecodable: x|{1}", "backfill|production/user/user_a|undecodable: x|{3}",
-        ])
+        XCTAssertEqual(
+            try rows(c),
+            [
+                "backfill|production/user/user_a|data_error 22008|{1}", "backfill|production/user|missing_id: x|{1}",
+                "backfill|production/user|missing_id: x|{2}", "rabbitmq|production/user/user_a|undecodable: x|{1}",
+                "backfill|development/user/user_a|undecodable: x|{1}", "backfill|production/user/user_a|undecodable: x|{3}"
+            ])
     }
 }

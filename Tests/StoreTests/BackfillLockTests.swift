@@ -26,7 +26,10 @@ final class BackfillLockTests: XCTestCase {
             Threads.detach { [self] in
                 var message: String?
                 do { try work() } catch { message = "\(error)" }
-                done.withLock { finished = true; failure = message }
+                done.withLock {
+                    finished = true
+                    failure = message
+                }
                 done.broadcast()
             }
         }
@@ -50,15 +53,18 @@ final class BackfillLockTests: XCTestCase {
         let run = try BackfillStore(connection: db).openRun(environment: "production")
         let gate = try LockGate(["SELECT clerk_org_lock('organization', 'production', 'org_lk')"])
         let event = Job {
-            _ = try OrganizationStore(connection: PostgresConnection(url: TestDatabase.url)).apply(MembershipChange(
-                kind: .created, deliveryId: "msg_lk", environment: "production",
-                membership: MembershipRecord(clerkMembershipId: "orgmem_event", clerkOrgId: "org_lk", clerkUserId: "user_lk0",
-                                             role: "org:admin", createdAtMs: 1, updatedAtMs: 1, rawJSON: "{}")))
+            _ = try OrganizationStore(connection: PostgresConnection(url: TestDatabase.url)).apply(
+                MembershipChange(
+                    kind: .created, deliveryId: "msg_lk", environment: "production",
+                    membership: MembershipRecord(
+                        clerkMembershipId: "orgmem_event", clerkOrgId: "org_lk", clerkUserId: "user_lk0",
+                        role: "org:admin", createdAtMs: 1, updatedAtMs: 1, rawJSON: "{}")))
         }
         XCTAssertEqual(try gate.waitForWaiters(1) { event.isFinished }.count, 1, "the event waits for the organization first")
         let members = (0..<3).map {
-            MembershipRecord(clerkMembershipId: "orgmem_lk\($0)", clerkOrgId: "org_lk", clerkUserId: "user_lk\($0)",
-                             role: "org:member", createdAtMs: 1, updatedAtMs: 1, rawJSON: "{}")
+            MembershipRecord(
+                clerkMembershipId: "orgmem_lk\($0)", clerkOrgId: "org_lk", clerkUserId: "user_lk\($0)",
+                role: "org:member", createdAtMs: 1, updatedAtMs: 1, rawJSON: "{}")
         }
         let page = Job {
             _ = try BackfillStore(connection: PostgresConnection(url: TestDatabase.url)).applyOrganization(

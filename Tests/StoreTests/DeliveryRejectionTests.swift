@@ -19,8 +19,10 @@ final class DeliveryRejectionTests: XCTestCase {
     func rows(_ c: PostgresConnection) throws -> [String] {
         try c.query("SELECT source, message_id, reason, body FROM queue_rejects ORDER BY id").map {
             let body = try $0.decode("body", as: String.self)
-            return [try $0.decode("source", as: String.self), try $0.decode("message_id", as: String.self),
-                    try $0.decode("reason", as: String.self), body.utf8.count > 1024 ? "\(body.utf8.count) bytes" : body].joined(separator: "|")
+            return [
+                try $0.decode("source", as: String.self), try $0.decode("message_id", as: String.self),
+                try $0.decode("reason", as: String.self), body.utf8.count > 1024 ? "\(body.utf8.count) bytes" : body
+            ].joined(separator: "|")
         }
     }
 
@@ -37,21 +39,25 @@ final class DeliveryRejectionTests: XCTestCase {
         // NUL is removed before the key is taken: the same message with and without it is one message.
         try store.keep(source: "rabbitmq", messageId: "m3", reason: "signature_required", body: Array("a\u{0}b".utf8))
         try store.keep(source: "rabbitmq", messageId: "m3", reason: "signature_required", body: Array("ab".utf8))
-        XCTAssertEqual(try rows(db), [
-            "rabbitmq|m1|signature_mismatch|{\"a\":1}", "rabbitmq|m1|signature_mismatch|{\"a\":2}",
-            "rabbitmq|m1|malformed_json|{\"a\":1}", "rabbitmq|m2|signature_mismatch|{\"a\":1}",
-            "rabbitmq|big|malformed_json|\(big.count) bytes", "rabbitmq|m3|signature_required|ab",
-        ])
+        XCTAssertEqual(
+            try rows(db),
+            [
+                "rabbitmq|m1|signature_mismatch|{\"a\":1}", "rabbitmq|m1|signature_mismatch|{\"a\":2}",
+                "rabbitmq|m1|malformed_json|{\"a\":1}", "rabbitmq|m2|signature_mismatch|{\"a\":1}",
+                "rabbitmq|big|malformed_json|\(big.count) bytes", "rabbitmq|m3|signature_required|ab"
+            ])
     }
 
     func testARecordedRejectionAndAKeptMessageDoNotCollide() throws {
         let store = DeliveryRejection(connection: db)
-        try store.record(deliveryId: "msg_1", environment: "production", eventType: "user.created", clerkUserId: "user_1",
-                         source: "rabbitmq", reason: "data_error 22008", rawBody: "{}")
+        try store.record(
+            deliveryId: "msg_1", environment: "production", eventType: "user.created", clerkUserId: "user_1",
+            source: "rabbitmq", reason: "data_error 22008", rawBody: "{}")
         // The same svix id and body in the other environment: its own delivery row, and its rejection, the same
         // text, adds nothing to queue_rejects instead of failing the delivery on the unique key.
-        try store.record(deliveryId: "msg_1", environment: "development", eventType: "user.created", clerkUserId: "user_1",
-                         source: "rabbitmq", reason: "data_error 22008", rawBody: "{}")
+        try store.record(
+            deliveryId: "msg_1", environment: "development", eventType: "user.created", clerkUserId: "user_1",
+            source: "rabbitmq", reason: "data_error 22008", rawBody: "{}")
         try store.keep(source: "rabbitmq", messageId: "msg_1", reason: "malformed_json", body: Array("{}".utf8))
         XCTAssertEqual(try rows(db), ["rabbitmq|msg_1|data_error 22008|{}", "rabbitmq|msg_1|malformed_json|{}"])
         XCTAssertEqual(try db.query("SELECT count(*) AS n FROM webhook_deliveries WHERE outcome = 'rejected'").first?.decode("n", as: Int.self), 2)
@@ -88,9 +94,12 @@ final class DeliveryRejectionTests: XCTestCase {
         // The migration waits on the uncommitted insert's lock (at the LOCK, or before at CREATE INDEX).
         var waiting = 0
         for _ in 0..<3000 where waiting == 0 {
-            waiting = try db.query("""
-                SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation = 'migrate_rejects_race.queue_rejects'::regclass
-                """).first?.decode("n", as: Int.self) ?? 0
+            waiting =
+                try db.query(
+                    """
+                    SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation = 'migrate_rejects_race.queue_rejects'::regclass
+                    """
+                ).first?.decode("n", as: Int.self) ?? 0
             if waiting == 0 { usleep(20_000) }
         }
         XCTAssertEqual(waiting, 1, "the migration reached the table while the insert was in flight")
@@ -107,17 +116,24 @@ final class DeliveryRejectionTests: XCTestCase {
         let c = try PostgresConnection(url: TestDatabase.url)
         try c.query("SET search_path TO migrate_rejects_test")
         try Migrator.migrate(c, migrations: Schema.migrations.filter { $0.version < 12 })
-        for (id, reason, body) in [("m1", "signature_mismatch", "{1}"), ("m1", "signature_mismatch", "{1}"), ("m1", "signature_mismatch", "{2}"),
-                                   ("m1", "malformed_json", "{1}"), ("m1", "signature_mismatch", "{1}"), ("m2", "signature_mismatch", "{1}")] {
+        for (id, reason, body) in [
+            ("m1", "signature_mismatch", "{1}"), ("m1", "signature_mismatch", "{1}"), ("m1", "signature_mismatch", "{2}"),
+            ("m1", "malformed_json", "{1}"), ("m1", "signature_mismatch", "{1}"), ("m2", "signature_mismatch", "{1}")
+        ] {
             try c.query("INSERT INTO queue_rejects (source, message_id, reason, body) VALUES ('rabbitmq', $1, $2, $3)", [id, reason, body])
         }
-        try c.query("INSERT INTO queue_rejects (source, message_id, reason, body) VALUES ('rabbitmq', NULL, 'x', '{}'), ('rabbitmq', NULL, 'x', '{}')")
+        try c.query(
+            "INSERT INTO queue_rejects (source, message_id, reason, body) VALUES ('rabbitmq', NULL, 'x', '{}'), ('rabbitmq', NULL, 'x', '{}')")
         XCTAssertEqual(try Migrator.migrate(c), Schema.migrations.filter { $0.version >= 12 }.map(\.version))
         let left = try c.query("SELECT id, message_id, reason, body FROM queue_rejects ORDER BY id").map {
             "\(try $0.decode("id", as: Int.self)) \(try $0.decodeIfPresent("message_id", as: String.self) ?? "-") \(try $0.decode("reason", as: String.self)) \(try $0.decode("body", as: String.self))"
         }
-        XCTAssertEqual(left, ["1 m1 signature_mismatch {1}", "3 m1 signature_mismatch {2}", "4 m1 malformed_json {1}",
-                              "6 m2 signature_mismatch {1}", "7 - x {}", "8 - x {}"],
-                       "the first of each copy stays; rows without an id are not a key and stay as they were")
+        XCTAssertEqual(
+            left,
+            [
+                "1 m1 signature_mismatch {1}", "3 m1 signature_mismatch {2}", "4 m1 malformed_json {1}",
+                "6 m2 signature_mismatch {1}", "7 - x {}", "8 - x {}"
+            ],
+            "the first of each copy stays; rows without an id are not a key and stay as they were")
     }
 }

@@ -1,11 +1,12 @@
+import FoundationEssentials
 import JSON
 import LocalHosting
-import FoundationEssentials
 import Store
 import StoreTestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 final class PostgresConnectionTests: XCTestCase {
@@ -35,8 +36,12 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(try Migrator.migrate(c), Schema.migrations.map(\.version))
         let tables = try c.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'migrate_test' ORDER BY 1")
             .map { try $0.decode("table_name", as: String.self) }
-        XCTAssertEqual(tables, ["api_keys", "backfill_runs", "backfill_seen", "organization_memberships", "organizations", "outbox",
-                                "queue_rejects", "schema_migrations", "subscriptions", "usage_metrics", "users", "webhook_deliveries"])
+        XCTAssertEqual(
+            tables,
+            [
+                "api_keys", "backfill_runs", "backfill_seen", "organization_memberships", "organizations", "outbox",
+                "queue_rejects", "schema_migrations", "subscriptions", "usage_metrics", "users", "webhook_deliveries"
+            ])
         XCTAssertEqual(try Migrator.migrate(c), [])
     }
 
@@ -46,13 +51,18 @@ final class PostgresConnectionTests: XCTestCase {
         try db.query("DROP SCHEMA IF EXISTS migrate_race CASCADE")
         try db.query("CREATE SCHEMA migrate_race")
         defer { _ = try? db.query("DROP SCHEMA migrate_race CASCADE") }
-        try db.query("CREATE TABLE migrate_race.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
+        try db.query(
+            "CREATE TABLE migrate_race.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
         let holder = try PostgresConnection(url: TestDatabase.url)
         try holder.query("BEGIN")
         try holder.query("LOCK TABLE migrate_race.schema_migrations IN ACCESS EXCLUSIVE MODE")
         defer { _ = try? holder.query("ROLLBACK") }  // a test that throws early must not leave the lock held
         let done = ConditionLock()
-        final class Box: @unchecked Sendable { var applied: [[Int]] = []; var errors: [String] = [] }
+        final class Box: @unchecked Sendable {
+            var applied: [[Int]] = []
+            var errors: [String] = []
+        }
         let box = Box()
         for _ in 0..<2 {
             Threads.detach {
@@ -81,9 +91,11 @@ final class PostgresConnectionTests: XCTestCase {
 
     func testParametersAndTypedDecoding() throws {
         let id = PostgresUUID.random()
-        let row = try XCTUnwrap(db.query(
-            "SELECT $1::int AS i, $2::bigint AS b, $3::bool AS t, $4::text AS s, $5::text AS n, $6::uuid AS u, $7::float8 AS d",
-            [42, Int64(1) << 40, true, "héllo 'quoted'", nil, id, 2.5]).first)
+        let row = try XCTUnwrap(
+            db.query(
+                "SELECT $1::int AS i, $2::bigint AS b, $3::bool AS t, $4::text AS s, $5::text AS n, $6::uuid AS u, $7::float8 AS d",
+                [42, Int64(1) << 40, true, "héllo 'quoted'", nil, id, 2.5]
+            ).first)
         XCTAssertEqual(try row.decode("i", as: Int.self), 42)
         XCTAssertEqual(try row.decode("b", as: Int64.self), 1 << 40)
         XCTAssertEqual(try row.decode("t", as: Bool.self), true)
@@ -121,10 +133,11 @@ final class PostgresConnectionTests: XCTestCase {
     }
 
     func testTransactionRollsBackOnError() throws {
-        XCTAssertThrowsError(try db.transaction { c in
-            try c.query("INSERT INTO users (clerk_user_id, environment) VALUES ('user_tx', 'production')")
-            try c.query("INSERT INTO users (clerk_user_id, environment) VALUES ('user_tx', 'production')")
-        })
+        XCTAssertThrowsError(
+            try db.transaction { c in
+                try c.query("INSERT INTO users (clerk_user_id, environment) VALUES ('user_tx', 'production')")
+                try c.query("INSERT INTO users (clerk_user_id, environment) VALUES ('user_tx', 'production')")
+            })
         XCTAssertEqual(try db.query("SELECT count(*) AS n FROM users").first?.decode("n", as: Int.self), 0)
         try db.transaction { c in
             try c.query("INSERT INTO users (clerk_user_id, environment) VALUES ('user_tx', 'production')")

@@ -12,9 +12,11 @@ final class PostgresUUIDTests: XCTestCase {
     }
 
     func testRefusesEverythingElse() {
-        for text in ["", "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f00",
-                     "0f1e2d3c_4b5a-6978-8796-a5b4c3d2e1f0", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1fg", "{0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1}",
-                     "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f\u{e9}"] {
+        for text in [
+            "", "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f00",
+            "0f1e2d3c_4b5a-6978-8796-a5b4c3d2e1f0", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1fg", "{0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1}",
+            "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f\u{e9}"
+        ] {
             XCTAssertNil(PostgresUUID(uuidString: text), text)
         }
     }

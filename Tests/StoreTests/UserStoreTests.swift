@@ -1,28 +1,35 @@
 import JSON
-import LocalHosting
 import LambdaRuntime
+import LocalHosting
 import Store
 import StoreTestSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The sync function under concurrent deliveries: whatever interleaving, one user row and one set of
 /// dependent rows.
 final class UserStoreTests: XCTestCase {
     static func change(_ kind: UserChange.Kind, user: String, delivery: String, updatedAt: Int64) -> UserChange {
-        UserChange(kind: kind, deliveryId: delivery, environment: "production",
-                   user: UserRecord(clerkUserId: user, email: "\(user)@example.com", firstName: "F\(updatedAt)",
-                                    rawJSON: #"{"id":"\#(user)"}"#, createdAtMs: 1, updatedAtMs: updatedAt))
+        UserChange(
+            kind: kind, deliveryId: delivery, environment: "production",
+            user: UserRecord(
+                clerkUserId: user, email: "\(user)@example.com", firstName: "F\(updatedAt)",
+                rawJSON: #"{"id":"\#(user)"}"#, createdAtMs: 1, updatedAtMs: updatedAt))
     }
 
     func testConcurrentFirstDeliveriesCreateExactlyOneUser() throws {
         let db = try TestDatabase.connect()
         try TestDatabase.reset(db)
-        let workers = 4, users = 25
+        let workers = 4
+        let users = 25
         let done = ConditionLock()
-        final class Box: @unchecked Sendable { var finished = 0; var errors: [String] = [] }
+        final class Box: @unchecked Sendable {
+            var finished = 0
+            var errors: [String] = []
+        }
         let box = Box()
         for w in 0..<workers {
             Threads.detach {
@@ -48,7 +55,8 @@ final class UserStoreTests: XCTestCase {
         XCTAssertEqual(try db.query("SELECT count(*) AS n FROM usage_metrics").first?.decode("n", as: Int.self), users)
         XCTAssertEqual(try db.query("SELECT count(*) AS n FROM webhook_deliveries").first?.decode("n", as: Int.self), users * workers)
         // The newest snapshot won everywhere, whatever the arrival order.
-        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM users WHERE first_name <> 'F\(100 + workers - 1)'").first?.decode("n", as: Int.self), 0)
+        XCTAssertEqual(
+            try db.query("SELECT count(*) AS n FROM users WHERE first_name <> 'F\(100 + workers - 1)'").first?.decode("n", as: Int.self), 0)
     }
 
     /// An older delivery that read the row first must not overwrite a newer one that commits meanwhile: the sync
@@ -64,7 +72,10 @@ final class UserStoreTests: XCTestCase {
         try holder.query("LOCK TABLE outbox IN EXCLUSIVE MODE")
         defer { _ = try? holder.query("ROLLBACK") }  // a test that throws early must not leave the lock held
         let done = ConditionLock()
-        final class Box: @unchecked Sendable { var statuses: [String: SyncStatus] = [:]; var errors: [String] = [] }
+        final class Box: @unchecked Sendable {
+            var statuses: [String: SyncStatus] = [:]
+            var errors: [String] = []
+        }
         let box = Box()
         func deliver(_ name: String, _ change: UserChange) {
             Threads.detach {
@@ -77,7 +88,9 @@ final class UserStoreTests: XCTestCase {
                 done.broadcast()
             }
         }
-        func waiting() throws -> Int { try holder.query("SELECT count(*) AS n FROM pg_locks WHERE NOT granted").first?.decode("n", as: Int.self) ?? 0 }
+        func waiting() throws -> Int {
+            try holder.query("SELECT count(*) AS n FROM pg_locks WHERE NOT granted").first?.decode("n", as: Int.self) ?? 0
+        }
         deliver("older", Self.change(.updated, user: "user_race", delivery: "msg_older", updatedAt: 2000))
         XCTAssertTrue(try poll { try waiting() == 1 }, "the older delivery waits to write its event")
         var newer = Self.change(.updated, user: "user_race", delivery: "msg_newer", updatedAt: 3000)
@@ -88,9 +101,12 @@ final class UserStoreTests: XCTestCase {
         XCTAssertTrue(done.wait(timeoutMs: 30_000) { box.statuses.count + box.errors.count == 2 })
         XCTAssertEqual(box.errors, [])
         XCTAssertEqual(box.statuses["newer"], .processed)
-        let row = try XCTUnwrap(db.query("""
-            SELECT first_name, (extract(epoch FROM clerk_updated_at) * 1000)::bigint AS ms FROM users WHERE clerk_user_id = 'user_race'
-            """).first)
+        let row = try XCTUnwrap(
+            db.query(
+                """
+                SELECT first_name, (extract(epoch FROM clerk_updated_at) * 1000)::bigint AS ms FROM users WHERE clerk_user_id = 'user_race'
+                """
+            ).first)
         XCTAssertEqual(try row.decode("ms", as: Int64.self), 3000, "the newest snapshot stays")
         XCTAssertEqual(try row.decode("first_name", as: String.self), "F1000")
     }

@@ -3,8 +3,9 @@ import LambdaRuntime
 import LocalHosting
 import RuntimeSupport
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Tests/AWSStandIn/aws_standin.py on a free loopback port: Secrets Manager and Parameter Store as AWS
@@ -29,10 +30,12 @@ public final class AWSSecretsStandIn {
         let stamp = "\(getpid())-\(Clock.monotonicNs())"
         dataPath = "/tmp/clerk-aws-standin-\(stamp).json"
         logPath = "/tmp/clerk-aws-standin-\(stamp).log"
-        process = try Subprocess(path: venv + "/bin/python", arguments: [
-            BuiltProducts.packageRoot + "/Tests/AWSStandIn/aws_standin.py", "--data", dataPath, "--log", logPath,
-            "--access-key", accessKey, "--secret-key", secretKey, "--session-token", sessionToken, "--region", region,
-        ], environment: childEnvironment([:]), captureOutput: true)
+        process = try Subprocess(
+            path: venv + "/bin/python",
+            arguments: [
+                BuiltProducts.packageRoot + "/Tests/AWSStandIn/aws_standin.py", "--data", dataPath, "--log", logPath,
+                "--access-key", accessKey, "--secret-key", secretKey, "--session-token", sessionToken, "--region", region
+            ], environment: childEnvironment([:]), captureOutput: true)
         try update(secrets: secrets, parameters: parameters, denied: denied)
         let port = try Self.readLine(process.stdoutFD ?? -1)
         guard let n = Int(port), n > 0 else {
@@ -56,9 +59,11 @@ public final class AWSSecretsStandIn {
 
     /// Replaces what the stand-in serves (rotation).
     public func update(secrets: [String: String], parameters: [String: String] = [:], denied: [String] = []) throws {
-        let object: JSONValue = .object(["secrets": .object(JSONObject(secrets.mapValues { JSONValue.string($0) })),
-                                         "parameters": .object(JSONObject(parameters.mapValues { JSONValue.string($0) })),
-                                         "denied": .array(denied.map { .string($0) })])
+        let object: JSONValue = .object([
+            "secrets": .object(JSONObject(secrets.mapValues { JSONValue.string($0) })),
+            "parameters": .object(JSONObject(parameters.mapValues { JSONValue.string($0) })),
+            "denied": .array(denied.map { .string($0) })
+        ])
         let tmp = dataPath + ".new"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         FileIO.write(fd: fd, object.serialized())
@@ -68,8 +73,10 @@ public final class AWSSecretsStandIn {
 
     /// The environment a function needs to read from the stand-in: credentials, region, both endpoints.
     public var environment: [String: String] {
-        ["AWS_ACCESS_KEY_ID": accessKey, "AWS_SECRET_ACCESS_KEY": secretKey, "AWS_SESSION_TOKEN": sessionToken,
-         "AWS_REGION": region, "AWS_ENDPOINT_URL_SECRETS_MANAGER": url, "AWS_ENDPOINT_URL_SSM": url]
+        [
+            "AWS_ACCESS_KEY_ID": accessKey, "AWS_SECRET_ACCESS_KEY": secretKey, "AWS_SESSION_TOKEN": sessionToken,
+            "AWS_REGION": region, "AWS_ENDPOINT_URL_SECRETS_MANAGER": url, "AWS_ENDPOINT_URL_SSM": url
+        ]
     }
 
     /// Every request so far: `target`, `verified`, `why`, `signedHeaders`, `id`. The log is written from the first

@@ -14,8 +14,10 @@ public final class ChildProcess: @unchecked Sendable {
     private var outcome: Result<Output, any Error>?
 
     /// Starts `path` with `arguments`, `environment` (as given: see `childEnvironment`) and `stdin`.
-    public init(path: String = BuiltProducts.clerkFunctions, _ arguments: [String], environment: [String: String],
-                stdin: [UInt8]? = nil) {
+    public init(
+        path: String = BuiltProducts.clerkFunctions, _ arguments: [String], environment: [String: String],
+        stdin: [UInt8]? = nil
+    ) {
         Threads.detach { [self] in
             let r = Result { try Subprocess.run(path: path, arguments: arguments, environment: environment, stdinBytes: stdin) }
             done.withLock { outcome = r }
@@ -52,6 +54,8 @@ public final class ChildProcess: @unchecked Sendable {
 public enum ChildProcessError: Error, CustomStringConvertible {
     case didNotEnd(timeoutMs: Int64)
     public var description: String {
-        switch self { case .didNotEnd(let ms): "the child process did not end within \(ms) ms" }
+        switch self {
+        case .didNotEnd(let ms): "the child process did not end within \(ms) ms"
+        }
     }
 }

@@ -1,7 +1,8 @@
 import LambdaRuntime
 import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A Kafka-protocol proxy in front of the test broker that plays a cluster's ACLs: for the topics `deny`
@@ -29,9 +30,10 @@ public final class KafkaACLProxy: @unchecked Sendable {
         targetPort = p
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var addr = Self.loopback(0)
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0 && listen(fd, 16) == 0
+        let ok =
+            withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            } == 0 && listen(fd, 16) == 0
         guard fd >= 0, ok else { throw SubprocessError.spawnFailed(path: "proxy listen", errno: errno) }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) {
@@ -70,10 +72,15 @@ public final class KafkaACLProxy: @unchecked Sendable {
             if client < 0 { if errno == EINTR { continue } else { return } }
             let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             var addr = Self.loopback(targetPort)
-            let connected = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            } == 0
-            guard connected else { close(client); close(server); continue }
+            let connected =
+                withUnsafePointer(to: &addr) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                } == 0
+            guard connected else {
+                close(client)
+                close(server)
+                continue
+            }
             // Which Metadata versions the client asked, by correlation id, for reading the answers.
             let asked = ConditionLock()
             nonisolated(unsafe) var metadataVersions: [Int32: Int] = [:]
@@ -99,7 +106,10 @@ public final class KafkaACLProxy: @unchecked Sendable {
 
     /// Copies length-prefixed frames from `from` to `to`, each through `transform`.
     private func pumpFrames(from: Int32, to: Int32, transform: ([UInt8]) -> [UInt8]) {
-        defer { shutdown(to, Int32(SHUT_WR)); shutdown(from, Int32(SHUT_RD)) }
+        defer {
+            shutdown(to, Int32(SHUT_WR))
+            shutdown(from, Int32(SHUT_RD))
+        }
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -170,8 +180,14 @@ private struct MetadataReader {
         return bytes[at..<(at + n)]
     }
 
-    mutating func int16() throws -> Int { let b = try take(2); return Int(Int16(bitPattern: UInt16(b[b.startIndex]) << 8 | UInt16(b[b.startIndex + 1]))) }
-    mutating func int32() throws -> Int32 { let b = Array(try take(4)); return KafkaACLProxy.int32(b, 0) }
+    mutating func int16() throws -> Int {
+        let b = try take(2)
+        return Int(Int16(bitPattern: UInt16(b[b.startIndex]) << 8 | UInt16(b[b.startIndex + 1])))
+    }
+    mutating func int32() throws -> Int32 {
+        let b = Array(try take(4))
+        return KafkaACLProxy.int32(b, 0)
+    }
     mutating func copy(_ n: Int) throws { out += try take(n) }
     mutating func copyString() throws -> String? {
         let n = try int16()
@@ -181,7 +197,10 @@ private struct MetadataReader {
         out += s
         return String(decoding: s, as: UTF8.self)
     }
-    mutating func skipInt32Array() throws { let n = try int32(); _ = try take(Int(max(n, 0)) * 4) }
+    mutating func skipInt32Array() throws {
+        let n = try int32()
+        _ = try take(Int(max(n, 0)) * 4)
+    }
 
     mutating func rewrite(version: Int, port: Int32, denied: Set<String>) throws -> [UInt8] {
         try copy(4)  // correlation id

@@ -1,8 +1,9 @@
 import CKafka
 import LambdaRuntime
 import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The tests' Kafka broker (`scripts/with-kafka.sh` starts a private one).
@@ -19,7 +20,8 @@ public enum TestKafka {
     /// when the run was given its broker from outside (a broker a test may not stop).
     public static func control(_ verb: String) throws {
         guard let script = Environment.process()["CLERK_LOCAL_KAFKA"] else {
-            throw ServerControlError("""
+            throw ServerControlError(
+                """
                 this test takes its Kafka broker away and back, and KAFKA_BROKERS was given from outside (CLERK_LOCAL_KAFKA is \
                 not set): run it with KAFKA_BROKERS unset under scripts/with-kafka.sh (make test does), which starts a private broker
                 """)
@@ -47,7 +49,8 @@ public enum TestKafka {
         defer { rd_kafka_event_destroy(event) }
         var count = 0
         guard let result = rd_kafka_event_CreateTopics_result(event),
-              let first = rd_kafka_CreateTopics_result_topics(result, &count), count == 1, let only = first[0] else {
+            let first = rd_kafka_CreateTopics_result_topics(result, &count), count == 1, let only = first[0]
+        else {
             throw KafkaAdminError(reason: String(cString: rd_kafka_event_error_string(event)))
         }
         let code = rd_kafka_topic_result_error(only)
@@ -78,8 +81,10 @@ public final class KafkaTestConsumer {
     public init(topics: [String], brokers: String = TestKafka.brokers) {
         let conf = rd_kafka_conf_new()
         var err = [CChar](repeating: 0, count: 512)
-        for (k, v) in [("bootstrap.servers", brokers), ("group.id", "test-\(getpid())-\(Clock.monotonicNs())"),
-                       ("auto.offset.reset", "earliest"), ("enable.auto.commit", "false"), ("log_level", "0")] {
+        for (k, v) in [
+            ("bootstrap.servers", brokers), ("group.id", "test-\(getpid())-\(Clock.monotonicNs())"),
+            ("auto.offset.reset", "earliest"), ("enable.auto.commit", "false"), ("log_level", "0")
+        ] {
             _ = rd_kafka_conf_set(conf, k, v, &err, err.count)
         }
         guard let made = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &err, err.count) else { fatalError("kafka consumer") }
@@ -118,8 +123,10 @@ public final class KafkaTestConsumer {
                     headers[name] = String(decoding: UnsafeRawBufferPointer(start: v, count: size), as: UTF8.self)
                 }
             }
-            out.append(ConsumedRecord(topic: String(cString: rd_kafka_topic_name(msg.rkt)), partition: msg.partition,
-                                      key: key, value: value, headers: headers))
+            out.append(
+                ConsumedRecord(
+                    topic: String(cString: rd_kafka_topic_name(msg.rkt)), partition: msg.partition,
+                    key: key, value: value, headers: headers))
             if out.count >= count && settleUntil == nil { settleUntil = Int64(Clock.monotonicNs() / 1_000_000) + settleMs }
         }
         return out

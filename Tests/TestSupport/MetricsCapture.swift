@@ -1,8 +1,9 @@
 import JSON
 import LambdaRuntime
 import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The EMF lines `body` writes, parsed: metrics on (for `function`, into a pipe) for its duration, off after.

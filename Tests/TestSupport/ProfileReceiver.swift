@@ -1,8 +1,9 @@
 import JSON
-import LocalHosting
 import LambdaRuntime
+import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A stand-in profile service on loopback: records every request, answers what the test says, after a
@@ -64,7 +65,10 @@ public final class ProfileReceiver: @unchecked Sendable {
     /// Holds the next `count` requests unanswered (the service is busy storing them) until `releaseHeld()`;
     /// the requests after them are answered as usual meanwhile.
     public func hold(next count: Int) {
-        lock.withLock { _toHold = count; _holding = true }
+        lock.withLock {
+            _toHold = count
+            _holding = true
+        }
     }
 
     /// Answers the requests `hold(next:)` held.

@@ -1,8 +1,9 @@
 import JSON
-import LocalHosting
 import LambdaRuntime
+import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An HTTP endpoint on loopback whose answer the test scripts: status, body, delay; every request is kept.

@@ -1,8 +1,9 @@
 import JSON
-import LocalHosting
 import LambdaRuntime
+import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A TCP proxy in front of the test broker that lets a relay connect and log in normally, then holds
@@ -27,9 +28,10 @@ public final class StallingBrokerProxy: @unchecked Sendable {
         targetPort = p
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var addr = Self.loopback(0)
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0 && listen(fd, 16) == 0
+        let ok =
+            withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            } == 0 && listen(fd, 16) == 0
         guard fd >= 0, ok else { throw SubprocessError.spawnFailed(path: "proxy listen", errno: errno) }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) {
@@ -71,10 +73,15 @@ public final class StallingBrokerProxy: @unchecked Sendable {
             if client < 0 { if errno == EINTR { continue } else { return } }
             let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             var addr = Self.loopback(targetPort)
-            let connected = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            } == 0
-            guard connected else { close(client); close(server); continue }
+            let connected =
+                withUnsafePointer(to: &addr) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                } == 0
+            guard connected else {
+                close(client)
+                close(server)
+                continue
+            }
             Threads.detach { [self] in pump(from: server, to: client, holding: false) }
             Threads.detach { [self] in pump(from: client, to: server, holding: true) }
         }
@@ -83,7 +90,10 @@ public final class StallingBrokerProxy: @unchecked Sendable {
     /// Copies `from` to `to`. When `holding`, parses AMQP frames (after the 8-byte protocol header) and,
     /// at the first `basic.publish` method frame (class 60, method 40), stops until released.
     private func pump(from: Int32, to: Int32, holding: Bool) {
-        defer { shutdown(to, Int32(SHUT_WR)); shutdown(from, Int32(SHUT_RD)) }
+        defer {
+            shutdown(to, Int32(SHUT_WR))
+            shutdown(from, Int32(SHUT_RD))
+        }
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         var parsing = holding
@@ -103,7 +113,8 @@ public final class StallingBrokerProxy: @unchecked Sendable {
                 let end = offset + 7 + size + 1
                 guard end <= buffer.count else { break }
                 if buffer[offset] == 1, size >= 4, buffer[offset + 7] == 0, buffer[offset + 8] == 60,
-                   buffer[offset + 9] == 0, buffer[offset + 10] == 40 {
+                    buffer[offset + 9] == 0, buffer[offset + 10] == 40
+                {
                     stallHere = true
                     break
                 }

@@ -1,9 +1,10 @@
-import JSON
-import LocalHosting
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Real RS256/384/512 tokens from development keys, and a JWKS endpoint on loopback whose answers the
@@ -47,11 +48,16 @@ public final class TokenFixture: @unchecked Sendable {
     public var lastAuthorization: String? { endpoint.received.last?.header("authorization") }
 
     /// A session token for `sub`; `claims` overrides the whole payload, `header` the whole header.
-    public func token(sub: String = "user_test", algorithm: String = "RS256", ttl: Int64 = 60, now: Int64 = Clock.nowSeconds(),
-                      issuer: String? = nil, azp: String? = nil, extra: String = "", claims: String? = nil,
-                      header: String? = nil, signer: DevelopmentKey? = nil) throws -> String {
-        let payload = claims ?? DevelopmentKey.sessionClaims(subject: sub, issuer: issuer ?? self.issuer, now: now, ttl: ttl,
-                                                              authorizedParty: azp, extra: extra)
+    public func token(
+        sub: String = "user_test", algorithm: String = "RS256", ttl: Int64 = 60, now: Int64 = Clock.nowSeconds(),
+        issuer: String? = nil, azp: String? = nil, extra: String = "", claims: String? = nil,
+        header: String? = nil, signer: DevelopmentKey? = nil
+    ) throws -> String {
+        let payload =
+            claims
+            ?? DevelopmentKey.sessionClaims(
+                subject: sub, issuer: issuer ?? self.issuer, now: now, ttl: ttl,
+                authorizedParty: azp, extra: extra)
         return try (signer ?? key).sign(payloadJSON: payload, algorithm: algorithm, header: header)
     }
 }

@@ -1,12 +1,13 @@
-import JSON
-import LocalHosting
 import ClerkFunctions
 import ClerkKit
+import JSON
 import LambdaRuntime
+import LocalHosting
 import Store
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Drives the webhook functions through the harness with really signed events, against the real database,
@@ -29,11 +30,14 @@ public final class WebhookFixture {
         try TestDatabase.reset(db)
         logPath = "/tmp/clerk-functions-test-log-\(getpid())-\(Clock.monotonicNs())"
         let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o600)
-        var env = ["DATABASE_URL": TestDatabase.url, "DEV_CLERK_WEBHOOK_SECRET": devSecret,
-                   "PROD_CLERK_WEBHOOK_SECRET": "\(prodSecret) \(prodSecretNext)"]
+        var env = [
+            "DATABASE_URL": TestDatabase.url, "DEV_CLERK_WEBHOOK_SECRET": devSecret,
+            "PROD_CLERK_WEBHOOK_SECRET": "\(prodSecret) \(prodSecretNext)"
+        ]
         for (k, v) in extra { env[k] = v }
-        harness = LocalHarness(registry: Functions.registry, environment: Environment(env),
-                               logger: Logger(level: .debug, format: .json, fd: fd))
+        harness = LocalHarness(
+            registry: Functions.registry, environment: Environment(env),
+            logger: Logger(level: .debug, format: .json, fd: fd))
     }
 
     deinit { unlink(logPath) }
@@ -45,12 +49,16 @@ public final class WebhookFixture {
     public func payload(_ name: String) throws -> [UInt8] { try BuiltProducts.event("payloads/" + name) }
 
     /// A user event body, with the fields the tests vary.
-    public func userBody(type: String = "user.updated", id: String = "user_test", updatedAt: Int64, firstName: String = "Ada",
-                         email: String = "ada@example.com", extraEmailFirst: Bool = true) -> [UInt8] {
-        let emails = extraEmailFirst
+    public func userBody(
+        type: String = "user.updated", id: String = "user_test", updatedAt: Int64, firstName: String = "Ada",
+        email: String = "ada@example.com", extraEmailFirst: Bool = true
+    ) -> [UInt8] {
+        let emails =
+            extraEmailFirst
             ? #"[{"id":"idn_other","email_address":"old@example.com"},{"id":"idn_primary","email_address":"\#(email)"}]"#
             : #"[{"id":"idn_primary","email_address":"\#(email)"}]"#
-        return Array(#"""
+        return Array(
+            #"""
             {"data":{"id":"\#(id)","object":"user","username":"ada_l","first_name":"\#(firstName)","last_name":"Lovelace","image_url":"https://img.clerk.com/x","primary_email_address_id":"idn_primary","email_addresses":\#(emails),"created_at":1735732800123,"updated_at":\#(updatedAt),"public_metadata":{}},"instance_id":"ins_test","object":"event","timestamp":\#(updatedAt + 50),"type":"\#(type)"}
             """#.utf8)
     }
@@ -63,8 +71,10 @@ public final class WebhookFixture {
     /// An HTTP API v2 event carrying `body`, signed with `secret` (production by default).
     public func signed(_ body: [UInt8], secret: String? = nil, id: String? = nil, timestamp: Int64? = nil) throws -> [UInt8] {
         let signer = WebhookSigner(secret: try WebhookSecret(secret ?? prodSecret))
-        return WebhookEventBuilder.httpEvent(body: body, headers: signer.headers(
-            id: id ?? WebhookSigner.newMessageId(), timestamp: timestamp ?? Clock.nowSeconds(), body: body))
+        return WebhookEventBuilder.httpEvent(
+            body: body,
+            headers: signer.headers(
+                id: id ?? WebhookSigner.newMessageId(), timestamp: timestamp ?? Clock.nowSeconds(), body: body))
     }
 
     /// Invokes `function`; returns the HTTP status and the parsed JSON body.
@@ -77,7 +87,8 @@ public final class WebhookFixture {
 
     /// The stored user, as text columns, or nil.
     public func user(_ clerkId: String = "user_test", environment: String = "production") throws -> [String: String]? {
-        let rows = try db.query("""
+        let rows = try db.query(
+            """
             SELECT id::text, email, first_name, last_name, username, image_url, raw_payload::text AS raw,
                    (extract(epoch FROM clerk_updated_at) * 1000)::bigint::text AS updated_ms,
                    (deleted_at IS NOT NULL)::text AS deleted, updated_at::text AS touched

@@ -1,5 +1,5 @@
-import JSON
 import ClerkKit
+import JSON
 import LambdaRuntime
 import Store
 
@@ -38,8 +38,10 @@ struct APIKeyIssuer: Sendable {
 
     /// The delivery's outcome once the user it applied has their key: `applied` with the key's outcome, or a
     /// retryable failure (409 while another delivery holds the key; 502/503 when a service is away).
-    func issue(userId: PostgresUUID, for change: UserChange, type: String, applied: AppliedChange, context: Context,
-               logger log: Logger) -> DeliveryOutcome {
+    func issue(
+        userId: PostgresUUID, for change: UserChange, type: String, applied: AppliedChange, context: Context,
+        logger log: Logger
+    ) -> DeliveryOutcome {
         do {
             let outcome = try ensureKey(userId: userId, user: change.user, environment: change.environment, context: context)
             return .applied(type: type, applied, key: .userId, apiKey: outcome.rawValue)
@@ -63,8 +65,10 @@ struct APIKeyIssuer: Sendable {
     func ensureKey(userId: PostgresUUID, user: UserRecord, environment: String, context: Context) throws -> Outcome {
         if try keys.hasActiveKey(userId: userId) { return .alreadyActive }
         let key = APIKey.mint()
-        switch try keys.claimPendingKey(userId: userId, clerkUserId: user.clerkUserId, keyHash: key.hash,
-                                        leaseMs: profile.leaseMs(remainingMs: context.remainingTimeMs)) {
+        switch try keys.claimPendingKey(
+            userId: userId, clerkUserId: user.clerkUserId, keyHash: key.hash,
+            leaseMs: profile.leaseMs(remainingMs: context.remainingTimeMs))
+        {
         case .claimed: break
         case .alreadyActive: return .alreadyActive
         case .userDeleted: return .userDeleted
@@ -73,10 +77,11 @@ struct APIKeyIssuer: Sendable {
         let log = context.logger.with("keyHash", .string(String(key.hash.prefix(12))))
         let delivery: ProfileDelivery
         do {
-            delivery = try profile.deliver(.init(
-                clerk_user_id: user.clerkUserId, environment: environment, email: user.email,
-                first_name: user.firstName, last_name: user.lastName, username: user.username,
-                image_url: user.imageUrl, api_key: key.plaintext), remainingMs: context.remainingTimeMs,
+            delivery = try profile.deliver(
+                .init(
+                    clerk_user_id: user.clerkUserId, environment: environment, email: user.email,
+                    first_name: user.firstName, last_name: user.lastName, username: user.username,
+                    image_url: user.imageUrl, api_key: key.plaintext), remainingMs: context.remainingTimeMs,
                 metrics: context.metrics)
         } catch let error as ProfileServiceUnavailable {
             // A service that answered is done with the key: the retry may replace it at once. After a
@@ -92,16 +97,21 @@ struct APIKeyIssuer: Sendable {
         switch delivery {
         case .accepted:
             guard try keys.activate(keyHash: key.hash) else {
-                log.warn("api key not activated: revoked or replaced while the profile service had it",
-                         ["clerkUserId": .string(clerkUserId)])
+                log.warn(
+                    "api key not activated: revoked or replaced while the profile service had it",
+                    ["clerkUserId": .string(clerkUserId)])
                 throw APIKeyConflict(reason: "activation_failed")
             }
             log.info("api key issued", ["clerkUserId": .string(clerkUserId)])
             return .issued
         case .rejected(let status):
             try keys.revoke(keyHash: key.hash)
-            log.error("profile service rejected the user; key revoked", ["status": .int(Int64(status)),
-                                                                        "clerkUserId": .string(clerkUserId)])
+            log.error(
+                "profile service rejected the user; key revoked",
+                [
+                    "status": .int(Int64(status)),
+                    "clerkUserId": .string(clerkUserId)
+                ])
             return .rejectedByProfileService
         }
     }

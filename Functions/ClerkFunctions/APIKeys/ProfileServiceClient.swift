@@ -1,6 +1,6 @@
+import ClerkKit
 import HTTPClient
 import JSON
-import ClerkKit
 import LambdaRuntime
 
 /// What the profile service made of a delivery.
@@ -72,21 +72,27 @@ final class ProfileServiceClient: ProfileDelivering, @unchecked Sendable {
         // Latency of every call; ProfileServiceFailure by kind: timeout, transport, 4xx, 5xx.
         func record(_ failure: String?) {
             var metrics: [(name: String, value: Double, unit: MetricUnit)] = [
-                ("ProfileServiceLatency", Double(Clock.monotonicNs() - started) / 1_000_000, .milliseconds)]
+                ("ProfileServiceLatency", Double(Clock.monotonicNs() - started) / 1_000_000, .milliseconds)
+            ]
             if failure != nil { metrics.append(("ProfileServiceFailure", 1, .count)) }
             sink.emit(metrics, dimensions: [("outcome", failure ?? "accepted")])
         }
         do {
-            response = try http!.send(method: "POST", url: url, headers: headers, body: json, timeoutMs: Int(budget),
-                                      connectTimeoutMs: Int(min(budget / 2, 2000)), maxResponseBytes: 64 << 10)
+            response = try http!.send(
+                method: "POST", url: url, headers: headers, body: json, timeoutMs: Int(budget),
+                connectTimeoutMs: Int(min(budget / 2, 2000)), maxResponseBytes: 64 << 10)
         } catch {
             http = nil  // a broken connection is not reused
             record(error.isTimeout ? "timeout" : "transport")
             throw ProfileServiceUnavailable(description: error.isTimeout ? "timed out" : error.message)
         }
         switch response.status {
-        case 200..<300: record(nil); return .accepted
-        case 400..<500: record("4xx"); return .rejected(status: response.status)
+        case 200..<300:
+            record(nil)
+            return .accepted
+        case 400..<500:
+            record("4xx")
+            return .rejected(status: response.status)
         default:
             record("5xx")
             throw ProfileServiceUnavailable(description: "answered HTTP \(response.status)", answered: true)

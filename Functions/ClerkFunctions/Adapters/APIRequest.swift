@@ -1,5 +1,5 @@
-import JSON
 import ClerkKit
+import JSON
 import LambdaRuntime
 
 /// Why an HTTP event could not be read.
@@ -53,7 +53,10 @@ public struct APIRequest: Sendable {
     }
 
     private struct Raw: Decodable {
-        struct HTTP: Decodable { var method: String?; var path: String? }
+        struct HTTP: Decodable {
+            var method: String?
+            var path: String?
+        }
         struct RequestContext: Decodable {
             var requestId: String?
             var http: HTTP?

@@ -78,8 +78,9 @@ extension QueueBatch.Message {
         for (k, v) in m.basicProperties?.headers?.byNameBytes ?? [] { if case .text(let s) = v { headers[k.lowercased()] = s } }
         // Not base64: kept as it came and refused, never read as an empty body (which lost it).
         let body = Base64.decode(m.data)
-        self.init(id: m.basicProperties?.messageId ?? fallbackId, body: body ?? Array(m.data.utf8), headers: headers,
-                  refusal: body == nil ? "data_not_base64" : nil)
+        self.init(
+            id: m.basicProperties?.messageId ?? fallbackId, body: body ?? Array(m.data.utf8), headers: headers,
+            refusal: body == nil ? "data_not_base64" : nil)
     }
 }
 
@@ -101,13 +102,18 @@ struct QueueEnvelope: Decodable {
     }
     /// AMQP header values arrive as strings or as `{"bytes": […]}`.
     enum HeaderValue: Decodable {
-        case text(String), other
+        case text(String)
+        case other
         struct Bytes: Decodable { var bytes: [UInt8] }
         init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
-            if let s = try? c.decode(String.self) { self = .text(s) }
-            else if let b = try? c.decode(Bytes.self) { self = .text(String(decoding: b.bytes, as: UTF8.self)) }
-            else { self = .other }
+            if let s = try? c.decode(String.self) {
+                self = .text(s)
+            } else if let b = try? c.decode(Bytes.self) {
+                self = .text(String(decoding: b.bytes, as: UTF8.self))
+            } else {
+                self = .other
+            }
         }
     }
     var Records: [SQSRecord]?

@@ -6,8 +6,10 @@ extension Backfill {
     /// Organizations from the run's position on, each with its memberships a page per transaction; false when
     /// the deadline stopped it (the next run resumes at the organization it stopped in, inside its memberships
     /// when it had begun them).
-    func organizations(_ run: inout BackfillRun, _ summary: inout BackfillSummary, _ limits: Limits,
-                       progress: (String) -> Void) throws -> Bool {
+    func organizations(
+        _ run: inout BackfillRun, _ summary: inout BackfillSummary, _ limits: Limits,
+        progress: (String) -> Void
+    ) throws -> Bool {
         let pageSize = max(self.pageSize, 2)
         if run.organizations.offset > 0 { progress("resuming after organization \(run.organizations.offset)") }
         if let inside = run.memberships { progress("resuming inside organization \(inside.clerkOrgId), after member \(inside.cursor.offset)") }
@@ -24,10 +26,11 @@ extension Backfill {
                 cursor = next
                 run.organizations = next
             }
-            progress("organizations: \(cursor.offset) read, \(summary.organizations.created) created, "
-                     + "\(summary.organizations.updated) updated, \(summary.organizations.skipped) skipped; memberships: "
-                     + "\(summary.memberships.created) created, \(summary.memberships.updated) updated, "
-                     + "\(summary.memberships.stale) stale, \(summary.memberships.skipped) skipped")
+            progress(
+                "organizations: \(cursor.offset) read, \(summary.organizations.created) created, "
+                    + "\(summary.organizations.updated) updated, \(summary.organizations.skipped) skipped; memberships: "
+                    + "\(summary.memberships.created) created, \(summary.memberships.updated) updated, "
+                    + "\(summary.memberships.stale) stale, \(summary.memberships.skipped) skipped")
             return cursor
         }
         return walked.finished
@@ -39,8 +42,10 @@ extension Backfill {
     /// inside this organization (`run.memberships`) resumes there. False when the deadline came before its
     /// last page. A refused organization that has an id still has its members listed and applied (they wait,
     /// unlinked, for it).
-    func organization(_ item: ClerkListItem<ClerkOrganization>, _ run: inout BackfillRun, _ summary: inout BackfillSummary,
-                      cursor: BackfillCursor, _ limits: Limits) throws -> Bool {
+    func organization(
+        _ item: ClerkListItem<ClerkOrganization>, _ run: inout BackfillRun, _ summary: inout BackfillSummary,
+        cursor: BackfillCursor, _ limits: Limits
+    ) throws -> Bool {
         var skips: [BackfillSkip] = []
         var org: OrganizationRecord?
         let clerkOrgId: String
@@ -73,9 +78,10 @@ extension Backfill {
             let (members, refused) = Self.split(Self.lastCopies(read.fresh.map { read.page[$0] }), kind: .membership) {
                 MembershipRecord($0, json: $1)
             }
-            try applyPage(org, clerkOrgId: clerkOrgId, members: members, skips: skips + refused, &run, &summary,
-                          cursor: last ? cursor : run.organizations,
-                          within: last ? nil : BackfillMembershipsPosition(clerkOrgId: clerkOrgId, cursor: to), limits)
+            try applyPage(
+                org, clerkOrgId: clerkOrgId, members: members, skips: skips + refused, &run, &summary,
+                cursor: last ? cursor : run.organizations,
+                within: last ? nil : BackfillMembershipsPosition(clerkOrgId: clerkOrgId, cursor: to), limits)
             org = nil
             skips = []
             return to
@@ -85,11 +91,14 @@ extension Backfill {
 
     /// One transaction of `organization`, its outcome added to `summary` and `run` (whose positions become
     /// `cursor` and `within`).
-    private func applyPage(_ org: OrganizationRecord?, clerkOrgId: String?, members: [MembershipRecord], skips: [BackfillSkip],
-                           _ run: inout BackfillRun, _ summary: inout BackfillSummary, cursor: BackfillCursor,
-                           within: BackfillMembershipsPosition?, _ limits: Limits) throws {
-        let outcome = try store.applyOrganization(org, clerkOrgId: clerkOrgId, memberships: members, skipped: skips, run: run,
-                                                  cursor: cursor, within: within, environment: environment, dryRun: limits.dryRun)
+    private func applyPage(
+        _ org: OrganizationRecord?, clerkOrgId: String?, members: [MembershipRecord], skips: [BackfillSkip],
+        _ run: inout BackfillRun, _ summary: inout BackfillSummary, cursor: BackfillCursor,
+        within: BackfillMembershipsPosition?, _ limits: Limits
+    ) throws {
+        let outcome = try store.applyOrganization(
+            org, clerkOrgId: clerkOrgId, memberships: members, skipped: skips, run: run,
+            cursor: cursor, within: within, environment: environment, dryRun: limits.dryRun)
         summary.organizations.add(outcome.organizations)
         summary.memberships.add(outcome.memberships)
         run.counts["organizations"] = summary.organizations

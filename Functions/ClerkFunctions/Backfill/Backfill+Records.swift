@@ -4,8 +4,10 @@ import Store
 extension Backfill {
     /// `items` as the store takes them: the decoded ones as records (through `record`), the refused ones set
     /// aside as `kind`.
-    static func split<Resource, Record>(_ items: [ClerkListItem<Resource>], kind: BackfillSkip.Kind,
-                                        record: (Resource, String) -> Record) -> (records: [Record], skips: [BackfillSkip]) {
+    static func split<Resource, Record>(
+        _ items: [ClerkListItem<Resource>], kind: BackfillSkip.Kind,
+        record: (Resource, String) -> Record
+    ) -> (records: [Record], skips: [BackfillSkip]) {
         var records: [Record] = []
         var skips: [BackfillSkip] = []
         records.reserveCapacity(items.count)

@@ -53,8 +53,10 @@ public struct Backfill {
     }
 
     /// Runs until done or until less than `reserveMs` is left before `deadlineMs`; `progress` hears each page.
-    public func run(only: Set<Kind> = Set(Kind.allCases), dryRun: Bool = false, deadlineMs: Int64, reserveMs: Int64 = 2000,
-                    progress: (String) -> Void = { _ in }) throws -> BackfillSummary {
+    public func run(
+        only: Set<Kind> = Set(Kind.allCases), dryRun: Bool = false, deadlineMs: Int64, reserveMs: Int64 = 2000,
+        progress: (String) -> Void = { _ in }
+    ) throws -> BackfillSummary {
         var summary = BackfillSummary()
         var run = try store.openRun(environment: environment)
         summary.users = run.counts["users"] ?? BackfillCounts()
@@ -112,8 +114,9 @@ public struct Backfill {
                     run = reloaded
                 }
             }
-            progress("users: \(next.offset) read, \(summary.users.created) created, \(summary.users.updated) updated, "
-                     + "\(summary.users.unchanged) unchanged, \(summary.users.stale) stale, \(summary.users.skipped) skipped")
+            progress(
+                "users: \(next.offset) read, \(summary.users.created) created, \(summary.users.updated) updated, "
+                    + "\(summary.users.unchanged) unchanged, \(summary.users.stale) stale, \(summary.users.skipped) skipped")
             return next
         }
         return walked.finished
@@ -123,11 +126,19 @@ public struct Backfill {
     func log(_ skips: [BackfillSkip]) {
         for skip in skips {
             if let id = skip.clerkId {
-                logger.warn("backfill item skipped", ["kind": .string(skip.kind.rawValue), "clerkId": .string(id),
-                                                      "reason": .string(skip.reason), "detail": .string(skip.detail)])
+                logger.warn(
+                    "backfill item skipped",
+                    [
+                        "kind": .string(skip.kind.rawValue), "clerkId": .string(id),
+                        "reason": .string(skip.reason), "detail": .string(skip.detail)
+                    ])
             } else {
-                logger.warn("backfill item skipped", ["kind": .string(skip.kind.rawValue), "reason": .string(skip.reason),
-                                                      "detail": .string(skip.detail)])
+                logger.warn(
+                    "backfill item skipped",
+                    [
+                        "kind": .string(skip.kind.rawValue), "reason": .string(skip.reason),
+                        "detail": .string(skip.detail)
+                    ])
             }
         }
     }
@@ -164,18 +175,23 @@ struct BackfillFunction: Handler {
             let summary = try Backfill(api: api, connection: database.connection, environment: environment, logger: context.logger)
                 .run(only: only, dryRun: request["dryRun"]?.boolValue ?? false, deadlineMs: context.deadlineMs)
             let skipped = summary.users.skipped + summary.organizations.skipped + summary.memberships.skipped
-            context.logger.info("backfill", ["environment": .string(environment), "complete": .bool(summary.complete),
-                                             "usersCreated": .int(summary.users.created), "usersUpdated": .int(summary.users.updated),
-                                             "skipped": .int(skipped)])
+            context.logger.info(
+                "backfill",
+                [
+                    "environment": .string(environment), "complete": .bool(summary.complete),
+                    "usersCreated": .int(summary.users.created), "usersUpdated": .int(summary.users.updated),
+                    "skipped": .int(skipped)
+                ])
             answer[environment] = summary
             // Progress of this invocation's share of the run; BackfillComplete is 1 once the pass reached the end.
-            context.metrics.emit([
-                ("BackfillUsersWritten", Double(summary.users.created + summary.users.updated), .count),
-                ("BackfillOrganizationsWritten", Double(summary.organizations.created + summary.organizations.updated), .count),
-                ("BackfillMembershipsWritten", Double(summary.memberships.created + summary.memberships.updated), .count),
-                ("BackfillItemsSkipped", Double(skipped), .count),
-                ("BackfillComplete", summary.complete ? 1 : 0, .none),
-            ], dimensions: [("environment", (ClerkEnvironment(rawValue: environment) ?? .production).rawValue)])
+            context.metrics.emit(
+                [
+                    ("BackfillUsersWritten", Double(summary.users.created + summary.users.updated), .count),
+                    ("BackfillOrganizationsWritten", Double(summary.organizations.created + summary.organizations.updated), .count),
+                    ("BackfillMembershipsWritten", Double(summary.memberships.created + summary.memberships.updated), .count),
+                    ("BackfillItemsSkipped", Double(skipped), .count),
+                    ("BackfillComplete", summary.complete ? 1 : 0, .none)
+                ], dimensions: [("environment", (ClerkEnvironment(rawValue: environment) ?? .production).rawValue)])
         }
         return try JSONCoding.encoder.encode(answer)
     }

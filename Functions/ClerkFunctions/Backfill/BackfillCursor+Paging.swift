@@ -26,9 +26,11 @@ extension BackfillCursor {
     /// (which `created_at` cannot tell apart) sends it round in circles between two positions, and it would
     /// otherwise read until the deadline. A list that changes while it is read may bring it back to a position
     /// it left, but seldom to the same one again and again.
-    func walk<Item>(pageSize: Int, key: (Item) -> (id: String, createdMs: Int64?), canRead: () -> Bool,
-                    fetch: (_ offset: Int) throws -> [Item],
-                    apply: (_ read: Read<Item>, _ from: BackfillCursor) throws -> BackfillCursor?) throws
+    func walk<Item>(
+        pageSize: Int, key: (Item) -> (id: String, createdMs: Int64?), canRead: () -> Bool,
+        fetch: (_ offset: Int) throws -> [Item],
+        apply: (_ read: Read<Item>, _ from: BackfillCursor) throws -> BackfillCursor?
+    ) throws
         -> (cursor: BackfillCursor, finished: Bool)
     {
         var cursor = self
@@ -73,8 +75,10 @@ extension BackfillCursor {
     ///   something not applied;
     /// - otherwise (the anchor itself was deleted, or items were added) it keeps what is not applied.
     /// Items added after the pass began are read at the end of the list (oldest first), not skipped.
-    func read<Item>(pageSize requested: Int, key: (Item) -> (id: String, createdMs: Int64?),
-                    fetch: (_ offset: Int) throws -> [Item]) throws -> Read<Item> {
+    func read<Item>(
+        pageSize requested: Int, key: (Item) -> (id: String, createdMs: Int64?),
+        fetch: (_ offset: Int) throws -> [Item]
+    ) throws -> Read<Item> {
         // A page re-reads the anchor: it needs room for one more item.
         let pageSize = max(requested, 2)
         // A position saved before the anchor existed (an offset alone) cannot be checked: start over.

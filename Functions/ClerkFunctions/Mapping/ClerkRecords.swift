@@ -8,9 +8,10 @@ import Store
 extension UserRecord {
     /// The record of `user`, whose UserJSON as Clerk sent it is `json`.
     init(_ user: ClerkUser, json: String) {
-        self.init(clerkUserId: user.id, email: user.primaryEmail, firstName: user.firstName, lastName: user.lastName,
-                  username: user.username, imageUrl: user.imageUrl, rawJSON: json, createdAtMs: user.createdAt,
-                  updatedAtMs: user.updatedAt)
+        self.init(
+            clerkUserId: user.id, email: user.primaryEmail, firstName: user.firstName, lastName: user.lastName,
+            username: user.username, imageUrl: user.imageUrl, rawJSON: json, createdAtMs: user.createdAt,
+            updatedAtMs: user.updatedAt)
     }
 
     /// The record of a deleted user: its id, and the deleted object as sent.
@@ -22,8 +23,9 @@ extension UserRecord {
 extension OrganizationRecord {
     /// The record of `org`, whose OrganizationJSON as Clerk sent it is `json`.
     init(_ org: ClerkOrganization, json: String) {
-        self.init(clerkOrgId: org.id, name: org.name, slug: org.slug, imageUrl: org.imageUrl,
-                  publicMetadataJSON: org.publicMetadataJSON, rawJSON: json, createdAtMs: org.createdAt, updatedAtMs: org.updatedAt)
+        self.init(
+            clerkOrgId: org.id, name: org.name, slug: org.slug, imageUrl: org.imageUrl,
+            publicMetadataJSON: org.publicMetadataJSON, rawJSON: json, createdAtMs: org.createdAt, updatedAtMs: org.updatedAt)
     }
 
     /// The record of a deleted organization: its id and slug, and the deleted object as sent.
@@ -35,8 +37,9 @@ extension OrganizationRecord {
 extension MembershipRecord {
     /// The record of `m`, whose OrganizationMembershipJSON as Clerk sent it is `json`.
     init(_ m: ClerkMembership, json: String) {
-        self.init(clerkMembershipId: m.id, clerkOrgId: m.organizationId, clerkUserId: m.userId, role: m.role,
-                  permissions: m.permissions, createdAtMs: m.createdAt, updatedAtMs: m.updatedAt, rawJSON: json)
+        self.init(
+            clerkMembershipId: m.id, clerkOrgId: m.organizationId, clerkUserId: m.userId, role: m.role,
+            permissions: m.permissions, createdAtMs: m.createdAt, updatedAtMs: m.updatedAt, rawJSON: json)
     }
 
     /// The record of a deleted membership: the whole membership when Clerk sent it, else its id alone.

@@ -11,11 +11,16 @@ struct ISO8601Time {
         }
         func at(_ i: Int, _ c: Character) -> Bool { i < b.count && Character(UnicodeScalar(b[i])) == c }
         guard let year = number(0..<4), at(4, "-"), let month = number(5..<7), at(7, "-"), let day = number(8..<10),
-              (1...12).contains(month), day >= 1, day <= Self.days(month, year) else { return nil }
+            (1...12).contains(month), day >= 1, day <= Self.days(month, year)
+        else { return nil }
         let date = String(decoding: b[0..<10], as: UTF8.self)
-        guard b.count > 10 else { text = date + "T00:00:00Z"; return }
+        guard b.count > 10 else {
+            text = date + "T00:00:00Z"
+            return
+        }
         guard at(10, "T") || at(10, "t"), let hour = number(11..<13), at(13, ":"), let minute = number(14..<16),
-              hour <= 23, minute <= 59 else { return nil }
+            hour <= 23, minute <= 59
+        else { return nil }
         var i = 16
         if at(i, ":") {
             guard let second = number((i + 1)..<(i + 3)), second <= 60 else { return nil }
@@ -35,7 +40,7 @@ struct ISO8601Time {
         guard i < b.count else { return false }
         if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") { return i + 1 == b.count }
         guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), b.count == i + 6, b[i + 3] == UInt8(ascii: ":"),
-              b[(i + 1)..<(i + 3)].allSatisfy({ (0x30...0x39).contains($0) }), b[(i + 4)..<(i + 6)].allSatisfy({ (0x30...0x39).contains($0) })
+            b[(i + 1)..<(i + 3)].allSatisfy({ (0x30...0x39).contains($0) }), b[(i + 4)..<(i + 6)].allSatisfy({ (0x30...0x39).contains($0) })
         else { return false }
         let hours = Int(b[i + 1] - 0x30) * 10 + Int(b[i + 2] - 0x30)
         let minutes = Int(b[i + 4] - 0x30) * 10 + Int(b[i + 5] - 0x30)

@@ -1,5 +1,5 @@
-import JSON
 import ClerkKit
+import JSON
 import LambdaRuntime
 import Store
 
@@ -82,10 +82,14 @@ public struct MeFunction: Handler {
             }
             let memberships = try profiles.memberships(userId: user.id)
                 .map { Membership(id: $0.clerkOrgId, slug: $0.slug, name: $0.name, role: $0.role) }
-            return APIResponse(JSONAnswer(200, Profile(id: user.id.postgresText, clerkUserId: user.clerkUserId, environment: user.environment,
-                                      email: user.email, firstName: user.firstName, lastName: user.lastName,
-                                      username: user.username, imageUrl: user.imageUrl, tier: user.tier,
-                                      createdAt: user.createdAtMs, updatedAt: user.updatedAtMs, organizations: memberships)))
+            return APIResponse(
+                JSONAnswer(
+                    200,
+                    Profile(
+                        id: user.id.postgresText, clerkUserId: user.clerkUserId, environment: user.environment,
+                        email: user.email, firstName: user.firstName, lastName: user.lastName,
+                        username: user.username, imageUrl: user.imageUrl, tier: user.tier,
+                        createdAt: user.createdAtMs, updatedAt: user.updatedAtMs, organizations: memberships)))
         } catch let refusal as Refusal {
             return APIResponse(refusal)
         } catch {
@@ -127,7 +131,8 @@ public struct MeFunction: Handler {
             throw Refusal(401, "token_type_not_accepted", "me verifies session tokens")
         }
         do {
-            let session = try parsed.map { p throws(TokenError) in try verifier.verify(p, nowMs: Clock.nowMs()) }
+            let session =
+                try parsed.map { p throws(TokenError) in try verifier.verify(p, nowMs: Clock.nowMs()) }
                 ?? verifier.verify(token, nowMs: Clock.nowMs())
             return try profiles.user(clerkUserId: session.claims.subject ?? "", environment: session.environment)
         } catch let error as TokenError {
@@ -143,7 +148,9 @@ public struct MeFunction: Handler {
 extension Functions {
     /// `me`: the profile of the user the authorizer (or the bearer token) identifies.
     public static let me = LambdaFunction(
-        name: "me", summary: "GET /me: the signed-in user's profile and organizations (authorizer context of a token type CLERK_ACCEPTS_TOKEN names, session tokens by default; or a bearer session token without one).",
+        name: "me",
+        summary:
+            "GET /me: the signed-in user's profile and organizations (authorizer context of a token type CLERK_ACCEPTS_TOKEN names, session tokens by default; or a bearer session token without one).",
         accepts: ["API Gateway HTTP API v2 with a Lambda authorizer context", "HTTP request with Authorization: Bearer"]
     ) { try MeFunction($0) }
 }

@@ -2,8 +2,9 @@ import JSON
 import LambdaRuntime
 import Messaging
 import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A broker the outbox relays to. `publish` sends a batch in order and answers how many leading messages the
@@ -26,9 +27,10 @@ final class RabbitMQDestination: OutboxDestination {
         do {
             // The same trace header the Kafka destination sends, so a consumer can join the delivery's trace.
             let headers = traceId.isEmpty ? [] : [(name: "trace-id", value: traceId)]
-            let confirmed = try publisher.publish(batch.map {
-                AMQPMessage(queue: $0.queue, body: Array($0.payload.utf8), messageId: "outbox-" + String($0.id), headers: headers)
-            }, budgetMs: budgetMs)
+            let confirmed = try publisher.publish(
+                batch.map {
+                    AMQPMessage(queue: $0.queue, body: Array($0.payload.utf8), messageId: "outbox-" + String($0.id), headers: headers)
+                }, budgetMs: budgetMs)
             guard confirmed < batch.count else { return OutboxSendResult(confirmed: confirmed, error: nil) }
             return OutboxSendResult(confirmed: confirmed, error: "not every message was confirmed", outage: KafkaOutage.unavailable.rawValue)
         } catch {
@@ -94,8 +96,10 @@ extension OutboxRelay {
     static func destinations(_ env: Environment) throws -> [OutboxDestination] {
         var all: [OutboxDestination] = []
         if let url = env["RABBITMQ_URL"], !url.isEmpty {
-            all.append(RabbitMQDestination(url: url, timeoutMs: try Self.milliseconds(env, "RABBITMQ_TIMEOUT_MS"),
-                                           caFile: env["RABBITMQ_CA_FILE"]))
+            all.append(
+                RabbitMQDestination(
+                    url: url, timeoutMs: try Self.milliseconds(env, "RABBITMQ_TIMEOUT_MS"),
+                    caFile: env["RABBITMQ_CA_FILE"]))
         }
         if let brokers = env["KAFKA_BROKERS"], !brokers.isEmpty {
             all.append(try kafkaDestination(env, brokers: brokers))
@@ -114,8 +118,9 @@ extension OutboxRelay {
         guard ["PLAINTEXT", "SSL", "SASL_SSL", "SASL_PLAINTEXT"].contains(security) else {
             throw ConfigError.invalid("KAFKA_SECURITY_PROTOCOL", why: "PLAINTEXT, SSL, SASL_SSL or SASL_PLAINTEXT")
         }
-        var options = KafkaPublisher.Options(brokers: brokers, securityProtocol: security,
-                                             timeoutMs: try milliseconds(env, "KAFKA_TIMEOUT_MS"))
+        var options = KafkaPublisher.Options(
+            brokers: brokers, securityProtocol: security,
+            timeoutMs: try milliseconds(env, "KAFKA_TIMEOUT_MS"))
         if security.hasPrefix("SASL") {
             let mechanism = (env["KAFKA_SASL_MECHANISM"] ?? "SCRAM-SHA-512").uppercased()
             guard ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"].contains(mechanism) else {
@@ -129,7 +134,8 @@ extension OutboxRelay {
             options.password = password
         }
         if security.hasSuffix("SSL") {
-            options.caFile = env["KAFKA_CA_FILE"] ?? env["SSL_CERT_FILE"]
+            options.caFile =
+                env["KAFKA_CA_FILE"] ?? env["SSL_CERT_FILE"]
                 ?? ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"].first { access($0, R_OK) == 0 }
         }
         do {

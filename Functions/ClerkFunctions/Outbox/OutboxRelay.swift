@@ -15,8 +15,9 @@ final class OutboxRelay: @unchecked Sendable {
     convenience init?(environment env: Environment) throws {
         let destinations = try Self.destinations(env)
         guard !destinations.isEmpty else { return nil }
-        self.init(destinations: destinations,
-                  batchSize: try Settings(env).integer("OUTBOX_BATCH_SIZE", default: 500, in: 1...10_000, unit: "rows"))
+        self.init(
+            destinations: destinations,
+            batchSize: try Settings(env).integer("OUTBOX_BATCH_SIZE", default: 500, in: 1...10_000, unit: "rows"))
     }
 
     /// Relays to `destinations` (recording ones in the unit tier), up to `batchSize` rows a batch.
@@ -135,14 +136,20 @@ struct PublishOutboxFunction: Handler {
         }
         let outcome = try relay.publishPending(outbox, maxBatches: 1000, context: context)
         let pending = try outbox.pendingCount()
-        context.metrics.emit([("OutboxPublished", Double(outcome.published), .count), ("OutboxPending", Double(pending), .count),
-                             ("OutboxSetAside", Double(outcome.setAside), .count)])
+        context.metrics.emit([
+            ("OutboxPublished", Double(outcome.published), .count), ("OutboxPending", Double(pending), .count),
+            ("OutboxSetAside", Double(outcome.setAside), .count)
+        ])
         if let error = outcome.error {
             let (destination, cause) = outcome.outage ?? ("broker", KafkaOutage.other.rawValue)
             // Counted by broker and reason (a closed set), so an alarm tells a missing ACL from a cluster that is down.
             context.metrics.count("OutboxBrokerUnavailable", dimensions: [("destination", destination), ("reason", cause)])
-            context.logger.error("outbox publish stopped", ["reason": .string(error), "cause": .string(cause),
-                                                            "published": .int(Int64(outcome.published)), "pending": .int(Int64(pending))])
+            context.logger.error(
+                "outbox publish stopped",
+                [
+                    "reason": .string(error), "cause": .string(cause),
+                    "published": .int(Int64(outcome.published)), "pending": .int(Int64(pending))
+                ])
             throw OutboxPublishError(reason: error, cause: cause, published: outcome.published)
         }
         if outcome.busy {
@@ -150,11 +157,17 @@ struct PublishOutboxFunction: Handler {
             context.logger.info("outbox held by another relay", ["published": .int(Int64(outcome.published)), "pending": .int(Int64(pending))])
             return try JSONCoding.encoder.encode(PublishAnswer(published: outcome.published, pending: pending, relay: "busy"))
         }
-        context.logger.info("outbox published", ["published": .int(Int64(outcome.published)), "pending": .int(Int64(pending)),
-                                                 "destinations": .string(relay.destinationNames)])
-        return try JSONCoding.encoder.encode(PublishAnswer(published: outcome.published, pending: pending,
-                                                           setAside: outcome.setAside > 0 ? outcome.setAside : nil,
-                                                           destinations: relay.destinationNames))
+        context.logger.info(
+            "outbox published",
+            [
+                "published": .int(Int64(outcome.published)), "pending": .int(Int64(pending)),
+                "destinations": .string(relay.destinationNames)
+            ])
+        return try JSONCoding.encoder.encode(
+            PublishAnswer(
+                published: outcome.published, pending: pending,
+                setAside: outcome.setAside > 0 ? outcome.setAside : nil,
+                destinations: relay.destinationNames))
     }
 }
 

@@ -10,8 +10,9 @@ public final class DatabaseSession: @unchecked Sendable {
     /// Reads `DATABASE_URL` and tries to connect now; a failure is logged and retried on first use.
     public init(environment: Environment, logger: Logger) throws {
         let config = try DatabaseConfig(environment: environment)
-        connection = try PostgresConnection(url: config.url, password: config.password,
-                                            connectTimeoutSeconds: config.connectTimeoutSeconds, lazily: true)
+        connection = try PostgresConnection(
+            url: config.url, password: config.password,
+            connectTimeoutSeconds: config.connectTimeoutSeconds, lazily: true)
         do {
             try connection.connect()
         } catch {

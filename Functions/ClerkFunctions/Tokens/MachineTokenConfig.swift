@@ -22,7 +22,7 @@ struct MachineTokenConfig: Sendable {
     /// The `CLERK_MACHINE_TOKEN_…` settings (a setting's `_SECRET_ARN`/`_PARAMETER` reference aside).
     static let settings: Set<String> = [
         "CLERK_MACHINE_TOKEN_CACHE_TTL", "CLERK_MACHINE_TOKEN_NEGATIVE_TTL", "CLERK_MACHINE_TOKEN_TIMEOUT_MS",
-        "CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND", "CLERK_MACHINE_TOKEN_MAX_CONCURRENT_LOOKUPS",
+        "CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND", "CLERK_MACHINE_TOKEN_MAX_CONCURRENT_LOOKUPS"
     ]
 
     init(environment env: Environment, api: ClerkAPIConfig, keys: TokenVerifier) throws {
@@ -36,29 +36,37 @@ struct MachineTokenConfig: Sendable {
         }
         var instances: [MachineTokenVerifier.Client] = []
         // Production first: a token unknown there is asked of development (a 404 moves on).
-        for environment in ClerkEnvironment.allCases.sorted().map(\.rawValue) + api.secretKeys.keys.sorted() where !instances.contains(where: { $0.environment == environment }) {
+        for environment in ClerkEnvironment.allCases.sorted().map(\.rawValue) + api.secretKeys.keys.sorted()
+        where !instances.contains(where: { $0.environment == environment }) {
             guard let client = try api.client(for: environment) else { continue }
             instances.append(.init(environment: environment, api: client))
         }
         var machine: MachineTokenVerifier.Client?
         if let key = env["CLERK_MACHINE_SECRET_KEY"] {
-            machine = .init(environment: try Settings(env).clerkEnvironment().rawValue,
-                            api: try ClerkBackendAPI(baseURL: api.baseURL, secretKey: key))
+            machine = .init(
+                environment: try Settings(env).clerkEnvironment().rawValue,
+                api: try ClerkBackendAPI(baseURL: api.baseURL, secretKey: key))
         }
         // Opaque tokens are the common form and can only be checked at Clerk: accepting a type without a key
         // that can verify it would refuse every such caller, so it is refused at init instead.
         if instances.isEmpty && !(machineTypes == [.m2mToken] && machine != nil) {
-            throw ConfigError.missing("CLERK_SECRET_KEY", hint: "CLERK_ACCEPTS_TOKEN names machine tokens, which Clerk's Backend API verifies: set CLERK_SECRET_KEY (or PROD_/DEV_CLERK_SECRET_KEY)\(machineTypes == [.m2mToken] ? " or CLERK_MACHINE_SECRET_KEY" : "")")
+            throw ConfigError.missing(
+                "CLERK_SECRET_KEY",
+                hint:
+                    "CLERK_ACCEPTS_TOKEN names machine tokens, which Clerk's Backend API verifies: set CLERK_SECRET_KEY (or PROD_/DEV_CLERK_SECRET_KEY)\(machineTypes == [.m2mToken] ? " or CLERK_MACHINE_SECRET_KEY" : "")"
+            )
         }
         verifier = MachineTokenVerifier(
             instances: instances, machine: machine, jwtVerifier: keys,
             cacheTTLSeconds: try Self.whole(env, "CLERK_MACHINE_TOKEN_CACHE_TTL", default: 60),
             negativeTTLSeconds: try Self.whole(env, "CLERK_MACHINE_TOKEN_NEGATIVE_TTL", default: 10),
             callBudgetMs: try Self.whole(env, "CLERK_MACHINE_TOKEN_TIMEOUT_MS", default: 3000),
-            lookupsPerSecond: try Self.whole(env, "CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND",
-                                             default: MachineTokenVerifier.defaultLookupsPerSecond, in: 1...10_000),
-            maxConcurrentLookups: try Self.whole(env, "CLERK_MACHINE_TOKEN_MAX_CONCURRENT_LOOKUPS",
-                                                 default: MachineTokenVerifier.defaultMaxConcurrentLookups, in: 1...256))
+            lookupsPerSecond: try Self.whole(
+                env, "CLERK_MACHINE_TOKEN_LOOKUPS_PER_SECOND",
+                default: MachineTokenVerifier.defaultLookupsPerSecond, in: 1...10_000),
+            maxConcurrentLookups: try Self.whole(
+                env, "CLERK_MACHINE_TOKEN_MAX_CONCURRENT_LOOKUPS",
+                default: MachineTokenVerifier.defaultMaxConcurrentLookups, in: 1...256))
     }
 
     /// A `CLERK_MACHINE_TOKEN_…` variable that is none of the settings would be silently ignored: a typo
@@ -98,8 +106,11 @@ struct MachineTokenConfig: Sendable {
     private static func whole(_ env: Environment, _ name: String, default value: Int, in range: ClosedRange<Int> = 0...Int.max) throws -> Int {
         guard let text = env[name] else { return value }
         guard let v = Int(text), range.contains(v) else {
-            throw ConfigError.invalid(name, why: range.upperBound == .max ? "a whole number is expected"
-                                                : "a whole number from \(range.lowerBound) to \(range.upperBound) is expected")
+            throw ConfigError.invalid(
+                name,
+                why: range.upperBound == .max
+                    ? "a whole number is expected"
+                    : "a whole number from \(range.lowerBound) to \(range.upperBound) is expected")
         }
         return v
     }

@@ -57,18 +57,27 @@ extension VerifyTokenFunction {
         let user = session.claims.subject ?? ""
         let refusing = claims.problems.first { $0.part == .actor } ?? (guards.isActive ? claims.problems.first { $0.part == .organization } : nil)
         if let refusing {
-            log.warn("token rejected", ["reason": .string(refusing.reason), "detail": .string(refusing.detail), "shape": .string(shape),
-                                        "clerkUserId": .string(user)])
+            log.warn(
+                "token rejected",
+                [
+                    "reason": .string(refusing.reason), "detail": .string(refusing.detail), "shape": .string(shape),
+                    "clerkUserId": .string(user)
+                ])
             return refusing.reason
         }
         for problem in claims.problems {
             // Signed by Clerk, so a format we do not know: that part is left out, the rest stands.
-            log.warn(problem.part == .organization ? "organization claims ignored" : "session claim ignored",
-                     ["reason": .string(problem.reason), "detail": .string(problem.detail), "shape": .string(shape), "clerkUserId": .string(user)])
+            log.warn(
+                problem.part == .organization ? "organization claims ignored" : "session claim ignored",
+                ["reason": .string(problem.reason), "detail": .string(problem.detail), "shape": .string(shape), "clerkUserId": .string(user)])
         }
         guard let reason = guards.refusal(claims) else { return nil }
-        log.warn("token rejected", ["reason": .string(reason), "shape": .string(shape), "clerkUserId": .string(user),
-                                    "orgId": .string(claims.id ?? "")])
+        log.warn(
+            "token rejected",
+            [
+                "reason": .string(reason), "shape": .string(shape), "clerkUserId": .string(user),
+                "orgId": .string(claims.id ?? "")
+            ])
         return reason
     }
 
@@ -76,8 +85,10 @@ extension VerifyTokenFunction {
     /// empty strings when absent or left out (authorizer context values must be strings).
     static func organizationContext(_ session: VerifiedSession) -> [String: String] {
         let o = SessionClaims.organization(payload: session.payload)
-        return ["orgId": o.id ?? "", "orgRole": o.role ?? "", "orgSlug": o.slug ?? "",
-                "orgPermissions": o.permissions.joined(separator: ","), "plan": o.plans ?? "", "features": o.features ?? "",
-                "actor": o.actor ?? ""]
+        return [
+            "orgId": o.id ?? "", "orgRole": o.role ?? "", "orgSlug": o.slug ?? "",
+            "orgPermissions": o.permissions.joined(separator: ","), "plan": o.plans ?? "", "features": o.features ?? "",
+            "actor": o.actor ?? ""
+        ]
     }
 }

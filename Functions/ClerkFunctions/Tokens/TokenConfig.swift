@@ -1,5 +1,5 @@
-import JSON
 import ClerkKit
+import JSON
 import LambdaRuntime
 
 /// Session-token settings from the environment, turned into a `TokenVerifier`.
@@ -15,8 +15,9 @@ public enum TokenConfig {
         let ttl = try seconds(env, "CLERK_JWKS_CACHE_TTL", default: 300)
         let timeoutMs = try seconds(env, "CLERK_JWKS_TIMEOUT_MS", default: 3000)
         func cache(_ source: KeySource, _ environment: String) -> JWKSCache {
-            JWKSCache(source: source, fetcher: fetcher, ttlSeconds: ttl, timeoutMs: timeoutMs,
-                      logger: logger.with("clerkInstance", .string(environment)))
+            JWKSCache(
+                source: source, fetcher: fetcher, ttlSeconds: ttl, timeoutMs: timeoutMs,
+                logger: logger.with("clerkInstance", .string(environment)))
         }
         var instances: [TokenVerifier.Instance] = []
         for instance in [ClerkEnvironment.development, .production] {
@@ -44,17 +45,19 @@ public enum TokenConfig {
             } else if let secret = env["CLERK_SECRET_KEY"] {
                 let api = env["CLERK_API_URL"] ?? "https://api.clerk.com"
                 try requireAllowedURL(api, "CLERK_API_URL")
-                source = .remote(url: TokenVerifier.Instance.normalize(api) + "/v1/jwks",
-                                 headers: ["Authorization: Bearer \(secret)", "Clerk-API-Version: 2026-05-12"])
+                source = .remote(
+                    url: TokenVerifier.Instance.normalize(api) + "/v1/jwks",
+                    headers: ["Authorization: Bearer \(secret)", "Clerk-API-Version: 2026-05-12"])
             } else {
                 throw ConfigError.missing("CLERK_JWT_KEY", hint: "set CLERK_JWT_KEY, CLERK_JWKS_URL, CLERK_SECRET_KEY, or DEV_/PROD_CLERK_ISSUER")
             }
             instances.append(.init(issuer: issuer, environment: environment, keys: cache(source, environment)))
         }
         let parties = (env["CLERK_AUTHORIZED_PARTIES"] ?? "").split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
-        return TokenVerifier(instances: instances, clockSkewSeconds: Double(try seconds(env, "CLERK_CLOCK_SKEW", default: 5)),
-                             authorizedParties: parties,
-                             acceptPendingSessions: env["CLERK_ACCEPT_PENDING_SESSIONS"]?.lowercased() == "true")
+        return TokenVerifier(
+            instances: instances, clockSkewSeconds: Double(try seconds(env, "CLERK_CLOCK_SKEW", default: 5)),
+            authorizedParties: parties,
+            acceptPendingSessions: env["CLERK_ACCEPT_PENDING_SESSIONS"]?.lowercased() == "true")
     }
 
     private static func seconds(_ env: Environment, _ name: String, default value: Int) throws -> Int {

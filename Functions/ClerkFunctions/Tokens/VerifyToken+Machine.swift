@@ -12,8 +12,12 @@ extension VerifyTokenFunction {
         // A route that needs an organization or one of its permissions takes no machine token (none carries
         // either), so the refusal comes before the lookup: no billed call for an answer that cannot change it.
         if let reason = guards.machineRefusal {
-            log.warn("token rejected", ["reason": .string(reason), "tokenType": .string(type.rawValue), "shape": .string(shape),
-                                        "detail": "a machine token has no organization"])
+            log.warn(
+                "token rejected",
+                [
+                    "reason": .string(reason), "tokenType": .string(type.rawValue), "shape": .string(shape),
+                    "detail": "a machine token has no organization"
+                ])
             return .denied(reason: reason)
         }
         let identity: MachineIdentity
@@ -32,8 +36,12 @@ extension VerifyTokenFunction {
         }
         let missing = machine.requiredScopes.filter { !identity.scopes.contains($0) }
         if !missing.isEmpty {
-            log.warn("token rejected", ["reason": "scope_missing", "tokenType": .string(type.rawValue), "shape": .string(shape),
-                                        "subject": .string(identity.subject), "missing": .string(missing.joined(separator: ","))])
+            log.warn(
+                "token rejected",
+                [
+                    "reason": "scope_missing", "tokenType": .string(type.rawValue), "shape": .string(shape),
+                    "subject": .string(identity.subject), "missing": .string(missing.joined(separator: ","))
+                ])
             return .denied(reason: "scope_missing")
         }
         guard identity.isUserSubject else {
@@ -52,8 +60,10 @@ extension VerifyTokenFunction {
     /// `tokenType`, `subject`, `scopes` (comma-separated), `environment`, `clientId` for OAuth tokens, and
     /// `userId` with `clerkUserId` for user subjects only (authorizer context values are strings).
     static func machineContext(_ m: MachineIdentity, _ userId: PostgresUUID?) -> [String: String] {
-        var out = ["tokenType": m.tokenType.rawValue, "subject": m.subject, "scopes": m.scopes.joined(separator: ","),
-                   "environment": m.environment]
+        var out = [
+            "tokenType": m.tokenType.rawValue, "subject": m.subject, "scopes": m.scopes.joined(separator: ","),
+            "environment": m.environment
+        ]
         if m.tokenType == .oauthToken { out["clientId"] = m.clientId ?? "" }
         if let userId {
             out["userId"] = userId.postgresText

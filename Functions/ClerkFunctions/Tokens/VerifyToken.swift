@@ -1,5 +1,5 @@
-import JSON
 import ClerkKit
+import JSON
 import LambdaRuntime
 import Store
 
@@ -40,17 +40,21 @@ public struct VerifyTokenFunction: Handler {
         let guards = try OrganizationGuards(environment: ctx.environment)
         if guards.machineRefusal != nil, machine.accepted.contains(where: { $0 != .sessionToken }) {
             // Allowed (one route may take session tokens alone), but every machine token will be refused: say so once.
-            ctx.logger.warn("an organization guard refuses every machine token CLERK_ACCEPTS_TOKEN accepts",
-                            ["reason": "org_guard_refuses_machine_tokens"])
+            ctx.logger.warn(
+                "an organization guard refuses every machine token CLERK_ACCEPTS_TOKEN accepts",
+                ["reason": "org_guard_refuses_machine_tokens"])
         }
-        self.init(verifier: verifier, users: PostgresTokenUsers(database: database), directory: directory,
-                  guards: guards, machine: machine)
+        self.init(
+            verifier: verifier, users: PostgresTokenUsers(database: database), directory: directory,
+            guards: guards, machine: machine)
     }
 
     /// Checks tokens with `verifier` and resolves their users in `users`, filled from `directory` when it is set
     /// (in-memory ones in the unit tier).
-    init(verifier: TokenVerifier, users: any TokenUserStore, directory: (any ClerkUserLookUp)?, guards: OrganizationGuards,
-         machine: MachineTokenConfig) {
+    init(
+        verifier: TokenVerifier, users: any TokenUserStore, directory: (any ClerkUserLookUp)?, guards: OrganizationGuards,
+        machine: MachineTokenConfig
+    ) {
         self.verifier = verifier
         self.users = users
         self.directory = directory
@@ -72,12 +76,18 @@ public struct VerifyTokenFunction: Handler {
 
     /// `identitySource` is a list in payload 2.0 and a string in some REST events.
     private enum IdentitySource: Decodable {
-        case list([String]), single(String)
+        case list([String])
+        case single(String)
         init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
             if let l = try? c.decode([String].self) { self = .list(l) } else { self = .single(try c.decode(String.self)) }
         }
-        var values: [String] { switch self { case .list(let l): l; case .single(let s): [s] } }
+        var values: [String] {
+            switch self {
+            case .list(let l): l
+            case .single(let s): [s]
+            }
+        }
     }
 
     /// The outcome of checking one token, before it is shaped for the caller.
@@ -108,7 +118,8 @@ public struct VerifyTokenFunction: Handler {
             for (k, v) in event.headers?.byNameBytes ?? [] { if let v { headers[k.lowercased()] = v } }
             var cookies = event.cookies ?? []
             if let header = headers["cookie"] { cookies.append(header) }
-            let token = BearerToken.find(authorization: headers["authorization"], cookies: cookies)
+            let token =
+                BearerToken.find(authorization: headers["authorization"], cookies: cookies)
                 ?? event.identitySource?.values.lazy.compactMap({ BearerToken.fromAuthorization($0) }).first
             if event.version == "2.0" {
                 return try simple(check(token, shape: "http-api-request", log: log, metrics: context.metrics))
@@ -171,7 +182,8 @@ public struct VerifyTokenFunction: Handler {
     func resolveUser(_ sub: String, environment: String, shape: String, log: Logger) -> UserResolution {
         do {
             if let directory, try !users.exists(clerkUserId: sub, environment: environment),
-               let answer = directory.lookUp(sub, environment: environment, deadlineMs: Clock.nowMs() + 3000) {
+                let answer = directory.lookUp(sub, environment: environment, deadlineMs: Clock.nowMs() + 3000)
+            {
                 switch answer {
                 case .notFound:
                     log.warn("token rejected", ["reason": "user_not_found", "shape": .string(shape), "clerkUserId": .string(sub)])
@@ -180,12 +192,15 @@ public struct VerifyTokenFunction: Handler {
                     // Through the webhooks' own sync function, so a racing user.created changes nothing twice.
                     var record = UserRecord(profile, json: json)
                     record.clerkUserId = sub
-                    _ = try users.apply(UserChange(kind: .updated, deliveryId: "jit:\(sub):\(profile.updatedAt ?? 0)",
-                                                   environment: environment, user: record))
+                    _ = try users.apply(
+                        UserChange(
+                            kind: .updated, deliveryId: "jit:\(sub):\(profile.updatedAt ?? 0)",
+                            environment: environment, user: record))
                     log.info("user filled from Clerk just in time", ["clerkUserId": .string(sub), "environment": .string(environment)])
                 case .unavailable(let error):
-                    log.warn("Clerk's Backend API could not fill the user; a minimal row stands in",
-                             ["reason": .string(error.code), "clerkUserId": .string(sub)])
+                    log.warn(
+                        "Clerk's Backend API could not fill the user; a minimal row stands in",
+                        ["reason": .string(error.code), "clerkUserId": .string(sub)])
                 }
             }
             let user = try users.findOrCreate(clerkUserId: sub, environment: environment)
@@ -202,9 +217,11 @@ public struct VerifyTokenFunction: Handler {
     }
 
     private func contextValues(_ session: VerifiedSession, _ userId: PostgresUUID) -> [String: String] {
-        ["tokenType": ClerkTokenType.sessionToken.rawValue, "userId": userId.postgresText, "clerkUserId": session.claims.subject ?? "",
-         "sessionId": session.claims.sessionId ?? "", "environment": session.environment]
-            .merging(Self.organizationContext(session)) { own, _ in own }
+        [
+            "tokenType": ClerkTokenType.sessionToken.rawValue, "userId": userId.postgresText, "clerkUserId": session.claims.subject ?? "",
+            "sessionId": session.claims.sessionId ?? "", "environment": session.environment
+        ]
+        .merging(Self.organizationContext(session)) { own, _ in own }
     }
 
     private func simple(_ outcome: Outcome) throws -> [UInt8] {
@@ -222,15 +239,21 @@ public struct VerifyTokenFunction: Handler {
     private func policy(_ outcome: Outcome, arn: String) throws -> [UInt8] {
         switch outcome {
         case .allowed(let s, let id):
-            return AuthorizerAnswer.bytes(AuthorizerAnswer.Policy(principalId: s.claims.subject ?? "", effect: "Allow", methodArn: arn,
-                                                                  context: contextValues(s, id)))
+            return AuthorizerAnswer.bytes(
+                AuthorizerAnswer.Policy(
+                    principalId: s.claims.subject ?? "", effect: "Allow", methodArn: arn,
+                    context: contextValues(s, id)))
         case .allowedMachine(let m, let id):
-            return AuthorizerAnswer.bytes(AuthorizerAnswer.Policy(principalId: m.subject, effect: "Allow", methodArn: arn,
-                                                                  context: Self.machineContext(m, id)))
+            return AuthorizerAnswer.bytes(
+                AuthorizerAnswer.Policy(
+                    principalId: m.subject, effect: "Allow", methodArn: arn,
+                    context: Self.machineContext(m, id)))
         case .denied(let reason) where reason == "user_deleted":
             // A real user who may not come in: an explicit Deny (403), not "who are you" (401).
-            return AuthorizerAnswer.bytes(AuthorizerAnswer.Policy(principalId: "deleted", effect: "Deny", methodArn: arn,
-                                                                  context: ["reason": reason]))
+            return AuthorizerAnswer.bytes(
+                AuthorizerAnswer.Policy(
+                    principalId: "deleted", effect: "Deny", methodArn: arn,
+                    context: ["reason": reason]))
         case .denied:
             throw Unauthorized()
         case .unavailable(let reason):
@@ -241,8 +264,10 @@ public struct VerifyTokenFunction: Handler {
     private func direct(_ outcome: Outcome) -> [UInt8] {
         switch outcome {
         case .allowed(let s, let id):
-            AuthorizerAnswer.bytes(AuthorizerAnswer.Direct(context: contextValues(s, id), valid: true,
-                                                           claims: (try? JSONValue.parse(s.payload)) ?? .null))
+            AuthorizerAnswer.bytes(
+                AuthorizerAnswer.Direct(
+                    context: contextValues(s, id), valid: true,
+                    claims: (try? JSONValue.parse(s.payload)) ?? .null))
         case .allowedMachine(let m, let id):
             AuthorizerAnswer.bytes(AuthorizerAnswer.Direct(context: Self.machineContext(m, id), valid: true, claims: m.claims))
         case .denied(let reason), .unavailable(let reason):
@@ -255,8 +280,11 @@ extension Functions {
     /// `verifyToken`: the HTTP API authorizer and service-to-service token check.
     public static let verifyToken = LambdaFunction(
         name: "verifyToken",
-        summary: "Clerk session and machine token check (CLERK_ACCEPTS_TOKEN): HTTP API authorizer (2.0 simple), REST TOKEN/REQUEST authorizer, or {\"token\":…}.",
-        accepts: ["HTTP API Lambda authorizer, payload 2.0 (type REQUEST)", "REST API TOKEN authorizer",
-                  "REST API REQUEST authorizer", "direct {\"token\": \"…\"}"]
+        summary:
+            "Clerk session and machine token check (CLERK_ACCEPTS_TOKEN): HTTP API authorizer (2.0 simple), REST TOKEN/REQUEST authorizer, or {\"token\":…}.",
+        accepts: [
+            "HTTP API Lambda authorizer, payload 2.0 (type REQUEST)", "REST API TOKEN authorizer",
+            "REST API REQUEST authorizer", "direct {\"token\": \"…\"}"
+        ]
     ) { try VerifyTokenFunction($0) }
 }

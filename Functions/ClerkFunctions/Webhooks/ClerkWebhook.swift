@@ -10,6 +10,8 @@ extension Functions {
     ) { try WebhookFunction(name: "clerkWebhook", accepts: EventRegistry.accepted(by: "clerkWebhook"), $0) }
 
     /// The HTTP event shapes every webhook function accepts.
-    static let webhookShapes = ["API Gateway HTTP API v2 (POST, Svix-signed body)", "Lambda Function URL",
-                                "REST API proxy (1.0)", "isBase64Encoded bodies"]
+    static let webhookShapes = [
+        "API Gateway HTTP API v2 (POST, Svix-signed body)", "Lambda Function URL",
+        "REST API proxy (1.0)", "isBase64Encoded bodies"
+    ]
 }

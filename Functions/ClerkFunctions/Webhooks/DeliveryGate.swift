@@ -45,8 +45,9 @@ struct DeliveryGate: Sendable {
     /// `queue_rejects`).
     func admit(_ message: QueueBatch.Message, source: DeliverySource) -> Result<Delivery, QueueRefusal> {
         if let refusal = message.refusal { return .failure(QueueRefusal(reason: refusal)) }
-        var delivery = Delivery(id: message.headers["svix-id"] ?? message.headers["webhook-id"] ?? message.id,
-                                environment: defaultEnvironment.rawValue, body: message.body, source: source)
+        var delivery = Delivery(
+            id: message.headers["svix-id"] ?? message.headers["webhook-id"] ?? message.id,
+            environment: defaultEnvironment.rawValue, body: message.body, source: source)
         if message.headers["svix-signature"] != nil || message.headers["webhook-signature"] != nil {
             do {
                 let verified = try queued.verify(header: { message.headers[$0] }, body: message.body, now: Clock.nowSeconds())

@@ -6,7 +6,7 @@ extension EventRegistry {
         ("onUserCreated", ["user.created"]),
         ("onUserUpdated", ["user.updated"]),
         ("onUserDeleted", ["user.deleted"]),
-        ("onOrganizationEvent", types(of: [.organizations])),
+        ("onOrganizationEvent", types(of: [.organizations]))
     ]
 
     /// The types function `name` takes (empty for a name not listed).

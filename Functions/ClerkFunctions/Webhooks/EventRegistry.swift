@@ -19,7 +19,7 @@ enum EventRegistry {
         .on("organizationMembership.updated", .organizations, reads: ClerkMembership.self) { MembershipChange(.updated, $0, $1) },
         .on("organizationMembership.deleted", .organizations, reads: ClerkMembershipDeletion.self) {
             MembershipChange(deleted: $0, $1)
-        },
+        }
     ]
 
     /// The routes by type.
@@ -45,8 +45,9 @@ extension UserChange {
     }
 
     init(deleted: ClerkDeletedObject, _ meta: EventMeta) {
-        self.init(kind: .deleted, deliveryId: meta.deliveryId, environment: meta.environment,
-                  user: UserRecord(deleted: deleted, json: meta.dataJSON))
+        self.init(
+            kind: .deleted, deliveryId: meta.deliveryId, environment: meta.environment,
+            user: UserRecord(deleted: deleted, json: meta.dataJSON))
     }
 }
 
@@ -58,8 +59,9 @@ extension OrganizationChange {
     }
 
     init(deleted: ClerkDeletedObject, _ meta: EventMeta) {
-        self.init(kind: .deleted, deliveryId: meta.deliveryId, environment: meta.environment,
-                  organization: OrganizationRecord(deleted: deleted, json: meta.dataJSON))
+        self.init(
+            kind: .deleted, deliveryId: meta.deliveryId, environment: meta.environment,
+            organization: OrganizationRecord(deleted: deleted, json: meta.dataJSON))
     }
 }
 

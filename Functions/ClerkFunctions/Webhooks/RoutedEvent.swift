@@ -24,7 +24,8 @@ struct RoutedEvent: Decodable {
     /// `data` as Clerk sent it, cut from `body` by structure (`body` has been read strictly already).
     static func dataJSON(of body: [UInt8]) -> String {
         guard let members = try? JSONScanner.members(byStructureOf: body),
-              let data = members.last(where: { $0.name == "data" }) else { return "null" }
+            let data = members.last(where: { $0.name == "data" })
+        else { return "null" }
         return String(decoding: body[data.value], as: UTF8.self)
     }
 }

@@ -1,5 +1,5 @@
-import JSON
 import ClerkKit
+import JSON
 import LambdaRuntime
 
 /// Webhook settings from the environment.
@@ -16,8 +16,10 @@ public struct WebhookConfig: Sendable {
     /// The variables read, in the order their secrets are tried, with the environment each stands for.
     public static func secretVariables(_ env: Environment) throws(ConfigError) -> [(variable: String, environment: ClerkEnvironment)] {
         let generic = try Settings(env).clerkEnvironment()
-        return [("DEV_CLERK_WEBHOOK_SECRET", .development), ("PROD_CLERK_WEBHOOK_SECRET", .production),
-                ("CLERK_WEBHOOK_SECRET", generic), ("CLERK_WEBHOOK_SIGNING_SECRET", generic)]
+        return [
+            ("DEV_CLERK_WEBHOOK_SECRET", .development), ("PROD_CLERK_WEBHOOK_SECRET", .production),
+            ("CLERK_WEBHOOK_SECRET", generic), ("CLERK_WEBHOOK_SIGNING_SECRET", generic)
+        ]
     }
 
     /// Reads the configuration; no secret at all is an init error, never "accept everything".
@@ -34,8 +36,9 @@ public struct WebhookConfig: Sendable {
             }
         }
         guard !entries.isEmpty else {
-            throw ConfigError.missing("CLERK_WEBHOOK_SECRET",
-                                      hint: "set it (or DEV_/PROD_CLERK_WEBHOOK_SECRET) to the endpoint's signing secret")
+            throw ConfigError.missing(
+                "CLERK_WEBHOOK_SECRET",
+                hint: "set it (or DEV_/PROD_CLERK_WEBHOOK_SECRET) to the endpoint's signing secret")
         }
         let settings = Settings(env)
         let tolerance = try settings.seconds("CLERK_WEBHOOK_TOLERANCE", default: 300, in: 1...Int(Int32.max))

@@ -71,8 +71,10 @@ extension WebhookFunction {
     }
 
     /// Amazon MQ: refusals are kept in `queue_rejects` (not lost); a retry sends the whole batch back.
-    private func answerMQ(_ outcomes: [(QueueBatch.Message, QueueDisposition)], applied: Int,
-                          setAside: [(QueueBatch.Message, QueueDisposition)], context: Context) throws -> [UInt8] {
+    private func answerMQ(
+        _ outcomes: [(QueueBatch.Message, QueueDisposition)], applied: Int,
+        setAside: [(QueueBatch.Message, QueueDisposition)], context: Context
+    ) throws -> [UInt8] {
         let retried = outcomes.count - applied - setAside.count
         var kept = 0
         for case (let message, .setAside(let reason)) in setAside {
@@ -95,7 +97,10 @@ extension WebhookFunction {
     /// (SQS: on their way to the dead-letter queue), one on Retried a broker redelivering in a loop. A refusal
     /// Amazon MQ could not keep goes back with its batch, so it counts as retried.
     private func count(applied: Int, rejected: Int, retried: Int, _ source: DeliverySource, _ context: Context) {
-        context.metrics.emit([("QueueApplied", Double(applied), .count), ("QueueRejected", Double(rejected), .count),
-                             ("QueueRetried", Double(retried), .count)], dimensions: [("source", source.rawValue)])
+        context.metrics.emit(
+            [
+                ("QueueApplied", Double(applied), .count), ("QueueRejected", Double(rejected), .count),
+                ("QueueRetried", Double(retried), .count)
+            ], dimensions: [("source", source.rawValue)])
     }
 }

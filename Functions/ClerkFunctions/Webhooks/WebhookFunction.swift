@@ -95,8 +95,12 @@ public struct WebhookFunction: Handler {
             do {
                 let outcome = try relay.publishPending(database.connection, maxBatches: 1, context: context)
                 if let error = outcome.error {
-                    context.logger.warn("outbox publish deferred", ["reason": .string(error), "cause": .string(outcome.outage?.reason ?? "other"),
-                                                                    "published": .int(Int64(outcome.published))])
+                    context.logger.warn(
+                        "outbox publish deferred",
+                        [
+                            "reason": .string(error), "cause": .string(outcome.outage?.reason ?? "other"),
+                            "published": .int(Int64(outcome.published))
+                        ])
                 }
             } catch {
                 context.logger.warn("outbox publish deferred", ["reason": .string("\(error)")])

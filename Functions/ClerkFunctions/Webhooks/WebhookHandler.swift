@@ -33,8 +33,9 @@ struct WebhookHandler: Sendable {
             logger.info("webhook ignored", ["type": .string(event.type)])
             return .ignored(type: event.type)
         }
-        let meta = EventMeta(deliveryId: delivery.id, environment: delivery.environment,
-                             dataJSON: RoutedEvent.dataJSON(of: delivery.body), timestamp: event.timestamp)
+        let meta = EventMeta(
+            deliveryId: delivery.id, environment: delivery.environment,
+            dataJSON: RoutedEvent.dataJSON(of: delivery.body), timestamp: event.timestamp)
         let change = reading(meta)
         let applied: AppliedChange
         do {
@@ -43,15 +44,23 @@ struct WebhookHandler: Sendable {
             // Only what the server refused: a column we failed to decode (also "22…") is our bug, not the data's.
             return reject(change, type: event.type, delivery: delivery, sqlState: sqlState, logger: logger)
         } catch {
-            logger.error("webhook not applied", ["reason": error.isTransient ? "database_unavailable" : "database_error",
-                                                 "sqlState": .string(error.sqlState), "type": .string(event.type)])
+            logger.error(
+                "webhook not applied",
+                [
+                    "reason": error.isTransient ? "database_unavailable" : "database_error",
+                    "sqlState": .string(error.sqlState), "type": .string(event.type)
+                ])
             return .failed(type: event.type, Self.storeFailure(error))
         }
         var log = logger
         if applied.nulRemoved + rawNUL > 0 { log = log.with("nulRemoved", .int(Int64(applied.nulRemoved + rawNUL))) }
-        log.info("webhook applied", ["type": .string(event.type), "status": .string(applied.status.rawValue),
-                                     "clerkId": .string(change.clerkId),
-                                     change.answerKey.rawValue: .string(applied.id?.postgresText ?? "")])
+        log.info(
+            "webhook applied",
+            [
+                "type": .string(event.type), "status": .string(applied.status.rawValue),
+                "clerkId": .string(change.clerkId),
+                change.answerKey.rawValue: .string(applied.id?.postgresText ?? "")
+            ])
         guard route.issuesAPIKey, let issuer, let userChange = change as? UserChange, let userId = applied.id else {
             return .applied(type: event.type, applied, key: change.answerKey, apiKey: nil)
         }
@@ -65,13 +74,18 @@ struct WebhookHandler: Sendable {
         logger.error("webhook rejected", metadata: fields)
         do {
             // The store cleans what it keeps (NUL), as for every other write.
-            try store.recordRejected(RejectedDelivery(
-                deliveryId: delivery.id, environment: delivery.environment, eventType: type,
-                clerkUserId: change.clerkUserId, source: delivery.source, sqlState: sqlState,
-                body: String(decoding: delivery.body, as: UTF8.self)))
+            try store.recordRejected(
+                RejectedDelivery(
+                    deliveryId: delivery.id, environment: delivery.environment, eventType: type,
+                    clerkUserId: change.clerkUserId, source: delivery.source, sqlState: sqlState,
+                    body: String(decoding: delivery.body, as: UTF8.self)))
         } catch {
-            logger.error("rejection not recorded", ["reason": error.isTransient ? "database_unavailable" : "database_error",
-                                                    "sqlState": .string(error.sqlState)])
+            logger.error(
+                "rejection not recorded",
+                [
+                    "reason": error.isTransient ? "database_unavailable" : "database_error",
+                    "sqlState": .string(error.sqlState)
+                ])
             return .failed(type: type, Self.storeFailure(error))
         }
         return .rejected(type: type, sqlState: sqlState)
