@@ -57,9 +57,8 @@ extension AMQPPublisher {
             guard let socket = amqp_tcp_socket_new(c) else { throw .connectionFailed("cannot create a socket") }
             return (socket, "")
         }
-        guard let ca = caFile ?? Self.systemCABundles.first(where: { access($0, R_OK) == 0 }) else {
-            throw .tls("no CA bundle found (looked in \(Self.systemCABundles.joined(separator: ", "))); set RABBITMQ_CA_FILE")
-        }
+        // The caller finds the bundle (HTTPClient's `CABundle`, the one list of the system's places).
+        guard let ca = caFile else { throw .tls("no CA bundle found; set RABBITMQ_CA_FILE") }
         guard let socket = amqp_ssl_socket_new(c) else { throw .connectionFailed("cannot create a socket") }
         guard amqp_ssl_socket_set_cacert(socket, ca) == AMQP_STATUS_OK.rawValue else {
             throw .tls("cannot read CA certificates from \(ca)")

@@ -18,9 +18,6 @@ public final class AMQPPublisher {
     let timeoutMs: Int
     let caFile: String?
 
-    /// Where Linux distributions keep the system's CA bundle (Debian/Ubuntu, Amazon Linux/Fedora, Alpine/others).
-    public static let systemCABundles = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"]
-
     /// Prepares a publisher for `url` (`amqp://user:pass@host:port/vhost`, or `amqps://…`, port 5671 by
     /// default); connects on first use. TLS verifies the broker's certificate and host name against
     /// `caFile` (a PEM bundle), or the system bundle when nil.

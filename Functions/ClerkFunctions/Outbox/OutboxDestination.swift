@@ -1,3 +1,4 @@
+import HTTPClient
 import JSON
 import LambdaRuntime
 import Messaging
@@ -99,7 +100,7 @@ extension OutboxRelay {
             all.append(
                 RabbitMQDestination(
                     url: url, timeoutMs: try Self.milliseconds(env, "RABBITMQ_TIMEOUT_MS"),
-                    caFile: env["RABBITMQ_CA_FILE"]))
+                    caFile: CABundle.path(explicit: env["RABBITMQ_CA_FILE"])))
         }
         if let brokers = env["KAFKA_BROKERS"], !brokers.isEmpty {
             all.append(try kafkaDestination(env, brokers: brokers))
@@ -108,9 +109,7 @@ extension OutboxRelay {
     }
 
     static func milliseconds(_ env: Environment, _ name: String) throws -> Int {
-        guard let text = env[name], !text.isEmpty else { return 3000 }
-        guard let ms = Int(text), (100...60_000).contains(ms) else { throw ConfigError.invalid(name, why: "milliseconds, 100 to 60000") }
-        return ms
+        try Settings(env).milliseconds(name, default: 3000)
     }
 
     private static func kafkaDestination(_ env: Environment, brokers: String) throws -> KafkaDestination {
@@ -134,9 +133,7 @@ extension OutboxRelay {
             options.password = password
         }
         if security.hasSuffix("SSL") {
-            options.caFile =
-                env["KAFKA_CA_FILE"] ?? env["SSL_CERT_FILE"]
-                ?? ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"].first { access($0, R_OK) == 0 }
+            options.caFile = CABundle.path(explicit: env["KAFKA_CA_FILE"] ?? env["SSL_CERT_FILE"])
         }
         do {
             return try KafkaDestination(options: options, topicPrefix: env["KAFKA_TOPIC_PREFIX"] ?? "")
