@@ -3,25 +3,6 @@ import JSON
 import LambdaRuntime
 import Store
 
-/// What a backfill did, as the one summary line prints it.
-public struct BackfillSummary: Sendable, Encodable {
-    /// Users, by what happened to each.
-    public var users = BackfillCounts()
-    /// Organizations, likewise.
-    public var organizations = BackfillCounts()
-    /// Memberships, likewise.
-    public var memberships = BackfillCounts()
-    /// Live local rows that Clerk no longer has (reported, never deleted); known once a pass is complete.
-    public var missingInClerk = 0
-    /// Whether the run reached the end (a function invocation may stop at its deadline and resume later).
-    public var complete = false
-
-    /// `{"users":{…},"organizations":{…},"memberships":{…},"missingInClerk":N,"complete":true}`.
-    public var json: String {
-        (try? String(decoding: JSONCoding.encoder.encode(self), as: UTF8.self)) ?? "{}"
-    }
-}
-
 /// Pages through Clerk's users (500 at a time), then its organizations (500 at a time) and each one's
 /// memberships, into PostgreSQL with the webhooks' rules, resumably.
 ///
@@ -141,58 +122,5 @@ public struct Backfill {
                     ])
             }
         }
-    }
-}
-
-/// `backfillClerk`: the backfill as a function (manual invoke; a disabled schedule in `template.yaml`).
-/// Each invocation works until shortly before its deadline and answers the summary; the next resumes.
-struct BackfillFunction: Handler {
-    let database: DatabaseSession
-    let config: ClerkAPIConfig
-
-    init(_ ctx: InitContext) throws {
-        database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
-        config = try ClerkAPIConfig(environment: ctx.environment)
-        guard !config.secretKeys.isEmpty else {
-            throw ConfigError.missing("CLERK_SECRET_KEY", hint: "backfill reads Clerk's Backend API with the instance's secret key")
-        }
-    }
-
-    func handle(_ event: [UInt8], context: Context) throws -> [UInt8] {
-        // {"environment": "production", "only": "users", "dryRun": true}, all optional.
-        let request = (try? JSONValue.parse(event)) ?? .null
-        let environments = request["environment"]?.stringValue.map { [$0] } ?? config.secretKeys.keys.sorted()
-        var only = Set(Backfill.Kind.allCases)
-        if let o = request["only"]?.stringValue {
-            guard let kind = Backfill.Kind(rawValue: o) else { throw InvalidEventError("only is users or organizations") }
-            only = [kind]
-        }
-        var answer: [String: BackfillSummary] = [:]
-        for environment in environments {
-            guard let api = try config.client(for: environment) else {
-                throw InvalidEventError("no secret key is configured for \(environment)")
-            }
-            let summary = try Backfill(api: api, connection: database.connection, environment: environment, logger: context.logger)
-                .run(only: only, dryRun: request["dryRun"]?.boolValue ?? false, deadlineMs: context.deadlineMs)
-            let skipped = summary.users.skipped + summary.organizations.skipped + summary.memberships.skipped
-            context.logger.info(
-                "backfill",
-                [
-                    "environment": .string(environment), "complete": .bool(summary.complete),
-                    "usersCreated": .int(summary.users.created), "usersUpdated": .int(summary.users.updated),
-                    "skipped": .int(skipped)
-                ])
-            answer[environment] = summary
-            // Progress of this invocation's share of the run; BackfillComplete is 1 once the pass reached the end.
-            context.metrics.emit(
-                [
-                    ("BackfillUsersWritten", Double(summary.users.created + summary.users.updated), .count),
-                    ("BackfillOrganizationsWritten", Double(summary.organizations.created + summary.organizations.updated), .count),
-                    ("BackfillMembershipsWritten", Double(summary.memberships.created + summary.memberships.updated), .count),
-                    ("BackfillItemsSkipped", Double(skipped), .count),
-                    ("BackfillComplete", summary.complete ? 1 : 0, .none)
-                ], dimensions: [("environment", (ClerkEnvironment(rawValue: environment) ?? .production).rawValue)])
-        }
-        return try JSONCoding.encoder.encode(answer)
     }
 }
