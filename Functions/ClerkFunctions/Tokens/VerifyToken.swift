@@ -13,7 +13,6 @@ public struct VerifyTokenFunction: Handler {
     private let directory: (any ClerkUserLookUp)?
     let guards: OrganizationGuards
     let machine: MachineTokenConfig
-    private let decoder = JSONCoding.decoder
 
     /// Sets up the verifier (keys fetched lazily, cached across invocations) and the database.
     public init(_ ctx: InitContext, fetcher: @escaping JWKSFetcher = JWKSCache.curlFetcher) throws {
@@ -47,34 +46,6 @@ public struct VerifyTokenFunction: Handler {
         self.machine = machine
     }
 
-    private struct Event: Decodable {
-        var type: String?
-        var version: String?
-        var authorizationToken: String?
-        var methodArn: String?
-        var routeArn: String?
-        var identitySource: IdentitySource?
-        var headers: NamedMembers<String?>?
-        var cookies: [String]?
-        var token: String?
-    }
-
-    /// `identitySource` is a list in payload 2.0 and a string in some REST events.
-    private enum IdentitySource: Decodable {
-        case list([String])
-        case single(String)
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.singleValueContainer()
-            if let l = try? c.decode([String].self) { self = .list(l) } else { self = .single(try c.decode(String.self)) }
-        }
-        var values: [String] {
-            switch self {
-            case .list(let l): l
-            case .single(let s): [s]
-            }
-        }
-    }
-
     /// The outcome of checking one token, before it is shaped for the caller.
     enum Outcome {
         case allowed(VerifiedSession, userId: PostgresUUID)
@@ -86,34 +57,12 @@ public struct VerifyTokenFunction: Handler {
 
     /// Answers in the shape of the event that asked.
     public func handle(_ bytes: [UInt8], context: Context) throws -> [UInt8] {
-        let event: Event
-        do {
-            event = try decoder.decode(Event.self, from: bytes)
-        } catch {
-            throw InvalidEventError("not an authorizer event or {\"token\": …}: \(DecodingErrorText.describe(error))")
-        }
-        let log = context.logger
-        switch (event.type, event.token) {
-        case ("TOKEN", _):
-            let outcome = check(BearerToken.fromAuthorization(event.authorizationToken), shape: "rest-token", log: log, metrics: context.metrics)
-            return try policy(outcome, arn: event.methodArn ?? "")
-        case ("REQUEST", _):
-            var headers: [String: String] = [:]
-            // Of names that lower-case alike the last in byte order (the all-lower-case spelling) is read.
-            for (k, v) in event.headers?.byNameBytes ?? [] { if let v { headers[k.lowercased()] = v } }
-            var cookies = event.cookies ?? []
-            if let header = headers["cookie"] { cookies.append(header) }
-            let token =
-                BearerToken.find(authorization: headers["authorization"], cookies: cookies)
-                ?? event.identitySource?.values.lazy.compactMap({ BearerToken.fromAuthorization($0) }).first
-            if event.version == "2.0" {
-                return try simple(check(token, shape: "http-api-request", log: log, metrics: context.metrics))
-            }
-            return try policy(check(token, shape: "rest-request", log: log, metrics: context.metrics), arn: event.methodArn ?? "")
-        case (nil, let token?):
-            return direct(check(BearerToken.fromAuthorization(token) ?? token, shape: "direct", log: log, metrics: context.metrics))
-        default:
-            throw InvalidEventError("expected an authorizer event (type TOKEN or REQUEST) or {\"token\": …}")
+        let request = try AuthorizerRequest.decode(bytes)
+        let outcome = check(request.token, shape: request.shape, log: context.logger, metrics: context.metrics)
+        switch request {
+        case .httpAPI: return try simple(outcome)
+        case .rest(_, let methodArn, _): return try policy(outcome, arn: methodArn)
+        case .direct: return direct(outcome)
         }
     }
 
