@@ -62,7 +62,7 @@ let package = Package(
             path: "Functions/ClerkFunctions"),
         // Development keys and signed sample events: for the CLI, the benchmarks and the tests, never `bootstrap`.
         .target(
-            name: "DevTools", dependencies: ["ClerkFunctions", "ClerkKit", "COpenSSL", "JSON", "LambdaRuntime"],
+            name: "DevTools", dependencies: ["ClerkKit", "COpenSSL", "JSON", "LambdaRuntime"],
             path: "Functions/DevTools"),
         // What the Lambda zip ships: the registry and the Lambda host, nothing local.
         .executableTarget(
@@ -94,7 +94,8 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "RuntimeSupport", "StoreTestSupport", "ClerkStandIn", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient", "Store", "ClerkKit",
+                "RuntimeSupport", "StoreTestSupport", "ClerkKitTestSupport", "ClerkStandIn", "LambdaRuntime", "LocalHosting", "JSON", "HTTPClient",
+                "Store", "ClerkKit",
                 "Messaging", "CKafka", "ClerkFunctions", "DevTools"
             ],
             path: "Tests/TestSupport"),
@@ -105,7 +106,15 @@ let package = Package(
             name: "StoreTestSupport", dependencies: ["Store", "LambdaRuntime", "LocalHosting", "JSON", "RuntimeSupport"],
             path: "Tests/StoreTestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTestSupport", "LambdaRuntime", "LocalHosting", "JSON"]),
-        .testTarget(name: "ClerkKitTests", dependencies: ["ClerkKit", "JSON", "HTTPClient", "TestSupport"]),
+        .target(
+            name: "ClerkKitTestSupport", dependencies: ["ClerkKit", "DevTools", "JSON", "LambdaRuntime", "LocalHosting"],
+            path: "Tests/ClerkKitTestSupport"),
+        .testTarget(
+            name: "ClerkKitTests",
+            dependencies: [
+                "ClerkKit", "JSON", "HTTPClient", "LambdaRuntime", "LocalHosting", "DevTools", "ClerkStandIn",
+                "ClerkKitTestSupport", "RuntimeSupport"
+            ]),
         // The publishers and their rules alone (RabbitMQ ones against the private node); the relay through them is in ClerkFunctionsTests.
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
         // `serve` drives the real functions (registry, database, signed webhooks, tokens): TestSupport's fixtures

@@ -1,4 +1,3 @@
-import ClerkFunctions
 import ClerkKit
 import FoundationEssentials
 import JSON
@@ -49,26 +48,23 @@ public enum WebhookEventBuilder {
         guard value["version"] != nil || value["httpMethod"] != nil || value["requestContext"] != nil else {
             return httpEvent(body: event, headers: signer.headers(id: messageId, timestamp: ts, body: event))
         }
-        let request = try APIRequest.decode(event)
         guard case .object(var object) = value else { throw InvalidEventError("event is not a JSON object") }
+        let body = try httpBody(object)
         var headers = JSONObject()
         if case .object(let h)? = object["headers"] {
             for (k, v) in h where !k.lowercased().hasPrefix("svix-") && !k.lowercased().hasPrefix("webhook-") { headers[k] = v }
         }
-        for (k, v) in signer.headers(id: messageId, timestamp: ts, body: request.body) { headers[k] = .string(v) }
+        for (k, v) in signer.headers(id: messageId, timestamp: ts, body: body) { headers[k] = .string(v) }
         object["headers"] = .object(headers)
         object["multiValueHeaders"] = nil
         return Array(JSONValue.object(object).serialized().utf8)
     }
 
-    /// The signer for the first configured webhook secret (for `invoke --sign`).
-    public static func configuredSigner(_ env: Environment) throws -> WebhookSigner {
-        for (variable, _) in try WebhookConfig.secretVariables(env) {
-            if let value = env[variable], let first = WebhookSecret.list(value).first {
-                guard let secret = try? WebhookSecret(first) else { throw ConfigError.invalid(variable, why: "not whsec_ + base64") }
-                return WebhookSigner(secret: secret)
-            }
-        }
-        throw ConfigError.missing("CLERK_WEBHOOK_SECRET", hint: "--sign signs with the configured webhook secret")
+    /// The body an HTTP event carries, as API Gateway gives it: text, or base64 when `isBase64Encoded`.
+    static func httpBody(_ event: JSONObject) throws -> [UInt8] {
+        guard let text = event["body"]?.stringValue else { return [] }
+        guard event["isBase64Encoded"]?.boolValue == true else { return Array(text.utf8) }
+        guard let bytes = Base64.decode(text) else { throw InvalidEventError("body is not base64") }
+        return bytes
     }
 }

@@ -1,7 +1,10 @@
 import ClerkKit
+import ClerkKitTestSupport
+import ClerkStandIn
+import DevTools
 import JSON
 import LambdaRuntime
-import TestSupport
+import RuntimeSupport
 import XCTest
 
 /// The Backend API client against a loopback stand-in that serves Clerk's documented shapes.

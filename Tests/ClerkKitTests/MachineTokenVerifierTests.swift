@@ -1,7 +1,9 @@
+import ClerkKitTestSupport
+import ClerkStandIn
 import DevTools
 import JSON
 import LambdaRuntime
-import TestSupport
+import RuntimeSupport
 import XCTest
 
 @testable import ClerkKit

@@ -1,9 +1,12 @@
 import ClerkKit
+import ClerkKitTestSupport
+import ClerkStandIn
+import DevTools
 import HTTPClient
 import JSON
 import LambdaRuntime
 import LocalHosting
-import TestSupport
+import RuntimeSupport
 import XCTest
 
 #if canImport(Glibc)

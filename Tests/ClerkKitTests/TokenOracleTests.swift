@@ -1,7 +1,10 @@
+import ClerkKitTestSupport
+import ClerkStandIn
+import DevTools
 import Foundation
 import LambdaRuntime
 import LocalHosting
-import TestSupport
+import RuntimeSupport
 import XCTest
 
 @testable import ClerkKit

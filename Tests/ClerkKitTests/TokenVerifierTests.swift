@@ -1,8 +1,11 @@
 import ClerkKit
+import ClerkKitTestSupport
+import ClerkStandIn
+import DevTools
 import JSON
 import LambdaRuntime
 import LocalHosting
-import TestSupport
+import RuntimeSupport
 import XCTest
 
 /// Session-token verification against keys served over real HTTP on loopback.

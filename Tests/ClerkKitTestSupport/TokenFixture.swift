@@ -1,4 +1,5 @@
 import ClerkKit
+@_exported import DevTools
 import JSON
 import LambdaRuntime
 import LocalHosting
