@@ -44,7 +44,8 @@ final class SettingsTests: XCTestCase {
 
     func testTheClerkEnvironmentIsOneOfTwo() throws {
         XCTAssertEqual(try Settings(Environment([:])).clerkEnvironment(), .production)
-        XCTAssertEqual(try Settings(Environment(["CLERK_ENVIRONMENT": "Development"])).clerkEnvironment(), .development)
+        XCTAssertEqual(try Settings(Environment(["CLERK_ENVIRONMENT": "development"])).clerkEnvironment(), .development)
+        XCTAssertThrowsError(try Settings(Environment(["CLERK_ENVIRONMENT": "Development"])).clerkEnvironment(), "not another spelling")
         XCTAssertThrowsError(try Settings(Environment(["CLERK_ENVIRONMENT": "prod"])).clerkEnvironment())
     }
 }

@@ -147,6 +147,25 @@ final class WebhookHandlerTests: XCTestCase {
         XCTAssertEqual(change.nulRemoved, 1)
     }
 
+    /// The profile service gets the user as the row holds it: an escaped NUL in a name never reaches it (nor
+    /// the key's mapping, which libpq would cut at the NUL).
+    func testTheProfileServiceGetsTheUserCleanedOfNUL() throws {
+        _ = deliver(Self.user("user.created", id: #"user_n\u0000ul"#, firstName: #"A\u0000B"#))
+        let sent = try XCTUnwrap(profile.received.first)
+        XCTAssertEqual(sent.first_name, "AB")
+        XCTAssertEqual(sent.clerk_user_id, "user_nul")
+    }
+
+    /// An organization or membership answer names a missing row `null`; a user answer leaves it out.
+    func testAMissingRowIsNullForOrganizationsAndAbsentForUsers() throws {
+        let none = AppliedChange(status: .stale, id: nil, nulRemoved: 0)
+        let membership = try body(.applied(type: "organizationMembership.updated", none, key: .membershipId, apiKey: nil))
+        XCTAssertEqual(membership["membershipId"], .null)
+        let user = try body(.applied(type: "user.updated", none, key: .userId, apiKey: nil))
+        XCTAssertNil(user["userId"])
+        XCTAssertEqual(user["status"]?.stringValue, "stale")
+    }
+
     private func body(_ outcome: DeliveryOutcome) throws -> JSONObject {
         let response = APIResponse(outcome)
         guard case .object(let object) = try JSONValue.parseStrict(Array(response.body.utf8)) else { throw CocoaError.unknown }

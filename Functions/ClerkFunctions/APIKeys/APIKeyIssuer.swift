@@ -43,7 +43,9 @@ struct APIKeyIssuer: Sendable {
         logger log: Logger
     ) -> DeliveryOutcome {
         do {
-            let outcome = try ensureKey(userId: userId, user: change.user, environment: change.environment, context: context)
+            // Cleaned as the store cleaned it: the profile service and the key's mapping get what the row holds.
+            let user = change.user.cleaned().record
+            let outcome = try ensureKey(userId: userId, user: user, environment: change.environment, context: context)
             return .applied(type: type, applied, key: .userId, apiKey: outcome.rawValue)
         } catch let error as APIKeyConflict {
             log.warn("api key not issued", ["reason": "api_key_conflict", "detail": .string(error.reason)])

@@ -72,7 +72,8 @@ public struct Settings: Sendable {
     /// `CLERK_WEBHOOK_SECRET`, …) stand for; production when unset.
     public func clerkEnvironment() throws(ConfigError) -> ClerkEnvironment {
         guard let text = environment["CLERK_ENVIRONMENT"] else { return .production }
-        guard let value = ClerkEnvironment(rawValue: text.lowercased()) else {
+        // Exactly as the instances are named: a row written for `Production` would be another environment.
+        guard let value = ClerkEnvironment(rawValue: text.trimmingWhitespace()) else {
             throw .invalid("CLERK_ENVIRONMENT", why: "production or development")
         }
         return value

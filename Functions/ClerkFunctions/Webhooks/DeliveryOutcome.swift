@@ -63,7 +63,12 @@ struct DeliveryAnswerBody: Encodable, Sendable {
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: JSONMemberKey.self)
         try c.encodeIfPresent(status, forKey: JSONMemberKey("status"))
-        if let idKey { try c.encodeIfPresent(id, forKey: JSONMemberKey(idKey.rawValue)) }
+        // Organizations and memberships name a missing row `null`, users leave it out (as they always have).
+        if let idKey, idKey == .userId {
+            try c.encodeIfPresent(id, forKey: JSONMemberKey(idKey.rawValue))
+        } else if let idKey {
+            try c.encode(id, forKey: JSONMemberKey(idKey.rawValue))
+        }
         try c.encodeIfPresent(apiKey, forKey: JSONMemberKey("apiKey"))
         try c.encodeIfPresent(type, forKey: JSONMemberKey("type"))
         try c.encodeIfPresent(error, forKey: JSONMemberKey("error"))

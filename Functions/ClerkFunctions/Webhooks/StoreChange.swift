@@ -7,6 +7,8 @@ protocol StoreChange: Sendable {
     var clerkId: String { get }
     /// The Clerk user it is about, when it is about one (kept with a rejected delivery).
     var clerkUserId: String? { get }
+    /// The log field that names `clerkId`: `clerkUserId` for users, `clerkId` for the rest.
+    var clerkIdField: String { get }
     /// The id the answer names: `userId`, `organizationId` or `membershipId`.
     var answerKey: AnswerKey { get }
     /// Applies the change.
@@ -30,6 +32,7 @@ struct AppliedChange: Sendable, Equatable {
 
 extension UserChange: StoreChange {
     var clerkId: String { user.clerkUserId }
+    var clerkIdField: String { "clerkUserId" }
     var clerkUserId: String? { user.clerkUserId }
     var answerKey: AnswerKey { .userId }
 
@@ -41,6 +44,7 @@ extension UserChange: StoreChange {
 
 extension OrganizationChange: StoreChange {
     var clerkId: String { organization.clerkOrgId }
+    var clerkIdField: String { "clerkId" }
     var clerkUserId: String? { nil }
     var answerKey: AnswerKey { .organizationId }
 
@@ -52,6 +56,7 @@ extension OrganizationChange: StoreChange {
 
 extension MembershipChange: StoreChange {
     var clerkId: String { membership.clerkMembershipId }
+    var clerkIdField: String { "clerkId" }
     var clerkUserId: String? { nil }
     var answerKey: AnswerKey { .membershipId }
 

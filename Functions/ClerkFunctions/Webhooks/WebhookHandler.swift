@@ -58,7 +58,7 @@ struct WebhookHandler: Sendable {
             "webhook applied",
             [
                 "type": .string(event.type), "status": .string(applied.status.rawValue),
-                "clerkId": .string(change.clerkId),
+                change.clerkIdField: .string(change.clerkId),
                 change.answerKey.rawValue: .string(applied.id?.postgresText ?? "")
             ])
         guard route.issuesAPIKey, let issuer, let userChange = change as? UserChange, let userId = applied.id else {
