@@ -18,17 +18,24 @@ public struct Backfill {
     /// What to backfill.
     public enum Kind: String, Sendable, CaseIterable { case users, organizations }
 
-    let api: ClerkBackendAPI
-    let store: BackfillStore
+    let api: any ClerkLists
+    let store: any BackfillRunStore
     let environment: String
     let logger: Logger
     /// Users per Backend API page (Clerk's maximum is 500).
     public var pageSize = 500
+    /// Epoch ms now, what the deadline is measured against (a scripted clock in the unit tier).
+    var clock: () -> Int64 = Clock.nowMs
 
     /// Uses `api` for the instance of `environment` and `connection` for the database.
     public init(api: ClerkBackendAPI, connection: PostgresConnection, environment: String, logger: Logger) {
-        self.api = api
-        self.store = BackfillStore(connection: connection)
+        self.init(lists: api, store: PostgresBackfillRuns(connection: connection), environment: environment, logger: logger)
+    }
+
+    /// Reads `lists` for the instance of `environment` and keeps its work in `store`.
+    init(lists: any ClerkLists, store: any BackfillRunStore, environment: String, logger: Logger) {
+        self.api = lists
+        self.store = store
         self.environment = environment
         self.logger = logger
     }
@@ -43,7 +50,7 @@ public struct Backfill {
         summary.users = run.counts["users"] ?? BackfillCounts()
         summary.organizations = run.counts["organizations"] ?? BackfillCounts()
         summary.memberships = run.counts["memberships"] ?? BackfillCounts()
-        let limits = Limits(deadlineMs: deadlineMs, reserveMs: reserveMs, dryRun: dryRun)
+        let limits = Limits(deadlineMs: deadlineMs, reserveMs: reserveMs, dryRun: dryRun, now: clock)
         if only.contains(.users) && run.phase == "users" {
             guard try users(&run, &summary, limits, progress: progress) else { return summary }
             // A resumed run starts at the organizations.
@@ -64,9 +71,10 @@ public struct Backfill {
         var deadlineMs: Int64
         var reserveMs: Int64
         var dryRun: Bool
+        var now: () -> Int64 = Clock.nowMs
 
         /// Whether there is time for another request and the work after it.
-        var timeLeft: Bool { deadlineMs - Clock.nowMs() > reserveMs }
+        var timeLeft: Bool { deadlineMs - now() > reserveMs }
     }
 
     /// Users from the run's position on, a page per transaction (the items set aside with it); false when the

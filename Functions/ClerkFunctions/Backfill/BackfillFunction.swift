@@ -6,21 +6,33 @@ import Store
 /// `backfillClerk`: the backfill as a function (manual invoke; a disabled schedule in `template.yaml`).
 /// Each invocation works until shortly before its deadline and answers the summary; the next resumes.
 struct BackfillFunction: Handler {
-    let database: DatabaseSession
-    let config: ClerkAPIConfig
+    let instances: any ClerkInstances
+    let runs: any BackfillRunStore
 
     init(_ ctx: InitContext) throws {
-        database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
-        config = try ClerkAPIConfig(environment: ctx.environment)
+        let database = try DatabaseSession(environment: ctx.environment, logger: ctx.logger)
+        self.init(instances: try Self.clerkConfig(ctx.environment), runs: PostgresBackfillRuns(connection: database.connection))
+    }
+
+    /// Backfills the instances of `instances` into `runs`.
+    init(instances: any ClerkInstances, runs: any BackfillRunStore) {
+        self.instances = instances
+        self.runs = runs
+    }
+
+    /// The Backend API's configuration; an init error when no instance has a secret key.
+    static func clerkConfig(_ environment: Environment) throws -> ClerkAPIConfig {
+        let config = try ClerkAPIConfig(environment: environment)
         guard !config.secretKeys.isEmpty else {
             throw ConfigError.missing("CLERK_SECRET_KEY", hint: "backfill reads Clerk's Backend API with the instance's secret key")
         }
+        return config
     }
 
     func handle(_ event: [UInt8], context: Context) throws -> [UInt8] {
         // {"environment": "production", "only": "users", "dryRun": true}, all optional.
         let request = (try? JSONValue.parse(event)) ?? .null
-        let environments = request["environment"]?.stringValue.map { [$0] } ?? config.secretKeys.keys.sorted()
+        let environments = request["environment"]?.stringValue.map { [$0] } ?? instances.environments
         var only = Set(Backfill.Kind.allCases)
         if let o = request["only"]?.stringValue {
             guard let kind = Backfill.Kind(rawValue: o) else { throw InvalidEventError("only is users or organizations") }
@@ -28,10 +40,10 @@ struct BackfillFunction: Handler {
         }
         var answer: [String: BackfillSummary] = [:]
         for environment in environments {
-            guard let api = try config.client(for: environment) else {
+            guard let lists = try instances.lists(for: environment) else {
                 throw InvalidEventError("no secret key is configured for \(environment)")
             }
-            let summary = try Backfill(api: api, connection: database.connection, environment: environment, logger: context.logger)
+            let summary = try Backfill(lists: lists, store: runs, environment: environment, logger: context.logger)
                 .run(only: only, dryRun: request["dryRun"]?.boolValue ?? false, deadlineMs: context.deadlineMs)
             let skipped = summary.users.skipped + summary.organizations.skipped + summary.memberships.skipped
             context.logger.info(
