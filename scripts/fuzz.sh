@@ -37,7 +37,8 @@ put("FuzzEvents", "authorizer-uuid", json.dumps({"version": "2.0", "rawPath": "/
 put("FuzzEvents", "uuid", "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0")
 # FuzzClerkPayloads: the first byte picks the decoder (0 webhook body, 1 user, 2 users page, 3 organizations
 # page, 4 memberships page, 5 JWKS, 6 machine-token verify answer, 7 token type detection).
-for p in sorted(glob.glob("events/payloads/*.json")):
+# Clerk Billing's examples too: their decoders are reached through the same registry.
+for p in sorted(glob.glob("events/payloads/*.json") + glob.glob("events/payloads/billing/*.json")):
     put("FuzzClerkPayloads", os.path.basename(p), b"\x00" + open(p, "rb").read())
 user = {"id": "user_1", "first_name": "Ada", "last_name": None, "username": None, "image_url": "https://img",
         "primary_email_address_id": "idn_1", "email_addresses": [{"id": "idn_1", "email_address": "a@example.com"}],

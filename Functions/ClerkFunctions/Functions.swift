@@ -13,7 +13,7 @@ public enum Functions {
             name: "health", summary: "GET /health: 200 when PostgreSQL answers, 503 with the error class when not.",
             accepts: ["API Gateway HTTP API v2", "REST API proxy", "Function URL", "any JSON"]
         ) { try HealthFunction($0) },
-        onUserCreated, onUserUpdated, onUserDeleted, onOrganizationEvent, clerkWebhook, verifyToken, me, publishOutbox,
+        onUserCreated, onUserUpdated, onUserDeleted, onOrganizationEvent, onBillingEvent, clerkWebhook, verifyToken, me, publishOutbox,
         LambdaFunction(
             name: "backfillClerk",
             summary:

@@ -226,10 +226,28 @@ final class VerifyTokenOrganizationTests: XCTestCase {
         XCTAssertTrue(logs.contains("permission_missing"))
     }
 
+    /// Issue 21: a route may require a plan or a feature; the token's `pla`/`fea` are read as Clerk's `has()`
+    /// reads them, in every shape, and a machine token never has one.
+    func testRequiredPlanAndFeatureAsClerksHasReadsThem() throws {
+        harness = makeHarness(["CLERK_REQUIRED_PLAN": "org:pro", "CLERK_REQUIRED_FEATURE": "premium"])
+        let paying = try invoke(event("verifyToken.http-api.token.json", token: v2Token()))
+        XCTAssertEqual(paying["isAuthorized"]?.boolValue, true, "\(paying)")
+        XCTAssertEqual(paying["context"]?["plan"]?.stringValue, "u:free_user,o:pro")
+        XCTAssertEqual(paying["context"]?["features"]?.stringValue, "o:articles,u:premium")
+        let userPlanOnly = try v2Token(extra: #""fea":"u:premium","pla":"u:pro""#)
+        let out = try invoke(event("verifyToken.http-api.token.json", token: userPlanOnly))
+        XCTAssertEqual(out["isAuthorized"]?.boolValue, false)
+        XCTAssertEqual(out["context"]?["reason"]?.stringValue, "plan_missing", "u:pro is not the organization's plan")
+        let noFeature = try v2Token(extra: #""fea":"o:articles","pla":"o:pro""#)
+        XCTAssertEqual(try invoke(event("verifyToken.direct.token.json", token: noFeature))["reason"]?.stringValue, "feature_missing")
+        XCTAssertEqual(try invoke(event("verifyToken.direct.token.json", token: v1Token()))["reason"]?.stringValue, "plan_missing")
+        XCTAssertTrue(logs.contains("plan_missing"))
+    }
+
     func testBadGuardSettingsAreInitErrors() {
         for extra in [
             ["CLERK_REQUIRE_ORG": "yes"], ["CLERK_REQUIRED_PERMISSION": "articles:manage"],
-            ["CLERK_REQUIRED_PERMISSION": "org::manage"]
+            ["CLERK_REQUIRED_PERMISSION": "org::manage"], ["CLERK_REQUIRED_PLAN": "team:pro"], ["CLERK_REQUIRED_FEATURE": "org:"]
         ] {
             let h = makeHarness(extra)
             XCTAssertThrowsError(try h.invoke("verifyToken", event: Array(#"{"token":"x"}"#.utf8)), "\(extra)") { error in

@@ -39,6 +39,20 @@ final class InMemoryEventStore: EventStore, @unchecked Sendable {
         return OrganizationSyncResult(status: status, id: id, nulRemoved: nul)
     }
 
+    func apply(_ change: BillingChange) throws(PostgresError) -> OrganizationSyncResult {
+        let (status, id, nul) = try write(
+            change, key: "billing:" + change.clerkId, updatedAt: Self.updatedAt(change.resource), deleting: false, nul: 0)
+        return OrganizationSyncResult(status: status, id: id, nulRemoved: nul)
+    }
+
+    private static func updatedAt(_ resource: BillingChange.Resource) -> Int64? {
+        switch resource {
+        case .subscription(let s): s.updatedAtMs
+        case .item(let i): i.updatedAtMs
+        case .paymentAttempt(let a): a.updatedAtMs
+        }
+    }
+
     func recordRejected(_ r: RejectedDelivery) throws(PostgresError) {
         if let error = failNext {
             failNext = nil
@@ -65,7 +79,7 @@ final class InMemoryEventStore: EventStore, @unchecked Sendable {
             }
             let deliveryKey =
                 (change as? UserChange)?.deliveryId ?? (change as? OrganizationChange)?.deliveryId
-                ?? (change as? MembershipChange)?.deliveryId ?? ""
+                ?? (change as? MembershipChange)?.deliveryId ?? (change as? BillingChange)?.deliveryId ?? ""
             let existing = versions[key]
             guard deliveries.insert(deliveryKey).inserted else { return (.duplicate, existing?.id, 0) }
             if let existing, existing.deleted || (!deleting && (updatedAt ?? 0) <= existing.updatedAt) {

@@ -10,6 +10,8 @@ protocol EventStore: Sendable {
     func apply(_ change: OrganizationChange) throws(PostgresError) -> OrganizationSyncResult
     /// Applies a membership change (`clerk_apply_membership_event`).
     func apply(_ change: MembershipChange) throws(PostgresError) -> OrganizationSyncResult
+    /// Applies a Clerk Billing change (subscriptions, their items, payment attempts; the user's tier follows).
+    func apply(_ change: BillingChange) throws(PostgresError) -> OrganizationSyncResult
     /// Records a delivery PostgreSQL refused as data, once, with its body kept for a person.
     func recordRejected(_ rejected: RejectedDelivery) throws(PostgresError)
     /// Keeps a queued message that never became a delivery, once, for a person.
@@ -41,6 +43,10 @@ struct PostgresEventStore: EventStore {
 
     func apply(_ change: MembershipChange) throws(PostgresError) -> OrganizationSyncResult {
         try OrganizationStore(connection: database.connection).apply(change)
+    }
+
+    func apply(_ change: BillingChange) throws(PostgresError) -> OrganizationSyncResult {
+        try BillingStore(connection: database.connection).apply(change)
     }
 
     func recordRejected(_ r: RejectedDelivery) throws(PostgresError) {

@@ -4,10 +4,14 @@ import LambdaRuntime
 
 /// Optional route guards on a token's organization: `CLERK_REQUIRE_ORG=true` refuses tokens without an
 /// active organization (`org_required`); `CLERK_REQUIRED_PERMISSION=org:feature:perm` refuses tokens
-/// without that permission (`permission_missing`).
+/// without that permission (`permission_missing`); `CLERK_REQUIRED_PLAN` and `CLERK_REQUIRED_FEATURE` refuse
+/// tokens whose `pla`/`fea` do not grant them as Clerk's `has({ plan })`/`has({ feature })` reads the claims
+/// (`plan_missing`, `feature_missing`).
 struct OrganizationGuards: Sendable {
     let requireOrganization: Bool
     let requiredPermission: String?
+    let requiredPlan: BillingAuthorization.Requirement?
+    let requiredFeature: BillingAuthorization.Requirement?
 
     /// Reads the two variables; a value that is neither true nor false, or a permission not shaped
     /// `org:feature:permission`, is an init error (a guard silently off would be worse).
@@ -26,6 +30,17 @@ struct OrganizationGuards: Sendable {
         } else {
             requiredPermission = nil
         }
+        requiredPlan = try Self.requirement(env, "CLERK_REQUIRED_PLAN")
+        requiredFeature = try Self.requirement(env, "CLERK_REQUIRED_FEATURE")
+    }
+
+    /// A plan or feature setting: a slug, or a slug scoped `org:`/`o:` or `user:`/`u:`.
+    private static func requirement(_ env: Environment, _ name: String) throws -> BillingAuthorization.Requirement? {
+        guard let text = env[name], !text.isEmpty else { return nil }
+        guard let requirement = BillingAuthorization.Requirement(text.trimmingWhitespace()) else {
+            throw ConfigError.invalid(name, why: "a slug, or org:<slug> or user:<slug>")
+        }
+        return requirement
     }
 
     /// Whether any guard is on (organization claims that do not read then refuse the token instead of being left out).
@@ -36,13 +51,17 @@ struct OrganizationGuards: Sendable {
     /// organization permission, whatever organization owns it.
     var machineRefusal: String? {
         if requireOrganization { return "org_required" }
-        return requiredPermission == nil ? nil : "permission_missing"
+        if requiredPermission != nil { return "permission_missing" }
+        if requiredPlan != nil { return "plan_missing" }
+        return requiredFeature == nil ? nil : "feature_missing"
     }
 
     /// The refusal reason for `organization`, or nil when it passes.
     func refusal(_ organization: SessionClaims.Organization) -> String? {
         if requireOrganization && (organization.id ?? "").isEmpty { return "org_required" }
         if let requiredPermission, !organization.permissions.contains(requiredPermission) { return "permission_missing" }
+        if let requiredPlan, !BillingAuthorization.grants(organization.plans, requiredPlan) { return "plan_missing" }
+        if let requiredFeature, !BillingAuthorization.grants(organization.features, requiredFeature) { return "feature_missing" }
         return nil
     }
 }

@@ -4,12 +4,15 @@ public enum EventFamily: String, Sendable, CaseIterable {
     case users
     /// `organization.*` and `organizationMembership.*`.
     case organizations
+    /// Clerk Billing: `subscription.*`, `subscriptionItem.*`, `paymentAttempt.*`.
+    case billing
 
     /// The outbox queue (Kafka topic) the family's events go to; the store's apply functions write it.
     public var outboxTopic: String {
         switch self {
         case .users: "user-events"
         case .organizations: "organization-events"
+        case .billing: "billing-events"
         }
     }
 }

@@ -6,7 +6,8 @@ extension EventRegistry {
         ("onUserCreated", ["user.created"]),
         ("onUserUpdated", ["user.updated"]),
         ("onUserDeleted", ["user.deleted"]),
-        ("onOrganizationEvent", types(of: [.organizations]))
+        ("onOrganizationEvent", types(of: [.organizations])),
+        ("onBillingEvent", types(of: [.billing]))
     ]
 
     /// The types function `name` takes (empty for a name not listed).

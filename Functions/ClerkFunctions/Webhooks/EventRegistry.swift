@@ -19,7 +19,28 @@ enum EventRegistry {
         .on("organizationMembership.updated", .organizations, reads: ClerkMembership.self) { MembershipChange(.updated, $0, $1) },
         .on("organizationMembership.deleted", .organizations, reads: ClerkMembershipDeletion.self) {
             MembershipChange(deleted: $0, $1)
-        }
+        },
+        // Clerk Billing. Clerk's first spelling of the past-due events (`…past_due`) is taken too.
+        .on("subscription.created", .billing, reads: ClerkBillingSubscription.self) { BillingChange("subscription.created", $0, $1) },
+        .on("subscription.updated", .billing, reads: ClerkBillingSubscription.self) { BillingChange("subscription.updated", $0, $1) },
+        .on("subscription.active", .billing, reads: ClerkBillingSubscription.self) { BillingChange("subscription.active", $0, $1) },
+        .on("subscription.pastDue", .billing, reads: ClerkBillingSubscription.self) { BillingChange("subscription.pastDue", $0, $1) },
+        .on("subscription.past_due", .billing, reads: ClerkBillingSubscription.self) { BillingChange("subscription.past_due", $0, $1) },
+        .on("subscriptionItem.created", .billing, reads: ClerkSubscriptionItem.self) { BillingChange("subscriptionItem.created", $0, $1) },
+        .on("subscriptionItem.updated", .billing, reads: ClerkSubscriptionItem.self) { BillingChange("subscriptionItem.updated", $0, $1) },
+        .on("subscriptionItem.active", .billing, reads: ClerkSubscriptionItem.self) { BillingChange("subscriptionItem.active", $0, $1) },
+        .on("subscriptionItem.canceled", .billing, reads: ClerkSubscriptionItem.self) { BillingChange("subscriptionItem.canceled", $0, $1) },
+        .on("subscriptionItem.upcoming", .billing, reads: ClerkSubscriptionItem.self) { BillingChange("subscriptionItem.upcoming", $0, $1) },
+        .on("subscriptionItem.ended", .billing, reads: ClerkSubscriptionItem.self) { BillingChange("subscriptionItem.ended", $0, $1) },
+        .on("subscriptionItem.abandoned", .billing, reads: ClerkSubscriptionItem.self) { BillingChange("subscriptionItem.abandoned", $0, $1) },
+        .on("subscriptionItem.incomplete", .billing, reads: ClerkSubscriptionItem.self) { BillingChange("subscriptionItem.incomplete", $0, $1) },
+        .on("subscriptionItem.pastDue", .billing, reads: ClerkSubscriptionItem.self) { BillingChange("subscriptionItem.pastDue", $0, $1) },
+        .on("subscriptionItem.past_due", .billing, reads: ClerkSubscriptionItem.self) { BillingChange("subscriptionItem.past_due", $0, $1) },
+        .on("subscriptionItem.freeTrialEnding", .billing, reads: ClerkSubscriptionItem.self) {
+            BillingChange("subscriptionItem.freeTrialEnding", $0, $1)
+        },
+        .on("paymentAttempt.created", .billing, reads: ClerkPaymentAttempt.self) { BillingChange("paymentAttempt.created", $0, $1) },
+        .on("paymentAttempt.updated", .billing, reads: ClerkPaymentAttempt.self) { BillingChange("paymentAttempt.updated", $0, $1) }
     ]
 
     /// The routes by type.
@@ -76,5 +97,30 @@ extension MembershipChange {
         var record = MembershipRecord(deleted, json: meta.dataJSON)
         if case .membership = deleted { record.updatedAtMs = record.updatedAtMs ?? meta.timestamp }
         self.init(kind: .deleted, deliveryId: meta.deliveryId, environment: meta.environment, membership: record)
+    }
+}
+
+extension BillingChange {
+    /// The envelope's time in epoch ms: Clerk's examples give seconds, its deliveries milliseconds.
+    static func envelopeMs(_ timestamp: Int64?) -> Int64? {
+        timestamp.map { $0 > 0 && $0 < 100_000_000_000 ? $0 * 1000 : $0 }
+    }
+
+    init(_ type: String, _ subscription: ClerkBillingSubscription, _ meta: EventMeta) {
+        var record = BillingSubscriptionRecord(subscription, json: meta.dataJSON)
+        record.updatedAtMs = record.updatedAtMs ?? Self.envelopeMs(meta.timestamp)
+        self.init(eventType: type, deliveryId: meta.deliveryId, environment: meta.environment, resource: .subscription(record))
+    }
+
+    init(_ type: String, _ item: ClerkSubscriptionItem, _ meta: EventMeta) {
+        var record = BillingItemRecord(item, payer: nil, json: meta.dataJSON)
+        record.updatedAtMs = record.updatedAtMs ?? Self.envelopeMs(meta.timestamp)
+        self.init(eventType: type, deliveryId: meta.deliveryId, environment: meta.environment, resource: .item(record))
+    }
+
+    init(_ type: String, _ attempt: ClerkPaymentAttempt, _ meta: EventMeta) {
+        var record = PaymentAttemptRecord(attempt, json: meta.dataJSON)
+        record.updatedAtMs = record.updatedAtMs ?? Self.envelopeMs(meta.timestamp)
+        self.init(eventType: type, deliveryId: meta.deliveryId, environment: meta.environment, resource: .paymentAttempt(record))
     }
 }

@@ -18,6 +18,7 @@ protocol StoreChange: Sendable {
 /// The name of the internal id in a webhook's answer.
 enum AnswerKey: String, Sendable {
     case userId, organizationId, membershipId
+    case subscriptionId, subscriptionItemId, paymentAttemptId
 }
 
 /// How a change was applied: the store's status, the row's internal id, and the NUL the store removed.
@@ -59,6 +60,39 @@ extension MembershipChange: StoreChange {
     var clerkIdField: String { "clerkId" }
     var clerkUserId: String? { nil }
     var answerKey: AnswerKey { .membershipId }
+
+    func apply(to store: any EventStore) throws(PostgresError) -> AppliedChange {
+        let result = try store.apply(self)
+        return AppliedChange(status: result.status, id: result.id, nulRemoved: result.nulRemoved)
+    }
+}
+
+extension BillingChange: StoreChange {
+    var clerkId: String {
+        switch resource {
+        case .subscription(let s): s.clerkSubscriptionId
+        case .item(let i): i.clerkItemId
+        case .paymentAttempt(let a): a.clerkAttemptId
+        }
+    }
+
+    var clerkUserId: String? {
+        switch resource {
+        case .subscription(let s): s.payer.clerkUserId
+        case .item(let i): i.payer?.clerkUserId
+        case .paymentAttempt(let a): a.payer.clerkUserId
+        }
+    }
+
+    var clerkIdField: String { "clerkId" }
+
+    var answerKey: AnswerKey {
+        switch resource {
+        case .subscription: .subscriptionId
+        case .item: .subscriptionItemId
+        case .paymentAttempt: .paymentAttemptId
+        }
+    }
 
     func apply(to store: any EventStore) throws(PostgresError) -> AppliedChange {
         let result = try store.apply(self)
