@@ -186,7 +186,9 @@ public enum Schema {
             sql: """
                 ALTER TABLE backfill_runs ADD COLUMN member_org_id text, ADD COLUMN member_offset integer,
                                           ADD COLUMN member_anchor_id text, ADD COLUMN member_anchor_ms bigint;
-                """)
+                """),
+        // Clerk Billing: subscriptions, items and payment attempts, and the users' tier following their plan.
+        Migration(version: 15, name: "billing", sql: billingTables + billingSyncFunctions)
     ]
 
     /// Applies one Clerk user event in a single statement (one round trip, one transaction):
