@@ -43,6 +43,14 @@ final class InMemoryUsers: ProfileReader, TokenUserStore, @unchecked Sendable {
         return memberships[userId] ?? []
     }
 
+    /// Current plans by user.
+    var plans: [PostgresUUID: CurrentPlan] = [:]
+
+    func currentPlan(userId: PostgresUUID) throws(PostgresError) -> CurrentPlan? {
+        try fail()
+        return plans[userId]
+    }
+
     func exists(clerkUserId: String, environment: String) throws(PostgresError) -> Bool {
         try user(clerkUserId: clerkUserId, environment: environment) != nil
     }

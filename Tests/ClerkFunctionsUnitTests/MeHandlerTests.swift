@@ -48,6 +48,18 @@ final class MeHandlerTests: XCTestCase {
         XCTAssertEqual(organizations.first?["role"]?.stringValue, "org:admin")
     }
 
+    /// Issue 21: the user's Clerk Billing plan, its status (a past-due one shows as such) and period end.
+    func testThePlanShowsWithItsStatusAndPeriodEndAndIsAbsentWithoutOne() throws {
+        let paying = users.add("user_paying")
+        users.plans[paying.id] = CurrentPlan(slug: "pro", status: "past_due", periodEnd: 2_000_000_000_000)
+        let r = try me(Self.request(authorizer: ["userId": paying.id.postgresText, "tokenType": "session_token"]))
+        XCTAssertEqual(r.body["plan"]?["slug"]?.stringValue, "pro")
+        XCTAssertEqual(r.body["plan"]?["status"]?.stringValue, "past_due")
+        XCTAssertEqual(r.body["plan"]?["periodEnd"], .number(2_000_000_000_000))
+        let free = users.add("user_free")
+        XCTAssertNil(try me(Self.request(authorizer: ["userId": free.id.postgresText, "tokenType": "session_token"])).body["plan"])
+    }
+
     func testADeletedUserAndAnUnknownOneAre404WithTheirReason() throws {
         let gone = users.add("user_gone", deleted: true)
         let deleted = try me(Self.request(authorizer: ["userId": gone.id.postgresText, "tokenType": "session_token"]))

@@ -39,7 +39,8 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(
             tables,
             [
-                "api_keys", "backfill_runs", "backfill_seen", "organization_memberships", "organizations", "outbox",
+                "api_keys", "backfill_runs", "backfill_seen", "billing_payment_attempts", "billing_subscription_items",
+                "billing_subscriptions", "organization_memberships", "organizations", "outbox",
                 "queue_rejects", "schema_migrations", "subscriptions", "usage_metrics", "users", "webhook_deliveries"
             ])
         XCTAssertEqual(try Migrator.migrate(c), [])

@@ -51,6 +51,8 @@ public struct MeFunction: Handler {
         var updatedAt: Int64
         /// Live memberships in live organizations.
         var organizations: [Membership]
+        /// The current Clerk Billing plan, with its status (`past_due` shows) and period end; absent without one.
+        var plan: CurrentPlan?
     }
 
     struct Membership: Encodable, Sendable {
@@ -89,7 +91,8 @@ public struct MeFunction: Handler {
                         id: user.id.postgresText, clerkUserId: user.clerkUserId, environment: user.environment,
                         email: user.email, firstName: user.firstName, lastName: user.lastName,
                         username: user.username, imageUrl: user.imageUrl, tier: user.tier,
-                        createdAt: user.createdAtMs, updatedAt: user.updatedAtMs, organizations: memberships)))
+                        createdAt: user.createdAtMs, updatedAt: user.updatedAtMs, organizations: memberships,
+                        plan: try profiles.currentPlan(userId: user.id))))
         } catch let refusal as Refusal {
             return APIResponse(refusal)
         } catch {

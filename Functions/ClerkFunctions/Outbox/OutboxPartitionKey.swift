@@ -9,7 +9,9 @@ enum OutboxPartitionKey {
     static let members: [String: [String]] = [
         // A membership deleted before it was ever stored names no organization: its own id keeps it keyed.
         "organization-events": ["clerkOrgId", "clerkMembershipId"],
-        "api-key-mappings": ["key"]
+        "api-key-mappings": ["key"],
+        // Keyed by payer: an organization's billing by the organization, a user's by the user.
+        "billing-events": ["clerkOrgId", "clerkUserId", "clerkPayerId"]
     ]
     /// The members for any other queue.
     static let otherQueues = ["clerkUserId"]
