@@ -20,7 +20,7 @@ test:
 # The unit tier: every handler's decisions with the database, the Backend API, the profile service and the
 # brokers in memory. No server, no network; seconds, not minutes. It never replaces `make test`.
 unit: deps
-	env -u DATABASE_URL -u CLERK_LOCAL_POSTGRES swift test --disable-swift-testing --filter 'ClerkFunctionsUnitTests|LambdaRuntimeTests'
+	env -u DATABASE_URL -u CLERK_LOCAL_POSTGRES swift test --disable-swift-testing --filter 'ClerkFunctionsUnitTests|LambdaRuntimeTests|JSONTests'
 
 # Rewrites the sources as .swift-format says (`make test` fails on any difference: `swift format lint --strict`).
 format:

@@ -100,6 +100,7 @@ let package = Package(
             ],
             path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "CCurl"]),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "LocalHosting", "HTTPClient", "JSON", "RuntimeSupport"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets", "LambdaRuntime", "JSON", "TestSupport"]),
         .target(
