@@ -147,7 +147,7 @@ public final class ClerkBackendAPI {
     }
 
     /// One call with Clerk's retry rules, all within `deadlineMs`.
-    private func send(
+    func send(
         _ method: String, _ path: String, body: [UInt8]?, deadlineMs: Int64,
         waitsOutRateLimit: Bool = true
     ) throws(ClerkAPIError) -> [UInt8] {

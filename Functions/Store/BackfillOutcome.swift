@@ -7,6 +7,8 @@ public struct BackfillOutcome: Sendable {
     public var organizations = BackfillCounts()
     /// Memberships, likewise.
     public var memberships = BackfillCounts()
+    /// Clerk Billing subscription items, likewise.
+    public var billing = BackfillCounts()
     /// Every item set aside (Clerk's refused ones and PostgreSQL's), to log: already counted above.
     public var setAside: [BackfillSkip] = []
 

@@ -2,7 +2,10 @@
 /// reason, and kept with its body in `queue_rejects` for a person to look at, so one bad item never stops a run.
 public struct BackfillSkip: Sendable, Equatable {
     /// Which list it came from (also its `backfill_seen` kind).
-    public enum Kind: String, Sendable { case user, organization, membership }
+    public enum Kind: String, Sendable {
+        case user, organization, membership
+        case billingItem = "billing_item"
+    }
 
     /// Which list it came from.
     public var kind: Kind

@@ -107,6 +107,7 @@ extension BackfillStore {
             case .user: outcome.users.skipped += 1
             case .organization: outcome.organizations.skipped += 1
             case .membership: outcome.memberships.skipped += 1
+            case .billingItem: outcome.billing.skipped += 1
             }
         }
     }

@@ -24,7 +24,7 @@ struct BackfillCommand: ParsableCommand {
     @Option(help: "production or development (default: CLERK_ENVIRONMENT, else production).")
     var environment: String?
 
-    @Option(help: "users or organizations (default: both).")
+    @Option(help: "users, organizations or billing (default: all; billing only when the instance has it).")
     var only: String?
 
     @Flag(name: .customLong("dry-run"), help: "Do the work in transactions that are rolled back: exact counts, nothing kept.")
@@ -34,7 +34,7 @@ struct BackfillCommand: ParsableCommand {
         if let environment, ClerkEnvironment(rawValue: environment) == nil {
             throw ValidationError("--environment is production or development")
         }
-        if let only, Backfill.Kind(rawValue: only) == nil { throw ValidationError("--only is users or organizations") }
+        if let only, Backfill.Kind(rawValue: only) == nil { throw ValidationError("--only is users, organizations or billing") }
     }
 
     func run() throws {

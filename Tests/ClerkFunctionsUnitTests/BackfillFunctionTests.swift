@@ -42,7 +42,7 @@ final class BackfillFunctionTests: XCTestCase {
             answer["production"],
             .object([
                 "users": Self.counts(created: 2), "organizations": Self.counts(created: 1), "memberships": Self.counts(created: 1),
-                "missingInClerk": .number(0), "complete": .bool(true)
+                "billing": Self.counts(), "billingUnavailable": .bool(false), "missingInClerk": .number(0), "complete": .bool(true)
             ]))
         XCTAssertEqual(answer["development"]?["users"], Self.counts(created: 1))
         XCTAssertEqual(answer["development"]?["complete"], .bool(true))
@@ -75,7 +75,8 @@ final class BackfillFunctionTests: XCTestCase {
 
     func testAnUnknownOnlyIsAnInvalidEventAndNothingIsRead() {
         XCTAssertThrowsError(try invoke(#"{"only":"sessions"}"#)) { error in
-            XCTAssertEqual(LambdaErrorObject(error), LambdaErrorObject(errorType: "InvalidEvent", errorMessage: "only is users or organizations"))
+            XCTAssertEqual(
+                LambdaErrorObject(error), LambdaErrorObject(errorType: "InvalidEvent", errorMessage: "only is users, organizations or billing"))
         }
         XCTAssertTrue(production.reads.isEmpty)
         XCTAssertTrue(runs.runs.isEmpty)

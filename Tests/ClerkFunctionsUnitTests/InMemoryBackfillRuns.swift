@@ -125,6 +125,26 @@ final class InMemoryBackfillRuns: BackfillRunStore, @unchecked Sendable {
         return outcome
     }
 
+    /// Billing items as applied (by id, in order), each at most once per run like the delivery ids.
+    private(set) var billingApplied: [String] = []
+
+    func applyBillingItems(
+        _ items: [BillingItemRecord], skipped: [BackfillSkip], run: BackfillRun, environment: String, dryRun: Bool
+    ) throws -> BackfillOutcome {
+        var next = state
+        var outcome = BackfillOutcome()
+        outcome.setAside = skipped
+        for item in items {
+            Self.apply(.billingItem, item.clerkItemId, updatedMs: item.updatedAtMs, run: run, environment: environment, &next, &outcome.billing)
+        }
+        Self.keep(&outcome, run: run, environment: environment, &next)
+        if !dryRun {
+            state = next
+            billingApplied += items.map(\.clerkItemId)
+        }
+        return outcome
+    }
+
     func setPhase(_ phase: String, run: BackfillRun) throws(PostgresError) { Self.save(run, &state) { $0.phase = phase } }
 
     func usersMissingInClerk(run: BackfillRun, environment: String) throws(PostgresError) -> Int {
@@ -182,6 +202,7 @@ final class InMemoryBackfillRuns: BackfillRunStore, @unchecked Sendable {
             case .user: outcome.users.skipped += 1
             case .organization: outcome.organizations.skipped += 1
             case .membership: outcome.memberships.skipped += 1
+            case .billingItem: outcome.billing.skipped += 1
             }
             if let id = skip.clerkId { state.seen[run.id, default: []].insert("\(skip.kind.rawValue)/\(id)") }
         }

@@ -42,6 +42,17 @@ final class ScriptedClerkLists: ClerkLists {
         return try ClerkListPage.items(ClerkMembership.self, ofDataIn: body)
     }
 
+    /// Clerk Billing subscription items, newest first, as the Backend API lists them.
+    var billingItems: [String] = []
+    /// Thrown by the billing list instead of a page (an instance without Billing).
+    var billingError: ClerkAPIError?
+
+    func billingItemsWithJSON(limit: Int, offset: Int, deadlineMs: Int64) throws(ClerkAPIError) -> [ClerkListItem<ClerkBillingItem>] {
+        if let billingError { throw billingError }
+        let body = try page("billing", billingItems, limit: limit, offset: offset) { #"{"data":[\#($0)],"total_count":0}"# }
+        return try ClerkListPage.items(ClerkBillingItem.self, ofDataIn: body)
+    }
+
     /// The reads of `list`, by offset.
     func offsets(_ list: String) -> [Int] { reads.filter { $0.list == list }.map(\.offset) }
 

@@ -11,7 +11,8 @@ import LocalHosting
 /// `order_by=created_at` order (newest first without it, as Clerk), and 429 (with `Retry-After`) or 5xx answers
 /// on cue. It checks the bearer secret and the API version header. Tests can also put hostile items in a list
 /// (`addRawUser`, `addRawOrganization`, `addRawMembership`), delete items, make lists ignore `offset`, and act
-/// between two requests (`beforeAnswer`).
+/// between two requests (`beforeAnswer`). Clerk Billing's subscription items list newest first, no `order_by`
+/// (`addBillingItem`, `billingEnabled`).
 /// It also verifies configured opaque machine tokens on Clerk's three verify endpoints (see `addMachineToken`).
 public final class ClerkAPIStandIn: @unchecked Sendable {
     /// The secret key it accepts.
@@ -30,6 +31,8 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
     private var organizations: [(id: String?, json: String, created: Int64)] = []
     private var memberships: [String: [(id: String?, json: String, created: Int64)]] = [:]
     private var membershipsAdded: Int64 = 0
+    private var billingItems: [(json: String, created: Int64)] = []
+    private var _billingEnabled = true
     private var cues: [(status: Int, retryAfter: String?)] = []
     private var _requests: [LoopbackHTTPServer.Request] = []
     /// The server.
@@ -187,6 +190,32 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
         }
     }
 
+    /// Whether the instance has Clerk Billing: without it `GET /v1/billing/subscription_items` answers 404.
+    public var billingEnabled: Bool {
+        get { lock.withLock { _billingEnabled } }
+        set { lock.withLock { _billingEnabled = newValue } }
+    }
+
+    /// Adds a Clerk Billing subscription item (`CommerceSubscriptionItem`, timestamps in ms) paid for by a user
+    /// (`userId`) or an organization (`orgId`); listed newest `createdAt` first, as Clerk lists them.
+    public func addBillingItem(
+        id: String, status: String, userId: String? = nil, orgId: String? = nil, planSlug: String, amount: Int64 = 2000,
+        periodStart: Int64 = 1_735_732_800_000, periodEnd: Int64? = 1_738_411_200_000, createdAt: Int64,
+        updatedAt: Int64 = 1_735_732_900_000
+    ) {
+        func text(_ s: String?) -> String { s.map { JSONText.quoted($0) } ?? "null" }
+        let payer =
+            #"{"object":"commerce_payer","id":"cpayer_\#(id)","instance_id":"ins_1","user_id":\#(text(userId)),"organization_id":\#(text(orgId)),"created_at":1,"updated_at":1}"#
+        let plan =
+            #"{"object":"commerce_plan","id":"cplan_\#(planSlug)","name":\#(text(planSlug.uppercased())),"slug":\#(text(planSlug)),"fee":{"amount":\#(amount),"amount_formatted":"20.00","currency":"USD","currency_symbol":"$"},"is_default":false}"#
+        let json =
+            #"{"object":"commerce_subscription_item","id":"\#(id)","instance_id":"ins_1","status":"\#(status)","plan_id":"cplan_\#(planSlug)","plan":\#(plan),"plan_period":"month","payer_id":"cpayer_\#(id)","payer":\#(payer),"is_free_trial":false,"period_start":\#(periodStart),"period_end":\#(periodEnd.map { String($0) } ?? "null"),"canceled_at":null,"past_due_at":null,"ended_at":null,"created_at":\#(createdAt),"updated_at":\#(updatedAt)}"#
+        addRawBillingItem(json: json, createdAt: createdAt)
+    }
+
+    /// Adds a Clerk Billing subscription item given as raw JSON text (hostile or malformed on purpose).
+    public func addRawBillingItem(json: String, createdAt: Int64) { lock.withLock { billingItems.append((json, createdAt)) } }
+
     /// The kinds of opaque machine token, each with its verify endpoint.
     public enum MachineTokenKind: Sendable {
         /// `POST /v1/api_keys/verify {"secret": …}` → APIKeyJSON.
@@ -301,6 +330,12 @@ public final class ClerkAPIStandIn: @unchecked Sendable {
                 let order = Self.order(all.map(\.created), by: query["order_by"])
                 let page = order.dropFirst(offset).prefix(limit).map { all[$0].json }
                 return .json(200, #"{"data":[\#(page.joined(separator: ","))],"total_count":\#(all.count)}"#)
+            case ("GET", 3) where parts == ["v1", "billing", "subscription_items"]:
+                guard _billingEnabled else { return .json(404, #"{"errors":[{"code":"resource_not_found"}]}"#) }
+                // No `order_by`: newest first, always.
+                let order = Self.order(billingItems.map(\.created), by: nil)
+                let page = order.dropFirst(offset).prefix(limit).map { billingItems[$0].json }
+                return .json(200, #"{"data":[\#(page.joined(separator: ","))],"total_count":\#(billingItems.count)}"#)
             default:
                 return .json(404, #"{"errors":[{"code":"resource_not_found"}]}"#)
             }

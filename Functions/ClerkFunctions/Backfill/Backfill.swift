@@ -4,7 +4,8 @@ import LambdaRuntime
 import Store
 
 /// Pages through Clerk's users (500 at a time), then its organizations (500 at a time) and each one's
-/// memberships, into PostgreSQL with the webhooks' rules, resumably.
+/// memberships, into PostgreSQL with the webhooks' rules, resumably; then Clerk Billing's subscription items
+/// when the instance has Billing (`Backfill+Billing`).
 ///
 /// The run's position is saved with each page of users and with each page of an organization's memberships
 /// (the organization itself going with its first page), in that work's own transaction: a run killed midway
@@ -16,7 +17,7 @@ import Store
 /// and the position moves past it.
 public struct Backfill {
     /// What to backfill.
-    public enum Kind: String, Sendable, CaseIterable { case users, organizations }
+    public enum Kind: String, Sendable, CaseIterable { case users, organizations, billing }
 
     let api: any ClerkLists
     let store: any BackfillRunStore
@@ -59,6 +60,9 @@ public struct Backfill {
         if only.contains(.organizations) {
             guard try organizations(&run, &summary, limits, progress: progress) else { return summary }
             summary.missingInClerk += try store.organizationsMissingInClerk(run: run, environment: environment)
+        }
+        if only.contains(.billing) {
+            guard try billing(&run, &summary, limits, progress: progress) else { return summary }
         }
         if only.contains(.users) { summary.missingInClerk += try store.usersMissingInClerk(run: run, environment: environment) }
         summary.complete = true

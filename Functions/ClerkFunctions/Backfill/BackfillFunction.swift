@@ -35,7 +35,7 @@ struct BackfillFunction: Handler {
         let environments = request["environment"]?.stringValue.map { [$0] } ?? instances.environments
         var only = Set(Backfill.Kind.allCases)
         if let o = request["only"]?.stringValue {
-            guard let kind = Backfill.Kind(rawValue: o) else { throw InvalidEventError("only is users or organizations") }
+            guard let kind = Backfill.Kind(rawValue: o) else { throw InvalidEventError("only is users, organizations or billing") }
             only = [kind]
         }
         var answer: [String: BackfillSummary] = [:]
@@ -45,7 +45,7 @@ struct BackfillFunction: Handler {
             }
             let summary = try Backfill(lists: lists, store: runs, environment: environment, logger: context.logger)
                 .run(only: only, dryRun: request["dryRun"]?.boolValue ?? false, deadlineMs: context.deadlineMs)
-            let skipped = summary.users.skipped + summary.organizations.skipped + summary.memberships.skipped
+            let skipped = summary.users.skipped + summary.organizations.skipped + summary.memberships.skipped + summary.billing.skipped
             context.logger.info(
                 "backfill",
                 [
@@ -60,6 +60,7 @@ struct BackfillFunction: Handler {
                     ("BackfillUsersWritten", Double(summary.users.created + summary.users.updated), .count),
                     ("BackfillOrganizationsWritten", Double(summary.organizations.created + summary.organizations.updated), .count),
                     ("BackfillMembershipsWritten", Double(summary.memberships.created + summary.memberships.updated), .count),
+                    ("BackfillBillingItemsWritten", Double(summary.billing.updated), .count),
                     ("BackfillItemsSkipped", Double(skipped), .count),
                     ("BackfillComplete", summary.complete ? 1 : 0, .none)
                 ], dimensions: [("environment", (ClerkEnvironment(rawValue: environment) ?? .production).rawValue)])

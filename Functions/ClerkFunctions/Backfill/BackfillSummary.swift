@@ -11,6 +11,10 @@ public struct BackfillSummary: Sendable, Encodable {
     public var organizations = BackfillCounts()
     /// Memberships, likewise.
     public var memberships = BackfillCounts()
+    /// Clerk Billing subscription items, likewise.
+    public var billing = BackfillCounts()
+    /// Whether the instance answered that Billing is not enabled (404/403 on its items list): counted, not a failure.
+    public var billingUnavailable = false
     /// Live local rows that Clerk no longer has (reported, never deleted); known once a pass is complete.
     public var missingInClerk = 0
     /// Whether the run reached the end (a function invocation may stop at its deadline and resume later).

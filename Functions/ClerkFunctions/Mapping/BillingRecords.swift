@@ -24,6 +24,18 @@ extension BillingItemRecord {
     }
 }
 
+extension BillingItemRecord {
+    /// The record of `item` as the Backend API lists it (no subscription id; the plan's `fee` is its amount),
+    /// whose JSON is `json`.
+    init(_ item: ClerkBillingItem, json: String) {
+        self.init(
+            clerkItemId: item.id, status: item.status, payer: item.payer.map(BillingPayer.init), planId: item.planId ?? item.plan?.id,
+            planSlug: item.plan?.slug, planName: item.plan?.name, amount: item.plan?.fee?.amount, currency: item.plan?.fee?.currency,
+            interval: item.planPeriod, periodStartMs: item.periodStart, periodEndMs: item.periodEnd,
+            isFreeTrial: item.isFreeTrial ?? false, createdAtMs: item.createdAt, updatedAtMs: item.updatedAt, rawJSON: json)
+    }
+}
+
 extension BillingSubscriptionRecord {
     /// The record of `subscription`, whose JSON is `json`; its items carry its payer and id.
     init(_ subscription: ClerkBillingSubscription, json: String) {

@@ -19,6 +19,10 @@ protocol BackfillRunStore: Sendable {
         _ org: OrganizationRecord?, clerkOrgId: String?, memberships: [MembershipRecord], skipped: [BackfillSkip],
         run: BackfillRun, cursor: BackfillCursor, within: BackfillMembershipsPosition?, environment: String, dryRun: Bool
     ) throws -> BackfillOutcome
+    /// One page of Clerk Billing subscription items with the items set aside, at once (rolled back with `dryRun`).
+    func applyBillingItems(
+        _ items: [BillingItemRecord], skipped: [BackfillSkip], run: BackfillRun, environment: String, dryRun: Bool
+    ) throws -> BackfillOutcome
     /// Moves the run to `phase`.
     func setPhase(_ phase: String, run: BackfillRun) throws(PostgresError)
     /// Live local users the run did not see in Clerk.
@@ -53,6 +57,12 @@ struct PostgresBackfillRuns: BackfillRunStore, @unchecked Sendable {
         try store.applyOrganization(
             org, clerkOrgId: clerkOrgId, memberships: memberships, skipped: skipped, run: run, cursor: cursor,
             within: within, environment: environment, dryRun: dryRun)
+    }
+
+    func applyBillingItems(
+        _ items: [BillingItemRecord], skipped: [BackfillSkip], run: BackfillRun, environment: String, dryRun: Bool
+    ) throws -> BackfillOutcome {
+        try store.applyBillingItems(items, skipped: skipped, run: run, environment: environment, dryRun: dryRun)
     }
 
     func setPhase(_ phase: String, run: BackfillRun) throws(PostgresError) { try store.setPhase(phase, run: run) }

@@ -10,6 +10,8 @@ protocol ClerkLists {
     /// One organization's memberships, oldest first (`GET /v1/organizations/{id}/memberships`).
     func membershipsWithJSON(organizationId: String, limit: Int, offset: Int, deadlineMs: Int64) throws(ClerkAPIError)
         -> [ClerkListItem<ClerkMembership>]
+    /// Clerk Billing subscription items, newest first (`GET /v1/billing/subscription_items`, no `order_by`).
+    func billingItemsWithJSON(limit: Int, offset: Int, deadlineMs: Int64) throws(ClerkAPIError) -> [ClerkListItem<ClerkBillingItem>]
 }
 
 extension ClerkBackendAPI: ClerkLists {}
