@@ -106,7 +106,9 @@ final class TemplateTests: XCTestCase {
         var readers: Set<String>
     }
 
-    static let webhookHandlers: Set<String> = ["clerkWebhook", "onUserCreated", "onUserUpdated", "onUserDeleted", "onOrganizationEvent"]
+    static let webhookHandlers: Set<String> = [
+        "clerkWebhook", "onUserCreated", "onUserUpdated", "onUserDeleted", "onOrganizationEvent", "onBillingEvent"
+    ]
 
     /// Who reads what, from the code: `DatabaseSession` (every function), `WebhookConfig` (the webhook handlers),
     /// `ClerkAPIConfig` (verifyToken's profiles just in time and machine tokens, backfillClerk), `MachineTokenConfig`
