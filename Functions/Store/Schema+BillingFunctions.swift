@@ -78,7 +78,9 @@ extension Schema {
             RETURN NULL;
         END
         $fn$;
-        CREATE TRIGGER users_link_billing AFTER INSERT ON users REFERENCING NEW TABLE AS new_users
+        -- PostgreSQL fires a table's triggers in name order: this one after users_link_memberships, so that
+        -- trigger's own bucket locks guard the memberships it links (and make mutants can take them out).
+        CREATE TRIGGER users_with_billing AFTER INSERT ON users REFERENCING NEW TABLE AS new_users
             FOR EACH STATEMENT EXECUTE FUNCTION clerk_link_user_billing();
 
         CREATE FUNCTION clerk_link_organization_billing() RETURNS trigger
