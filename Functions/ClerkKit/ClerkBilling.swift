@@ -1,3 +1,12 @@
+/// A money value as Clerk Billing writes it (`BillingAmount`, the Backend API's `CommerceMoneyResponse`): only
+/// the amount and its currency are read.
+public struct ClerkMoney: Decodable, Sendable, Equatable {
+    /// In the currency's smallest unit.
+    public let amount: Int64?
+    /// `USD`, …
+    public let currency: String?
+}
+
 /// Who pays, as Clerk Billing sends it: a user or an organization. Clerk fills the one that does not apply
 /// with an empty string; it is read as absent.
 public struct ClerkBillingPayer: Decodable, Sendable, Equatable {
@@ -122,14 +131,9 @@ public struct ClerkBillingSubscription: Decodable, Sendable, Equatable {
 
 /// A Clerk Billing payment attempt (`PaymentAttemptEventPayload`).
 public struct ClerkPaymentAttempt: Decodable, Sendable, Equatable {
-    /// A money value.
-    public struct Amount: Decodable, Sendable, Equatable {
-        public let amount: Int64?
-        public let currency: String?
-    }
     /// `subtotal`, `tax_total`, `grand_total`.
     public struct Totals: Decodable, Sendable, Equatable {
-        public let grandTotal: Amount?
+        public let grandTotal: ClerkMoney?
         enum CodingKeys: String, CodingKey { case grandTotal = "grand_total" }
     }
     /// Why it failed.

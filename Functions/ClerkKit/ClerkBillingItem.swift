@@ -4,13 +4,6 @@
 public struct ClerkBillingItem: Decodable, Sendable, Equatable {
     /// The plan as the Backend API nests it (`CommercePlan`).
     public struct Plan: Decodable, Sendable, Equatable {
-        /// A money value (`CommerceMoneyResponse`).
-        public struct Fee: Decodable, Sendable, Equatable {
-            /// In the currency's smallest unit.
-            public let amount: Int64?
-            /// `USD`, …
-            public let currency: String?
-        }
         /// `cplan_…`.
         public let id: String?
         /// The slug (`pro`): the application's tier.
@@ -18,7 +11,7 @@ public struct ClerkBillingItem: Decodable, Sendable, Equatable {
         /// The name.
         public let name: String?
         /// The monthly fee.
-        public let fee: Fee?
+        public let fee: ClerkMoney?
     }
 
     /// `csub_item_…`.
