@@ -36,7 +36,7 @@ put("FuzzEvents", "authorizer-uuid", json.dumps({"version": "2.0", "rawPath": "/
     "http": {"method": "GET"}, "authorizer": {"lambda": {"userId": "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"}}}}))
 put("FuzzEvents", "uuid", "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0")
 # FuzzClerkPayloads: the first byte picks the decoder (0 webhook body, 1 user, 2 users page, 3 organizations
-# page, 4 memberships page, 5 JWKS, 6 machine-token verify answer, 7 token type detection).
+# page, 4 memberships page, 5 JWKS, 6 machine-token verify answer, 7 token type detection, 8 billing items page).
 # Clerk Billing's examples too: their decoders are reached through the same registry.
 for p in sorted(glob.glob("events/payloads/*.json") + glob.glob("events/payloads/billing/*.json")):
     put("FuzzClerkPayloads", os.path.basename(p), b"\x00" + open(p, "rb").read())
@@ -57,6 +57,10 @@ put("FuzzClerkPayloads", "m2m", b"\x06" + json.dumps({"object": "machine_to_mach
 put("FuzzClerkPayloads", "apikey", b"\x06" + json.dumps({"object": "api_key", "id": "ak_1", "subject": "user_1", "scopes": [],
     "revoked": False, "expired": False, "expiration": None}).encode())
 put("FuzzClerkPayloads", "type", b"\x07" + b"mt_" + b"a" * 32)
+put("FuzzClerkPayloads", "billing-items", b"\x08" + json.dumps({"data": [{"object": "commerce_subscription_item", "id": "csub_item_1",
+    "status": "active", "plan": {"slug": "pro", "fee": {"amount": 2000, "currency": "USD"}}, "plan_period": "month",
+    "payer": {"user_id": "user_1", "organization_id": None}, "period_start": 1, "period_end": 2, "updated_at": 3}],
+    "total_count": 1}).encode())
 # FuzzOrgClaims: fea, per and fpm separated by 0xFF; Clerk's fixtures (@clerk/shared jwtPayloadParser.test.ts,
 # @clerk/backend authObjects.test.ts, clerk-sdk-python test_org_permissions_v2.py) and wide masks.
 wide = ",".join("p%02d" % i for i in range(80))

@@ -16,7 +16,7 @@ let decoder = JSONCoding.decoder  // as ClerkBackendAPI decodes
 public func fuzzClerkPayloads(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data, size > 0 else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
-    switch data[0] % 8 {
+    switch data[0] % 9 {
     case 0:
         if let event = try? decoder.decode(RoutedEvent.self, from: bytes) { StrictView(bytes, acceptedBy: "RoutedEvent").check(event, body: bytes) }
     case 1:
@@ -40,6 +40,14 @@ public func fuzzClerkPayloads(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int
         for type in [ClerkTokenType.apiKey, .m2mToken, .oauthToken] {
             let verdict = MachineTokenVerifier.read(bytes, type: type, environment: "production", nowMs: 1_700_000_000_000)
             if case .valid(let identity) = verdict { checkIdentity(identity, bytes) }
+        }
+    case 8:
+        // A page of Clerk Billing's subscription items (the billing backfill): each item taken is strict JSON
+        // whose `id` and `status` are the strict reader's.
+        for case .decoded(let item, let json) in (try? ClerkListPage.items(ClerkBillingItem.self, ofDataIn: bytes)) ?? [] {
+            let view = StrictView(Array(json.utf8), acceptedBy: "billing item")
+            view.expect(item.id, "id")
+            view.expect(item.status, "status")
         }
     default: _ = ClerkTokenType.detect(String(decoding: bytes, as: UTF8.self))
     }
